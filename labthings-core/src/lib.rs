@@ -1,0 +1,136 @@
+//! # LabThings for Rust — defining Things
+//!
+//! A *Thing* is an instrument (a camera, a stage, a sensor) described to the network as a W3C
+//! Web of Thing: **properties** clients read and write, and **actions** clients invoke as
+//! tracked, cancellable, logged invocations. This crate is how you write one; the
+//! `labthings-server` crate serves it over HTTP and WebSocket with the wire protocol of the
+//! Python `labthings-fastapi`.
+//!
+//! Mark the struct and one `impl` block with `#[thing]`:
+//!
+//! ```
+//! use std::time::Duration;
+//! use labthings_core::prelude::*;
+//!
+//! /// A mock translation stage.
+//! #[thing]
+//! pub struct Stage {
+//!     /// Current position in steps.
+//!     #[property(read_only)]
+//!     position: Property<[i64; 3]>,
+//!     /// Top speed in steps per second.
+//!     #[setting(minimum = 1, maximum = 10_000)]
+//!     speed: Setting<u32>,
+//! }
+//!
+//! #[thing]
+//! impl Stage {
+//!     /// Move by a displacement.
+//!     ///
+//!     /// Cancelling stops the stage where it is.
+//!     #[action]
+//!     fn move_relative(
+//!         &self,
+//!         /// Steps along x, y and z.
+//!         displacement: [i64; 3],
+//!         /// Steps per move.
+//!         #[param(default = 10, minimum = 1)]
+//!         steps: u32,
+//!         cancel: CancelHook,
+//!         log: Logger,
+//!     ) -> Result<[i64; 3], Cancelled> {
+//!         for _ in 0..steps {
+//!             cancel.sleep(Duration::from_millis(1))?; // returns at once on cancel
+//!             self.position
+//!                 .update(|p| {
+//!                     for (axis, d) in p.iter_mut().zip(displacement) {
+//!                         *axis += d / i64::from(steps);
+//!                     }
+//!                 })
+//!                 .expect("position has no constraints");
+//!         }
+//!         log.info(format_args!("arrived at {:?}", self.position.get()));
+//!         Ok(self.position.get())
+//!     }
+//!
+//!     /// Driver temperature in °C.
+//!     #[property]
+//!     fn temperature(&self) -> f64 {
+//!         21.5
+//!     }
+//! }
+//!
+//! // The server drives a Thing through the object-safe `Thing` trait:
+//! use std::sync::Arc;
+//! let stage = Arc::new(Stage { position: Property::new([0; 3]), speed: Setting::new(100) });
+//! let meta = stage.metadata();
+//! assert_eq!(meta.action("move_relative").unwrap().title, "Move by a displacement.");
+//! assert_eq!(stage.read_property("temperature").unwrap(), 21.5);
+//!
+//! let ctx = InvocationContext::new(InvocationId::new());
+//! let call = stage.clone()
+//!     .prepare_action("move_relative", Some(serde_json::json!({"displacement": [100, 0, -50]})))
+//!     .unwrap();
+//! assert_eq!(call.input["steps"], 10); // the declared default, filled in
+//! let outcome = call.run_blocking(&ctx).unwrap();
+//! assert_eq!(outcome, Outcome::Completed(serde_json::json!([100, 0, -50])));
+//! assert_eq!(ctx.log().snapshot()[0].message, "arrived at [100, 0, -50]");
+//! ```
+//!
+//! ## Rules
+//!
+//! - Actions take `&self`. Parameters typed [`InvocationId`], [`CancelHook`] or [`Logger`], and
+//!   parameters marked `#[inject]` whose type implements [`FromInvocation`], are *injected*;
+//!   every other parameter is a field of the action's JSON input. Each injected resource is
+//!   built once per invocation and shared.
+//! - `#[param(default = EXPR, minimum = …)]` declares a default and constraints for a parameter;
+//!   `Option<T>` parameters are optional.
+//! - An action may return `T`, `Result<T, E>` with `E: Display`, or nothing. `Err(Cancelled)`
+//!   ends the invocation as `cancelled`; other errors and panics end it as `error`.
+//! - Doc comments become titles (first line) and descriptions, for affordances and parameters.
+//! - Data properties are `Property<T>` fields (`#[property]`) and persisted `Setting<T>` fields
+//!   (`#[setting]`), with `read_only` and the constraints `minimum`, `maximum`,
+//!   `exclusive_minimum`, `exclusive_maximum`, `multiple_of`, `min_length`, `max_length`,
+//!   `pattern`, enforced on every write once the Thing is served. Functional properties are
+//!   `#[property]` getters, with an optional `#[setter(name)]`.
+
+mod cancel;
+mod capture;
+mod context;
+mod id;
+mod logger;
+mod outcome;
+mod property;
+pub mod schema;
+mod td;
+mod thing;
+mod time;
+pub mod validate;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+pub use cancel::{CancelHook, Cancelled};
+pub use capture::{Captured, run_captured, set_capture_level};
+pub use context::{FromInvocation, InvocationContext};
+pub use id::InvocationId;
+pub use labthings_macros::{action, inject, param, property, setter, setting, thing};
+pub use logger::{InvocationLog, LOG_CAPACITY, LogLevel, LogRecord, Logger};
+pub use outcome::{Failure, Outcome};
+pub use property::{Property, PropertyObserver, Setting};
+pub use td::thing_description;
+pub use thing::{
+    ActionBody, ActionMetadata, OutcomeFuture, PrepareError, PreparedAction, PropertyError,
+    PropertyKind, PropertyMetadata, Thing, ThingMetadata,
+};
+pub use time::rfc3339;
+pub use validate::{LocSegment, ValidationErrors, ValidationIssue};
+
+/// Everything a Thing author needs: `use labthings_core::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        CancelHook, Cancelled, FromInvocation, InvocationContext, InvocationId, Logger, Outcome,
+        Property, Setting, Thing, action, inject, param, property, setter, setting, thing,
+    };
+}

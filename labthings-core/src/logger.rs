@@ -1,0 +1,258 @@
+//! The per-invocation log: what an action reports while it runs.
+//!
+//! Records go into the invocation's own bounded log (served in the invocation JSON) and out
+//! through `tracing`, tagged with the invocation id, so operators see them in the server log.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::panic::Location;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::InvocationId;
+use crate::time::rfc3339;
+
+/// How many records an invocation keeps; older ones are dropped first.
+pub const LOG_CAPACITY: usize = 1000;
+
+/// The `tracing` target of records written through a [`Logger`]. The capture of other
+/// `tracing` events skips this target, because the `Logger` already stored those records.
+pub const LOGGER_TARGET: &str = "labthings::invocation";
+
+/// Severity of a log record, with Python's `logging` names and numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LogLevel {
+    Debug,
+    Info,
+    Warning,
+    Error,
+}
+
+impl LogLevel {
+    /// Python's level name (`levelname`).
+    pub fn name(self) -> &'static str {
+        match self {
+            LogLevel::Debug => "DEBUG",
+            LogLevel::Info => "INFO",
+            LogLevel::Warning => "WARNING",
+            LogLevel::Error => "ERROR",
+        }
+    }
+
+    /// Python's level number (`levelno`).
+    pub fn number(self) -> u8 {
+        match self {
+            LogLevel::Debug => 10,
+            LogLevel::Info => 20,
+            LogLevel::Warning => 30,
+            LogLevel::Error => 40,
+        }
+    }
+
+    pub(crate) fn from_tracing(level: &tracing::Level) -> Self {
+        match *level {
+            tracing::Level::ERROR => LogLevel::Error,
+            tracing::Level::WARN => LogLevel::Warning,
+            tracing::Level::INFO => LogLevel::Info,
+            _ => LogLevel::Debug,
+        }
+    }
+}
+
+/// One entry of an invocation's log, serialised in the reference's shape.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogRecord {
+    pub message: String,
+    pub level: LogLevel,
+    pub filename: String,
+    pub lineno: u32,
+    pub created: DateTime<Utc>,
+    /// The error type, for records that describe a failure (e.g. `Panic`).
+    pub exception_type: Option<String>,
+}
+
+impl Serialize for LogRecord {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("LogRecord", 8)?;
+        s.serialize_field("message", &self.message)?;
+        s.serialize_field("levelname", self.level.name())?;
+        s.serialize_field("levelno", &self.level.number())?;
+        s.serialize_field("lineno", &self.lineno)?;
+        s.serialize_field("filename", &self.filename)?;
+        s.serialize_field("created", &rfc3339(self.created))?;
+        s.serialize_field("exception_type", &self.exception_type)?;
+        s.serialize_field("traceback", &Option::<String>::None)?;
+        s.end()
+    }
+}
+
+/// The bounded log of one invocation, shared by its [`Logger`] and the server's record.
+#[derive(Debug, Default)]
+pub struct InvocationLog {
+    records: Mutex<VecDeque<LogRecord>>,
+}
+
+impl InvocationLog {
+    fn lock(&self) -> MutexGuard<'_, VecDeque<LogRecord>> {
+        // Records are pushed whole; a panic elsewhere can't leave the deque inconsistent.
+        self.records.lock().unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    /// Append a record, dropping the oldest beyond [`LOG_CAPACITY`].
+    pub fn push(&self, record: LogRecord) {
+        let mut records = self.lock();
+        if records.len() == LOG_CAPACITY {
+            records.pop_front();
+        }
+        records.push_back(record);
+    }
+
+    /// A copy of the records, oldest first.
+    pub fn snapshot(&self) -> Vec<LogRecord> {
+        self.lock().iter().cloned().collect()
+    }
+
+    /// How many records are held.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether no record is held.
+    pub fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+
+    /// Serialize the records as a JSON array without copying them out first.
+    pub fn serialize_into<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let records = self.lock();
+        let mut seq = serializer.serialize_seq(Some(records.len()))?;
+        for record in records.iter() {
+            seq.serialize_element(record)?;
+        }
+        seq.end()
+    }
+}
+
+/// Writes records into one invocation's log and to `tracing`.
+///
+/// Each method records the caller's file and line, as Python's logging does.
+#[derive(Clone)]
+pub struct Logger {
+    id: InvocationId,
+    log: Arc<InvocationLog>,
+}
+
+impl Logger {
+    /// A logger writing into `log` on behalf of invocation `id`.
+    pub fn new(id: InvocationId, log: Arc<InvocationLog>) -> Self {
+        Self { id, log }
+    }
+
+    /// The invocation this logger writes for.
+    pub fn invocation_id(&self) -> InvocationId {
+        self.id
+    }
+
+    /// The log this logger writes into.
+    pub fn log(&self) -> &Arc<InvocationLog> {
+        &self.log
+    }
+
+    #[track_caller]
+    pub fn debug(&self, message: impl fmt::Display) {
+        self.record(LogLevel::Debug, message, Location::caller());
+    }
+
+    #[track_caller]
+    pub fn info(&self, message: impl fmt::Display) {
+        self.record(LogLevel::Info, message, Location::caller());
+    }
+
+    #[track_caller]
+    pub fn warning(&self, message: impl fmt::Display) {
+        self.record(LogLevel::Warning, message, Location::caller());
+    }
+
+    #[track_caller]
+    pub fn error(&self, message: impl fmt::Display) {
+        self.record(LogLevel::Error, message, Location::caller());
+    }
+
+    /// Write a record at `level` attributed to `location`.
+    pub fn record(&self, level: LogLevel, message: impl fmt::Display, location: &Location<'_>) {
+        let message = message.to_string();
+        let (file, line) = (location.file(), location.line());
+        let id = &self.id;
+        match level {
+            LogLevel::Debug => {
+                tracing::debug!(target: LOGGER_TARGET, invocation_id = %id, file, line, "{message}")
+            }
+            LogLevel::Info => {
+                tracing::info!(target: LOGGER_TARGET, invocation_id = %id, file, line, "{message}")
+            }
+            LogLevel::Warning => {
+                tracing::warn!(target: LOGGER_TARGET, invocation_id = %id, file, line, "{message}")
+            }
+            LogLevel::Error => {
+                tracing::error!(target: LOGGER_TARGET, invocation_id = %id, file, line, "{message}")
+            }
+        }
+        self.log.push(LogRecord {
+            message,
+            level,
+            filename: file.to_owned(),
+            lineno: line,
+            created: Utc::now(),
+            exception_type: None,
+        });
+    }
+}
+
+impl fmt::Debug for Logger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Logger").field("invocation_id", &self.id).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_level_caller_and_time() {
+        let log = Arc::new(InvocationLog::default());
+        let logger = Logger::new(InvocationId::new(), log.clone());
+        let before = Utc::now();
+        logger.warning(format_args!("value {}", 3));
+        let line = line!() - 1;
+        let records = log.snapshot();
+        assert_eq!(records.len(), 1);
+        let record = &records[0];
+        assert_eq!(record.message, "value 3");
+        assert_eq!(record.level, LogLevel::Warning);
+        assert_eq!(record.lineno, line);
+        assert!(record.filename.ends_with("logger.rs"), "{}", record.filename);
+        assert!(record.created >= before);
+        let json = serde_json::to_value(record).unwrap();
+        assert_eq!(json["levelname"], "WARNING");
+        assert_eq!(json["levelno"], 30);
+        assert!(json["created"].as_str().unwrap().ends_with('Z'));
+    }
+
+    #[test]
+    fn keeps_only_the_newest_thousand() {
+        let log = Arc::new(InvocationLog::default());
+        let logger = Logger::new(InvocationId::new(), log.clone());
+        for i in 0..1005 {
+            logger.debug(i);
+        }
+        let records = log.snapshot();
+        assert_eq!(records.len(), LOG_CAPACITY);
+        assert_eq!(records[0].message, "5");
+        assert_eq!(records[999].message, "1004");
+    }
+}

@@ -1,0 +1,183 @@
+//! Data properties: values a Thing holds that clients read and write.
+//!
+//! A [`Property<T>`] is a value behind a lock with a default. When the Thing is served, the
+//! server binds each property to its name, its constraints and an observer, so that every write
+//! — from HTTP or from the Thing's own code — is checked against the declared constraints and
+//! announced (to WebSocket observers, and for a [`Setting<T>`] to the settings file).
+
+use std::fmt;
+use std::ops::Deref;
+use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::validate::{ValidationErrors, validate};
+
+/// Told of every change to a bound property, with its new value as JSON.
+pub trait PropertyObserver: Send + Sync {
+    fn property_changed(&self, thing: &str, property: &str, value: &Value);
+}
+
+/// What binding a property to a served Thing gives it.
+#[doc(hidden)]
+pub struct PropertyBinding {
+    pub thing: Arc<str>,
+    pub name: &'static str,
+    /// The property's schema, when it declares constraints to enforce on writes.
+    pub constraints: Option<&'static Value>,
+    pub observer: Arc<dyn PropertyObserver>,
+}
+
+/// A value a Thing exposes as a readable (and, unless `read_only`, writable) property.
+///
+/// ```
+/// use labthings_core::Property;
+/// let count = Property::new(0_i64);
+/// count.update(|c| *c += 1).unwrap();
+/// assert_eq!(count.get(), 1);
+/// count.reset();
+/// assert_eq!(count.get(), 0);
+/// ```
+pub struct Property<T> {
+    value: RwLock<T>,
+    default: T,
+    binding: OnceLock<PropertyBinding>,
+}
+
+impl<T> Property<T>
+where
+    T: Clone + Serialize + Send + Sync,
+{
+    /// A property holding `default`, which [`reset`](Self::reset) restores.
+    pub fn new(default: T) -> Self {
+        Self { value: RwLock::new(default.clone()), default, binding: OnceLock::new() }
+    }
+
+    /// A copy of the current value.
+    pub fn get(&self) -> T {
+        self.read().clone()
+    }
+
+    /// Borrow the current value (holding a read lock while the guard lives).
+    pub fn read(&self) -> RwLockReadGuard<'_, T> {
+        // The lock only guards a value that is replaced whole: poisoning can't leave it torn.
+        self.value.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write_guard(&self) -> RwLockWriteGuard<'_, T> {
+        self.value.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The value [`reset`](Self::reset) restores.
+    pub fn default_value(&self) -> &T {
+        &self.default
+    }
+
+    /// Replace the value. Fails, changing nothing, if the value breaks a declared constraint.
+    pub fn set(&self, value: T) -> Result<(), ValidationErrors> {
+        self.check(&value)?;
+        *self.write_guard() = value.clone();
+        self.announce(&value);
+        Ok(())
+    }
+
+    /// Change the value in place, atomically with respect to other writers. Fails, changing
+    /// nothing, if the result breaks a declared constraint.
+    pub fn update(&self, change: impl FnOnce(&mut T)) -> Result<(), ValidationErrors> {
+        let mut guard = self.write_guard();
+        let mut next = guard.clone();
+        change(&mut next);
+        self.check(&next)?;
+        *guard = next.clone();
+        drop(guard);
+        self.announce(&next);
+        Ok(())
+    }
+
+    /// Restore the default value.
+    pub fn reset(&self) {
+        let default = self.default.clone();
+        *self.write_guard() = default.clone();
+        self.announce(&default);
+    }
+
+    /// Store a value that has already been validated against the property's schema.
+    #[doc(hidden)]
+    pub fn set_validated(&self, value: T) {
+        *self.write_guard() = value.clone();
+        self.announce(&value);
+    }
+
+    /// Bind to a served Thing. A property is bound at most once; later calls are ignored.
+    #[doc(hidden)]
+    pub fn bind(&self, binding: PropertyBinding) {
+        let _ = self.binding.set(binding);
+    }
+
+    fn check(&self, value: &T) -> Result<(), ValidationErrors> {
+        let Some(schema) = self.binding.get().and_then(|b| b.constraints) else {
+            return Ok(());
+        };
+        let json = serde_json::to_value(value).map_err(|e| {
+            ValidationErrors::single("value_error", format!("Value error, {e}"), Value::Null)
+        })?;
+        validate(schema, json).map(drop)
+    }
+
+    fn announce(&self, value: &T) {
+        if let Some(binding) = self.binding.get() {
+            if let Ok(json) = serde_json::to_value(value) {
+                binding.observer.property_changed(&binding.thing, binding.name, &json);
+            }
+        }
+    }
+}
+
+impl<T: Default + Clone + Serialize + Send + Sync> Default for Property<T> {
+    fn default() -> Self {
+        Self::new(T::default())
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Property<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.value.try_read() {
+            Ok(value) => f.debug_tuple("Property").field(&*value).finish(),
+            Err(_) => f.write_str("Property(<locked>)"),
+        }
+    }
+}
+
+/// A property whose value the server saves to the settings folder whenever it changes and
+/// restores at start-up. It behaves exactly like a [`Property<T>`] otherwise.
+pub struct Setting<T>(Property<T>);
+
+impl<T: Clone + Serialize + Send + Sync> Setting<T> {
+    /// A setting holding `default` until a saved value is loaded or it is written.
+    pub fn new(default: T) -> Self {
+        Self(Property::new(default))
+    }
+}
+
+impl<T> Deref for Setting<T> {
+    type Target = Property<T>;
+    fn deref(&self) -> &Property<T> {
+        &self.0
+    }
+}
+
+impl<T: Default + Clone + Serialize + Send + Sync> Default for Setting<T> {
+    fn default() -> Self {
+        Self::new(T::default())
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Setting<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.value.try_read() {
+            Ok(value) => f.debug_tuple("Setting").field(&*value).finish(),
+            Err(_) => f.write_str("Setting(<locked>)"),
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! The object-safe [`Thing`] trait the server drives, and the metadata it describes itself by.
+//!
+//! `#[thing]` implements this trait; the server holds Things as `Arc<dyn Thing>` and never
+//! knows their types. Values cross this boundary as JSON.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::context::InvocationContext;
+use crate::outcome::{Failure, Outcome};
+use crate::property::PropertyObserver;
+use crate::validate::ValidationErrors;
+
+/// What a Thing is: its name in code, its documentation, and its affordances.
+#[derive(Debug, Clone)]
+pub struct ThingMetadata {
+    /// The Rust type's name (the TD title, and the settings file's `Settings-<TypeName>.json`).
+    pub type_name: &'static str,
+    pub title: String,
+    pub description: Option<String>,
+    pub properties: Vec<PropertyMetadata>,
+    pub actions: Vec<ActionMetadata>,
+}
+
+impl ThingMetadata {
+    pub fn property(&self, name: &str) -> Option<&PropertyMetadata> {
+        self.properties.iter().find(|p| p.name == name)
+    }
+
+    pub fn action(&self, name: &str) -> Option<&ActionMetadata> {
+        self.actions.iter().find(|a| a.name == name)
+    }
+}
+
+/// Where a property's value lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PropertyKind {
+    /// A [`Property<T>`](crate::Property) field: reads and writes touch only memory.
+    Data,
+    /// A [`Setting<T>`](crate::Setting) field: a data property the server persists.
+    Setting,
+    /// Getter (and optional setter) methods, which may talk to hardware and block.
+    Functional,
+}
+
+/// A property as described in the TD.
+#[derive(Debug, Clone)]
+pub struct PropertyMetadata {
+    pub name: &'static str,
+    pub title: String,
+    pub description: Option<String>,
+    /// The value's DataSchema, constraints included.
+    pub schema: Value,
+    pub read_only: bool,
+    pub kind: PropertyKind,
+    /// Whether the schema carries constraints that writes must be checked against.
+    pub constrained: bool,
+}
+
+impl PropertyMetadata {
+    /// Whether `POST …/reset` applies: writable data properties (which always have a default).
+    pub fn resettable(&self) -> bool {
+        !self.read_only && self.kind != PropertyKind::Functional
+    }
+}
+
+/// An action as described in the TD.
+#[derive(Debug, Clone)]
+pub struct ActionMetadata {
+    pub name: &'static str,
+    pub title: String,
+    pub description: Option<String>,
+    /// Whether the action has parameters (else its input is `{}` or `null`).
+    pub takes_input: bool,
+    pub input_schema: Value,
+    pub output_schema: Value,
+    /// `async fn` actions run on the async runtime rather than on the action pool.
+    pub is_async: bool,
+}
+
+/// Why a property operation failed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PropertyError {
+    /// No property with that name.
+    NotFound,
+    /// The property can't be written (or reset).
+    ReadOnly,
+    /// The value doesn't fit the property's schema.
+    Invalid(ValidationErrors),
+    /// The getter or setter failed.
+    Failed(Failure),
+}
+
+impl fmt::Display for PropertyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PropertyError::NotFound => f.write_str("no such property"),
+            PropertyError::ReadOnly => f.write_str("the property is read-only"),
+            PropertyError::Invalid(errors) => write!(f, "invalid value: {errors}"),
+            PropertyError::Failed(failure) => write!(f, "{}: {}", failure.title, failure.detail),
+        }
+    }
+}
+
+impl std::error::Error for PropertyError {}
+
+/// Why an action could not be started.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PrepareError {
+    NotFound,
+    Invalid(ValidationErrors),
+}
+
+impl fmt::Display for PrepareError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PrepareError::NotFound => f.write_str("no such action"),
+            PrepareError::Invalid(errors) => write!(f, "invalid input: {errors}"),
+        }
+    }
+}
+
+impl std::error::Error for PrepareError {}
+
+/// A future producing an action's outcome.
+pub type OutcomeFuture = Pin<Box<dyn Future<Output = Outcome> + Send>>;
+
+/// The body of an action, ready to run once the server has a context for it.
+pub enum ActionBody {
+    /// A plain `fn`: run on an action pool thread, where it may block.
+    Blocking(Box<dyn FnOnce(&InvocationContext) -> Outcome + Send>),
+    /// An `async fn`: run as a task on the async runtime.
+    Async(Box<dyn FnOnce(InvocationContext) -> OutcomeFuture + Send>),
+}
+
+/// An action call whose input has been validated.
+pub struct PreparedAction {
+    /// The validated input, with defaults filled in (`null` when none was given).
+    pub input: Value,
+    pub body: ActionBody,
+}
+
+impl PreparedAction {
+    /// Run a blocking action on this thread: panics caught, `tracing` events captured into the
+    /// invocation's log. Gives the action back for an `async` action, which needs a runtime.
+    pub fn run_blocking(self, ctx: &InvocationContext) -> Result<Outcome, Self> {
+        match self.body {
+            ActionBody::Blocking(body) => {
+                Ok(crate::capture::run_captured(ctx.log(), || Outcome::catching(|| body(ctx))))
+            }
+            body @ ActionBody::Async(_) => Err(Self { input: self.input, body }),
+        }
+    }
+}
+
+impl fmt::Debug for PreparedAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.body {
+            ActionBody::Blocking(_) => "blocking",
+            ActionBody::Async(_) => "async",
+        };
+        f.debug_struct("PreparedAction").field("input", &self.input).field("body", &kind).finish()
+    }
+}
+
+/// A Thing the server can serve: implemented by `#[thing]` on an `impl` block.
+pub trait Thing: Send + Sync + 'static {
+    /// The Thing's description, built once.
+    fn metadata(&self) -> &'static ThingMetadata;
+
+    /// The current value of property `name`. A functional property's getter may block.
+    fn read_property(&self, name: &str) -> Result<Value, PropertyError>;
+
+    /// Validate `value` and write it to property `name`.
+    fn write_property(&self, name: &str, value: Value) -> Result<(), PropertyError>;
+
+    /// Restore property `name` to its default.
+    fn reset_property(&self, name: &str) -> Result<(), PropertyError>;
+
+    /// The default value of data property `name` (defaults belong to the instance: they are
+    /// what its constructor passed to `Property::new`).
+    fn property_default(&self, name: &str) -> Option<Value>;
+
+    /// Validate the input of action `name` and bind it to the Thing, ready to run.
+    /// `input` is `None` when the request had no body.
+    fn prepare_action(self: Arc<Self>, name: &str, input: Option<Value>) -> Result<PreparedAction, PrepareError>;
+
+    /// Bind every data property to this Thing's name (as served), its constraints and an
+    /// observer told of each change. Called once by the server before serving.
+    fn attach(&self, thing_name: &str, observer: Arc<dyn PropertyObserver>);
+}

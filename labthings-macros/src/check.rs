@@ -1,0 +1,188 @@
+//! Check: the rules a Thing must follow, each broken rule a compile error at the offending
+//! token with a message that names the fix.
+
+use std::collections::HashMap;
+
+use syn::spanned::Spanned;
+use syn::{FnArg, Pat, Signature, Type};
+
+use crate::ast::{Action, ParamRole, ThingImpl, ThingStruct, json_name};
+use crate::errors::Errors;
+
+pub fn check_struct(thing: &ThingStruct, errors: &mut Errors) {
+    let generics = &thing.item.generics;
+    if !generics.params.is_empty() || generics.where_clause.is_some() {
+        errors.push(syn::Error::new(
+            generics.span(),
+            "a Thing can't be generic: the server describes each Thing type once; \
+             make a concrete struct for each instrument",
+        ));
+    }
+    for field in &thing.fields {
+        let last = match &field.ty {
+            Type::Path(path) => path.path.segments.last().map(|s| s.ident.to_string()),
+            _ => None,
+        };
+        let expected = if field.is_setting { "Setting" } else { "Property" };
+        if last.as_deref() != Some(expected) {
+            errors.push(syn::Error::new(
+                field.ty.span(),
+                format!(
+                    "a `#[{}]` field must have type `{expected}<T>`; for a value computed on \
+                     demand, write a `#[property]` getter method in the `#[thing]` impl block",
+                    expected.to_lowercase()
+                ),
+            ));
+        }
+    }
+}
+
+pub fn check_impl(thing: &ThingImpl, errors: &mut Errors) {
+    let item = &thing.item;
+    if let Some((_, path, _)) = &item.trait_ {
+        errors.push(syn::Error::new(
+            path.span(),
+            "`#[thing]` goes on the inherent `impl` block of the Thing (`impl MyThing { … }`), not on a trait impl",
+        ));
+    }
+    if !item.generics.params.is_empty() {
+        errors.push(syn::Error::new(item.generics.span(), "a Thing can't be generic"));
+    }
+    for action in &thing.actions {
+        check_action(action, errors);
+    }
+    let mut getter_names = HashMap::new();
+    for getter in &thing.getters {
+        check_receiver(&getter.sig, "#[property]", errors);
+        check_not_generic(&getter.sig, "property getters", errors);
+        if let Some(asyncness) = getter.sig.asyncness {
+            errors.push(syn::Error::new(
+                asyncness.span(),
+                "property getters can't be `async`: make it a plain `fn` (the server runs it off the async runtime), or use an `#[action]`",
+            ));
+        }
+        let extra: Vec<&FnArg> =
+            getter.sig.inputs.iter().filter(|a| matches!(a, FnArg::Typed(_))).collect();
+        if let Some(first) = extra.first() {
+            errors.push(syn::Error::new(
+                first.span(),
+                "a `#[property]` getter takes only `&self`; to make the property writable, add a \
+                 `#[setter(name)] fn set_name(&self, value: T)` method; for inputs, use an `#[action]`",
+            ));
+        }
+        if matches!(getter.output, crate::ast::ReturnKind::Unit) {
+            errors.push(syn::Error::new(
+                getter.sig.ident.span(),
+                "a `#[property]` getter must return the property's value, e.g. `-> f64`",
+            ));
+        }
+        getter_names.insert(json_name(&getter.sig.ident), getter.attr_span);
+    }
+    let mut set = HashMap::new();
+    for setter in &thing.setters {
+        check_receiver(&setter.sig, "#[setter]", errors);
+        check_not_generic(&setter.sig, "property setters", errors);
+        let target = json_name(&setter.target);
+        if !getter_names.contains_key(&target) {
+            errors.push(syn::Error::new(
+                setter.target.span(),
+                format!(
+                    "`#[setter({target})]` has no getter: add `#[property] fn {target}(&self) -> T` \
+                     to this impl block"
+                ),
+            ));
+        }
+        if set.insert(target.clone(), ()).is_some() {
+            errors.push(syn::Error::new(
+                setter.target.span(),
+                format!("property `{target}` already has a setter"),
+            ));
+        }
+        if setter.value_type().is_none() {
+            errors.push(syn::Error::new(
+                setter.sig.inputs.span(),
+                format!("a setter takes `&self` and the new value: `fn set_{target}(&self, value: T)`"),
+            ));
+        }
+    }
+}
+
+fn check_action(action: &Action, errors: &mut Errors) {
+    check_receiver(&action.sig, "#[action]", errors);
+    check_not_generic(&action.sig, "actions", errors);
+    let mut seen = HashMap::new();
+    for param in &action.params {
+        match &param.pat {
+            Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => {
+                let name = json_name(&pat.ident);
+                if seen.insert(name.clone(), ()).is_some() {
+                    errors.push(syn::Error::new(pat.ident.span(), format!("parameter `{name}` appears twice")));
+                }
+            }
+            other => errors.push(syn::Error::new(
+                other.span(),
+                "action parameters must be plain names (each input parameter becomes a field of \
+                 the JSON input); take the whole value and destructure it in the body",
+            )),
+        }
+        if let ParamRole::Input(_) = param.role {
+            if let Some(problem) = unsupported_input_type(&param.ty) {
+                errors.push(syn::Error::new(param.ty.span(), problem));
+            }
+        }
+    }
+}
+
+fn unsupported_input_type(ty: &Type) -> Option<&'static str> {
+    match ty {
+        Type::Reference(_) => Some(
+            "action inputs are deserialized from JSON, so they must be owned: use `String` for \
+             `&str`, `Vec<T>` for `&[T]`",
+        ),
+        Type::ImplTrait(_) => Some("action inputs need a concrete type: the server builds a JSON schema from it"),
+        Type::Infer(_) => Some("action inputs need an explicit type"),
+        _ => None,
+    }
+}
+
+fn check_receiver(sig: &Signature, attr: &str, errors: &mut Errors) {
+    let what = if attr == "#[action]" { "actions" } else { "property methods" };
+    match sig.receiver() {
+        None => errors.push(syn::Error::new(
+            sig.ident.span(),
+            format!("`{attr}` methods need a `&self` receiver: `fn {}(&self, …)`", sig.ident),
+        )),
+        Some(receiver) if receiver.mutability.is_some() && receiver.reference.is_some() => {
+            errors.push(syn::Error::new(
+                receiver.span(),
+                format!(
+                    "{what} take `&self`, not `&mut self`: the server calls them from many threads at \
+                     once; keep changing state in `Property` fields or behind a `Mutex`"
+                ),
+            ))
+        }
+        Some(receiver) if receiver.reference.is_none() && receiver.colon_token.is_none() => {
+            errors.push(syn::Error::new(
+                receiver.span(),
+                format!("{what} take `&self`, not `self`: the Thing is shared by every request, so it can't be moved out"),
+            ))
+        }
+        Some(receiver) if receiver.colon_token.is_some() => errors.push(syn::Error::new(
+            receiver.span(),
+            format!("{what} take plain `&self`"),
+        )),
+        Some(_) => {}
+    }
+}
+
+fn check_not_generic(sig: &Signature, what: &str, errors: &mut Errors) {
+    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+        errors.push(syn::Error::new(
+            sig.generics.span(),
+            format!(
+                "{what} can't be generic: the server needs each parameter's concrete type to \
+                 describe and decode it; use concrete types (or an enum)"
+            ),
+        ));
+    }
+}
