@@ -43,7 +43,9 @@ struct Shared {
 impl Shared {
     fn flag(&self) -> MutexGuard<'_, bool> {
         // The flag is a plain bool: a panic while it was held cannot leave it half-written.
-        self.cancelled.lock().unwrap_or_else(|poison| poison.into_inner())
+        self.cancelled
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
     }
 }
 
@@ -67,7 +69,11 @@ impl CancelHook {
 
     /// `Err(Cancelled)` if a cancel has been requested.
     pub fn raise_if_cancelled(&self) -> Result<(), Cancelled> {
-        if self.is_cancelled() { Err(Cancelled) } else { Ok(()) }
+        if self.is_cancelled() {
+            Err(Cancelled)
+        } else {
+            Ok(())
+        }
     }
 
     /// Clear the flag, so an action that caught a cancel can carry on and be cancelled again.
@@ -127,6 +133,8 @@ impl CancelHook {
 
 impl fmt::Debug for CancelHook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CancelHook").field("cancelled", &self.is_cancelled()).finish()
+        f.debug_struct("CancelHook")
+            .field("cancelled", &self.is_cancelled())
+            .finish()
     }
 }

@@ -21,10 +21,10 @@ use std::task::{Context, Poll};
 
 use chrono::Utc;
 use tracing::field::{Field, Visit};
+use tracing::level_filters::LevelFilter;
 use tracing::span::{Attributes, Id, Record};
 use tracing::subscriber::Interest;
 use tracing::{Dispatch, Event, Metadata, Subscriber};
-use tracing::level_filters::LevelFilter;
 
 use crate::logger::{InvocationLog, LOGGER_TARGET, LogLevel, LogRecord};
 
@@ -65,7 +65,10 @@ fn capture_dispatch() -> &'static Dispatch {
         // `Dispatch` doesn't expose its subscriber's level hint; before we register, the
         // global maximum is exactly the existing dispatchers' hint.
         let inner_max_level = LevelFilter::current();
-        Dispatch::new(CaptureSubscriber { inner, inner_max_level })
+        Dispatch::new(CaptureSubscriber {
+            inner,
+            inner_max_level,
+        })
     })
 }
 
@@ -99,7 +102,10 @@ pub struct Captured<F> {
 
 impl<F: Future> Captured<F> {
     pub fn new(log: Arc<InvocationLog>, future: F) -> Self {
-        Self { log, future: Box::pin(future) }
+        Self {
+            log,
+            future: Box::pin(future),
+        }
     }
 }
 
@@ -206,7 +212,10 @@ fn record_from_event(event: &Event<'_>) -> LogRecord {
     LogRecord {
         message,
         level: LogLevel::from_tracing(metadata.level()),
-        filename: metadata.file().unwrap_or_else(|| metadata.target()).to_owned(),
+        filename: metadata
+            .file()
+            .unwrap_or_else(|| metadata.target())
+            .to_owned(),
         lineno: metadata.line().unwrap_or(0),
         created: Utc::now(),
         exception_type: None,

@@ -29,7 +29,12 @@ impl InvocationContext {
     /// A context for invocation `id` using an existing cancel hook and log (the server keeps
     /// both in its invocation record).
     pub fn with_parts(id: InvocationId, cancel: CancelHook, log: Arc<InvocationLog>) -> Self {
-        Self { id, cancel, logger: Logger::new(id, log), resources: Mutex::new(Vec::new()) }
+        Self {
+            id,
+            cancel,
+            logger: Logger::new(id, log),
+            resources: Mutex::new(Vec::new()),
+        }
     }
 
     pub fn id(&self) -> InvocationId {
@@ -78,7 +83,9 @@ impl InvocationContext {
 
 impl fmt::Debug for InvocationContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("InvocationContext").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("InvocationContext")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 

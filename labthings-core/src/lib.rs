@@ -72,7 +72,7 @@
 //!     .prepare_action("move_relative", Some(serde_json::json!({"displacement": [100, 0, -50]})))
 //!     .unwrap();
 //! assert_eq!(call.input["steps"], 10); // the declared default, filled in
-//! let outcome = call.run_blocking(&ctx).unwrap();
+//! let outcome = call.body.run_blocking(&ctx).ok().unwrap();
 //! assert_eq!(outcome, Outcome::Completed(serde_json::json!([100, 0, -50])));
 //! assert_eq!(ctx.log().snapshot()[0].message, "arrived at [100, 0, -50]");
 //! ```

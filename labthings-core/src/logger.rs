@@ -98,7 +98,9 @@ pub struct InvocationLog {
 impl InvocationLog {
     fn lock(&self) -> MutexGuard<'_, VecDeque<LogRecord>> {
         // Records are pushed whole; a panic elsewhere can't leave the deque inconsistent.
-        self.records.lock().unwrap_or_else(|poison| poison.into_inner())
+        self.records
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
     }
 
     /// Append a record, dropping the oldest beyond [`LOG_CAPACITY`].
@@ -214,7 +216,9 @@ impl Logger {
 
 impl fmt::Debug for Logger {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Logger").field("invocation_id", &self.id).finish()
+        f.debug_struct("Logger")
+            .field("invocation_id", &self.id)
+            .finish()
     }
 }
 
@@ -235,7 +239,11 @@ mod tests {
         assert_eq!(record.message, "value 3");
         assert_eq!(record.level, LogLevel::Warning);
         assert_eq!(record.lineno, line);
-        assert!(record.filename.ends_with("logger.rs"), "{}", record.filename);
+        assert!(
+            record.filename.ends_with("logger.rs"),
+            "{}",
+            record.filename
+        );
         assert!(record.created >= before);
         let json = serde_json::to_value(record).unwrap();
         assert_eq!(json["levelname"], "WARNING");

@@ -47,9 +47,10 @@ impl Outcome {
         match result {
             Ok(value) => Self::from_value(value),
             Err(error) if is_cancellation(&error) => Outcome::Cancelled,
-            Err(error) => {
-                Outcome::Failed(Failure { title: short_type_name::<E>(), detail: error.to_string() })
-            }
+            Err(error) => Outcome::Failed(Failure {
+                title: short_type_name::<E>(),
+                detail: error.to_string(),
+            }),
         }
     }
 
@@ -67,7 +68,10 @@ impl Outcome {
         } else {
             "the action panicked".to_owned()
         };
-        Outcome::Failed(Failure { title: "Panic".into(), detail })
+        Outcome::Failed(Failure {
+            title: "Panic".into(),
+            detail,
+        })
     }
 }
 
@@ -90,7 +94,11 @@ fn is_cancellation<E: 'static>(error: &E) -> bool {
 fn short_type_name<E>() -> String {
     let full = std::any::type_name::<E>();
     let without_generics = full.split('<').next().unwrap_or(full);
-    without_generics.rsplit("::").next().unwrap_or(without_generics).to_owned()
+    without_generics
+        .rsplit("::")
+        .next()
+        .unwrap_or(without_generics)
+        .to_owned()
 }
 
 #[cfg(test)]
@@ -110,17 +118,26 @@ mod tests {
     fn maps_values_results_and_panics() {
         assert_eq!(Outcome::from_value(3), Outcome::Completed(json!(3)));
         assert_eq!(Outcome::from_value(()), Outcome::Completed(Value::Null));
-        assert_eq!(Outcome::from_result::<i32, Cancelled>(Err(Cancelled)), Outcome::Cancelled);
+        assert_eq!(
+            Outcome::from_result::<i32, Cancelled>(Err(Cancelled)),
+            Outcome::Cancelled
+        );
         let boxed: Result<(), Box<dyn std::error::Error + Send + Sync>> = Err(Box::new(Cancelled));
         assert_eq!(Outcome::from_result(boxed), Outcome::Cancelled);
         assert_eq!(
             Outcome::from_result::<(), _>(Err(StageError)),
-            Outcome::Failed(Failure { title: "StageError".into(), detail: "limit switch hit".into() })
+            Outcome::Failed(Failure {
+                title: "StageError".into(),
+                detail: "limit switch hit".into()
+            })
         );
         let panicked = Outcome::catching(|| panic!("motor {} stalled", 2));
         assert_eq!(
             panicked,
-            Outcome::Failed(Failure { title: "Panic".into(), detail: "motor 2 stalled".into() })
+            Outcome::Failed(Failure {
+                title: "Panic".into(),
+                detail: "motor 2 stalled".into()
+            })
         );
     }
 }

@@ -35,10 +35,20 @@ pub trait DataProperties {
     fn data_property_metadata() -> Vec<PropertyMetadata>;
     fn read_data_property(&self, name: &str) -> Result<Value, PropertyError>;
     /// `schema` is the property's schema from the metadata.
-    fn write_data_property(&self, name: &str, value: Value, schema: &Value) -> Result<(), PropertyError>;
+    fn write_data_property(
+        &self,
+        name: &str,
+        value: Value,
+        schema: &Value,
+    ) -> Result<(), PropertyError>;
     fn reset_data_property(&self, name: &str) -> Result<(), PropertyError>;
     fn data_property_default(&self, name: &str) -> Option<Value>;
-    fn attach_data_properties(&self, thing: &str, metadata: &'static ThingMetadata, observer: Arc<dyn PropertyObserver>);
+    fn attach_data_properties(
+        &self,
+        thing: &str,
+        metadata: &'static ThingMetadata,
+        observer: Arc<dyn PropertyObserver>,
+    );
 }
 
 /// The value type inside a `Property<T>` or `Setting<T>` field.
@@ -47,14 +57,18 @@ pub trait PropertyField {
     fn property(&self) -> &Property<Self::Value>;
 }
 
-impl<T: Clone + Serialize + DeserializeOwned + JsonSchema + Send + Sync> PropertyField for Property<T> {
+impl<T: Clone + Serialize + DeserializeOwned + JsonSchema + Send + Sync> PropertyField
+    for Property<T>
+{
     type Value = T;
     fn property(&self) -> &Property<T> {
         self
     }
 }
 
-impl<T: Clone + Serialize + DeserializeOwned + JsonSchema + Send + Sync> PropertyField for Setting<T> {
+impl<T: Clone + Serialize + DeserializeOwned + JsonSchema + Send + Sync> PropertyField
+    for Setting<T>
+{
     type Value = T;
     fn property(&self) -> &Property<T> {
         self
@@ -140,7 +154,10 @@ pub fn default_json<F: PropertyField>(field: &F) -> Option<Value> {
 
 pub fn read_data<F: PropertyField>(field: &F) -> Result<Value, PropertyError> {
     serde_json::to_value(&*field.property().read()).map_err(|e| {
-        PropertyError::Failed(Failure { title: "SerializationError".into(), detail: e.to_string() })
+        PropertyError::Failed(Failure {
+            title: "SerializationError".into(),
+            detail: e.to_string(),
+        })
     })
 }
 
@@ -148,17 +165,30 @@ pub fn read_data<F: PropertyField>(field: &F) -> Result<Value, PropertyError> {
 pub fn decode_value<T: DeserializeOwned>(schema: &Value, value: Value) -> Result<T, PropertyError> {
     let value = validate(schema, value).map_err(PropertyError::Invalid)?;
     serde_json::from_value(value.clone()).map_err(|e| {
-        PropertyError::Invalid(ValidationErrors::single("value_error", format!("Value error, {e}"), value))
+        PropertyError::Invalid(ValidationErrors::single(
+            "value_error",
+            format!("Value error, {e}"),
+            value,
+        ))
     })
 }
 
-pub fn write_data<F: PropertyField>(field: &F, value: Value, schema: &Value) -> Result<(), PropertyError> {
+pub fn write_data<F: PropertyField>(
+    field: &F,
+    value: Value,
+    schema: &Value,
+) -> Result<(), PropertyError> {
     let value = decode_value(schema, value)?;
     field.property().set_validated(value);
     Ok(())
 }
 
-pub fn bind<F: PropertyField>(field: &F, thing: &str, metadata: &'static PropertyMetadata, observer: &Arc<dyn PropertyObserver>) {
+pub fn bind<F: PropertyField>(
+    field: &F,
+    thing: &str,
+    metadata: &'static PropertyMetadata,
+    observer: &Arc<dyn PropertyObserver>,
+) {
     field.property().bind(PropertyBinding {
         thing: Arc::from(thing),
         name: metadata.name,
@@ -170,26 +200,39 @@ pub fn bind<F: PropertyField>(field: &F, thing: &str, metadata: &'static Propert
 /// A getter's plain return value as a property value.
 pub fn getter_value<T: Serialize>(value: T) -> Result<Value, PropertyError> {
     serde_json::to_value(value).map_err(|e| {
-        PropertyError::Failed(Failure { title: "SerializationError".into(), detail: e.to_string() })
+        PropertyError::Failed(Failure {
+            title: "SerializationError".into(),
+            detail: e.to_string(),
+        })
     })
 }
 
 /// A getter's `Result` as a property value.
-pub fn getter_result<T: Serialize, E: std::fmt::Display + 'static>(result: Result<T, E>) -> Result<Value, PropertyError> {
+pub fn getter_result<T: Serialize, E: std::fmt::Display + 'static>(
+    result: Result<T, E>,
+) -> Result<Value, PropertyError> {
     match Outcome::from_result(result) {
         Outcome::Completed(value) => Ok(value),
         Outcome::Failed(failure) => Err(PropertyError::Failed(failure)),
-        Outcome::Cancelled => Err(PropertyError::Failed(Failure { title: "Cancelled".into(), detail: "cancelled".into() })),
+        Outcome::Cancelled => Err(PropertyError::Failed(Failure {
+            title: "Cancelled".into(),
+            detail: "cancelled".into(),
+        })),
     }
 }
 
 /// A setter's `Result` as the outcome of a write.
-pub fn setter_result<E: std::fmt::Display + 'static>(result: Result<(), E>) -> Result<(), PropertyError> {
+pub fn setter_result<E: std::fmt::Display + 'static>(
+    result: Result<(), E>,
+) -> Result<(), PropertyError> {
     getter_result(result).map(drop)
 }
 
 /// The input schema of an action whose parameters make up `I`, with per-parameter constraints.
-pub fn action_input_schema<I: JsonSchema>(action: &str, constraints: &[(&str, &[(&str, Value)])]) -> Value {
+pub fn action_input_schema<I: JsonSchema>(
+    action: &str,
+    constraints: &[(&str, &[(&str, Value)])],
+) -> Value {
     let mut schema = data_schema::<I>();
     for (field, field_constraints) in constraints {
         if let Some(field_schema) = schema.get_mut("properties").and_then(|p| p.get_mut(*field)) {
@@ -201,16 +244,27 @@ pub fn action_input_schema<I: JsonSchema>(action: &str, constraints: &[(&str, &[
 }
 
 /// Validate an action's input and decode it as `I` (the hidden input type).
-pub fn parse_input<I: DeserializeOwned>(metadata: &ActionMetadata, input: Option<Value>) -> Result<(Value, I), PrepareError> {
-    let value = validate_action_input(&metadata.input_schema, metadata.takes_input, input).map_err(PrepareError::Invalid)?;
+pub fn parse_input<I: DeserializeOwned>(
+    metadata: &ActionMetadata,
+    input: Option<Value>,
+) -> Result<(Value, I), PrepareError> {
+    let value = validate_action_input(&metadata.input_schema, metadata.takes_input, input)
+        .map_err(PrepareError::Invalid)?;
     let decoded = serde_json::from_value(value.clone()).map_err(|e| {
-        PrepareError::Invalid(ValidationErrors::single("value_error", format!("Value error, {e}"), value.clone()))
+        PrepareError::Invalid(ValidationErrors::single(
+            "value_error",
+            format!("Value error, {e}"),
+            value.clone(),
+        ))
     })?;
     Ok((value, decoded))
 }
 
 /// Validate the input of an action without parameters (`{}`, `null` or no body).
-pub fn parse_no_input(metadata: &ActionMetadata, input: Option<Value>) -> Result<Value, PrepareError> {
+pub fn parse_no_input(
+    metadata: &ActionMetadata,
+    input: Option<Value>,
+) -> Result<Value, PrepareError> {
     validate_action_input(&metadata.input_schema, false, input).map_err(PrepareError::Invalid)
 }
 

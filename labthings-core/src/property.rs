@@ -51,7 +51,11 @@ where
 {
     /// A property holding `default`, which [`reset`](Self::reset) restores.
     pub fn new(default: T) -> Self {
-        Self { value: RwLock::new(default.clone()), default, binding: OnceLock::new() }
+        Self {
+            value: RwLock::new(default.clone()),
+            default,
+            binding: OnceLock::new(),
+        }
     }
 
     /// A copy of the current value.
@@ -128,7 +132,9 @@ where
     fn announce(&self, value: &T) {
         if let Some(binding) = self.binding.get() {
             if let Ok(json) = serde_json::to_value(value) {
-                binding.observer.property_changed(&binding.thing, binding.name, &json);
+                binding
+                    .observer
+                    .property_changed(&binding.thing, binding.name, &json);
             }
         }
     }

@@ -32,7 +32,9 @@ pub fn to_data_schema(schema: &mut Value) {
         *schema = Value::Object(Map::new());
         return;
     }
-    let Some(object) = schema.as_object_mut() else { return };
+    let Some(object) = schema.as_object_mut() else {
+        return;
+    };
     for key in ["$schema", "$id", "definitions", "$defs"] {
         object.remove(key);
     }
@@ -74,16 +76,35 @@ pub fn to_data_schema(schema: &mut Value) {
 fn is_numeric_format(format: &str) -> bool {
     matches!(
         format,
-        "int" | "uint" | "int8" | "uint8" | "int16" | "uint16" | "int32" | "uint32" | "int64"
-            | "uint64" | "int128" | "uint128" | "float" | "double"
+        "int"
+            | "uint"
+            | "int8"
+            | "uint8"
+            | "int16"
+            | "uint16"
+            | "int32"
+            | "uint32"
+            | "int64"
+            | "uint64"
+            | "int128"
+            | "uint128"
+            | "float"
+            | "double"
     )
 }
 
 /// `{"type": ["integer", "null"], "minimum": 0}` → `{"oneOf": [{"type": "integer",
 /// "minimum": 0}, {"type": "null"}]}`: a TD's `type` is one string.
 fn split_type_array(object: &mut Map<String, Value>, types: &[Value]) {
-    const SHARED: [&str; 7] =
-        ["title", "description", "default", "readOnly", "writeOnly", "examples", "deprecated"];
+    const SHARED: [&str; 7] = [
+        "title",
+        "description",
+        "default",
+        "readOnly",
+        "writeOnly",
+        "examples",
+        "deprecated",
+    ];
     object.remove("type");
     let specific: Map<String, Value> = object
         .iter()
@@ -189,7 +210,9 @@ mod tests {
 
     fn contains_key(value: &Value, key: &str) -> bool {
         match value {
-            Value::Object(map) => map.contains_key(key) || map.values().any(|v| contains_key(v, key)),
+            Value::Object(map) => {
+                map.contains_key(key) || map.values().any(|v| contains_key(v, key))
+            }
             Value::Array(items) => items.iter().any(|v| contains_key(v, key)),
             _ => false,
         }
@@ -201,15 +224,31 @@ mod tests {
         assert!(!contains_key(&schema, "$ref"), "{schema:#}");
         assert!(!contains_key(&schema, "anyOf"), "{schema:#}");
         assert!(!contains_key(&schema, "$defs") && !contains_key(&schema, "definitions"));
-        assert_eq!(schema["properties"]["inner"]["properties"]["x"]["type"], "integer");
-        assert_eq!(schema["properties"]["inner"]["properties"]["x"]["maximum"], 255);
-        assert!(schema["properties"]["inner"]["properties"]["x"].get("format").is_none());
+        assert_eq!(
+            schema["properties"]["inner"]["properties"]["x"]["type"],
+            "integer"
+        );
+        assert_eq!(
+            schema["properties"]["inner"]["properties"]["x"]["maximum"],
+            255
+        );
+        assert!(
+            schema["properties"]["inner"]["properties"]["x"]
+                .get("format")
+                .is_none()
+        );
         assert_eq!(
             schema["properties"]["label"],
             json!({"oneOf": [{"type": "string"}, {"type": "null"}]})
         );
-        assert_eq!(schema["properties"]["mode"]["enum"], json!(["Fast", "Slow"]));
-        assert_eq!(schema["properties"]["maybe"]["oneOf"][1], json!({"type": "null"}));
+        assert_eq!(
+            schema["properties"]["mode"]["enum"],
+            json!(["Fast", "Slow"])
+        );
+        assert_eq!(
+            schema["properties"]["maybe"]["oneOf"][1],
+            json!({"type": "null"})
+        );
     }
 
     #[test]

@@ -14,7 +14,10 @@ pub fn thing_description(thing: &dyn Thing, base: &str, thing_path: &str) -> Val
         .iter()
         .map(|p| {
             let default = thing.property_default(p.name);
-            (p.name.to_owned(), property_affordance(p, default, thing_path))
+            (
+                p.name.to_owned(),
+                property_affordance(p, default, thing_path),
+            )
         })
         .collect();
     let actions: Map<String, Value> = metadata
@@ -35,11 +38,18 @@ pub fn thing_description(thing: &dyn Thing, base: &str, thing_path: &str) -> Val
         json!({"no_security": {"description": "No security", "scheme": "nosec"}}),
     );
     td.insert("security".into(), json!("no_security"));
-    td.insert("@context".into(), json!("https://www.w3.org/2022/wot/td/v1.1"));
+    td.insert(
+        "@context".into(),
+        json!("https://www.w3.org/2022/wot/td/v1.1"),
+    );
     Value::Object(td)
 }
 
-fn property_affordance(property: &PropertyMetadata, default: Option<Value>, thing_path: &str) -> Value {
+fn property_affordance(
+    property: &PropertyMetadata,
+    default: Option<Value>,
+    thing_path: &str,
+) -> Value {
     let mut affordance = Map::new();
     if let Some(description) = &property.description {
         affordance.insert("description".into(), json!(description));
@@ -82,7 +92,10 @@ fn action_affordance(action: &ActionMetadata, thing_path: &str) -> Value {
     affordance.insert("input".into(), action.input_schema.clone());
     affordance.insert(
         "output".into(),
-        titled(&format!("{}_output", action.name), action.output_schema.clone()),
+        titled(
+            &format!("{}_output", action.name),
+            action.output_schema.clone(),
+        ),
     );
     Value::Object(affordance)
 }

@@ -144,15 +144,15 @@ pub struct PreparedAction {
     pub body: ActionBody,
 }
 
-impl PreparedAction {
+impl ActionBody {
     /// Run a blocking action on this thread: panics caught, `tracing` events captured into the
-    /// invocation's log. Gives the action back for an `async` action, which needs a runtime.
+    /// invocation's log. Gives the body back if it is `async`, which needs a runtime.
     pub fn run_blocking(self, ctx: &InvocationContext) -> Result<Outcome, Self> {
-        match self.body {
-            ActionBody::Blocking(body) => {
-                Ok(crate::capture::run_captured(ctx.log(), || Outcome::catching(|| body(ctx))))
-            }
-            body @ ActionBody::Async(_) => Err(Self { input: self.input, body }),
+        match self {
+            ActionBody::Blocking(body) => Ok(crate::capture::run_captured(ctx.log(), || {
+                Outcome::catching(|| body(ctx))
+            })),
+            body @ ActionBody::Async(_) => Err(body),
         }
     }
 }
@@ -163,7 +163,10 @@ impl fmt::Debug for PreparedAction {
             ActionBody::Blocking(_) => "blocking",
             ActionBody::Async(_) => "async",
         };
-        f.debug_struct("PreparedAction").field("input", &self.input).field("body", &kind).finish()
+        f.debug_struct("PreparedAction")
+            .field("input", &self.input)
+            .field("body", &kind)
+            .finish()
     }
 }
 
@@ -187,7 +190,11 @@ pub trait Thing: Send + Sync + 'static {
 
     /// Validate the input of action `name` and bind it to the Thing, ready to run.
     /// `input` is `None` when the request had no body.
-    fn prepare_action(self: Arc<Self>, name: &str, input: Option<Value>) -> Result<PreparedAction, PrepareError>;
+    fn prepare_action(
+        self: Arc<Self>,
+        name: &str,
+        input: Option<Value>,
+    ) -> Result<PreparedAction, PrepareError>;
 
     /// Bind every data property to this Thing's name (as served), its constraints and an
     /// observer told of each change. Called once by the server before serving.

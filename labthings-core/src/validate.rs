@@ -66,7 +66,13 @@ pub struct ValidationErrors(pub Vec<ValidationIssue>);
 impl ValidationErrors {
     /// A single issue about the value as a whole.
     pub fn single(kind: &'static str, msg: impl Into<String>, input: Value) -> Self {
-        Self(vec![ValidationIssue { kind, loc: Vec::new(), msg: msg.into(), input, ctx: None }])
+        Self(vec![ValidationIssue {
+            kind,
+            loc: Vec::new(),
+            msg: msg.into(),
+            input,
+            ctx: None,
+        }])
     }
 
     /// Put `segment` in front of every issue's path.
@@ -94,9 +100,16 @@ impl std::error::Error for ValidationErrors {}
 
 /// Validate `value` against `schema`, returning the normalised value.
 pub fn validate(schema: &Value, value: Value) -> Result<Value, ValidationErrors> {
-    let mut validator = Validator { errors: Vec::new(), loc: Vec::new() };
+    let mut validator = Validator {
+        errors: Vec::new(),
+        loc: Vec::new(),
+    };
     let normalised = validator.check(schema, value, false);
-    if validator.errors.is_empty() { Ok(normalised) } else { Err(ValidationErrors(validator.errors)) }
+    if validator.errors.is_empty() {
+        Ok(normalised)
+    } else {
+        Err(ValidationErrors(validator.errors))
+    }
 }
 
 /// Validate an action's input object. `None` means the request had no body: accepted when no
@@ -114,7 +127,11 @@ pub fn validate_action_input(
         None => {
             let required = schema.get("required").and_then(Value::as_array);
             if required.is_some_and(|r| !r.is_empty()) {
-                Err(ValidationErrors::single("missing", "Field required", Value::Null))
+                Err(ValidationErrors::single(
+                    "missing",
+                    "Field required",
+                    Value::Null,
+                ))
             } else {
                 validate_object(schema, Value::Object(Map::new()))
             }
@@ -125,9 +142,16 @@ pub fn validate_action_input(
 }
 
 fn validate_object(schema: &Value, value: Value) -> Result<Value, ValidationErrors> {
-    let mut validator = Validator { errors: Vec::new(), loc: Vec::new() };
+    let mut validator = Validator {
+        errors: Vec::new(),
+        loc: Vec::new(),
+    };
     let normalised = validator.check(schema, value, true);
-    if validator.errors.is_empty() { Ok(normalised) } else { Err(ValidationErrors(validator.errors)) }
+    if validator.errors.is_empty() {
+        Ok(normalised)
+    } else {
+        Err(ValidationErrors(validator.errors))
+    }
 }
 
 struct Validator {
@@ -136,7 +160,13 @@ struct Validator {
 }
 
 impl Validator {
-    fn fail(&mut self, kind: &'static str, msg: impl Into<String>, input: &Value, ctx: Option<Value>) {
+    fn fail(
+        &mut self,
+        kind: &'static str,
+        msg: impl Into<String>,
+        input: &Value,
+        ctx: Option<Value>,
+    ) {
         self.errors.push(ValidationIssue {
             kind,
             loc: self.loc.clone(),
@@ -165,14 +195,24 @@ impl Validator {
         if let Some(expected) = schema.get("const") {
             if &value != expected {
                 let shown = python_repr(expected);
-                self.fail("literal_error", format!("Input should be {shown}"), &value, Some(json!({ "expected": shown })));
+                self.fail(
+                    "literal_error",
+                    format!("Input should be {shown}"),
+                    &value,
+                    Some(json!({ "expected": shown })),
+                );
             }
             return value;
         }
         if let Some(options) = schema.get("enum").and_then(Value::as_array) {
             if !options.contains(&value) {
                 let expected = python_alternatives(options);
-                self.fail("enum", format!("Input should be {expected}"), &value, Some(json!({ "expected": expected })));
+                self.fail(
+                    "enum",
+                    format!("Input should be {expected}"),
+                    &value,
+                    Some(json!({ "expected": expected })),
+                );
             }
             return value;
         }
@@ -194,10 +234,15 @@ impl Validator {
     }
 
     fn check_union(&mut self, branches: &Value, value: Value) -> Value {
-        let Some(branches) = branches.as_array() else { return value };
+        let Some(branches) = branches.as_array() else {
+            return value;
+        };
         let mut first_failure = None;
         for branch in branches {
-            let mut attempt = Validator { errors: Vec::new(), loc: self.loc.clone() };
+            let mut attempt = Validator {
+                errors: Vec::new(),
+                loc: self.loc.clone(),
+            };
             let normalised = attempt.check(branch, value.clone(), false);
             if attempt.errors.is_empty() {
                 return normalised;
@@ -221,14 +266,24 @@ impl Validator {
             Value::Number(n) => match n.as_f64() {
                 Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Number::from(f as i64),
                 _ => {
-                    self.fail("int_from_float", "Input should be a valid integer, got a number with a fractional part", &value, None);
+                    self.fail(
+                        "int_from_float",
+                        "Input should be a valid integer, got a number with a fractional part",
+                        &value,
+                        None,
+                    );
                     return value;
                 }
             },
             Value::String(s) => match parse_integer(s) {
                 Some(n) => n,
                 None => {
-                    self.fail("int_parsing", "Input should be a valid integer, unable to parse string as an integer", &value, None);
+                    self.fail(
+                        "int_parsing",
+                        "Input should be a valid integer, unable to parse string as an integer",
+                        &value,
+                        None,
+                    );
                     return value;
                 }
             },
@@ -248,7 +303,12 @@ impl Validator {
             Value::String(s) => match s.trim().parse::<f64>().ok().and_then(Number::from_f64) {
                 Some(n) => n,
                 None => {
-                    self.fail("float_parsing", "Input should be a valid number, unable to parse string as a number", &value, None);
+                    self.fail(
+                        "float_parsing",
+                        "Input should be a valid number, unable to parse string as a number",
+                        &value,
+                        None,
+                    );
                     return value;
                 }
             },
@@ -264,46 +324,104 @@ impl Validator {
 
     fn check_bounds(&mut self, schema: &Map<String, Value>, number: &Number, input: &Value) {
         use std::cmp::Ordering::*;
-        let bounds: [(&str, &'static str, &str, &str, fn(std::cmp::Ordering) -> bool); 4] = [
-            ("minimum", "greater_than_equal", "greater than or equal to", "ge", |o| o != Less),
-            ("exclusiveMinimum", "greater_than", "greater than", "gt", |o| o == Greater),
-            ("maximum", "less_than_equal", "less than or equal to", "le", |o| o != Greater),
-            ("exclusiveMaximum", "less_than", "less than", "lt", |o| o == Less),
+        let bounds: [(
+            &str,
+            &'static str,
+            &str,
+            &str,
+            fn(std::cmp::Ordering) -> bool,
+        ); 4] = [
+            (
+                "minimum",
+                "greater_than_equal",
+                "greater than or equal to",
+                "ge",
+                |o| o != Less,
+            ),
+            (
+                "exclusiveMinimum",
+                "greater_than",
+                "greater than",
+                "gt",
+                |o| o == Greater,
+            ),
+            (
+                "maximum",
+                "less_than_equal",
+                "less than or equal to",
+                "le",
+                |o| o != Greater,
+            ),
+            ("exclusiveMaximum", "less_than", "less than", "lt", |o| {
+                o == Less
+            }),
         ];
         for (keyword, kind, words, ctx_key, holds) in bounds {
-            let Some(Value::Number(limit)) = schema.get(keyword) else { continue };
+            let Some(Value::Number(limit)) = schema.get(keyword) else {
+                continue;
+            };
             if !compare(number, limit).is_some_and(holds) {
-                self.fail(kind, format!("Input should be {words} {limit}"), input, Some(json!({ ctx_key: limit })));
+                self.fail(
+                    kind,
+                    format!("Input should be {words} {limit}"),
+                    input,
+                    Some(json!({ ctx_key: limit })),
+                );
             }
         }
         if let Some(Value::Number(step)) = schema.get("multipleOf") {
             if !is_multiple_of(number, step) {
-                self.fail("multiple_of", format!("Input should be a multiple of {step}"), input, Some(json!({ "multiple_of": step })));
+                self.fail(
+                    "multiple_of",
+                    format!("Input should be a multiple of {step}"),
+                    input,
+                    Some(json!({ "multiple_of": step })),
+                );
             }
         }
     }
 
     fn check_string(&mut self, schema: &Map<String, Value>, value: Value) -> Value {
         let Value::String(text) = &value else {
-            self.fail("string_type", "Input should be a valid string", &value, None);
+            self.fail(
+                "string_type",
+                "Input should be a valid string",
+                &value,
+                None,
+            );
             return value;
         };
         let length = text.chars().count();
         if let Some(min) = schema.get("minLength").and_then(Value::as_u64) {
             if (length as u64) < min {
                 let unit = if min == 1 { "character" } else { "characters" };
-                self.fail("string_too_short", format!("String should have at least {min} {unit}"), &value, Some(json!({ "min_length": min })));
+                self.fail(
+                    "string_too_short",
+                    format!("String should have at least {min} {unit}"),
+                    &value,
+                    Some(json!({ "min_length": min })),
+                );
             }
         }
         if let Some(max) = schema.get("maxLength").and_then(Value::as_u64) {
             if (length as u64) > max {
                 let unit = if max == 1 { "character" } else { "characters" };
-                self.fail("string_too_long", format!("String should have at most {max} {unit}"), &value, Some(json!({ "max_length": max })));
+                self.fail(
+                    "string_too_long",
+                    format!("String should have at most {max} {unit}"),
+                    &value,
+                    Some(json!({ "max_length": max })),
+                );
             }
         }
         if let Some(pattern) = schema.get("pattern").and_then(Value::as_str) {
             if !pattern_matches(pattern, text) {
-                self.fail("string_pattern_mismatch", format!("String should match pattern '{pattern}'"), &value, Some(json!({ "pattern": pattern })));
+                self.fail(
+                    "string_pattern_mismatch",
+                    format!("String should match pattern '{pattern}'"),
+                    &value,
+                    Some(json!({ "pattern": pattern })),
+                );
             }
         }
         value
@@ -330,7 +448,12 @@ impl Validator {
         match parsed {
             Some(b) => Value::Bool(b),
             None => {
-                self.fail("bool_parsing", "Input should be a valid boolean, unable to interpret input", &value, None);
+                self.fail(
+                    "bool_parsing",
+                    "Input should be a valid boolean, unable to interpret input",
+                    &value,
+                    None,
+                );
                 value
             }
         }
@@ -365,15 +488,27 @@ impl Validator {
         if let Some(min) = schema.get("minItems").and_then(Value::as_u64) {
             if count < min {
                 let unit = if min == 1 { "item" } else { "items" };
-                self.fail("too_short", format!("List should have at least {min} {unit} after validation, not {count}"), &value,
-                    Some(json!({ "field_type": "List", "min_length": min, "actual_length": count })));
+                self.fail(
+                    "too_short",
+                    format!("List should have at least {min} {unit} after validation, not {count}"),
+                    &value,
+                    Some(
+                        json!({ "field_type": "List", "min_length": min, "actual_length": count }),
+                    ),
+                );
             }
         }
         if let Some(max) = schema.get("maxItems").and_then(Value::as_u64) {
             if count > max {
                 let unit = if max == 1 { "item" } else { "items" };
-                self.fail("too_long", format!("List should have at most {max} {unit} after validation, not {count}"), &value,
-                    Some(json!({ "field_type": "List", "max_length": max, "actual_length": count })));
+                self.fail(
+                    "too_long",
+                    format!("List should have at most {max} {unit} after validation, not {count}"),
+                    &value,
+                    Some(
+                        json!({ "field_type": "List", "max_length": max, "actual_length": count }),
+                    ),
+                );
             }
         }
         value
@@ -382,9 +517,19 @@ impl Validator {
     fn check_object(&mut self, schema: &Map<String, Value>, value: Value, is_model: bool) -> Value {
         let Value::Object(mut fields) = value else {
             if is_model {
-                self.fail("model_attributes_type", "Input should be a valid dictionary or object to extract fields from", &value, None);
+                self.fail(
+                    "model_attributes_type",
+                    "Input should be a valid dictionary or object to extract fields from",
+                    &value,
+                    None,
+                );
             } else {
-                self.fail("dict_type", "Input should be a valid dictionary", &value, None);
+                self.fail(
+                    "dict_type",
+                    "Input should be a valid dictionary",
+                    &value,
+                    None,
+                );
             }
             return value;
         };
@@ -422,7 +567,12 @@ impl Validator {
             self.loc.push(LocSegment::Field(name.clone()));
             let extra = match schema.get("additionalProperties") {
                 Some(Value::Bool(false)) => {
-                    self.fail("extra_forbidden", "Extra inputs are not permitted", &extra, None);
+                    self.fail(
+                        "extra_forbidden",
+                        "Extra inputs are not permitted",
+                        &extra,
+                        None,
+                    );
                     extra
                 }
                 Some(value_schema @ Value::Object(_)) => self.check(value_schema, extra, false),
@@ -449,7 +599,9 @@ fn parse_integer(text: &str) -> Option<Number> {
 /// Exact for integers, `f64` otherwise.
 fn compare(a: &Number, b: &Number) -> Option<std::cmp::Ordering> {
     fn as_i128(n: &Number) -> Option<i128> {
-        n.as_i64().map(i128::from).or_else(|| n.as_u64().map(i128::from))
+        n.as_i64()
+            .map(i128::from)
+            .or_else(|| n.as_u64().map(i128::from))
     }
     match (as_i128(a), as_i128(b)) {
         (Some(a), Some(b)) => Some(a.cmp(&b)),
@@ -474,7 +626,9 @@ fn pattern_matches(pattern: &str, text: &str) -> bool {
     static CACHE: OnceLock<Mutex<HashMap<String, Option<Regex>>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
-    let regex = cache.entry(pattern.to_owned()).or_insert_with(|| Regex::new(pattern).ok());
+    let regex = cache
+        .entry(pattern.to_owned())
+        .or_insert_with(|| Regex::new(pattern).ok());
     // An invalid pattern is caught when the Thing is defined; treat it as matching here.
     regex.as_ref().is_none_or(|regex| regex.is_match(text))
 }
@@ -512,7 +666,13 @@ mod tests {
         assert_eq!(validate(&int, json!(3.0)).unwrap(), json!(3));
         assert_eq!(validate(&int, json!("7")).unwrap(), json!(7));
         let e = issue(int.clone(), json!(1.5));
-        assert_eq!((e.kind, e.msg.as_str()), ("int_from_float", "Input should be a valid integer, got a number with a fractional part"));
+        assert_eq!(
+            (e.kind, e.msg.as_str()),
+            (
+                "int_from_float",
+                "Input should be a valid integer, got a number with a fractional part"
+            )
+        );
         assert_eq!(issue(int.clone(), json!("abc")).kind, "int_parsing");
         assert_eq!(issue(int, json!({"value": 5})).kind, "int_type");
     }
@@ -525,7 +685,10 @@ mod tests {
         assert_eq!(e.msg, "Input should be less than or equal to 1000");
         assert_eq!(e.ctx, Some(json!({"le": 1000})));
         let positive = json!({"type": "number", "exclusiveMinimum": 0});
-        assert_eq!(issue(positive, json!(0)).msg, "Input should be greater than 0");
+        assert_eq!(
+            issue(positive, json!(0)).msg,
+            "Input should be greater than 0"
+        );
         let stepped = json!({"type": "number", "multipleOf": 0.5});
         assert!(validate(&stepped, json!(1.5)).is_ok());
         assert_eq!(issue(stepped, json!(1.2)).kind, "multiple_of");
@@ -537,7 +700,10 @@ mod tests {
         assert!(validate(&name, json!("abc")).is_ok());
         assert_eq!(issue(name.clone(), json!("a")).kind, "string_too_short");
         assert_eq!(issue(name.clone(), json!("abcde")).kind, "string_too_long");
-        assert_eq!(issue(name.clone(), json!("AB")).kind, "string_pattern_mismatch");
+        assert_eq!(
+            issue(name.clone(), json!("AB")).kind,
+            "string_pattern_mismatch"
+        );
         assert_eq!(issue(name, json!(12)).kind, "string_type");
     }
 
@@ -553,14 +719,19 @@ mod tests {
             validate_action_input(&schema, true, Some(json!({"duration": 10}))).unwrap(),
             json!({"duration": 10, "step": 0.5})
         );
-        let errors = validate_action_input(&schema, true, Some(json!({"duration": "abc", "bogus": 1}))).unwrap_err().0;
+        let errors =
+            validate_action_input(&schema, true, Some(json!({"duration": "abc", "bogus": 1})))
+                .unwrap_err()
+                .0;
         assert_eq!(errors[0].kind, "float_parsing");
         assert_eq!(errors[0].loc, vec![LocSegment::from("duration")]);
         assert_eq!(errors[1].kind, "extra_forbidden");
         assert_eq!(errors[1].loc, vec![LocSegment::from("bogus")]);
         let missing = validate_action_input(&schema, true, None).unwrap_err().0;
         assert_eq!((missing[0].kind, missing[0].loc.len()), ("missing", 0));
-        let array = validate_action_input(&schema, true, Some(json!([1, 2]))).unwrap_err().0;
+        let array = validate_action_input(&schema, true, Some(json!([1, 2])))
+            .unwrap_err()
+            .0;
         assert_eq!(array[0].kind, "model_attributes_type");
     }
 
@@ -571,7 +742,10 @@ mod tests {
             "properties": {"step": {"type": "number", "default": 0.5}},
             "additionalProperties": false
         });
-        assert_eq!(validate_action_input(&schema, true, None).unwrap(), json!({"step": 0.5}));
+        assert_eq!(
+            validate_action_input(&schema, true, None).unwrap(),
+            json!({"step": 0.5})
+        );
     }
 
     #[test]
@@ -581,8 +755,13 @@ mod tests {
             "label": {"oneOf": [{"type": "string"}, {"type": "null"}]}
         }, "additionalProperties": false});
         assert!(validate(&schema, json!({"points": [1], "label": null})).is_ok());
-        let errors = validate(&schema, json!({"points": [1, "x"], "label": 3})).unwrap_err().0;
-        assert_eq!(errors[0].loc, vec![LocSegment::from("points"), LocSegment::Index(1)]);
+        let errors = validate(&schema, json!({"points": [1, "x"], "label": 3}))
+            .unwrap_err()
+            .0;
+        assert_eq!(
+            errors[0].loc,
+            vec![LocSegment::from("points"), LocSegment::Index(1)]
+        );
         assert_eq!(errors[1].kind, "string_type");
         assert_eq!(issue(schema, json!({"points": []})).kind, "too_short");
     }

@@ -1,0 +1,85 @@
+use std::time::Duration;
+
+use labthings_core::prelude::*;
+
+/// A mock three-axis translation stage. Moves take the time the speed implies and update the
+/// position as they go; cancelling stops the stage where it is.
+#[thing]
+pub struct MockStage {
+    /// Current position in steps (x, y, z).
+    #[property(read_only)]
+    position: Property<[i64; 3]>,
+    /// Top speed in steps per second.
+    #[setting(minimum = 1, maximum = 100_000)]
+    speed: Setting<u32>,
+}
+
+impl MockStage {
+    pub fn new() -> Self {
+        Self {
+            position: Property::new([0; 3]),
+            speed: Setting::new(10_000),
+        }
+    }
+
+    /// Step towards `target` at the configured speed, in 10 ms ticks.
+    fn travel(&self, target: [i64; 3], cancel: &CancelHook) -> Result<[i64; 3], Cancelled> {
+        const TICK: Duration = Duration::from_millis(10);
+        loop {
+            let here = self.position.get();
+            if here == target {
+                return Ok(here);
+            }
+            cancel.sleep(TICK)?;
+            let per_tick = (i64::from(self.speed.get()) / 100).max(1);
+            let mut next = here;
+            for (axis, goal) in next.iter_mut().zip(target) {
+                *axis += (goal - *axis).clamp(-per_tick, per_tick);
+            }
+            // `position` declares no constraints: this write cannot be refused.
+            let _ = self.position.set(next);
+        }
+    }
+}
+
+impl Default for MockStage {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[thing]
+impl MockStage {
+    /// Move by a displacement.
+    ///
+    /// The position updates as the stage moves; cancelling stops it where it is.
+    #[action]
+    fn move_relative(
+        &self,
+        /// Steps to move along x, y and z.
+        displacement: [i64; 3],
+        cancel: CancelHook,
+        log: Logger,
+    ) -> Result<[i64; 3], Cancelled> {
+        let start = self.position.get();
+        let target = [0, 1, 2].map(|i| start[i].saturating_add(displacement[i]));
+        log.info(format_args!("moving from {start:?} to {target:?}"));
+        let arrived = self.travel(target, &cancel);
+        match &arrived {
+            Ok(position) => log.info(format_args!("arrived at {position:?}")),
+            Err(_) => log.warning(format_args!("stopped at {:?}", self.position.get())),
+        }
+        arrived
+    }
+
+    /// Move to an absolute position.
+    #[action]
+    fn move_absolute(
+        &self,
+        /// Target position in steps (x, y, z).
+        position: [i64; 3],
+        cancel: CancelHook,
+    ) -> Result<[i64; 3], Cancelled> {
+        self.travel(position, &cancel)
+    }
+}

@@ -1,0 +1,161 @@
+//! Starting actions: `POST T<action>` validates the input, records a `pending` invocation,
+//! hands the body to the action pool (or, for `async fn` actions, to the runtime) and answers
+//! 201 with the invocation.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, LOCATION};
+use hyper::{Request, Response, StatusCode};
+use labthings_core::{
+    ActionBody, ActionMetadata, Captured, InvocationContext, InvocationId, Outcome, PrepareError,
+    PreparedAction,
+};
+
+use crate::body;
+use crate::invocation::Invocation;
+use crate::request::Origin;
+use crate::response::{self, Body, Problem};
+use crate::state::{ServedThing, ServerState};
+
+/// The longest `Prefer: wait=N` honoured, so a client can't park a request forever.
+const MAX_WAIT: Duration = Duration::from_secs(600);
+
+pub async fn invoke(
+    state: &ServerState,
+    served: &ServedThing,
+    action: &ActionMetadata,
+    request: Request<Incoming>,
+    origin: &Origin,
+) -> Response<Body> {
+    let wait = requested_wait(&request);
+    let bytes = match body::read(request, state.body_limit).await {
+        Ok(bytes) => bytes,
+        Err(response) => return response,
+    };
+    let input = match body::json(&bytes) {
+        Ok(input) => input,
+        Err(response) => return response,
+    };
+    let PreparedAction { input, body } =
+        match served.thing.clone().prepare_action(action.name, input) {
+            Ok(prepared) => prepared,
+            Err(PrepareError::Invalid(errors)) => return response::unprocessable(errors, "body"),
+            Err(PrepareError::NotFound) => return response::not_found(),
+        };
+    let action_path = served
+        .action_paths
+        .get(action.name)
+        .cloned()
+        .unwrap_or_else(|| Arc::from(""));
+    let invocation = Arc::new(Invocation::new(
+        InvocationId::new(),
+        served.name.clone(),
+        action.name,
+        action_path,
+        input,
+    ));
+    if state.store.insert(invocation.clone()).is_err() {
+        return busy();
+    }
+    if schedule(state, invocation.clone(), body).is_err() {
+        state.store.remove(&invocation.id);
+        return busy();
+    }
+    if let Some(wait) = wait {
+        let _ = tokio::time::timeout(wait, invocation.wait_finished()).await;
+    }
+    let base = state.base(origin);
+    let mut response = response::json(StatusCode::CREATED, &invocation.view(&base));
+    let href = format!("{base}/action_invocations/{}", invocation.id);
+    if let Ok(location) = HeaderValue::from_str(&href) {
+        response.headers_mut().insert(LOCATION, location);
+    }
+    response
+}
+
+fn busy() -> Response<Body> {
+    response::problem(&Problem::service_unavailable(
+        "ActionQueueFull",
+        "Too many actions are running or waiting to run; try again later.",
+    ))
+}
+
+/// `Prefer: wait=N` (RFC 7240), possibly among other preferences.
+fn requested_wait(request: &Request<Incoming>) -> Option<Duration> {
+    request
+        .headers()
+        .get_all("prefer")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|pref| pref.trim().strip_prefix("wait="))
+        .filter_map(|seconds| seconds.trim().parse::<f64>().ok())
+        .find(|seconds| seconds.is_finite() && *seconds >= 0.0)
+        .map(|seconds| Duration::from_secs_f64(seconds).min(MAX_WAIT))
+}
+
+/// Start the invocation's body: blocking bodies on the action pool, `async` ones on the runtime.
+fn schedule(state: &ServerState, invocation: Arc<Invocation>, body: ActionBody) -> Result<(), ()> {
+    match body {
+        body @ ActionBody::Blocking(_) => state
+            .pool
+            .submit(Box::new(move || {
+                if !invocation.mark_running() {
+                    return; // cancelled while it waited for a worker
+                }
+                let ctx = context(&invocation);
+                let outcome = match body.run_blocking(&ctx) {
+                    Ok(outcome) => outcome,
+                    Err(_) => Outcome::Failed(labthings_core::Failure {
+                        title: "InternalError".into(),
+                        detail: "an async action reached the blocking pool".into(),
+                    }),
+                };
+                invocation.finish(outcome);
+            }))
+            .map_err(drop),
+        ActionBody::Async(start) => {
+            tokio::spawn(async move {
+                if !invocation.mark_running() {
+                    return;
+                }
+                let future = start(context(&invocation));
+                // A separate task, so a panic inside the action surfaces as a JoinError.
+                let task = tokio::spawn(Captured::new(invocation.log.clone(), future));
+                let outcome = match task.await {
+                    Ok(outcome) => outcome,
+                    Err(error) if error.is_panic() => Outcome::from_panic(&*error.into_panic()),
+                    Err(_) => Outcome::Cancelled,
+                };
+                invocation.finish(outcome);
+            });
+            Ok(())
+        }
+    }
+}
+
+/// The context an invocation's body sees, sharing the record's cancel hook and log.
+fn context(invocation: &Invocation) -> InvocationContext {
+    InvocationContext::with_parts(
+        invocation.id,
+        invocation.cancel.clone(),
+        invocation.log.clone(),
+    )
+}
+
+/// `GET T<action>`: summaries of that action's invocations.
+pub fn list(
+    state: &ServerState,
+    served: &ServedThing,
+    action: &ActionMetadata,
+    origin: &Origin,
+) -> Response<Body> {
+    let records = state
+        .store
+        .list(|r| r.action == action.name && r.thing == served.name);
+    let base = state.base(origin);
+    let summaries: Vec<_> = records.iter().map(|r| r.summary(&base)).collect();
+    response::json(StatusCode::OK, &summaries)
+}

@@ -1,0 +1,102 @@
+//! Cross-origin requests: browsers' web UIs on other origins may use the API. By default any
+//! origin is allowed, as in the reference (Starlette's CORSMiddleware with `allow_origins=*`
+//! and credentials).
+
+use hyper::header::{
+    ACCESS_CONTROL_ALLOW_CREDENTIALS, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS,
+    ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE,
+    ACCESS_CONTROL_REQUEST_HEADERS, CONTENT_TYPE, HeaderMap, HeaderValue, ORIGIN, VARY,
+};
+use hyper::{Response, StatusCode};
+
+use crate::response::{self, Body};
+
+/// Which origins may call the API from a browser.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Cors {
+    /// Any origin (the default, as the reference).
+    #[default]
+    AnyOrigin,
+    /// Only these origins, e.g. `http://localhost:3000`.
+    Origins(Vec<String>),
+    /// No CORS headers at all: browsers allow same-origin requests only.
+    Disabled,
+}
+
+impl Cors {
+    fn allows(&self, origin: &str) -> bool {
+        match self {
+            Cors::AnyOrigin => true,
+            Cors::Origins(list) => list.iter().any(|allowed| allowed == origin),
+            Cors::Disabled => false,
+        }
+    }
+
+    /// Answer a preflight (`OPTIONS` with `Access-Control-Request-Method`).
+    pub fn preflight(&self, request: &HeaderMap) -> Response<Body> {
+        let origin = request
+            .get(ORIGIN)
+            .and_then(|o| o.to_str().ok())
+            .unwrap_or("");
+        if !self.allows(origin) {
+            let mut response = response::detail(StatusCode::BAD_REQUEST, "Disallowed CORS origin");
+            response
+                .headers_mut()
+                .insert(VARY, HeaderValue::from_static("Origin"));
+            return response;
+        }
+        let mut response = Response::new(Body::from("OK"));
+        let headers = response.headers_mut();
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        headers.insert(
+            VARY,
+            HeaderValue::from_static(
+                "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
+            ),
+        );
+        headers.insert(
+            ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT"),
+        );
+        headers.insert(ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+        headers.insert(
+            ACCESS_CONTROL_ALLOW_CREDENTIALS,
+            HeaderValue::from_static("true"),
+        );
+        if let Ok(origin) = HeaderValue::from_str(origin) {
+            headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        }
+        if let Some(requested) = request.get(ACCESS_CONTROL_REQUEST_HEADERS) {
+            headers.insert(ACCESS_CONTROL_ALLOW_HEADERS, requested.clone());
+        }
+        response
+    }
+
+    /// Add the headers of an allowed cross-origin response.
+    pub fn decorate(&self, request: &HeaderMap, response: &mut Response<Body>) {
+        if *self == Cors::Disabled {
+            return;
+        }
+        let headers = response.headers_mut();
+        headers
+            .entry(VARY)
+            .or_insert(HeaderValue::from_static("Origin"));
+        let Some(origin) = request.get(ORIGIN) else {
+            return;
+        };
+        if origin.to_str().is_ok_and(|o| self.allows(o)) {
+            headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+            headers.insert(
+                ACCESS_CONTROL_ALLOW_CREDENTIALS,
+                HeaderValue::from_static("true"),
+            );
+            headers.insert(
+                ACCESS_CONTROL_EXPOSE_HEADERS,
+                HeaderValue::from_static("Location"),
+            );
+        }
+    }
+}

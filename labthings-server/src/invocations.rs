@@ -1,0 +1,72 @@
+//! `P/action_invocations…`: list, inspect, fetch the output of, and cancel invocations.
+
+use hyper::{Response, StatusCode};
+use labthings_core::{InvocationId, LocSegment};
+use serde_json::Value;
+
+use crate::invocation::{Invocation, Status};
+use crate::request::Origin;
+use crate::response::{self, Body, ValidationDetail};
+use crate::state::ServerState;
+use std::sync::Arc;
+
+pub fn list(state: &ServerState, origin: &Origin) -> Response<Body> {
+    let records = state.store.list(|_| true);
+    let base = state.base(origin);
+    let summaries: Vec<_> = records.iter().map(|r| r.summary(&base)).collect();
+    response::json(StatusCode::OK, &summaries)
+}
+
+/// Look up `{id}`: 422 if it isn't a UUID (FastAPI's path validation), 404 if unknown.
+pub fn find(state: &ServerState, id: &str) -> Result<Arc<Invocation>, Response<Body>> {
+    let parsed: InvocationId = id.parse().map_err(|error: uuid::Error| {
+        response::unprocessable_details(vec![ValidationDetail {
+            kind: "uuid_parsing",
+            loc: vec![
+                LocSegment::Field("path".into()),
+                LocSegment::Field("id".into()),
+            ],
+            msg: format!("Input should be a valid UUID, {error}"),
+            input: Value::String(id.to_owned()),
+            ctx: Some(serde_json::json!({ "error": error.to_string() })),
+        }])
+    })?;
+    state.store.get(&parsed).ok_or_else(|| {
+        response::detail(
+            StatusCode::NOT_FOUND,
+            &format!("No action invocation found with ID {parsed}"),
+        )
+    })
+}
+
+pub fn get(state: &ServerState, invocation: &Invocation, origin: &Origin) -> Response<Body> {
+    response::json(StatusCode::OK, &invocation.view(&state.base(origin)))
+}
+
+/// The output of a completed invocation, even when it is falsy (`0`, `false`, `null`).
+pub fn output(invocation: &Invocation) -> Response<Body> {
+    let progress = invocation.progress();
+    match (&progress.status, &progress.output) {
+        (Status::Completed, Some(output)) => response::json(StatusCode::OK, output),
+        _ => response::detail(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "No result is available for this invocation",
+        ),
+    }
+}
+
+/// Ask a pending or running invocation to stop. A pending one is cancelled at once: it never
+/// starts.
+pub fn cancel(invocation: &Invocation) -> Response<Body> {
+    let status = invocation.status();
+    if status.is_finished() {
+        let message = format!(
+            "The invocation is {} and may not be cancelled.",
+            status.as_str()
+        );
+        return response::detail(StatusCode::SERVICE_UNAVAILABLE, &message);
+    }
+    invocation.cancel.cancel();
+    invocation.cancel_pending();
+    response::json(StatusCode::OK, &Value::Null)
+}

@@ -1,0 +1,36 @@
+//! # LabThings server
+//!
+//! Serves `labthings-core` Things over HTTP with the wire protocol of the Python
+//! `labthings-fastapi` 0.3.0, so its `ThingClient`, web UIs and scripts work unchanged:
+//! a Thing Description per Thing, property `GET`/`PUT`, action `POST` starting tracked,
+//! cancellable invocations on a bounded thread pool, and the `/action_invocations` routes.
+//!
+//! ```no_run
+//! # async fn run(counter: impl labthings_core::Thing) -> Result<(), labthings_server::ServerError> {
+//! labthings_server::ThingServer::new()
+//!     .thing("counter", counter)
+//!     .port(5000)
+//!     .start()
+//!     .await?
+//!     .wait()
+//!     .await;
+//! # Ok(()) }
+//! ```
+
+mod actions;
+mod body;
+mod cors;
+mod descriptions;
+mod invocation;
+mod invocations;
+mod pool;
+mod properties;
+mod request;
+mod response;
+mod routes;
+mod server;
+mod state;
+mod store;
+
+pub use cors::Cors;
+pub use server::{RESERVED_NAMES, RunningServer, ServerError, ServerOptions, ThingServer};

@@ -1,0 +1,103 @@
+//! Property routes: `GET`/`PUT T<prop>` and `POST T<prop>/reset`.
+//!
+//! Data properties live in memory and are read and written inline. Functional properties call
+//! the Thing's getter and setter, which may block on hardware, so they run on tokio's blocking
+//! pool and never stall the async runtime.
+
+use hyper::body::Incoming;
+use hyper::{Request, Response, StatusCode};
+use labthings_core::{PropertyError, PropertyKind, PropertyMetadata, Thing, ValidationErrors};
+use serde_json::Value;
+
+use crate::body;
+use crate::response::{self, Body, Problem};
+use crate::state::{ServedThing, ServerState};
+
+/// Run `operation` on the Thing: inline for data properties, off the runtime for functional
+/// ones.
+async fn on_thing<T: Send + 'static>(
+    served: &ServedThing,
+    kind: PropertyKind,
+    operation: impl FnOnce(&dyn Thing) -> T + Send + 'static,
+) -> Result<T, Response<Body>> {
+    let thing = served.thing.clone();
+    if kind != PropertyKind::Functional {
+        return Ok(operation(thing.as_ref()));
+    }
+    tokio::task::spawn_blocking(move || operation(thing.as_ref()))
+        .await
+        .map_err(|error| {
+            let detail = if error.is_panic() {
+                "the property method panicked"
+            } else {
+                "the property method was stopped"
+            };
+            response::problem(&Problem::internal("Panic", detail))
+        })
+}
+
+fn error_response(error: PropertyError) -> Response<Body> {
+    match error {
+        PropertyError::NotFound => response::not_found(),
+        PropertyError::ReadOnly => response::method_not_allowed(&["GET"]),
+        PropertyError::Invalid(errors) => response::unprocessable(errors, "body"),
+        PropertyError::Failed(failure) => {
+            response::problem(&Problem::internal(failure.title, failure.detail))
+        }
+    }
+}
+
+pub async fn get(served: &ServedThing, property: &PropertyMetadata) -> Response<Body> {
+    let name = property.name;
+    match on_thing(served, property.kind, move |thing| {
+        thing.read_property(name)
+    })
+    .await
+    {
+        Ok(Ok(value)) => response::json(StatusCode::OK, &value),
+        Ok(Err(error)) => error_response(error),
+        Err(response) => response,
+    }
+}
+
+pub async fn put(
+    state: &ServerState,
+    served: &ServedThing,
+    property: &PropertyMetadata,
+    request: Request<Incoming>,
+) -> Response<Body> {
+    if property.read_only {
+        return response::method_not_allowed(&["GET"]);
+    }
+    let bytes = match body::read(request, state.body_limit).await {
+        Ok(bytes) => bytes,
+        Err(response) => return response,
+    };
+    let value = match body::json(&bytes) {
+        Ok(Some(value)) => value,
+        Ok(None) => {
+            return response::unprocessable(
+                ValidationErrors::single("missing", "Field required", Value::Null),
+                "body",
+            );
+        }
+        Err(response) => return response,
+    };
+    let name = property.name;
+    match on_thing(served, property.kind, move |thing| {
+        thing.write_property(name, value)
+    })
+    .await
+    {
+        Ok(Ok(())) => response::json(StatusCode::CREATED, &Value::Null),
+        Ok(Err(error)) => error_response(error),
+        Err(response) => response,
+    }
+}
+
+pub fn reset(served: &ServedThing, property: &PropertyMetadata) -> Response<Body> {
+    match served.thing.reset_property(property.name) {
+        Ok(()) => response::json(StatusCode::OK, &Value::Null),
+        Err(error) => error_response(error),
+    }
+}

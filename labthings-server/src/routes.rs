@@ -1,0 +1,129 @@
+//! Routing: which handler answers a request, from its path and method.
+//!
+//! Paths are matched by segment against the Things and affordances known at start-up; the
+//! Things themselves never see HTTP. Unknown paths are 404 and known paths with the wrong
+//! method 405 with `Allow`, both with FastAPI's `{"detail": …}` bodies.
+
+use hyper::body::Incoming;
+use hyper::header::ACCESS_CONTROL_REQUEST_METHOD;
+use hyper::{Method, Request, Response};
+
+use crate::request::Origin;
+use crate::response::{self, Body};
+use crate::state::{ServedThing, ServerState};
+use crate::{actions, descriptions, invocations, properties};
+
+pub async fn handle(state: &ServerState, request: Request<Incoming>) -> Response<Body> {
+    let request_headers = request.headers().clone();
+    let mut response = if request.method() == Method::OPTIONS
+        && request_headers.contains_key(ACCESS_CONTROL_REQUEST_METHOD)
+    {
+        state.cors.preflight(&request_headers)
+    } else {
+        route(state, request).await
+    };
+    state.cors.decorate(&request_headers, &mut response);
+    response
+}
+
+async fn route(state: &ServerState, request: Request<Incoming>) -> Response<Body> {
+    let origin = Origin::of(request.uri(), request.headers(), &state.default_host);
+    let path = request.uri().path().to_owned();
+    let Some(rest) = path.strip_prefix(state.prefix.as_str()) else {
+        return response::not_found();
+    };
+    let segments: Vec<&str> = rest
+        .strip_prefix('/')
+        .unwrap_or("\u{0}")
+        .split('/')
+        .collect();
+    let method = request.method().clone();
+    let is_get = method == Method::GET || method == Method::HEAD;
+    let prefix = &state.prefix;
+
+    match segments.as_slice() {
+        ["things", ""] => only_get(is_get, || descriptions::things(state, &origin)),
+        ["thing_descriptions", ""] => {
+            only_get(is_get, || descriptions::all_descriptions(state, &origin))
+        }
+        ["things"] | ["thing_descriptions"] => response::redirect(&format!("{}{path}/", origin.0)),
+        ["action_invocations"] => only_get(is_get, || invocations::list(state, &origin)),
+        ["action_invocations", ""] => {
+            response::redirect(&format!("{}{prefix}/action_invocations", origin.0))
+        }
+        ["action_invocations", id] => match invocations::find(state, id) {
+            Err(response) => response,
+            Ok(invocation) if is_get => invocations::get(state, &invocation, &origin),
+            Ok(invocation) if method == Method::DELETE => invocations::cancel(&invocation),
+            Ok(_) => response::method_not_allowed(&["GET", "DELETE"]),
+        },
+        ["action_invocations", id, "output"] => match invocations::find(state, id) {
+            Err(response) => response,
+            Ok(invocation) if is_get => invocations::output(&invocation),
+            Ok(_) => response::method_not_allowed(&["GET"]),
+        },
+        [name] => match state.thing(name) {
+            Some(served) => response::redirect(&format!("{}{}", origin.0, served.path)),
+            None => response::not_found(),
+        },
+        [name, ""] => match state.thing(name) {
+            Some(served) => only_get(is_get, || descriptions::thing_description(served, &origin)),
+            None => response::not_found(),
+        },
+        [name, affordance] => match state.thing(name) {
+            Some(served) => affordance_route(state, served, affordance, request, &origin).await,
+            None => response::not_found(),
+        },
+        [name, property, "reset"] => {
+            let resettable = state
+                .thing(name)
+                .and_then(|served| Some((served, served.thing.metadata().property(property)?)))
+                .filter(|(_, metadata)| metadata.resettable());
+            match resettable {
+                Some((served, metadata)) if method == Method::POST => {
+                    properties::reset(served, metadata)
+                }
+                Some(_) => response::method_not_allowed(&["POST"]),
+                None => response::not_found(),
+            }
+        }
+        _ => response::not_found(),
+    }
+}
+
+async fn affordance_route(
+    state: &ServerState,
+    served: &ServedThing,
+    name: &str,
+    request: Request<Incoming>,
+    origin: &Origin,
+) -> Response<Body> {
+    let metadata = served.thing.metadata();
+    let method = request.method().clone();
+    if let Some(property) = metadata.property(name) {
+        return match method {
+            Method::GET | Method::HEAD => properties::get(served, property).await,
+            Method::PUT if !property.read_only => {
+                properties::put(state, served, property, request).await
+            }
+            _ if property.read_only => response::method_not_allowed(&["GET"]),
+            _ => response::method_not_allowed(&["GET", "PUT"]),
+        };
+    }
+    if let Some(action) = metadata.action(name) {
+        return match method {
+            Method::POST => actions::invoke(state, served, action, request, origin).await,
+            Method::GET | Method::HEAD => actions::list(state, served, action, origin),
+            _ => response::method_not_allowed(&["GET", "POST"]),
+        };
+    }
+    response::not_found()
+}
+
+fn only_get(is_get: bool, handler: impl FnOnce() -> Response<Body>) -> Response<Body> {
+    if is_get {
+        handler()
+    } else {
+        response::method_not_allowed(&["GET"])
+    }
+}

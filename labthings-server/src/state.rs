@@ -1,0 +1,81 @@
+//! What every request handler shares: the served Things, the invocation store and the pool.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use labthings_core::{Thing, thing_description};
+
+use crate::cors::Cors;
+use crate::pool::ActionPool;
+use crate::store::InvocationStore;
+
+/// A Thing as served under a name.
+pub struct ServedThing {
+    pub name: Arc<str>,
+    pub thing: Arc<dyn Thing>,
+    /// Its path with the API prefix and a trailing slash, e.g. `/api/counter/`.
+    pub path: String,
+    /// Each action's path (`/api/counter/slow`), shared by all its invocation records.
+    pub action_paths: HashMap<&'static str, Arc<str>>,
+    /// Serialised TDs by base URL: the TD only changes with the `Host` a client used.
+    td_cache: Mutex<HashMap<String, Bytes>>,
+}
+
+impl ServedThing {
+    pub fn new(name: &str, thing: Arc<dyn Thing>, prefix: &str) -> Self {
+        let path = format!("{prefix}/{name}/");
+        let action_paths = thing
+            .metadata()
+            .actions
+            .iter()
+            .map(|action| (action.name, Arc::from(format!("{path}{}", action.name))))
+            .collect();
+        Self {
+            name: Arc::from(name),
+            thing,
+            path,
+            action_paths,
+            td_cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The TD as JSON, as seen from `origin` (e.g. `http://127.0.0.1:5000`).
+    pub fn td_json(&self, origin: &str) -> Bytes {
+        let mut cache = self.td_cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(bytes) = cache.get(origin) {
+            return bytes.clone();
+        }
+        let td = thing_description(self.thing.as_ref(), &format!("{origin}/"), &self.path);
+        let bytes = Bytes::from(serde_json::to_vec(&td).unwrap_or_default());
+        // Hosts are client-chosen: bound the cache so odd Host headers can't grow it forever.
+        if cache.len() >= 64 {
+            cache.clear();
+        }
+        cache.insert(origin.to_owned(), bytes.clone());
+        bytes
+    }
+}
+
+pub struct ServerState {
+    /// In the order they were added.
+    pub things: Vec<ServedThing>,
+    pub prefix: String,
+    pub store: InvocationStore,
+    pub pool: ActionPool,
+    pub cors: Cors,
+    pub body_limit: usize,
+    /// `host:port` used when a request has no usable `Host` header.
+    pub default_host: String,
+}
+
+impl ServerState {
+    /// Where the API is rooted as seen by a client: origin + prefix, no trailing slash.
+    pub fn base(&self, origin: &crate::request::Origin) -> String {
+        format!("{}{}", origin.0, self.prefix)
+    }
+
+    pub fn thing(&self, name: &str) -> Option<&ServedThing> {
+        self.things.iter().find(|t| &*t.name == name)
+    }
+}

@@ -1,0 +1,157 @@
+//! Where invocation records live until they expire.
+//!
+//! Records are kept in request order (the order the list routes show). A finished record is
+//! removed `retention` after it finished, by a timer rather than by the next request, and the
+//! number of records is capped: at the cap the oldest finished record makes room, so a flood
+//! of POSTs can't grow memory without bound.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use labthings_core::InvocationId;
+
+use crate::invocation::Invocation;
+
+#[derive(Default)]
+struct Records {
+    by_id: HashMap<InvocationId, Arc<Invocation>>,
+    order: VecDeque<InvocationId>,
+}
+
+pub struct InvocationStore {
+    records: Mutex<Records>,
+    retention: Duration,
+    max_records: usize,
+}
+
+/// Every record is still pending or running: nothing can make room.
+#[derive(Debug)]
+pub struct StoreFull;
+
+impl InvocationStore {
+    pub fn new(retention: Duration, max_records: usize) -> Self {
+        Self {
+            records: Mutex::new(Records::default()),
+            retention,
+            max_records: max_records.max(1),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Records> {
+        // Each operation leaves the two indexes consistent before it can panic.
+        self.records.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn retention(&self) -> Duration {
+        self.retention
+    }
+
+    pub fn insert(&self, invocation: Arc<Invocation>) -> Result<(), StoreFull> {
+        let mut records = self.lock();
+        if records.order.len() >= self.max_records {
+            let oldest_finished = records
+                .order
+                .iter()
+                .position(|id| {
+                    records
+                        .by_id
+                        .get(id)
+                        .is_none_or(|r| r.status().is_finished())
+                })
+                .ok_or(StoreFull)?;
+            if let Some(id) = records.order.remove(oldest_finished) {
+                records.by_id.remove(&id);
+            }
+        }
+        records.order.push_back(invocation.id);
+        records.by_id.insert(invocation.id, invocation);
+        Ok(())
+    }
+
+    pub fn get(&self, id: &InvocationId) -> Option<Arc<Invocation>> {
+        self.lock().by_id.get(id).cloned()
+    }
+
+    /// Forget a record (an invocation that could not be queued).
+    pub fn remove(&self, id: &InvocationId) {
+        let mut records = self.lock();
+        if records.by_id.remove(id).is_some() {
+            records.order.retain(|other| other != id);
+        }
+    }
+
+    /// Records for which `keep` holds, oldest first.
+    pub fn list(&self, keep: impl Fn(&Invocation) -> bool) -> Vec<Arc<Invocation>> {
+        let records = self.lock();
+        records
+            .order
+            .iter()
+            .filter_map(|id| records.by_id.get(id))
+            .filter(|r| keep(r))
+            .cloned()
+            .collect()
+    }
+
+    /// Remove records that finished more than `retention` before `now`; returns how many.
+    pub fn expire(&self, now: Instant) -> usize {
+        let mut records = self.lock();
+        let Records { by_id, order } = &mut *records;
+        let before = order.len();
+        order.retain(|id| {
+            let expired = by_id.get(id).is_none_or(|record| {
+                record
+                    .progress()
+                    .finished_at
+                    .is_some_and(|at| now.saturating_duration_since(at) >= self.retention)
+            });
+            if expired {
+                by_id.remove(id);
+            }
+            !expired
+        });
+        before - order.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use labthings_core::Outcome;
+
+    fn record() -> Arc<Invocation> {
+        Arc::new(Invocation::new(
+            InvocationId::new(),
+            "t".into(),
+            "a",
+            "/t/a".into(),
+            serde_json::Value::Null,
+        ))
+    }
+
+    #[test]
+    fn caps_by_evicting_the_oldest_finished() {
+        let store = InvocationStore::new(Duration::from_secs(300), 2);
+        let (running, done, third) = (record(), record(), record());
+        store.insert(running.clone()).unwrap();
+        store.insert(done.clone()).unwrap();
+        assert!(store.insert(record()).is_err(), "nothing finished: no room");
+        done.finish(Outcome::Completed(serde_json::json!(1)));
+        store.insert(third.clone()).unwrap();
+        assert!(store.get(&done.id).is_none());
+        assert!(store.get(&running.id).is_some() && store.get(&third.id).is_some());
+    }
+
+    #[test]
+    fn expires_only_finished_records_past_retention() {
+        let store = InvocationStore::new(Duration::from_millis(10), 10);
+        let (running, done) = (record(), record());
+        store.insert(running.clone()).unwrap();
+        store.insert(done.clone()).unwrap();
+        done.finish(Outcome::Cancelled);
+        assert_eq!(store.expire(Instant::now()), 0);
+        assert_eq!(store.expire(Instant::now() + Duration::from_millis(20)), 1);
+        assert_eq!(store.list(|_| true).len(), 1);
+        assert!(store.get(&running.id).is_some());
+    }
+}
