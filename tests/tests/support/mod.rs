@@ -1,0 +1,193 @@
+//! A real server on a free port and a small HTTP client for black-box tests.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::{HeaderMap, Method, Request, StatusCode};
+use hyper_util::rt::TokioIo;
+use labthings_server::{RunningServer, ThingServer};
+use serde_json::Value;
+use tokio::net::TcpStream;
+
+pub mod things;
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}): {:?}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// A running server that is shut down when dropped.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    server: Option<RunningServer>,
+}
+
+impl TestServer {
+    pub async fn start(server: ThingServer) -> Self {
+        let server = server.port(0).start().await.expect("server starts");
+        Self {
+            addr: server.local_addr(),
+            server: Some(server),
+        }
+    }
+
+    /// The demo lab's Things plus the test-only `lab` Thing.
+    pub async fn demo() -> Self {
+        Self::start(demo_server()).await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.request(Method::GET, path, &[], None).await
+    }
+
+    pub async fn put(&self, path: &str, body: &str) -> Reply {
+        self.request(
+            Method::PUT,
+            path,
+            &[("content-type", "application/json")],
+            Some(body),
+        )
+        .await
+    }
+
+    pub async fn post(&self, path: &str, body: Option<&str>) -> Reply {
+        self.request(
+            Method::POST,
+            path,
+            &[("content-type", "application/json")],
+            body,
+        )
+        .await
+    }
+
+    pub async fn delete(&self, path: &str) -> Reply {
+        self.request(Method::DELETE, path, &[], None).await
+    }
+
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Reply {
+        request(
+            self.addr,
+            method,
+            path,
+            headers,
+            body.map(|b| Bytes::from(b.to_owned())),
+        )
+        .await
+    }
+
+    /// POST an action and wait (polling the invocation) until it has finished.
+    pub async fn run_action(&self, path: &str, body: Option<&str>) -> Value {
+        let started = self.post(path, body).await;
+        assert_eq!(started.status, StatusCode::CREATED, "{:?}", started.body);
+        let id = started.json()["id"].as_str().expect("id").to_owned();
+        self.wait_for(&id, |s| s != "pending" && s != "running")
+            .await
+    }
+
+    /// Poll an invocation until its status satisfies `done` (at most 10 s).
+    pub async fn wait_for(&self, id: &str, done: impl Fn(&str) -> bool) -> Value {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let invocation = self.get(&format!("/action_invocations/{id}")).await.json();
+            if done(invocation["status"].as_str().unwrap_or_default()) {
+                return invocation;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "invocation never got there: {invocation}"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            if let Ok(handle) = tokio::runtime::Handle::try_current() {
+                handle.spawn(server.shutdown(Duration::from_millis(100)));
+            }
+        }
+    }
+}
+
+pub fn demo_server() -> ThingServer {
+    ThingServer::new()
+        .thing("counter", labthings_examples::Counter::new())
+        .thing("stage", labthings_examples::MockStage::new())
+        .thing("camera", labthings_examples::MockCamera::default())
+        .thing("lab", things::Lab::new())
+}
+
+/// One request on a fresh connection.
+pub async fn request(
+    addr: SocketAddr,
+    method: Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<Bytes>,
+) -> Reply {
+    let stream = TcpStream::connect(addr).await.expect("connect");
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .expect("handshake");
+    tokio::spawn(connection);
+    let mut builder = Request::builder().method(method).uri(path);
+    if !headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("host"))
+    {
+        builder = builder.header("host", addr.to_string());
+    }
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    let request = builder
+        .body(Full::new(body.unwrap_or_default()))
+        .expect("request");
+    let response = sender.send_request(request).await.expect("response");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
