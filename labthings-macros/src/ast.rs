@@ -71,7 +71,9 @@ pub enum ReturnKind {
 
 impl ReturnKind {
     fn of(output: &ReturnType) -> Self {
-        let ReturnType::Type(_, ty) = output else { return ReturnKind::Unit };
+        let ReturnType::Type(_, ty) = output else {
+            return ReturnKind::Unit;
+        };
         if let Type::Tuple(tuple) = &**ty {
             if tuple.elems.is_empty() {
                 return ReturnKind::Unit;
@@ -173,7 +175,9 @@ pub fn parse_struct(mut item: ItemStruct, errors: &mut Errors) -> ThingStruct {
         };
         let is_setting = attr::is(first, "setting");
         let which = if is_setting { "setting" } else { "property" };
-        let args = errors.ok(attr::parse_property_args(first, which)).unwrap_or_default();
+        let args = errors
+            .ok(attr::parse_property_args(first, which))
+            .unwrap_or_default();
         fields.push(DataField {
             ident,
             ty: field.ty.clone(),
@@ -206,7 +210,9 @@ pub fn parse_impl(mut item: ItemImpl, errors: &mut Errors) -> ThingImpl {
             errors.ok(attr::check_action_args(first));
             actions.push(parse_action(method, errors));
         } else if attr::is(first, "property") {
-            let args = errors.ok(attr::parse_property_args(first, "property")).unwrap_or_default();
+            let args = errors
+                .ok(attr::parse_property_args(first, "property"))
+                .unwrap_or_default();
             getters.push(Getter {
                 sig: method.sig.clone(),
                 docs: Docs::from_attrs(&method.attrs),
@@ -222,7 +228,12 @@ pub fn parse_impl(mut item: ItemImpl, errors: &mut Errors) -> ThingImpl {
             });
         }
     }
-    ThingImpl { item, actions, getters, setters }
+    ThingImpl {
+        item,
+        actions,
+        getters,
+        setters,
+    }
 }
 
 fn parse_action(method: &mut ImplItemFn, errors: &mut Errors) -> Action {
@@ -250,15 +261,26 @@ fn parse_action(method: &mut ImplItemFn, errors: &mut Errors) -> Action {
         } else {
             ParamRole::Input(args)
         };
-        params.push(Param { pat: (*typed.pat).clone(), ty: (*typed.ty).clone(), role, docs: param_docs });
+        params.push(Param {
+            pat: (*typed.pat).clone(),
+            ty: (*typed.ty).clone(),
+            role,
+            docs: param_docs,
+        });
     }
-    Action { sig: method.sig.clone(), docs, params, output: ReturnKind::of(&method.sig.output) }
+    Action {
+        sig: method.sig.clone(),
+        docs,
+        params,
+        output: ReturnKind::of(&method.sig.output),
+    }
 }
 
 /// Remove and return the attributes named in `names`.
 fn take_attrs(attrs: &mut Vec<Attribute>, names: &[&str]) -> Vec<Attribute> {
-    let (ours, rest): (Vec<_>, Vec<_>) =
-        attrs.drain(..).partition(|a| names.iter().any(|n| a.path().is_ident(n)));
+    let (ours, rest): (Vec<_>, Vec<_>) = attrs
+        .drain(..)
+        .partition(|a| names.iter().any(|n| a.path().is_ident(n)));
     *attrs = rest;
     ours
 }

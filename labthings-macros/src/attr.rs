@@ -1,7 +1,6 @@
 //! The arguments of our attributes: `#[property(read_only, minimum = 0)]`, `#[setting(…)]`,
 //! `#[param(default = 5.0)]`, `#[setter(name)]`, `#[inject]`.
 
-
 use syn::spanned::Spanned;
 use syn::{Attribute, Expr, ExprLit, ExprUnary, Ident, Lit, UnOp};
 
@@ -47,12 +46,18 @@ pub struct ParamArgs {
 }
 
 fn constraint_names() -> String {
-    CONSTRAINTS.iter().map(|(name, _, _)| *name).collect::<Vec<_>>().join(", ")
+    CONSTRAINTS
+        .iter()
+        .map(|(name, _, _)| *name)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Parse `name = value` as a constraint, if `name` is one.
 fn parse_constraint(meta: &syn::meta::ParseNestedMeta<'_>) -> syn::Result<Option<Constraint>> {
-    let Some((_, keyword, kind)) = CONSTRAINTS.iter().find(|(name, _, _)| meta.path.is_ident(name))
+    let Some((_, keyword, kind)) = CONSTRAINTS
+        .iter()
+        .find(|(name, _, _)| meta.path.is_ident(name))
     else {
         return Ok(None);
     };
@@ -64,12 +69,41 @@ fn parse_constraint(meta: &syn::meta::ParseNestedMeta<'_>) -> syn::Result<Option
 fn check_constraint_value(value: &Expr, kind: ValueKind, name: Option<&Ident>) -> syn::Result<()> {
     let name = name.map(ToString::to_string).unwrap_or_default();
     let ok = match (kind, value) {
-        (ValueKind::Number, Expr::Lit(ExprLit { lit: Lit::Int(_) | Lit::Float(_), .. })) => true,
-        (ValueKind::Number, Expr::Unary(ExprUnary { op: UnOp::Neg(_), expr, .. })) => {
-            matches!(&**expr, Expr::Lit(ExprLit { lit: Lit::Int(_) | Lit::Float(_), .. }))
+        (
+            ValueKind::Number,
+            Expr::Lit(ExprLit {
+                lit: Lit::Int(_) | Lit::Float(_),
+                ..
+            }),
+        ) => true,
+        (
+            ValueKind::Number,
+            Expr::Unary(ExprUnary {
+                op: UnOp::Neg(_),
+                expr,
+                ..
+            }),
+        ) => {
+            matches!(
+                &**expr,
+                Expr::Lit(ExprLit {
+                    lit: Lit::Int(_) | Lit::Float(_),
+                    ..
+                })
+            )
         }
-        (ValueKind::Count, Expr::Lit(ExprLit { lit: Lit::Int(_), .. })) => true,
-        (ValueKind::Text, Expr::Lit(ExprLit { lit: Lit::Str(_), .. })) => true,
+        (
+            ValueKind::Count,
+            Expr::Lit(ExprLit {
+                lit: Lit::Int(_), ..
+            }),
+        ) => true,
+        (
+            ValueKind::Text,
+            Expr::Lit(ExprLit {
+                lit: Lit::Str(_), ..
+            }),
+        ) => true,
         _ => false,
     };
     if ok {
@@ -80,7 +114,10 @@ fn check_constraint_value(value: &Expr, kind: ValueKind, name: Option<&Ident>) -
         ValueKind::Count => "a non-negative integer literal, e.g. `3`",
         ValueKind::Text => "a string literal holding a regular expression, e.g. `\"^[a-z]+$\"`",
     };
-    Err(syn::Error::new(value.span(), format!("`{name}` must be {expected}")))
+    Err(syn::Error::new(
+        value.span(),
+        format!("`{name}` must be {expected}"),
+    ))
 }
 
 /// Parse the arguments of `#[property(…)]` or `#[setting(…)]` (`which` names the attribute).
@@ -151,11 +188,14 @@ pub fn check_action_args(attr: &Attribute) -> syn::Result<()> {
 }
 
 fn path_text(path: &syn::Path) -> String {
-    path.segments.iter().map(|s| s.ident.to_string()).collect::<Vec<_>>().join("::")
+    path.segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect::<Vec<_>>()
+        .join("::")
 }
 
 /// Whether `attr` is `#[name]` or `#[name(…)]` for one of our attribute names.
 pub fn is(attr: &Attribute, name: &str) -> bool {
     attr.path().is_ident(name)
 }
-

@@ -23,7 +23,11 @@ pub fn check_struct(thing: &ThingStruct, errors: &mut Errors) {
             Type::Path(path) => path.path.segments.last().map(|s| s.ident.to_string()),
             _ => None,
         };
-        let expected = if field.is_setting { "Setting" } else { "Property" };
+        let expected = if field.is_setting {
+            "Setting"
+        } else {
+            "Property"
+        };
         if last.as_deref() != Some(expected) {
             errors.push(syn::Error::new(
                 field.ty.span(),
@@ -46,7 +50,10 @@ pub fn check_impl(thing: &ThingImpl, errors: &mut Errors) {
         ));
     }
     if !item.generics.params.is_empty() {
-        errors.push(syn::Error::new(item.generics.span(), "a Thing can't be generic"));
+        errors.push(syn::Error::new(
+            item.generics.span(),
+            "a Thing can't be generic",
+        ));
     }
     for action in &thing.actions {
         check_action(action, errors);
@@ -61,8 +68,12 @@ pub fn check_impl(thing: &ThingImpl, errors: &mut Errors) {
                 "property getters can't be `async`: make it a plain `fn` (the server runs it off the async runtime), or use an `#[action]`",
             ));
         }
-        let extra: Vec<&FnArg> =
-            getter.sig.inputs.iter().filter(|a| matches!(a, FnArg::Typed(_))).collect();
+        let extra: Vec<&FnArg> = getter
+            .sig
+            .inputs
+            .iter()
+            .filter(|a| matches!(a, FnArg::Typed(_)))
+            .collect();
         if let Some(first) = extra.first() {
             errors.push(syn::Error::new(
                 first.span(),
@@ -101,7 +112,9 @@ pub fn check_impl(thing: &ThingImpl, errors: &mut Errors) {
         if setter.value_type().is_none() {
             errors.push(syn::Error::new(
                 setter.sig.inputs.span(),
-                format!("a setter takes `&self` and the new value: `fn set_{target}(&self, value: T)`"),
+                format!(
+                    "a setter takes `&self` and the new value: `fn set_{target}(&self, value: T)`"
+                ),
             ));
         }
     }
@@ -116,7 +129,10 @@ fn check_action(action: &Action, errors: &mut Errors) {
             Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => {
                 let name = json_name(&pat.ident);
                 if seen.insert(name.clone(), ()).is_some() {
-                    errors.push(syn::Error::new(pat.ident.span(), format!("parameter `{name}` appears twice")));
+                    errors.push(syn::Error::new(
+                        pat.ident.span(),
+                        format!("parameter `{name}` appears twice"),
+                    ));
                 }
             }
             other => errors.push(syn::Error::new(
@@ -139,14 +155,20 @@ fn unsupported_input_type(ty: &Type) -> Option<&'static str> {
             "action inputs are deserialized from JSON, so they must be owned: use `String` for \
              `&str`, `Vec<T>` for `&[T]`",
         ),
-        Type::ImplTrait(_) => Some("action inputs need a concrete type: the server builds a JSON schema from it"),
+        Type::ImplTrait(_) => {
+            Some("action inputs need a concrete type: the server builds a JSON schema from it")
+        }
         Type::Infer(_) => Some("action inputs need an explicit type"),
         _ => None,
     }
 }
 
 fn check_receiver(sig: &Signature, attr: &str, errors: &mut Errors) {
-    let what = if attr == "#[action]" { "actions" } else { "property methods" };
+    let what = if attr == "#[action]" {
+        "actions"
+    } else {
+        "property methods"
+    };
     match sig.receiver() {
         None => errors.push(syn::Error::new(
             sig.ident.span(),

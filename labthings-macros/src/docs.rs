@@ -16,7 +16,9 @@ impl Docs {
             .filter(|attr| attr.path().is_ident("doc"))
             .filter_map(|attr| match &attr.meta {
                 Meta::NameValue(nv) => match &nv.value {
-                    Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => Some(s.value()),
+                    Expr::Lit(ExprLit {
+                        lit: Lit::Str(s), ..
+                    }) => Some(s.value()),
                     _ => None,
                 },
                 _ => None,
@@ -24,9 +26,13 @@ impl Docs {
             .flat_map(|chunk| chunk.split('\n').map(str::to_owned).collect::<Vec<_>>())
             .collect();
         // `/// text` arrives as " text": drop the one space the comment syntax adds.
-        let lines: Vec<&str> =
-            lines.iter().map(|line| line.strip_prefix(' ').unwrap_or(line)).collect();
-        Self { text: lines.join("\n").trim().to_owned() }
+        let lines: Vec<&str> = lines
+            .iter()
+            .map(|line| line.strip_prefix(' ').unwrap_or(line))
+            .collect();
+        Self {
+            text: lines.join("\n").trim().to_owned(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -40,8 +46,12 @@ impl Docs {
 
     /// The first paragraph, on one line: the title.
     pub fn title(&self) -> Option<String> {
-        let first: Vec<&str> =
-            self.text.lines().take_while(|line| !line.trim().is_empty()).map(str::trim).collect();
+        let first: Vec<&str> = self
+            .text
+            .lines()
+            .take_while(|line| !line.trim().is_empty())
+            .map(str::trim)
+            .collect();
         (!first.is_empty()).then(|| first.join(" "))
     }
 
@@ -50,6 +60,10 @@ impl Docs {
         let mut lines = self.text.lines().skip_while(|line| !line.trim().is_empty());
         let rest: Vec<&str> = lines.by_ref().collect();
         let rest = rest.join("\n").trim().to_owned();
-        if rest.is_empty() { self.title() } else { Some(rest) }
+        if rest.is_empty() {
+            self.title()
+        } else {
+            Some(rest)
+        }
     }
 }

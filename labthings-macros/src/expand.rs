@@ -21,9 +21,9 @@ fn option_str(text: Option<&str>) -> TokenStream {
 }
 
 fn constraints(list: &[Constraint]) -> TokenStream {
-    let items = list.iter().map(|Constraint { keyword, value }| {
-        quote!((#keyword, __lt::json!(#value)))
-    });
+    let items = list
+        .iter()
+        .map(|Constraint { keyword, value }| quote!((#keyword, __lt::json!(#value))));
     quote!(&[#(#items),*])
 }
 
@@ -53,7 +53,11 @@ pub fn expand_struct(thing: &ThingStruct) -> TokenStream {
         let title = field.docs.title().unwrap_or_else(|| name.clone());
         let description = option_str(field.docs.full());
         let read_only = field.args.read_only;
-        let kind = if field.is_setting { quote!(Setting) } else { quote!(Data) };
+        let kind = if field.is_setting {
+            quote!(Setting)
+        } else {
+            quote!(Data)
+        };
         let constraints = constraints(&field.args.constraints);
         quote! {
             __lt::property_metadata::<<#ty as __lt::PropertyField>::Value>(
@@ -62,9 +66,10 @@ pub fn expand_struct(thing: &ThingStruct) -> TokenStream {
         }
     });
     let fields: Vec<&Ident> = thing.fields.iter().map(|f| &f.ident).collect();
-    let read_arms = fields.iter().zip(&names).map(|(field, name)| {
-        quote!(#name => __lt::read_data(&self.#field),)
-    });
+    let read_arms = fields
+        .iter()
+        .zip(&names)
+        .map(|(field, name)| quote!(#name => __lt::read_data(&self.#field),));
     let write_arms = thing.fields.iter().zip(&names).map(|(field, name)| {
         let ident = &field.ident;
         if field.args.read_only {
@@ -86,9 +91,10 @@ pub fn expand_struct(thing: &ThingStruct) -> TokenStream {
             }
         }
     });
-    let default_arms = fields.iter().zip(&names).map(|(field, name)| {
-        quote!(#name => __lt::default_json(&self.#field),)
-    });
+    let default_arms = fields
+        .iter()
+        .zip(&names)
+        .map(|(field, name)| quote!(#name => __lt::default_json(&self.#field),));
     let bind_calls = fields.iter().zip(&names).map(|(field, name)| {
         quote! {
             if let ::core::option::Option::Some(property) = metadata.property(#name) {
@@ -162,7 +168,12 @@ pub fn expand_struct(thing: &ThingStruct) -> TokenStream {
 /// The last identifier of the impl's self type: the Thing's type name.
 fn type_name(ty: &Type) -> String {
     match ty {
-        Type::Path(path) => path.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default(),
+        Type::Path(path) => path
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default(),
         _ => String::new(),
     }
 }
@@ -185,11 +196,18 @@ pub fn expand_impl(thing: &ThingImpl) -> TokenStream {
         }
     });
 
-    let getter_metadata = thing.getters.iter().map(|getter| getter_metadata(thing, getter));
+    let getter_metadata = thing
+        .getters
+        .iter()
+        .map(|getter| getter_metadata(thing, getter));
     let getter_arms = thing.getters.iter().map(|getter| {
         let method = &getter.sig.ident;
         let name = json_name(method);
-        let convert = if getter.output.is_result() { quote!(getter_result) } else { quote!(getter_value) };
+        let convert = if getter.output.is_result() {
+            quote!(getter_result)
+        } else {
+            quote!(getter_value)
+        };
         quote!(#name => __lt::#convert(self.#method()),)
     });
     let functional_write_arms = thing.getters.iter().map(|getter| {
@@ -197,7 +215,10 @@ pub fn expand_impl(thing: &ThingImpl) -> TokenStream {
         match thing.setters.iter().find(|s| json_name(&s.target) == name) {
             Some(setter) => {
                 let method = &setter.sig.ident;
-                let value_ty = setter.value_type().cloned().unwrap_or_else(|| getter.output.value_type());
+                let value_ty = setter
+                    .value_type()
+                    .cloned()
+                    .unwrap_or_else(|| getter.output.value_type());
                 let call = if setter.output.is_result() {
                     quote!(__lt::setter_result(self.#method(value)))
                 } else {
@@ -301,7 +322,9 @@ pub fn expand_impl(thing: &ThingImpl) -> TokenStream {
 fn affordance_names(thing: &ThingImpl) -> impl Iterator<Item = (String, Span)> + '_ {
     let actions = thing.actions.iter().map(|a| &a.sig.ident);
     let getters = thing.getters.iter().map(|g| &g.sig.ident);
-    actions.chain(getters).map(|ident| (json_name(ident), ident.span()))
+    actions
+        .chain(getters)
+        .map(|ident| (json_name(ident), ident.span()))
 }
 
 fn getter_metadata(thing: &ThingImpl, getter: &Getter) -> TokenStream {
@@ -323,7 +346,11 @@ fn input_type_ident(action: &Action) -> Ident {
 }
 
 fn default_fn_ident(action: &Action, param: &Ident) -> Ident {
-    format_ident!("__labthings_default_{}_{}", json_name(&action.sig.ident), json_name(param))
+    format_ident!(
+        "__labthings_default_{}_{}",
+        json_name(&action.sig.ident),
+        json_name(param)
+    )
 }
 
 fn param_ident(pat: &Pat) -> Option<&Ident> {
@@ -334,9 +361,13 @@ fn param_ident(pat: &Pat) -> Option<&Ident> {
 }
 
 /// The input parameters of an action: (identifier, type, docs, #[param] args).
-fn input_params(action: &Action) -> impl Iterator<Item = (&Ident, &Type, &Docs, &crate::attr::ParamArgs)> {
+fn input_params(
+    action: &Action,
+) -> impl Iterator<Item = (&Ident, &Type, &Docs, &crate::attr::ParamArgs)> {
     action.params.iter().filter_map(|param| match &param.role {
-        ParamRole::Input(args) => param_ident(&param.pat).map(|ident| (ident, &param.ty, &param.docs, args)),
+        ParamRole::Input(args) => {
+            param_ident(&param.pat).map(|ident| (ident, &param.ty, &param.docs, args))
+        }
         ParamRole::Injected => None,
     })
 }
@@ -415,7 +446,11 @@ fn action_metadata(action: &Action) -> TokenStream {
 fn prepare_body(action: &Action, index: usize) -> TokenStream {
     let method = &action.sig.ident;
     let is_async = action.sig.asyncness.is_some();
-    let ctx = if is_async { quote!(&__ctx) } else { quote!(__ctx) };
+    let ctx = if is_async {
+        quote!(&__ctx)
+    } else {
+        quote!(__ctx)
+    };
 
     let parse = if input_params(action).next().is_some() {
         let ident = input_type_ident(action);
@@ -456,7 +491,11 @@ fn prepare_body(action: &Action, index: usize) -> TokenStream {
         })
         .collect();
 
-    let call = if is_async { quote!(self.#method(#(#args),*).await) } else { quote!(self.#method(#(#args),*)) };
+    let call = if is_async {
+        quote!(self.#method(#(#args),*).await)
+    } else {
+        quote!(self.#method(#(#args),*))
+    };
     let outcome = match action.output {
         ReturnKind::Result(_) => quote!(__lt::Outcome::from_result(#call)),
         ReturnKind::Unit | ReturnKind::Value(_) => quote!(__lt::Outcome::from_value(#call)),

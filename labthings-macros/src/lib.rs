@@ -28,18 +28,29 @@ pub fn thing(args: TokenStream, input: TokenStream) -> TokenStream {
     let item = parse_macro_input!(input as Item);
     let mut errors = Errors::default();
     if !args.is_empty() {
-        errors.push(syn::Error::new_spanned(&args, "`#[thing]` takes no arguments"));
+        errors.push(syn::Error::new_spanned(
+            &args,
+            "`#[thing]` takes no arguments",
+        ));
     }
     let output = match item {
         Item::Struct(item) => {
             let thing = ast::parse_struct(item, &mut errors);
             check::check_struct(&thing, &mut errors);
-            if errors.is_empty() { expand::expand_struct(&thing) } else { emit_plain(&thing.item) }
+            if errors.is_empty() {
+                expand::expand_struct(&thing)
+            } else {
+                emit_plain(&thing.item)
+            }
         }
         Item::Impl(item) => {
             let thing = ast::parse_impl(item, &mut errors);
             check::check_impl(&thing, &mut errors);
-            if errors.is_empty() { expand::expand_impl(&thing) } else { emit_plain(&thing.item) }
+            if errors.is_empty() {
+                expand::expand_impl(&thing)
+            } else {
+                emit_plain(&thing.item)
+            }
         }
         other => {
             errors.push(syn::Error::new_spanned(
