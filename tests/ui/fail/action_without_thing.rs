@@ -1,0 +1,12 @@
+use labthings_core::prelude::*;
+
+struct Counter;
+
+impl Counter {
+    #[action]
+    fn increment(&self) -> i64 {
+        1
+    }
+}
+
+fn main() {}

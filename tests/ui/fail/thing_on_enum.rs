@@ -1,0 +1,9 @@
+use labthings_core::prelude::*;
+
+#[thing]
+enum Mode {
+    Fast,
+    Slow,
+}
+
+fn main() {}
