@@ -12,8 +12,8 @@ use crate::errors::Errors;
 pub fn check_struct(thing: &ThingStruct, errors: &mut Errors) {
     let generics = &thing.item.generics;
     if !generics.params.is_empty() || generics.where_clause.is_some() {
-        errors.push(syn::Error::new(
-            generics.span(),
+        errors.push(syn::Error::new_spanned(
+            generics,
             "a Thing can't be generic: the server describes each Thing type once; \
              make a concrete struct for each instrument",
         ));
@@ -29,8 +29,8 @@ pub fn check_struct(thing: &ThingStruct, errors: &mut Errors) {
             "Property"
         };
         if last.as_deref() != Some(expected) {
-            errors.push(syn::Error::new(
-                field.ty.span(),
+            errors.push(syn::Error::new_spanned(
+                &field.ty,
                 format!(
                     "a `#[{}]` field must have type `{expected}<T>`; for a value computed on \
                      demand, write a `#[property]` getter method in the `#[thing]` impl block",
@@ -44,14 +44,14 @@ pub fn check_struct(thing: &ThingStruct, errors: &mut Errors) {
 pub fn check_impl(thing: &ThingImpl, errors: &mut Errors) {
     let item = &thing.item;
     if let Some((_, path, _)) = &item.trait_ {
-        errors.push(syn::Error::new(
-            path.span(),
+        errors.push(syn::Error::new_spanned(
+            path,
             "`#[thing]` goes on the inherent `impl` block of the Thing (`impl MyThing { … }`), not on a trait impl",
         ));
     }
     if !item.generics.params.is_empty() {
-        errors.push(syn::Error::new(
-            item.generics.span(),
+        errors.push(syn::Error::new_spanned(
+            &item.generics,
             "a Thing can't be generic",
         ));
     }
@@ -75,8 +75,8 @@ pub fn check_impl(thing: &ThingImpl, errors: &mut Errors) {
             .filter(|a| matches!(a, FnArg::Typed(_)))
             .collect();
         if let Some(first) = extra.first() {
-            errors.push(syn::Error::new(
-                first.span(),
+            errors.push(syn::Error::new_spanned(
+                first,
                 "a `#[property]` getter takes only `&self`; to make the property writable, add a \
                  `#[setter(name)] fn set_name(&self, value: T)` method; for inputs, use an `#[action]`",
             ));
@@ -110,8 +110,8 @@ pub fn check_impl(thing: &ThingImpl, errors: &mut Errors) {
             ));
         }
         if setter.value_type().is_none() {
-            errors.push(syn::Error::new(
-                setter.sig.inputs.span(),
+            errors.push(syn::Error::new_spanned(
+                &setter.sig.inputs,
                 format!(
                     "a setter takes `&self` and the new value: `fn set_{target}(&self, value: T)`"
                 ),
@@ -135,15 +135,15 @@ fn check_action(action: &Action, errors: &mut Errors) {
                     ));
                 }
             }
-            other => errors.push(syn::Error::new(
-                other.span(),
+            other => errors.push(syn::Error::new_spanned(
+                other,
                 "action parameters must be plain names (each input parameter becomes a field of \
                  the JSON input); take the whole value and destructure it in the body",
             )),
         }
         if let ParamRole::Input(_) = param.role {
             if let Some(problem) = unsupported_input_type(&param.ty) {
-                errors.push(syn::Error::new(param.ty.span(), problem));
+                errors.push(syn::Error::new_spanned(&param.ty, problem));
             }
         }
     }
@@ -175,8 +175,8 @@ fn check_receiver(sig: &Signature, attr: &str, errors: &mut Errors) {
             format!("`{attr}` methods need a `&self` receiver: `fn {}(&self, …)`", sig.ident),
         )),
         Some(receiver) if receiver.mutability.is_some() && receiver.reference.is_some() => {
-            errors.push(syn::Error::new(
-                receiver.span(),
+            errors.push(syn::Error::new_spanned(
+                receiver,
                 format!(
                     "{what} take `&self`, not `&mut self`: the server calls them from many threads at \
                      once; keep changing state in `Property` fields or behind a `Mutex`"
@@ -184,13 +184,13 @@ fn check_receiver(sig: &Signature, attr: &str, errors: &mut Errors) {
             ))
         }
         Some(receiver) if receiver.reference.is_none() && receiver.colon_token.is_none() => {
-            errors.push(syn::Error::new(
-                receiver.span(),
+            errors.push(syn::Error::new_spanned(
+                receiver,
                 format!("{what} take `&self`, not `self`: the Thing is shared by every request, so it can't be moved out"),
             ))
         }
-        Some(receiver) if receiver.colon_token.is_some() => errors.push(syn::Error::new(
-            receiver.span(),
+        Some(receiver) if receiver.colon_token.is_some() => errors.push(syn::Error::new_spanned(
+            receiver,
             format!("{what} take plain `&self`"),
         )),
         Some(_) => {}
@@ -199,8 +199,8 @@ fn check_receiver(sig: &Signature, attr: &str, errors: &mut Errors) {
 
 fn check_not_generic(sig: &Signature, what: &str, errors: &mut Errors) {
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
-        errors.push(syn::Error::new(
-            sig.generics.span(),
+        errors.push(syn::Error::new_spanned(
+            &sig.generics,
             format!(
                 "{what} can't be generic: the server needs each parameter's concrete type to \
                  describe and decode it; use concrete types (or an enum)"

@@ -16,7 +16,7 @@ use crate::docs::Docs;
 fn option_str(text: Option<&str>) -> TokenStream {
     match text {
         Some(text) => quote!(::core::option::Option::Some(#text)),
-        None => quote!(::core::option::Option::None),
+        None => quote!(::core::option::Option::<&'static str>::None),
     }
 }
 
