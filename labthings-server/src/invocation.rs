@@ -125,6 +125,18 @@ impl Invocation {
         self.settle(outcome, false);
     }
 
+    /// Ask the invocation to stop (a client's DELETE, or shutdown). The request is logged, so
+    /// the time from request to `cancelled` can be read off the invocation.
+    pub fn request_cancel(&self) {
+        self.log_server_record(
+            LogLevel::Info,
+            format!("Cancellation of invocation {} requested.", self.id),
+            None,
+        );
+        self.cancel.cancel();
+        self.cancel_pending();
+    }
+
     /// End a still-pending invocation as cancelled, so that it never starts. False if it has
     /// already started (its cancel hook then stops it).
     pub fn cancel_pending(&self) -> bool {

@@ -66,7 +66,6 @@ pub fn cancel(invocation: &Invocation) -> Response<Body> {
         );
         return response::detail(StatusCode::SERVICE_UNAVAILABLE, &message);
     }
-    invocation.cancel.cancel();
-    invocation.cancel_pending();
+    invocation.request_cancel();
     response::json(StatusCode::OK, &Value::Null)
 }

@@ -284,8 +284,7 @@ impl RunningServer {
     pub async fn shutdown(self, grace: Duration) {
         let _ = self.stop.send(true);
         for invocation in self.state.store.list(|r| !r.status().is_finished()) {
-            invocation.cancel.cancel();
-            invocation.cancel_pending();
+            invocation.request_cancel();
         }
         let _ = tokio::time::timeout(grace, self.task).await;
         let pool = self.state.pool.clone();
