@@ -102,6 +102,7 @@ mod logger;
 mod outcome;
 mod property;
 pub mod schema;
+mod slot;
 mod td;
 mod thing;
 mod time;
@@ -115,10 +116,13 @@ pub use cancel::{CancelHook, Cancelled};
 pub use capture::{Captured, run_captured, set_capture_level};
 pub use context::{FromInvocation, InvocationContext};
 pub use id::InvocationId;
-pub use labthings_macros::{action, inject, param, property, setter, setting, thing};
+pub use labthings_macros::{
+    action, inject, on_start, on_stop, param, property, setter, setting, slot, thing,
+};
 pub use logger::{InvocationLog, LOG_CAPACITY, LogLevel, LogRecord, Logger};
 pub use outcome::{Failure, Outcome};
 pub use property::{Property, PropertyObserver, Setting};
+pub use slot::{OptionalSlot, Slot, SlotMetadata, WrongSlotType};
 pub use td::thing_description;
 pub use thing::{
     ActionBody, ActionMetadata, OutcomeFuture, PrepareError, PreparedAction, PropertyError,
@@ -130,7 +134,8 @@ pub use validate::{LocSegment, ValidationErrors, ValidationIssue};
 /// Everything a Thing author needs: `use labthings_core::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        CancelHook, Cancelled, FromInvocation, InvocationContext, InvocationId, Logger, Outcome,
-        Property, Setting, Thing, action, inject, param, property, setter, setting, thing,
+        CancelHook, Cancelled, FromInvocation, InvocationContext, InvocationId, Logger,
+        OptionalSlot, Outcome, Property, Setting, Slot, Thing, action, inject, on_start, on_stop,
+        param, property, setter, setting, slot, thing,
     };
 }

@@ -3,6 +3,7 @@
 //! `#[thing]` implements this trait; the server holds Things as `Arc<dyn Thing>` and never
 //! knows their types. Values cross this boundary as JSON.
 
+use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -13,6 +14,7 @@ use serde_json::Value;
 use crate::context::InvocationContext;
 use crate::outcome::{Failure, Outcome};
 use crate::property::PropertyObserver;
+use crate::slot::{SlotMetadata, WrongSlotType};
 use crate::validate::ValidationErrors;
 
 /// What a Thing is: its name in code, its documentation, and its affordances.
@@ -24,6 +26,8 @@ pub struct ThingMetadata {
     pub description: Option<String>,
     pub properties: Vec<PropertyMetadata>,
     pub actions: Vec<ActionMetadata>,
+    /// References to other Things, wired by the server before serving.
+    pub slots: Vec<SlotMetadata>,
 }
 
 impl ThingMetadata {
@@ -59,6 +63,8 @@ pub struct PropertyMetadata {
     pub kind: PropertyKind,
     /// Whether the schema carries constraints that writes must be checked against.
     pub constrained: bool,
+    /// Whether writes take the server's global lock, when it is enabled (`no_lock` opts out).
+    pub uses_global_lock: bool,
 }
 
 impl PropertyMetadata {
@@ -80,6 +86,9 @@ pub struct ActionMetadata {
     pub output_schema: Value,
     /// `async fn` actions run on the async runtime rather than on the action pool.
     pub is_async: bool,
+    /// Whether the action holds the server's global lock while it runs, when the lock is
+    /// enabled (`#[action(no_lock)]` opts out; `async` actions never take it).
+    pub uses_global_lock: bool,
 }
 
 /// Why a property operation failed.
@@ -199,4 +208,20 @@ pub trait Thing: Send + Sync + 'static {
     /// Bind every data property to this Thing's name (as served), its constraints and an
     /// observer told of each change. Called once by the server before serving.
     fn attach(&self, thing_name: &str, observer: Arc<dyn PropertyObserver>);
+
+    /// Put `target` (another served Thing) into slot `name`.
+    fn wire_slot(
+        &self,
+        name: &str,
+        target: Arc<dyn Any + Send + Sync>,
+    ) -> Result<(), WrongSlotType>;
+
+    /// Run before the server starts serving (the `#[on_start]` method, if any). An error stops
+    /// the server from starting.
+    fn on_start(&self) -> Result<(), Failure> {
+        Ok(())
+    }
+
+    /// Run after the server has stopped serving (the `#[on_stop]` method, if any).
+    fn on_stop(&self) {}
 }

@@ -10,7 +10,7 @@ use syn::{
     PathArguments, ReturnType, Signature, Type,
 };
 
-use crate::attr::{self, ParamArgs, PropertyArgs};
+use crate::attr::{self, ActionArgs, ParamArgs, PropertyArgs};
 use crate::docs::Docs;
 use crate::errors::Errors;
 
@@ -19,6 +19,13 @@ pub struct ThingStruct {
     pub item: ItemStruct,
     pub docs: Docs,
     pub fields: Vec<DataField>,
+    pub slots: Vec<SlotField>,
+}
+
+/// A field marked `#[slot]`: a `Slot<T>` or `OptionalSlot<T>` wired to another Thing.
+pub struct SlotField {
+    pub ident: Ident,
+    pub ty: Type,
 }
 
 /// A field marked `#[property]` or `#[setting]`.
@@ -36,11 +43,21 @@ pub struct ThingImpl {
     pub actions: Vec<Action>,
     pub getters: Vec<Getter>,
     pub setters: Vec<Setter>,
+    /// `#[on_start]` and `#[on_stop]` methods (at most one of each is allowed).
+    pub on_start: Vec<Hook>,
+    pub on_stop: Vec<Hook>,
+}
+
+/// A lifecycle method.
+pub struct Hook {
+    pub sig: Signature,
+    pub output: ReturnKind,
 }
 
 /// A method marked `#[action]`.
 pub struct Action {
     pub sig: Signature,
+    pub args: ActionArgs,
     pub docs: Docs,
     pub params: Vec<Param>,
     pub output: ReturnKind,
@@ -151,19 +168,20 @@ fn is_injected_by_name(ty: &Type) -> bool {
         })
 }
 
-const FIELD_ATTRS: [&str; 2] = ["property", "setting"];
-const METHOD_ATTRS: [&str; 3] = ["action", "property", "setter"];
+const FIELD_ATTRS: [&str; 3] = ["property", "setting", "slot"];
+const METHOD_ATTRS: [&str; 5] = ["action", "property", "setter", "on_start", "on_stop"];
 
 pub fn parse_struct(mut item: ItemStruct, errors: &mut Errors) -> ThingStruct {
     let docs = Docs::from_attrs(&item.attrs);
     let mut fields = Vec::new();
+    let mut slots = Vec::new();
     for field in item.fields.iter_mut() {
         let ours: Vec<Attribute> = take_attrs(&mut field.attrs, &FIELD_ATTRS);
         let Some(first) = ours.first() else { continue };
         if let Some(second) = ours.get(1) {
             errors.push(syn::Error::new(
                 second.span(),
-                "a field can be either `#[property]` or `#[setting]`, once",
+                "a field can carry one of `#[property]`, `#[setting]` and `#[slot]`, once",
             ));
         }
         let Some(ident) = field.ident.clone() else {
@@ -173,6 +191,14 @@ pub fn parse_struct(mut item: ItemStruct, errors: &mut Errors) -> ThingStruct {
             ));
             continue;
         };
+        if attr::is(first, "slot") {
+            errors.ok(attr::check_no_args(first, "slot"));
+            slots.push(SlotField {
+                ident,
+                ty: field.ty.clone(),
+            });
+            continue;
+        }
         let is_setting = attr::is(first, "setting");
         let which = if is_setting { "setting" } else { "property" };
         let args = errors
@@ -186,13 +212,20 @@ pub fn parse_struct(mut item: ItemStruct, errors: &mut Errors) -> ThingStruct {
             docs: Docs::from_attrs(&field.attrs),
         });
     }
-    ThingStruct { item, docs, fields }
+    ThingStruct {
+        item,
+        docs,
+        fields,
+        slots,
+    }
 }
 
 pub fn parse_impl(mut item: ItemImpl, errors: &mut Errors) -> ThingImpl {
     let mut actions = Vec::new();
     let mut getters = Vec::new();
     let mut setters = Vec::new();
+    let mut on_start = Vec::new();
+    let mut on_stop = Vec::new();
     for impl_item in item.items.iter_mut() {
         let ImplItem::Fn(method) = impl_item else {
             reject_misplaced_attrs(impl_item, errors);
@@ -203,12 +236,29 @@ pub fn parse_impl(mut item: ItemImpl, errors: &mut Errors) -> ThingImpl {
         if let Some(second) = ours.get(1) {
             errors.push(syn::Error::new(
                 second.span(),
-                "a method can carry only one of `#[action]`, `#[property]` and `#[setter]`",
+                "a method can carry only one of `#[action]`, `#[property]`, `#[setter]`, `#[on_start]` and `#[on_stop]`",
             ));
         }
         if attr::is(first, "action") {
-            errors.ok(attr::check_action_args(first));
-            actions.push(parse_action(method, errors));
+            let args = errors
+                .ok(attr::parse_action_args(first))
+                .unwrap_or_default();
+            actions.push(parse_action(method, args, errors));
+        } else if attr::is(first, "on_start") || attr::is(first, "on_stop") {
+            let is_start = attr::is(first, "on_start");
+            errors.ok(attr::check_no_args(
+                first,
+                if is_start { "on_start" } else { "on_stop" },
+            ));
+            let hook = Hook {
+                sig: method.sig.clone(),
+                output: ReturnKind::of(&method.sig.output),
+            };
+            if is_start {
+                on_start.push(hook)
+            } else {
+                on_stop.push(hook)
+            }
         } else if attr::is(first, "property") {
             let args = errors
                 .ok(attr::parse_property_args(first, "property"))
@@ -233,11 +283,14 @@ pub fn parse_impl(mut item: ItemImpl, errors: &mut Errors) -> ThingImpl {
         actions,
         getters,
         setters,
+        on_start,
+        on_stop,
     }
 }
 
-fn parse_action(method: &mut ImplItemFn, errors: &mut Errors) -> Action {
+fn parse_action(method: &mut ImplItemFn, args: ActionArgs, errors: &mut Errors) -> Action {
     let docs = Docs::from_attrs(&method.attrs);
+    let action_args = args;
     let mut params = Vec::new();
     for arg in method.sig.inputs.iter_mut() {
         let FnArg::Typed(typed) = arg else { continue };
@@ -270,6 +323,7 @@ fn parse_action(method: &mut ImplItemFn, errors: &mut Errors) -> Action {
     }
     Action {
         sig: method.sig.clone(),
+        args: action_args,
         docs,
         params,
         output: ReturnKind::of(&method.sig.output),
@@ -295,7 +349,7 @@ fn reject_misplaced_attrs(item: &mut ImplItem, errors: &mut Errors) {
     for misplaced in take_attrs(attrs, &METHOD_ATTRS) {
         errors.push(syn::Error::new(
             misplaced.span(),
-            "`#[action]`, `#[property]` and `#[setter]` go on methods (`fn`)",
+            "`#[action]`, `#[property]`, `#[setter]`, `#[on_start]` and `#[on_stop]` go on methods (`fn`)",
         ));
     }
 }

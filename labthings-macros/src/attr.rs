@@ -35,7 +35,16 @@ enum ValueKind {
 #[derive(Default, Clone)]
 pub struct PropertyArgs {
     pub read_only: bool,
+    /// Writes don't take the server's global lock.
+    pub no_lock: bool,
     pub constraints: Vec<Constraint>,
+}
+
+/// Arguments of `#[action]`.
+#[derive(Default, Clone)]
+pub struct ActionArgs {
+    /// The action doesn't take the server's global lock.
+    pub no_lock: bool,
 }
 
 /// Arguments of `#[param]`.
@@ -131,12 +140,16 @@ pub fn parse_property_args(attr: &Attribute, which: &str) -> syn::Result<Propert
             args.read_only = true;
             return Ok(());
         }
+        if meta.path.is_ident("no_lock") {
+            args.no_lock = true;
+            return Ok(());
+        }
         if let Some(constraint) = parse_constraint(&meta)? {
             args.constraints.push(constraint);
             return Ok(());
         }
         Err(meta.error(format!(
-            "unknown argument `{}` to `#[{which}]`; valid arguments are: read_only, {}",
+            "unknown argument `{}` to `#[{which}]`; valid arguments are: read_only, no_lock, {}",
             path_text(&meta.path),
             constraint_names()
         )))
@@ -175,14 +188,33 @@ pub fn parse_setter_target(attr: &Attribute) -> syn::Result<Ident> {
     })
 }
 
-/// `#[action]` takes no arguments.
-pub fn check_action_args(attr: &Attribute) -> syn::Result<()> {
+/// Parse the arguments of `#[action(…)]`.
+pub fn parse_action_args(attr: &Attribute) -> syn::Result<ActionArgs> {
+    let mut args = ActionArgs::default();
+    if matches!(attr.meta, syn::Meta::Path(_)) {
+        return Ok(args);
+    }
+    attr.parse_nested_meta(|meta| {
+        if meta.path.is_ident("no_lock") {
+            args.no_lock = true;
+            return Ok(());
+        }
+        Err(meta.error(format!(
+            "unknown argument `{}` to `#[action]`; the valid argument is: no_lock \
+             (document the action with `///` comments, configure parameters with `#[param(…)]`)",
+            path_text(&meta.path)
+        )))
+    })?;
+    Ok(args)
+}
+
+/// `#[slot]`, `#[on_start]` and `#[on_stop]` take no arguments.
+pub fn check_no_args(attr: &Attribute, name: &str) -> syn::Result<()> {
     match &attr.meta {
         syn::Meta::Path(_) => Ok(()),
-        other => Err(syn::Error::new(
-            other.span(),
-            "`#[action]` takes no arguments; document the action with `///` comments and \
-             configure parameters with `#[param(…)]`",
+        other => Err(syn::Error::new_spanned(
+            other,
+            format!("`#[{name}]` takes no arguments"),
         )),
     }
 }

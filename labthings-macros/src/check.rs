@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use syn::spanned::Spanned;
 use syn::{FnArg, Pat, Signature, Type};
 
-use crate::ast::{Action, ParamRole, ThingImpl, ThingStruct, json_name};
+use crate::ast::{Action, Hook, ParamRole, ReturnKind, ThingImpl, ThingStruct, json_name};
 use crate::errors::Errors;
 
 pub fn check_struct(thing: &ThingStruct, errors: &mut Errors) {
@@ -18,11 +18,18 @@ pub fn check_struct(thing: &ThingStruct, errors: &mut Errors) {
              make a concrete struct for each instrument",
         ));
     }
+    for slot in &thing.slots {
+        let last = last_segment(&slot.ty);
+        if !matches!(last.as_deref(), Some("Slot" | "OptionalSlot")) {
+            errors.push(syn::Error::new_spanned(
+                &slot.ty,
+                "a `#[slot]` field must have type `Slot<T>` (required) or `OptionalSlot<T>`, \
+                 where `T` is the type of the other Thing",
+            ));
+        }
+    }
     for field in &thing.fields {
-        let last = match &field.ty {
-            Type::Path(path) => path.path.segments.last().map(|s| s.ident.to_string()),
-            _ => None,
-        };
+        let last = last_segment(&field.ty);
         let expected = if field.is_setting {
             "Setting"
         } else {
@@ -43,6 +50,17 @@ pub fn check_struct(thing: &ThingStruct, errors: &mut Errors) {
 
 pub fn check_impl(thing: &ThingImpl, errors: &mut Errors) {
     let item = &thing.item;
+    for (hooks, name) in [(&thing.on_start, "on_start"), (&thing.on_stop, "on_stop")] {
+        for extra in hooks.iter().skip(1) {
+            errors.push(syn::Error::new_spanned(
+                &extra.sig.ident,
+                format!("a Thing has at most one `#[{name}]` method"),
+            ));
+        }
+        for hook in hooks {
+            check_hook(hook, name, errors);
+        }
+    }
     if let Some((_, path, _)) = &item.trait_ {
         errors.push(syn::Error::new_spanned(
             path,
@@ -81,7 +99,7 @@ pub fn check_impl(thing: &ThingImpl, errors: &mut Errors) {
                  `#[setter(name)] fn set_name(&self, value: T)` method; for inputs, use an `#[action]`",
             ));
         }
-        if matches!(getter.output, crate::ast::ReturnKind::Unit) {
+        if matches!(getter.output, ReturnKind::Unit) {
             errors.push(syn::Error::new(
                 getter.sig.ident.span(),
                 "a `#[property]` getter must return the property's value, e.g. `-> f64`",
@@ -117,6 +135,46 @@ pub fn check_impl(thing: &ThingImpl, errors: &mut Errors) {
                 ),
             ));
         }
+    }
+}
+
+fn last_segment(ty: &Type) -> Option<String> {
+    match ty {
+        Type::Path(path) => path.path.segments.last().map(|s| s.ident.to_string()),
+        _ => None,
+    }
+}
+
+fn check_hook(hook: &Hook, name: &str, errors: &mut Errors) {
+    check_receiver(&hook.sig, &format!("#[{name}]"), errors);
+    check_not_generic(&hook.sig, "lifecycle methods", errors);
+    if let Some(asyncness) = &hook.sig.asyncness {
+        errors.push(syn::Error::new_spanned(
+            asyncness,
+            format!("`#[{name}]` methods can't be `async`: they run once, before or after serving, on a plain thread"),
+        ));
+    }
+    if let Some(extra) = hook
+        .sig
+        .inputs
+        .iter()
+        .find(|a| matches!(a, FnArg::Typed(_)))
+    {
+        errors.push(syn::Error::new_spanned(
+            extra,
+            format!("`#[{name}]` methods take only `&self`"),
+        ));
+    }
+    if matches!(hook.output, ReturnKind::Value(_)) || (name == "on_stop" && hook.output.is_result())
+    {
+        errors.push(syn::Error::new_spanned(
+            &hook.sig.output,
+            if name == "on_start" {
+                "`#[on_start]` methods return nothing or `Result<(), E>` (an error stops the server starting)"
+            } else {
+                "`#[on_stop]` methods return nothing: report problems through `tracing`"
+            },
+        ));
     }
 }
 
@@ -164,10 +222,10 @@ fn unsupported_input_type(ty: &Type) -> Option<&'static str> {
 }
 
 fn check_receiver(sig: &Signature, attr: &str, errors: &mut Errors) {
-    let what = if attr == "#[action]" {
-        "actions"
-    } else {
-        "property methods"
+    let what = match attr {
+        "#[action]" => "actions",
+        "#[property]" | "#[setter]" => "property methods",
+        _ => "lifecycle methods",
     };
     match sig.receiver() {
         None => errors.push(syn::Error::new(

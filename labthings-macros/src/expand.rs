@@ -58,10 +58,11 @@ pub fn expand_struct(thing: &ThingStruct) -> TokenStream {
         } else {
             quote!(Data)
         };
+        let uses_lock = !field.args.no_lock;
         let constraints = constraints(&field.args.constraints);
         quote! {
             __lt::property_metadata::<<#ty as __lt::PropertyField>::Value>(
-                #name, #title, #description, #read_only, __lt::PropertyKind::#kind, #constraints,
+                #name, #title, #description, #read_only, __lt::PropertyKind::#kind, #uses_lock, #constraints,
             )
         }
     });
@@ -102,6 +103,19 @@ pub fn expand_struct(thing: &ThingStruct) -> TokenStream {
             }
         }
     });
+    let slot_names: Vec<String> = thing
+        .slots
+        .iter()
+        .map(|slot| json_name(&slot.ident))
+        .collect();
+    let slot_metadata = thing.slots.iter().zip(&slot_names).map(|(slot, name)| {
+        let ty = &slot.ty;
+        quote!(__lt::slot_metadata::<#ty>(#name))
+    });
+    let slot_arms = thing.slots.iter().zip(&slot_names).map(|(slot, name)| {
+        let field = &slot.ident;
+        quote!(#name => __lt::SlotField::fill(&self.#field, target),)
+    });
     let bounds_check = quote_spanned! {ident.span()=>
         const _: () = __lt::assert_thing_bounds::<#ident>();
     };
@@ -114,12 +128,28 @@ pub fn expand_struct(thing: &ThingStruct) -> TokenStream {
 
             #bounds_check
 
-            impl __lt::DataProperties for #ident {
+            impl __lt::ThingFields for #ident {
                 const DATA_PROPERTY_NAMES: &'static [&'static str] = &[#(#names),*];
                 const DESCRIPTION: ::core::option::Option<&'static str> = #description;
 
                 fn data_property_metadata() -> ::std::vec::Vec<__lt::PropertyMetadata> {
                     ::std::vec![#(#metadata),*]
+                }
+
+                fn slot_metadata() -> ::std::vec::Vec<__lt::SlotMetadata> {
+                    ::std::vec![#(#slot_metadata),*]
+                }
+
+                #[allow(unused_variables)]
+                fn wire_slot_field(
+                    &self,
+                    name: &str,
+                    target: __lt::Arc<dyn __lt::Any + ::core::marker::Send + ::core::marker::Sync>,
+                ) -> ::core::result::Result<(), __lt::WrongSlotType> {
+                    match name {
+                        #(#slot_arms)*
+                        _ => ::core::result::Result::Ok(()),
+                    }
                 }
 
                 fn read_data_property(&self, name: &str) -> ::core::result::Result<__lt::Value, __lt::PropertyError> {
@@ -190,7 +220,7 @@ pub fn expand_impl(thing: &ThingImpl) -> TokenStream {
         );
         quote_spanned! {span=>
             const _: () = ::core::assert!(
-                !__lt::contains(<#self_ty as __lt::DataProperties>::DATA_PROPERTY_NAMES, #name),
+                !__lt::contains(<#self_ty as __lt::ThingFields>::DATA_PROPERTY_NAMES, #name),
                 #message
             );
         }
@@ -237,6 +267,7 @@ pub fn expand_impl(thing: &ThingImpl) -> TokenStream {
     let functional_names = thing.getters.iter().map(|g| json_name(&g.sig.ident));
 
     let inputs = thing.actions.iter().map(|action| input_type(action));
+    let hooks = lifecycle_hooks(thing);
     let action_metadata = thing.actions.iter().map(action_metadata);
     let action_arms = thing.actions.iter().enumerate().map(|(index, action)| {
         let name = json_name(&action.sig.ident);
@@ -258,14 +289,15 @@ pub fn expand_impl(thing: &ThingImpl) -> TokenStream {
                     static METADATA: __lt::OnceLock<__lt::ThingMetadata> = __lt::OnceLock::new();
                     METADATA.get_or_init(|| {
                         #[allow(unused_mut)]
-                        let mut properties = <Self as __lt::DataProperties>::data_property_metadata();
+                        let mut properties = <Self as __lt::ThingFields>::data_property_metadata();
                         #(properties.push(#getter_metadata);)*
                         __lt::ThingMetadata {
                             type_name: #type_name,
                             title: ::std::string::String::from(#type_name),
-                            description: <Self as __lt::DataProperties>::DESCRIPTION.map(::std::string::String::from),
+                            description: <Self as __lt::ThingFields>::DESCRIPTION.map(::std::string::String::from),
                             properties,
                             actions: ::std::vec![#(#action_metadata),*],
+                            slots: <Self as __lt::ThingFields>::slot_metadata(),
                         }
                     })
                 }
@@ -273,7 +305,7 @@ pub fn expand_impl(thing: &ThingImpl) -> TokenStream {
                 fn read_property(&self, name: &str) -> ::core::result::Result<__lt::Value, __lt::PropertyError> {
                     match name {
                         #(#getter_arms)*
-                        _ => <Self as __lt::DataProperties>::read_data_property(self, name),
+                        _ => <Self as __lt::ThingFields>::read_data_property(self, name),
                     }
                 }
 
@@ -283,19 +315,19 @@ pub fn expand_impl(thing: &ThingImpl) -> TokenStream {
                     };
                     match name {
                         #(#functional_write_arms)*
-                        _ => <Self as __lt::DataProperties>::write_data_property(self, name, value, &metadata.schema),
+                        _ => <Self as __lt::ThingFields>::write_data_property(self, name, value, &metadata.schema),
                     }
                 }
 
                 fn reset_property(&self, name: &str) -> ::core::result::Result<(), __lt::PropertyError> {
                     match name {
                         #(#functional_names => ::core::result::Result::Err(__lt::PropertyError::ReadOnly),)*
-                        _ => <Self as __lt::DataProperties>::reset_data_property(self, name),
+                        _ => <Self as __lt::ThingFields>::reset_data_property(self, name),
                     }
                 }
 
                 fn property_default(&self, name: &str) -> ::core::option::Option<__lt::Value> {
-                    <Self as __lt::DataProperties>::data_property_default(self, name)
+                    <Self as __lt::ThingFields>::data_property_default(self, name)
                 }
 
                 #[allow(unused_variables)]
@@ -312,11 +344,47 @@ pub fn expand_impl(thing: &ThingImpl) -> TokenStream {
                 }
 
                 fn attach(&self, thing_name: &str, observer: __lt::Arc<dyn __lt::PropertyObserver>) {
-                    <Self as __lt::DataProperties>::attach_data_properties(self, thing_name, self.metadata(), observer)
+                    <Self as __lt::ThingFields>::attach_data_properties(self, thing_name, self.metadata(), observer)
                 }
+
+                fn wire_slot(
+                    &self,
+                    name: &str,
+                    target: __lt::Arc<dyn __lt::Any + ::core::marker::Send + ::core::marker::Sync>,
+                ) -> ::core::result::Result<(), __lt::WrongSlotType> {
+                    <Self as __lt::ThingFields>::wire_slot_field(self, name, target)
+                }
+
+                #hooks
             }
         };
     }
+}
+
+/// `on_start` / `on_stop` overrides calling the marked methods.
+fn lifecycle_hooks(thing: &ThingImpl) -> TokenStream {
+    let start = thing.on_start.first().map(|hook| {
+        let method = &hook.sig.ident;
+        let call = if hook.output.is_result() {
+            quote!(__lt::lifecycle_result(self.#method()))
+        } else {
+            quote!({ self.#method(); ::core::result::Result::Ok(()) })
+        };
+        quote! {
+            fn on_start(&self) -> ::core::result::Result<(), __lt::Failure> {
+                #call
+            }
+        }
+    });
+    let stop = thing.on_stop.first().map(|hook| {
+        let method = &hook.sig.ident;
+        quote! {
+            fn on_stop(&self) {
+                self.#method();
+            }
+        }
+    });
+    quote!(#start #stop)
 }
 
 fn affordance_names(thing: &ThingImpl) -> impl Iterator<Item = (String, Span)> + '_ {
@@ -333,10 +401,11 @@ fn getter_metadata(thing: &ThingImpl, getter: &Getter) -> TokenStream {
     let description = option_str(getter.docs.full());
     let read_only = !thing.setters.iter().any(|s| json_name(&s.target) == name);
     let value_ty = getter.output.value_type();
+    let uses_lock = !getter.args.no_lock;
     let constraints = constraints(&getter.args.constraints);
     quote! {
         __lt::property_metadata::<#value_ty>(
-            #name, #title, #description, #read_only, __lt::PropertyKind::Functional, #constraints,
+            #name, #title, #description, #read_only, __lt::PropertyKind::Functional, #uses_lock, #constraints,
         )
     }
 }
@@ -429,6 +498,7 @@ fn action_metadata(action: &Action) -> TokenStream {
     };
     let output_ty = action.output.value_type();
     let is_async = action.sig.asyncness.is_some();
+    let uses_lock = !action.args.no_lock && !is_async;
     quote! {
         __lt::ActionMetadata {
             name: #name,
@@ -438,6 +508,7 @@ fn action_metadata(action: &Action) -> TokenStream {
             input_schema: #input_schema,
             output_schema: __lt::data_schema::<#output_ty>(),
             is_async: #is_async,
+            uses_global_lock: #uses_lock,
         }
     }
 }

@@ -110,6 +110,25 @@ pub fn inject(_args: TokenStream, input: TokenStream) -> TokenStream {
     misplaced("inject", input)
 }
 
+/// Marks a `Slot<T>` / `OptionalSlot<T>` field: a reference to another Thing, wired by the
+/// server.
+#[proc_macro_attribute]
+pub fn slot(_args: TokenStream, input: TokenStream) -> TokenStream {
+    misplaced("slot", input)
+}
+
+/// Marks the method a Thing runs before the server starts serving.
+#[proc_macro_attribute]
+pub fn on_start(_args: TokenStream, input: TokenStream) -> TokenStream {
+    misplaced("on_start", input)
+}
+
+/// Marks the method a Thing runs after the server stops serving.
+#[proc_macro_attribute]
+pub fn on_stop(_args: TokenStream, input: TokenStream) -> TokenStream {
+    misplaced("on_stop", input)
+}
+
 /// Declares a default and constraints for an action parameter.
 #[proc_macro_attribute]
 pub fn param(_args: TokenStream, input: TokenStream) -> TokenStream {
