@@ -15,6 +15,7 @@ use labthings_core::{
 
 use crate::body;
 use crate::invocation::Invocation;
+use crate::lock::{ACQUIRE_TIMEOUT, GlobalLock};
 use crate::request::Origin;
 use crate::response::{self, Body, Problem};
 use crate::state::{ServedThing, ServerState};
@@ -59,7 +60,11 @@ pub async fn invoke(
     if state.store.insert(invocation.clone()).is_err() {
         return busy();
     }
-    if schedule(state, invocation.clone(), body).is_err() {
+    let lock = state
+        .global_lock
+        .clone()
+        .filter(|_| action.uses_global_lock);
+    if schedule(state, invocation.clone(), body, lock).is_err() {
         state.store.remove(&invocation.id);
         return busy();
     }
@@ -97,7 +102,12 @@ fn requested_wait(request: &Request<Incoming>) -> Option<Duration> {
 }
 
 /// Start the invocation's body: blocking bodies on the action pool, `async` ones on the runtime.
-fn schedule(state: &ServerState, invocation: Arc<Invocation>, body: ActionBody) -> Result<(), ()> {
+fn schedule(
+    state: &ServerState,
+    invocation: Arc<Invocation>,
+    body: ActionBody,
+    lock: Option<Arc<GlobalLock>>,
+) -> Result<(), ()> {
     match body {
         body @ ActionBody::Blocking(_) => state
             .pool
@@ -105,6 +115,13 @@ fn schedule(state: &ServerState, invocation: Arc<Invocation>, body: ActionBody) 
                 if !invocation.mark_running() {
                     return; // cancelled while it waited for a worker
                 }
+                let _guard = match &lock {
+                    Some(lock) => match lock.try_acquire(ACQUIRE_TIMEOUT) {
+                        Some(guard) => Some(guard),
+                        None => return invocation.fail_with(Problem::lock_busy()),
+                    },
+                    None => None,
+                };
                 let ctx = context(&invocation);
                 let outcome = match body.run_blocking(&ctx) {
                     Ok(outcome) => outcome,

@@ -122,7 +122,21 @@ impl Invocation {
 
     /// Record how the invocation ended and wake anyone waiting for it.
     pub fn finish(&self, outcome: Outcome) {
-        self.settle(outcome, false);
+        let (status, output, problem) = match outcome {
+            Outcome::Completed(value) => (Status::Completed, Some(value), None),
+            Outcome::Cancelled => (Status::Cancelled, None, Some(Problem::cancelled())),
+            Outcome::Failed(failure) => (
+                Status::Error,
+                None,
+                Some(Problem::internal(failure.title, failure.detail)),
+            ),
+        };
+        self.settle(status, output, problem, false);
+    }
+
+    /// End the invocation as an error described by `problem` (e.g. the global lock was busy).
+    pub fn fail_with(&self, problem: Problem) {
+        self.settle(Status::Error, None, Some(problem), false);
     }
 
     /// Ask the invocation to stop (a client's DELETE, or shutdown). The request is logged, so
@@ -134,43 +148,35 @@ impl Invocation {
             None,
         );
         self.cancel.cancel();
-        self.cancel_pending();
+        self.settle(Status::Cancelled, None, Some(Problem::cancelled()), true);
     }
 
-    /// End a still-pending invocation as cancelled, so that it never starts. False if it has
-    /// already started (its cancel hook then stops it).
-    pub fn cancel_pending(&self) -> bool {
-        self.settle(Outcome::Cancelled, true)
-    }
-
-    fn settle(&self, outcome: Outcome, only_if_pending: bool) -> bool {
+    /// Settle the final state; with `only_if_pending`, only an invocation that has not started
+    /// (so that it never will). Returns whether it settled.
+    fn settle(
+        &self,
+        status: Status,
+        output: Option<Value>,
+        error: Option<Problem>,
+        only_if_pending: bool,
+    ) -> bool {
         let mut progress = self.progress();
         if only_if_pending && progress.status != Status::Pending {
             return false;
         }
-        let (status, output, error) = match outcome {
-            Outcome::Completed(value) => (Status::Completed, Some(value), None),
-            Outcome::Cancelled => {
-                self.log_server_record(
-                    LogLevel::Info,
-                    format!("Invocation {} was cancelled.", self.id),
-                    None,
-                );
-                (Status::Cancelled, None, Some(Problem::cancelled()))
-            }
-            Outcome::Failed(failure) => {
-                self.log_server_record(
-                    LogLevel::Error,
-                    failure.detail.clone(),
-                    Some(failure.title.clone()),
-                );
-                (
-                    Status::Error,
-                    None,
-                    Some(Problem::internal(failure.title, failure.detail)),
-                )
-            }
-        };
+        match (status, &error) {
+            (Status::Cancelled, _) => self.log_server_record(
+                LogLevel::Info,
+                format!("Invocation {} was cancelled.", self.id),
+                None,
+            ),
+            (Status::Error, Some(problem)) => self.log_server_record(
+                LogLevel::Error,
+                problem.detail.clone(),
+                Some(problem.title.clone()),
+            ),
+            _ => {}
+        }
         progress.status = status;
         progress.time_completed = Some(Utc::now());
         progress.finished_at = Some(Instant::now());

@@ -23,14 +23,19 @@ mod cors;
 mod descriptions;
 mod invocation;
 mod invocations;
+mod lock;
 mod pool;
 mod properties;
 mod request;
 mod response;
 mod routes;
 mod server;
+mod settings;
 mod state;
 mod store;
 
 pub use cors::Cors;
-pub use server::{RESERVED_NAMES, RunningServer, ServerError, ServerOptions, ThingServer};
+pub use server::{
+    RESERVED_NAMES, RunningServer, ServerError, ServerOptions, ThingServer, shutdown_signal,
+};
+pub use settings::write_atomically;

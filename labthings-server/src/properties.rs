@@ -4,36 +4,46 @@
 //! the Thing's getter and setter, which may block on hardware, so they run on tokio's blocking
 //! pool and never stall the async runtime.
 
+use std::sync::Arc;
+
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use labthings_core::{PropertyError, PropertyKind, PropertyMetadata, Thing, ValidationErrors};
 use serde_json::Value;
 
 use crate::body;
+use crate::lock::{ACQUIRE_TIMEOUT, GlobalLock};
 use crate::response::{self, Body, Problem};
 use crate::state::{ServedThing, ServerState};
 
 /// Run `operation` on the Thing: inline for data properties, off the runtime for functional
-/// ones.
+/// ones and for anything that must first take the global `lock` (which may wait 50 ms).
 async fn on_thing<T: Send + 'static>(
     served: &ServedThing,
     kind: PropertyKind,
+    lock: Option<Arc<GlobalLock>>,
     operation: impl FnOnce(&dyn Thing) -> T + Send + 'static,
 ) -> Result<T, Response<Body>> {
     let thing = served.thing.clone();
-    if kind != PropertyKind::Functional {
+    if kind != PropertyKind::Functional && lock.is_none() {
         return Ok(operation(thing.as_ref()));
     }
-    tokio::task::spawn_blocking(move || operation(thing.as_ref()))
-        .await
-        .map_err(|error| {
-            let detail = if error.is_panic() {
-                "the property method panicked"
-            } else {
-                "the property method was stopped"
-            };
-            response::problem(&Problem::internal("Panic", detail))
-        })
+    let run = move || {
+        let _guard = match &lock {
+            Some(lock) => Some(lock.try_acquire(ACQUIRE_TIMEOUT).ok_or(())?),
+            None => None,
+        };
+        Ok(operation(thing.as_ref()))
+    };
+    let result = tokio::task::spawn_blocking(run).await.map_err(|error| {
+        let detail = if error.is_panic() {
+            "the property method panicked"
+        } else {
+            "the property method was stopped"
+        };
+        response::problem(&Problem::internal("Panic", detail))
+    })?;
+    result.map_err(|()| response::problem(&Problem::lock_busy()))
 }
 
 fn error_response(error: PropertyError) -> Response<Body> {
@@ -49,7 +59,7 @@ fn error_response(error: PropertyError) -> Response<Body> {
 
 pub async fn get(served: &ServedThing, property: &PropertyMetadata) -> Response<Body> {
     let name = property.name;
-    match on_thing(served, property.kind, move |thing| {
+    match on_thing(served, property.kind, None, move |thing| {
         thing.read_property(name)
     })
     .await
@@ -84,7 +94,11 @@ pub async fn put(
         Err(response) => return response,
     };
     let name = property.name;
-    match on_thing(served, property.kind, move |thing| {
+    let lock = state
+        .global_lock
+        .clone()
+        .filter(|_| property.uses_global_lock);
+    match on_thing(served, property.kind, lock, move |thing| {
         thing.write_property(name, value)
     })
     .await

@@ -124,7 +124,20 @@ pub struct Problem {
 /// The `type` the Python client recognises for a cancelled invocation.
 pub const CANCELLED_TYPE: &str = "https://labthings-fastapi.readthedocs.io/en/latest/autoapi/labthings_fastapi/exceptions/index.html#labthings_fastapi.exceptions.InvocationCancelledError";
 
+/// The `type` the Python client recognises for a busy global lock.
+pub const LOCK_BUSY_TYPE: &str = "https://labthings-fastapi.readthedocs.io/en/latest/autoapi/labthings_fastapi/exceptions/index.html#labthings_fastapi.exceptions.GlobalLockBusyError";
+
 impl Problem {
+    pub fn lock_busy() -> Self {
+        Self {
+            detail: "The global lock could not be acquired.".into(),
+            kind: Some(LOCK_BUSY_TYPE.into()),
+            status: 409,
+            title: "GlobalLockBusyError".into(),
+            instance: None,
+        }
+    }
+
     pub fn internal(title: impl Into<String>, detail: impl Into<String>) -> Self {
         Self {
             detail: detail.into(),

@@ -1,7 +1,10 @@
 //! Building and running a server: the Things to serve and how, then the accept loop.
 
+use std::any::Any;
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,8 +17,10 @@ use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::cors::Cors;
+use crate::lock::GlobalLock;
 use crate::pool::ActionPool;
 use crate::routes;
+use crate::settings::SettingsStore;
 use crate::state::{ServedThing, ServerState};
 use crate::store::InvocationStore;
 
@@ -43,11 +48,25 @@ pub enum ServerError {
     DuplicateName(String),
     #[error("invalid API prefix `{0}`: it must be empty or start with `/` and not end with `/`")]
     InvalidPrefix(String),
+    #[error("slot `{slot}` of Thing `{thing}`: {problem}")]
+    Slot {
+        thing: String,
+        slot: String,
+        problem: String,
+    },
+    #[error("Thing `{thing}` failed to start: {title}: {detail}")]
+    StartHook {
+        thing: String,
+        title: String,
+        detail: String,
+    },
     #[error("could not listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("could not start the settings writer: {0}")]
+    Settings(std::io::Error),
 }
 
 /// Server settings; [`ThingServer`]'s builder methods set them.
@@ -67,6 +86,12 @@ pub struct ServerOptions {
     pub cors: Cors,
     /// Largest request body accepted (default 1 MiB); larger is 413.
     pub body_limit: usize,
+    /// Where settings files live; `None` keeps settings in memory only.
+    pub settings_folder: Option<PathBuf>,
+    /// Serialise actions and property writes through one re-entrant lock.
+    pub global_lock: bool,
+    /// How long shutdown waits for cancelled actions and open requests (default 5 s).
+    pub shutdown_grace: Duration,
 }
 
 impl Default for ServerOptions {
@@ -80,8 +105,21 @@ impl Default for ServerOptions {
             max_invocations: 10_000,
             cors: Cors::default(),
             body_limit: 1024 * 1024,
+            settings_folder: None,
+            global_lock: false,
+            shutdown_grace: Duration::from_secs(5),
         }
     }
+}
+
+/// A Thing to serve, as handed to the builder.
+struct ThingEntry {
+    name: String,
+    thing: Arc<dyn Thing>,
+    /// The same Thing as `Any`, so slots can hold it by its concrete type.
+    any: Arc<dyn Any + Send + Sync>,
+    /// Slot name → name of the Thing to put in it (the config's `thing_slots`).
+    slots: HashMap<String, String>,
 }
 
 /// A server for a set of Things.
@@ -95,7 +133,7 @@ impl Default for ServerOptions {
 /// # Ok(()) }
 /// ```
 pub struct ThingServer {
-    things: Vec<(String, Arc<dyn Thing>)>,
+    things: Vec<ThingEntry>,
     options: ServerOptions,
     observers: Vec<Arc<dyn PropertyObserver>>,
 }
@@ -116,13 +154,29 @@ impl ThingServer {
     }
 
     /// Serve `thing` at `/<name>/`.
-    pub fn thing(self, name: &str, thing: impl Thing) -> Self {
+    pub fn thing<T: Thing>(self, name: &str, thing: T) -> Self {
         self.shared_thing(name, Arc::new(thing))
     }
 
     /// Serve a Thing the caller keeps a handle to.
-    pub fn shared_thing(mut self, name: &str, thing: Arc<dyn Thing>) -> Self {
-        self.things.push((name.to_owned(), thing));
+    pub fn shared_thing<T: Thing>(self, name: &str, thing: Arc<T>) -> Self {
+        self.thing_with_slots(name, thing, HashMap::new())
+    }
+
+    /// Serve a Thing whose slots are filled with the Things named in `slots` (slot name →
+    /// Thing name); slots not named are filled by type.
+    pub fn thing_with_slots<T: Thing>(
+        mut self,
+        name: &str,
+        thing: Arc<T>,
+        slots: HashMap<String, String>,
+    ) -> Self {
+        self.things.push(ThingEntry {
+            name: name.to_owned(),
+            thing: thing.clone(),
+            any: thing,
+            slots,
+        });
         self
     }
 
@@ -177,6 +231,22 @@ impl ThingServer {
         self
     }
 
+    /// Save settings under `folder` (and load them from there at start-up).
+    pub fn settings_folder(mut self, folder: impl Into<PathBuf>) -> Self {
+        self.options.settings_folder = Some(folder.into());
+        self
+    }
+
+    pub fn global_lock(mut self, enabled: bool) -> Self {
+        self.options.global_lock = enabled;
+        self
+    }
+
+    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
+        self.options.shutdown_grace = grace;
+        self
+    }
+
     /// Also tell `observer` of every property change of every Thing.
     pub fn observer(mut self, observer: Arc<dyn PropertyObserver>) -> Self {
         self.observers.push(observer);
@@ -190,7 +260,8 @@ impl ThingServer {
         {
             return Err(ServerError::InvalidPrefix(prefix.clone()));
         }
-        for (i, (name, _)) in self.things.iter().enumerate() {
+        for (i, entry) in self.things.iter().enumerate() {
+            let name = &entry.name;
             if name.is_empty()
                 || !name
                     .chars()
@@ -201,17 +272,71 @@ impl ThingServer {
             if RESERVED_NAMES.contains(&name.as_str()) {
                 return Err(ServerError::ReservedName(name.clone()));
             }
-            if self.things[..i].iter().any(|(other, _)| other == name) {
+            if self.things[..i].iter().any(|other| &other.name == name) {
                 return Err(ServerError::DuplicateName(name.clone()));
             }
         }
         Ok(())
     }
 
-    /// Bind and start serving in the background; the returned handle reports the address
-    /// and stops the server.
+    /// Fill every slot: by the name the config gives, else by type.
+    fn wire_slots(&self) -> Result<(), ServerError> {
+        for entry in &self.things {
+            for slot in &entry.thing.metadata().slots {
+                let error = |problem: String| ServerError::Slot {
+                    thing: entry.name.clone(),
+                    slot: slot.name.to_owned(),
+                    problem,
+                };
+                let target = match entry.slots.get(slot.name) {
+                    Some(wanted) => match self.things.iter().find(|t| &t.name == wanted) {
+                        Some(target) => target,
+                        None => {
+                            return Err(error(format!(
+                                "it names `{wanted}`, which is not a Thing of this server"
+                            )));
+                        }
+                    },
+                    None => {
+                        let candidates: Vec<&ThingEntry> = self
+                            .things
+                            .iter()
+                            .filter(|t| (*t.any).type_id() == slot.target_type)
+                            .collect();
+                        match candidates.as_slice() {
+                            [one] => *one,
+                            [] if slot.optional => continue,
+                            [] => {
+                                return Err(error(format!(
+                                    "it needs a `{}` and the server has none",
+                                    slot.target_type_name
+                                )));
+                            }
+                            several => {
+                                let names: Vec<&str> =
+                                    several.iter().map(|t| t.name.as_str()).collect();
+                                return Err(error(format!(
+                                    "several Things could fill it ({}); name one in `thing_slots`",
+                                    names.join(", ")
+                                )));
+                            }
+                        }
+                    }
+                };
+                entry
+                    .thing
+                    .wire_slot(slot.name, target.any.clone())
+                    .map_err(|wrong| error(format!("`{}` can't go in it: {wrong}", target.name)))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Bind, wire slots, load settings, run on-start hooks (in order) and start serving in
+    /// the background; the returned handle reports the address and stops the server.
     pub async fn start(self) -> Result<RunningServer, ServerError> {
         self.validate()?;
+        self.wire_slots()?;
         let options = self.options;
         let listener =
             TcpListener::bind(options.addr)
@@ -224,13 +349,33 @@ impl ThingServer {
             addr: options.addr,
             source,
         })?;
-        let observer: Arc<dyn PropertyObserver> = Arc::new(Observers(self.observers));
-        let things = self
+        let named: Vec<(String, Arc<dyn Thing>)> = self
             .things
-            .into_iter()
+            .iter()
+            .map(|e| (e.name.clone(), e.thing.clone()))
+            .collect();
+
+        let settings = options
+            .settings_folder
+            .as_ref()
+            .map(|folder| SettingsStore::new(folder, &named));
+        let mut observers = self.observers;
+        if let Some(settings) = &settings {
+            settings.load();
+            settings.start_writer().map_err(ServerError::Settings)?;
+            observers.push(settings.observer());
+        }
+        let lifecycle = Lifecycle {
+            things: named.clone(),
+        };
+        lifecycle.start().await?;
+
+        let observer: Arc<dyn PropertyObserver> = Arc::new(Observers(observers));
+        let things = named
+            .iter()
             .map(|(name, thing)| {
-                thing.attach(&name, observer.clone());
-                ServedThing::new(&name, thing, &options.api_prefix)
+                thing.attach(name, observer.clone());
+                ServedThing::new(name, thing.clone(), &options.api_prefix)
             })
             .collect();
         let state = Arc::new(ServerState {
@@ -241,6 +386,7 @@ impl ThingServer {
             cors: options.cors.clone(),
             body_limit: options.body_limit,
             default_host: addr.to_string(),
+            global_lock: options.global_lock.then(|| Arc::new(GlobalLock::default())),
         });
         let (stop, stopped) = watch::channel(false);
         let task = tokio::spawn(accept_loop(listener, state.clone(), stopped.clone()));
@@ -250,7 +396,57 @@ impl ThingServer {
             state,
             stop,
             task,
+            settings,
+            lifecycle,
+            grace: options.shutdown_grace,
         })
+    }
+}
+
+/// Runs the Things' `on_start` hooks in order and their `on_stop` hooks in reverse, off the
+/// async runtime (they may talk to hardware).
+struct Lifecycle {
+    things: Vec<(String, Arc<dyn Thing>)>,
+}
+
+impl Lifecycle {
+    async fn start(&self) -> Result<(), ServerError> {
+        for (index, (name, thing)) in self.things.iter().enumerate() {
+            let hook_thing = thing.clone();
+            let started = tokio::task::spawn_blocking(move || hook_thing.on_start()).await;
+            let failure = match started {
+                Ok(Ok(())) => continue,
+                Ok(Err(failure)) => failure,
+                Err(_) => labthings_core::Failure {
+                    title: "Panic".into(),
+                    detail: "the on_start hook panicked".into(),
+                },
+            };
+            // Stop what already started, newest first.
+            Lifecycle {
+                things: self.things[..index].to_vec(),
+            }
+            .stop()
+            .await;
+            return Err(ServerError::StartHook {
+                thing: name.clone(),
+                title: failure.title,
+                detail: failure.detail,
+            });
+        }
+        Ok(())
+    }
+
+    async fn stop(&self) {
+        for (name, thing) in self.things.iter().rev() {
+            let hook_thing = thing.clone();
+            if tokio::task::spawn_blocking(move || hook_thing.on_stop())
+                .await
+                .is_err()
+            {
+                tracing::error!(thing = %name, "the on_stop hook panicked");
+            }
+        }
     }
 }
 
@@ -271,6 +467,9 @@ pub struct RunningServer {
     state: Arc<ServerState>,
     stop: watch::Sender<bool>,
     task: JoinHandle<()>,
+    settings: Option<SettingsStore>,
+    lifecycle: Lifecycle,
+    grace: Duration,
 }
 
 impl RunningServer {
@@ -279,22 +478,71 @@ impl RunningServer {
         self.addr
     }
 
-    /// Stop accepting connections, cancel running invocations, and wait up to `grace` for
-    /// open requests and actions to finish.
-    pub async fn shutdown(self, grace: Duration) {
+    /// Wait until every settings change so far is on disk.
+    pub async fn flush_settings(&self) {
+        if let Some(settings) = &self.settings {
+            let settings: &SettingsStore = settings;
+            tokio::task::block_in_place(|| settings.flush());
+        }
+    }
+
+    /// Stop: stop accepting connections, cancel running and pending invocations, wait up to
+    /// the grace period for them and for open requests, run the on-stop hooks (in reverse
+    /// order) and make sure settings are on disk.
+    pub async fn shutdown(self) {
         let _ = self.stop.send(true);
-        for invocation in self.state.store.list(|r| !r.status().is_finished()) {
+        let unfinished = self.state.store.list(|r| !r.status().is_finished());
+        for invocation in &unfinished {
             invocation.request_cancel();
         }
+        let grace = self.grace;
         let _ = tokio::time::timeout(grace, self.task).await;
         let pool = self.state.pool.clone();
         let _ = tokio::task::spawn_blocking(move || pool.wait_idle(grace)).await;
+        for invocation in &unfinished {
+            let _ = tokio::time::timeout(grace, invocation.wait_finished()).await;
+            tracing::info!(
+                invocation = %invocation.id,
+                thing = %invocation.thing,
+                action = invocation.action,
+                status = invocation.status().as_str(),
+                "invocation stopped by shutdown"
+            );
+        }
+        self.lifecycle.stop().await;
+        if let Some(settings) = self.settings {
+            let _ = tokio::task::spawn_blocking(move || settings.stop()).await;
+        }
     }
 
-    /// Serve until the task is stopped by a signal (Ctrl-C), then shut down gracefully.
+    /// Serve until SIGINT (Ctrl-C) or SIGTERM, then shut down gracefully.
     pub async fn wait(self) {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        self.shutdown().await;
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
         let _ = tokio::signal::ctrl_c().await;
-        self.shutdown(Duration::from_secs(5)).await;
     }
 }
 

@@ -7,6 +7,7 @@ use bytes::Bytes;
 use labthings_core::{Thing, thing_description};
 
 use crate::cors::Cors;
+use crate::lock::GlobalLock;
 use crate::pool::ActionPool;
 use crate::store::InvocationStore;
 
@@ -67,6 +68,8 @@ pub struct ServerState {
     pub body_limit: usize,
     /// `host:port` used when a request has no usable `Host` header.
     pub default_host: String,
+    /// Present when `enable_global_lock` is on.
+    pub global_lock: Option<Arc<GlobalLock>>,
 }
 
 impl ServerState {

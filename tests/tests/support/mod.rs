@@ -45,7 +45,12 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start(server: ThingServer) -> Self {
-        let server = server.port(0).start().await.expect("server starts");
+        let server = server
+            .port(0)
+            .shutdown_grace(Duration::from_millis(100))
+            .start()
+            .await
+            .expect("server starts");
         Self {
             addr: server.local_addr(),
             server: Some(server),
@@ -136,7 +141,7 @@ impl Drop for TestServer {
     fn drop(&mut self) {
         if let Some(server) = self.server.take() {
             if let Ok(handle) = tokio::runtime::Handle::try_current() {
-                handle.spawn(server.shutdown(Duration::from_millis(100)));
+                handle.spawn(server.shutdown());
             }
         }
     }
