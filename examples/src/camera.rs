@@ -2,7 +2,9 @@ use std::time::Duration;
 
 use labthings_core::prelude::*;
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+use crate::MockStage;
 
 /// A mock camera: exposure settings, a frame counter, and a capture action that takes as long
 /// as the exposure does.
@@ -17,8 +19,29 @@ pub struct MockCamera {
     /// Number of frames captured so far.
     #[property(read_only)]
     frames_captured: Property<u64>,
+    /// The stage that focuses the sample, if the lab has one.
+    #[slot]
+    stage: OptionalSlot<MockStage>,
     width: u32,
     height: u32,
+}
+
+/// The camera's `kwargs` in a server config.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CameraConfig {
+    #[serde(default = "default_width")]
+    pub width: u32,
+    #[serde(default = "default_height")]
+    pub height: u32,
+}
+
+fn default_width() -> u32 {
+    640
+}
+
+fn default_height() -> u32 {
+    480
 }
 
 impl MockCamera {
@@ -27,9 +50,19 @@ impl MockCamera {
             exposure_ms: Setting::new(10.0),
             analogue_gain: Setting::new(1.0),
             frames_captured: Property::new(0),
+            stage: OptionalSlot::new(),
             width,
             height,
         }
+    }
+
+    pub fn from_config(config: CameraConfig) -> Self {
+        Self::new(config.width, config.height)
+    }
+
+    /// Simulated image sharpness at focus height `z`: best at z = 250.
+    fn sharpness(z: i64) -> f64 {
+        1.0 / (1.0 + ((z - 250) as f64 / 100.0).powi(2))
     }
 }
 
@@ -83,9 +116,54 @@ impl MockCamera {
         })
     }
 
+    /// Focus by moving the stage through a range of heights.
+    ///
+    /// Scans z over `range` steps around the current height in `steps` moves, measures the
+    /// image sharpness at each, and finishes at the sharpest height. Needs a stage.
+    #[action]
+    fn autofocus(
+        &self,
+        /// Total z range to scan, in steps.
+        #[param(default = 1000, minimum = 1)]
+        range: i64,
+        /// Number of heights to try.
+        #[param(default = 11, minimum = 2, maximum = 101)]
+        steps: i64,
+        cancel: CancelHook,
+        log: Logger,
+    ) -> Result<i64, AutofocusError> {
+        let stage = self.stage.get().ok_or(AutofocusError::NoStage)?;
+        let start = stage.position()[2];
+        let mut best = (f64::MIN, start);
+        for i in 0..steps {
+            let z = start - range / 2 + i * range / (steps - 1);
+            stage.move_z_to(z, &cancel)?;
+            let sharpness = Self::sharpness(z);
+            log.debug(format_args!("z = {z}: sharpness {sharpness:.3}"));
+            if sharpness > best.0 {
+                best = (sharpness, z);
+            }
+        }
+        stage.move_z_to(best.1, &cancel)?;
+        log.info(format_args!(
+            "focused at z = {} (sharpness {:.3})",
+            best.1, best.0
+        ));
+        Ok(best.1)
+    }
+
     /// Sensor temperature in °C (simulated: warms with each frame).
     #[property]
     fn sensor_temperature(&self) -> f64 {
         25.0 + (self.frames_captured.get() as f64 * 0.01).min(10.0)
     }
+}
+
+/// Why autofocus failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AutofocusError {
+    #[error("this camera has no stage to focus with")]
+    NoStage,
+    #[error("autofocus was cancelled")]
+    Cancelled(#[from] Cancelled),
 }

@@ -7,6 +7,28 @@ mod camera;
 mod counter;
 mod stage;
 
-pub use camera::{FrameMetadata, MockCamera};
+pub use camera::{AutofocusError, CameraConfig, FrameMetadata, MockCamera};
 pub use counter::Counter;
 pub use stage::MockStage;
+
+use labthings_server::config::{NoConfig, ThingRegistry};
+
+/// The demo lab's built-in config: what `demo-lab` serves when given no `-c`/`-j`.
+pub const DEMO_CONFIG: &str = r#"{
+    "things": {
+        "counter": "Counter",
+        "stage": "MockStage",
+        "camera": {"class": "MockCamera", "kwargs": {"width": 640, "height": 480}, "thing_slots": {"stage": "stage"}}
+    },
+    "settings_folder": "./settings"
+}"#;
+
+/// Every Thing type of this crate, by the name a config uses.
+pub fn registry() -> ThingRegistry {
+    ThingRegistry::new()
+        .register("Counter", |_: NoConfig, _| Counter::new())
+        .register("MockStage", |_: NoConfig, _| MockStage::new())
+        .register("MockCamera", |config: CameraConfig, _| {
+            MockCamera::from_config(config)
+        })
+}

@@ -22,6 +22,17 @@ impl MockStage {
         }
     }
 
+    /// The current position (for other Things, through a slot).
+    pub fn position(&self) -> [i64; 3] {
+        self.position.get()
+    }
+
+    /// Move only z to `z` (for the camera's autofocus, through a slot).
+    pub fn move_z_to(&self, z: i64, cancel: &CancelHook) -> Result<[i64; 3], Cancelled> {
+        let [x, y, _] = self.position.get();
+        self.travel([x, y, z], cancel)
+    }
+
     /// Step towards `target` at the configured speed, in 10 ms ticks.
     fn travel(&self, target: [i64; 3], cancel: &CancelHook) -> Result<[i64; 3], Cancelled> {
         const TICK: Duration = Duration::from_millis(10);
@@ -70,6 +81,18 @@ impl MockStage {
             Err(_) => log.warning(format_args!("stopped at {:?}", self.position.get())),
         }
         arrived
+    }
+
+    /// Connect to the (simulated) controller before serving.
+    #[on_start]
+    fn connect(&self) {
+        tracing::info!(position = ?self.position.get(), "stage controller connected");
+    }
+
+    /// Leave the motors stopped when the server stops.
+    #[on_stop]
+    fn disconnect(&self) {
+        tracing::info!(position = ?self.position.get(), "stage controller disconnected");
     }
 
     /// Move to an absolute position.

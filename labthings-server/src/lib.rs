@@ -19,8 +19,11 @@
 
 mod actions;
 mod body;
+pub mod cli;
+pub mod config;
 mod cors;
 mod descriptions;
+mod fallback;
 mod invocation;
 mod invocations;
 mod lock;

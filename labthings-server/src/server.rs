@@ -166,15 +166,27 @@ impl ThingServer {
     /// Serve a Thing whose slots are filled with the Things named in `slots` (slot name →
     /// Thing name); slots not named are filled by type.
     pub fn thing_with_slots<T: Thing>(
-        mut self,
+        self,
         name: &str,
         thing: Arc<T>,
         slots: HashMap<String, String>,
     ) -> Self {
+        self.erased_thing(name, thing.clone(), thing, slots)
+    }
+
+    /// A Thing whose type is known only at run time (built from a config): `thing` and `any`
+    /// are the same object.
+    pub(crate) fn erased_thing(
+        mut self,
+        name: &str,
+        thing: Arc<dyn Thing>,
+        any: Arc<dyn Any + Send + Sync>,
+        slots: HashMap<String, String>,
+    ) -> Self {
         self.things.push(ThingEntry {
             name: name.to_owned(),
-            thing: thing.clone(),
-            any: thing,
+            thing,
+            any,
             slots,
         });
         self
@@ -476,6 +488,15 @@ impl RunningServer {
     /// The address actually bound (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The URL of each Thing's description, as seen on the bound address.
+    pub fn thing_urls(&self) -> Vec<String> {
+        self.state
+            .things
+            .iter()
+            .map(|t| format!("http://{}{}", self.addr, t.path))
+            .collect()
     }
 
     /// Wait until every settings change so far is on disk.

@@ -1,0 +1,147 @@
+//! The command line every LabThings server binary shares: `-c FILE` / `-j JSON`, `--host`,
+//! `--port`, `--debug`, `--fallback`. One call gives a binary all of it:
+//!
+//! ```no_run
+//! # use labthings_server::{cli, config::{NoConfig, ThingRegistry}};
+//! # #[labthings_core::thing] struct Counter {}
+//! # #[labthings_core::thing] impl Counter {}
+//! fn main() -> std::process::ExitCode {
+//!     let registry = ThingRegistry::new().register("Counter", |_: NoConfig, _| Counter {});
+//!     cli::main(registry, None)
+//! }
+//! ```
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use labthings_core::LogLevel;
+
+use crate::config::{ServerConfig, ThingRegistry};
+use crate::fallback;
+use crate::server::shutdown_signal;
+
+/// Exit code for a config or start-up error.
+pub const CONFIG_ERROR: u8 = 3;
+
+/// Serve LabThings Things over HTTP.
+#[derive(Debug, Parser)]
+#[command(version)]
+pub struct Cli {
+    /// Server config file (JSON).
+    #[arg(short = 'c', long = "config", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Server config as a JSON string.
+    #[arg(short = 'j', long = "json", value_name = "JSON")]
+    pub json: Option<String>,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: IpAddr,
+    /// Port to listen on (0: any free port; the real address is printed).
+    #[arg(long, default_value_t = 5000)]
+    pub port: u16,
+    /// Log at DEBUG level, and capture DEBUG records into invocation logs.
+    #[arg(long)]
+    pub debug: bool,
+    /// If start-up fails, serve a page describing the error instead of exiting.
+    #[arg(long)]
+    pub fallback: bool,
+    /// Where settings are saved (overrides the config's `settings_folder`).
+    #[arg(long, value_name = "DIR")]
+    pub settings_folder: Option<PathBuf>,
+    /// Threads available to blocking actions (default 256).
+    #[arg(long, value_name = "N")]
+    pub action_threads: Option<usize>,
+}
+
+/// Parse the command line, serve until SIGINT/SIGTERM, and return the exit code: 0 after a
+/// clean shutdown, 3 for a config or start-up error. `default_config` (JSON) is used when
+/// neither `-c` nor `-j` is given.
+pub fn main(registry: ThingRegistry, default_config: Option<&str>) -> ExitCode {
+    let cli = Cli::parse();
+    let level = if cli.debug { "debug" } else { "info" };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| level.into()),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+    if cli.debug {
+        labthings_core::set_capture_level(LogLevel::Debug);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("labthings: could not start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run(cli, registry, default_config))
+}
+
+/// What `main` does once the runtime is up.
+pub async fn run(cli: Cli, registry: ThingRegistry, default_config: Option<&str>) -> ExitCode {
+    let text = match config_text(&cli, default_config) {
+        Ok(text) => text,
+        Err(message) => return failed(&cli, &message, "").await,
+    };
+    let config = match ServerConfig::from_json(&text) {
+        Ok(config) => config,
+        Err(error) => return failed(&cli, &format!("config error: {error}"), &text).await,
+    };
+    let mut server = match registry.build(&config) {
+        Ok(server) => server,
+        Err(error) => return failed(&cli, &format!("config error: {error}"), &text).await,
+    };
+    server = server.bind(SocketAddr::new(cli.host, cli.port));
+    if let Some(folder) = &cli.settings_folder {
+        server = server.settings_folder(folder);
+    }
+    if let Some(threads) = cli.action_threads {
+        server = server.action_threads(threads);
+    }
+    let running = match server.start().await {
+        Ok(running) => running,
+        Err(error) => return failed(&cli, &format!("could not start: {error}"), &text).await,
+    };
+    println!(
+        "LabThings server listening on http://{}",
+        running.local_addr()
+    );
+    for url in running.thing_urls() {
+        println!("  {url}");
+    }
+    running.wait().await;
+    ExitCode::SUCCESS
+}
+
+fn config_text(cli: &Cli, default_config: Option<&str>) -> Result<String, String> {
+    match (&cli.config, &cli.json, default_config) {
+        (Some(_), Some(_), _) => Err("give either -c/--config or -j/--json, not both".into()),
+        (Some(path), None, _) => std::fs::read_to_string(path)
+            .map_err(|e| format!("could not read the config file {}: {e}", path.display())),
+        (None, Some(json), _) => Ok(json.clone()),
+        (None, None, Some(default)) => Ok(default.to_owned()),
+        (None, None, None) => Err("no config: give -c FILE or -j JSON".into()),
+    }
+}
+
+/// Report a start-up failure; with `--fallback`, serve the error page until stopped.
+async fn failed(cli: &Cli, message: &str, config: &str) -> ExitCode {
+    eprintln!("labthings: {message}");
+    if cli.fallback {
+        fallback::serve(
+            SocketAddr::new(cli.host, cli.port),
+            message,
+            config,
+            shutdown_signal(),
+        )
+        .await;
+    }
+    ExitCode::from(CONFIG_ERROR)
+}
