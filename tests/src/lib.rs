@@ -1,1 +1,118 @@
-//! Cross-crate tests live in `tests/`; this library is empty.
+//! Test fixtures: Things that exist only to exercise the server's edges, and the `test-lab`
+//! binary serving them beside the demo lab's instruments.
+
+use std::time::Duration;
+
+use labthings_core::prelude::*;
+
+/// Test fixtures for the server's edge cases.
+#[thing]
+pub struct Lab {
+    /// A label with a pattern.
+    #[property(pattern = "^[a-z]+$", max_length = 8)]
+    label: Property<String>,
+}
+
+impl Lab {
+    pub fn new() -> Self {
+        Self {
+            label: Property::new("lab".into()),
+        }
+    }
+}
+
+#[thing]
+impl Lab {
+    /// Panic.
+    #[action]
+    fn boom(&self) -> i64 {
+        panic!("the motor controller exploded")
+    }
+
+    /// Return zero, a falsy output.
+    #[action]
+    fn zero(&self) -> i64 {
+        0
+    }
+
+    /// Return false.
+    #[action]
+    fn no(&self) -> bool {
+        false
+    }
+
+    /// Return at once without the global lock, even while another action holds it.
+    #[action(no_lock)]
+    fn unlocked(&self) -> &'static str {
+        "ran"
+    }
+
+    /// Wait without blocking a thread, cancellably.
+    #[action]
+    async fn wait_async(
+        &self,
+        seconds: f64,
+        cancel: CancelHook,
+        log: Logger,
+    ) -> Result<f64, Cancelled> {
+        log.info("waiting");
+        cancel.sleep_async(Duration::from_secs_f64(seconds)).await?;
+        tracing::info!("done waiting");
+        Ok(seconds)
+    }
+
+    /// Echo optional inputs.
+    #[action]
+    fn echo(&self, text: Option<String>, #[param(default = 2)] times: u32) -> String {
+        text.unwrap_or_default().repeat(times as usize)
+    }
+
+    /// A getter that fails.
+    #[property]
+    fn broken(&self) -> Result<f64, String> {
+        Err("sensor unplugged".into())
+    }
+}
+
+/// A Thing that cannot work without a stage.
+#[thing]
+pub struct Microscope {
+    /// The stage it moves.
+    #[slot]
+    stage: Slot<labthings_examples::MockStage>,
+}
+
+impl Microscope {
+    pub fn new() -> Self {
+        Self { stage: Slot::new() }
+    }
+}
+
+impl Default for Microscope {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Default for Lab {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[thing]
+impl Microscope {
+    /// Where the stage is.
+    #[property]
+    fn stage_position(&self) -> [i64; 3] {
+        self.stage.get().position()
+    }
+}
+
+/// The demo lab's Thing types plus the fixtures, for configs in tests.
+pub fn registry() -> labthings_server::config::ThingRegistry {
+    use labthings_server::config::NoConfig;
+    labthings_examples::registry()
+        .register("Lab", |_: NoConfig, _| Lab::new())
+        .register("Microscope", |_: NoConfig, _| Microscope::new())
+}

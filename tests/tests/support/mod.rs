@@ -12,8 +12,6 @@ use labthings_server::{RunningServer, ThingServer};
 use serde_json::Value;
 use tokio::net::TcpStream;
 
-pub mod things;
-
 /// A response, read whole.
 #[derive(Debug)]
 pub struct Reply {
@@ -152,7 +150,7 @@ pub fn demo_server() -> ThingServer {
         .thing("counter", labthings_examples::Counter::new())
         .thing("stage", labthings_examples::MockStage::new())
         .thing("camera", labthings_examples::MockCamera::default())
-        .thing("lab", things::Lab::new())
+        .thing("lab", labthings_tests::Lab::new())
 }
 
 /// One request on a fresh connection.
