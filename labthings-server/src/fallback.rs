@@ -25,7 +25,8 @@ pub async fn serve(addr: SocketAddr, error: &str, config: &str, stop: impl Futur
             return;
         }
     };
-    eprintln!("labthings: serving the error page on http://{addr}/");
+    let bound = listener.local_addr().unwrap_or(addr);
+    eprintln!("labthings: serving the error page on http://{bound}/");
     let page: Arc<Bytes> = Arc::new(page(error, config).into());
     tokio::pin!(stop);
     loop {

@@ -1,0 +1,396 @@
+//! The server as an operator runs it: a real `test-lab` process, its command line, its exit
+//! codes, its settings files across restarts and crashes, and its signals.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use hyper::{Method, StatusCode};
+use serde_json::{Value, json};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_test-lab");
+
+/// A fresh, empty folder under the target directory.
+fn scratch(name: &str) -> PathBuf {
+    let folder =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&folder);
+    std::fs::create_dir_all(&folder).unwrap();
+    folder
+}
+
+fn config(settings: &Path, things: Value) -> String {
+    json!({"things": things, "settings_folder": settings}).to_string()
+}
+
+/// A running `test-lab` on a free port.
+struct Lab {
+    child: Child,
+    addr: SocketAddr,
+    stderr: Option<std::thread::JoinHandle<String>>,
+}
+
+/// Read all of a child's output in the background, so it never blocks or fails on a full or
+/// closed pipe.
+fn drain(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = pipe.read_to_string(&mut text);
+        text
+    })
+}
+
+/// A child process that is killed if the test panics before it exits.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Lab {
+    fn start(args: &[&str]) -> Self {
+        let mut child = Command::new(BINARY)
+            .args(args)
+            .args(["--port", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("test-lab runs");
+        let stderr = drain(child.stderr.take().unwrap());
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut first_line = String::new();
+        stdout.read_line(&mut first_line).unwrap();
+        drain(stdout);
+        let addr = first_line
+            .trim()
+            .rsplit("http://")
+            .next()
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_else(|| panic!("no address in {first_line:?}"));
+        Self {
+            child,
+            addr,
+            stderr: Some(stderr),
+        }
+    }
+
+    async fn request(&self, method: Method, path: &str, body: Option<&str>) -> support::Reply {
+        support::request(
+            self.addr,
+            method,
+            path,
+            &[],
+            body.map(|b| b.to_owned().into()),
+        )
+        .await
+    }
+
+    fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Wait (at most 10 s) for the process to exit; its status and everything it logged.
+    fn wait(mut self) -> (ExitStatus, String) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("the server did not exit: {}", self.log());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        (status, self.log())
+    }
+
+    /// Everything the process wrote to stderr (once it has exited).
+    fn log(&mut self) -> String {
+        self.stderr
+            .take()
+            .map(|h| h.join().unwrap())
+            .unwrap_or_default()
+    }
+
+    /// SIGKILL, as a crash or power cut would.
+    fn kill(self) {
+        drop(self);
+    }
+}
+
+/// Run `test-lab` expecting it to fail at once; its exit code and stderr.
+fn run_failing(args: &[&str]) -> (Option<i32>, String) {
+    let output = Command::new(BINARY)
+        .args(args)
+        .args(["--port", "0"])
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn settings_survive_a_restart() {
+    let folder = scratch("restart");
+    let config = config(
+        &folder,
+        json!({"counter": "Counter", "camera": "MockCamera"}),
+    );
+    let lab = Lab::start(&["-j", &config]);
+    assert_eq!(
+        lab.request(Method::PUT, "/counter/gain", Some("2.5"))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        lab.request(Method::PUT, "/camera/exposure_ms", Some("42"))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    lab.signal("TERM");
+    let (status, _) = lab.wait();
+    assert!(status.success());
+
+    let saved = std::fs::read_to_string(folder.join("counter/Settings-Counter.json")).unwrap();
+    assert_eq!(saved, "{\n    \"gain\": 2.5\n}\n", "one object, indented 4");
+    let lab = Lab::start(&["-j", &config]);
+    assert_eq!(
+        lab.request(Method::GET, "/counter/gain", None).await.json(),
+        2.5
+    );
+    assert_eq!(
+        lab.request(Method::GET, "/camera/exposure_ms", None)
+            .await
+            .json(),
+        42.0
+    );
+    lab.kill();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_settings_files_are_kept_aside_and_bad_values_keep_defaults() {
+    let folder = scratch("corrupt");
+    std::fs::create_dir_all(folder.join("counter")).unwrap();
+    std::fs::create_dir_all(folder.join("camera")).unwrap();
+    std::fs::write(
+        folder.join("counter/Settings-Counter.json"),
+        "{\"gain\": 3.0, ",
+    )
+    .unwrap();
+    std::fs::write(
+        folder.join("camera/Settings-MockCamera.json"),
+        r#"{"exposure_ms": -5, "analogue_gain": 4.0}"#,
+    )
+    .unwrap();
+    let config = config(
+        &folder,
+        json!({"counter": "Counter", "camera": "MockCamera"}),
+    );
+    let lab = Lab::start(&["-j", &config]);
+    assert_eq!(
+        lab.request(Method::GET, "/counter/gain", None).await.json(),
+        1.0
+    );
+    assert_eq!(
+        lab.request(Method::GET, "/camera/exposure_ms", None)
+            .await
+            .json(),
+        10.0,
+        "the bad value keeps its default"
+    );
+    assert_eq!(
+        lab.request(Method::GET, "/camera/analogue_gain", None)
+            .await
+            .json(),
+        4.0,
+        "the good one loads"
+    );
+    lab.signal("TERM");
+    let (_, log) = lab.wait();
+    assert!(
+        log.contains("exposure_ms"),
+        "the warning names the key: {log}"
+    );
+
+    let kept: Vec<String> = std::fs::read_dir(folder.join("counter"))
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|name| name.starts_with("Settings-Counter.json.corrupt-"))
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    let content = std::fs::read_to_string(folder.join("counter").join(&kept[0])).unwrap();
+    assert_eq!(content, "{\"gain\": 3.0, ", "kept exactly as it was");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kill_9_during_setting_writes_never_leaves_a_torn_file() {
+    let folder = scratch("kill9");
+    let config = config(&folder, json!({"counter": "Counter"}));
+    let file = folder.join("counter/Settings-Counter.json");
+    for round in 0..5_u32 {
+        let lab = Lab::start(&["-j", &config]);
+        let addr = lab.addr;
+        let writer = tokio::spawn(async move {
+            for i in 0..200_u32 {
+                let body = format!("{}.5", round * 1000 + i);
+                let stream = tokio::net::TcpStream::connect(addr).await;
+                if stream.is_err() {
+                    return;
+                }
+                drop(stream);
+                let _ = tokio::time::timeout(
+                    Duration::from_millis(500),
+                    support::request(addr, Method::PUT, "/counter/gain", &[], Some(body.into())),
+                )
+                .await;
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(30 + 25 * u64::from(round))).await;
+        lab.kill();
+        writer.abort();
+        let _ = writer.await;
+        if let Ok(text) = std::fs::read_to_string(&file) {
+            let saved: Value = serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("round {round}: torn file ({e}): {text:?}"));
+            assert!(saved["gain"].is_number(), "round {round}: {saved}");
+        }
+    }
+    assert!(file.exists(), "some writes reached disk");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_cancels_a_running_action_and_exits_zero() {
+    let folder = scratch("sigterm");
+    let lab = Lab::start(&["-j", &config(&folder, json!({"counter": "Counter"}))]);
+    let started = lab
+        .request(
+            Method::POST,
+            "/counter/slow",
+            Some(r#"{"duration": 60, "step": 30}"#),
+        )
+        .await
+        .json();
+    let id = started["id"].as_str().unwrap().to_owned();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let sent = Instant::now();
+    lab.signal("TERM");
+    let (status, log) = lab.wait();
+    assert_eq!(status.code(), Some(0), "{status:?}: {log}");
+    assert!(
+        sent.elapsed() < Duration::from_secs(5),
+        "the 30 s step was cancelled"
+    );
+    let line = log
+        .lines()
+        .find(|line| line.contains("stopped by shutdown") && line.contains(&id))
+        .unwrap_or_else(|| panic!("no shutdown line for {id}: {log}"));
+    assert!(line.contains("status=\"cancelled\""), "{line}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn config_errors_exit_3_with_one_message() {
+    let folder = scratch("config-errors");
+    let missing = folder.join("absent.json");
+    let cases: [(Vec<String>, &str); 6] = [
+        (
+            vec!["-j".into(), r#"{"things": {"x": "Nope"}}"#.into()],
+            "unknown type `Nope`; this server knows: Counter, MockStage, MockCamera",
+        ),
+        (vec!["-j".into(), "{".into()], "not valid JSON"),
+        (
+            vec!["-j".into(), "{}".into(), "-c".into(), "x.json".into()],
+            "either -c/--config or -j/--json",
+        ),
+        (
+            vec!["-c".into(), missing.display().to_string()],
+            "could not read the config file",
+        ),
+        (
+            vec![
+                "-j".into(),
+                r#"{"things": {"camera": {"class": "MockCamera", "kwargs": {"widht": 3}}}}"#.into(),
+            ],
+            "unknown field `widht`",
+        ),
+        (
+            vec!["-j".into(), r#"{"things": {"scope": "Microscope"}}"#.into()],
+            "slot `stage` of Thing `scope`",
+        ),
+    ];
+    for (args, expected) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, stderr) = run_failing(&args);
+        assert_eq!(code, Some(3), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fallback_serves_the_error_page_then_exits_3() {
+    let mut child = KillOnDrop(
+        Command::new(BINARY)
+            .args([
+                "-j",
+                r#"{"things": {"x": "Nope"}}"#,
+                "--fallback",
+                "--port",
+                "0",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut stderr = BufReader::new(child.0.stderr.take().unwrap());
+    let mut addr = None;
+    for _ in 0..5 {
+        let mut line = String::new();
+        stderr.read_line(&mut line).unwrap();
+        if let Some(url) = line.split("http://").nth(1) {
+            addr = url.trim().trim_end_matches('/').parse::<SocketAddr>().ok();
+            break;
+        }
+    }
+    let addr = addr.expect("the fallback server says where it is");
+    let flag = support::request(addr, Method::GET, "/labthings_fallback", &[], None).await;
+    assert_eq!(flag.json(), json!(true));
+    let page = support::request(addr, Method::GET, "/", &[], None).await;
+    let html = String::from_utf8_lossy(&page.body);
+    assert!(
+        html.contains("unknown type `Nope`") && html.contains("&quot;things&quot;"),
+        "{html}"
+    );
+    let elsewhere = support::request(addr, Method::GET, "/counter/", &[], None).await;
+    assert_eq!(
+        (elsewhere.status, elsewhere.header("location")),
+        (StatusCode::TEMPORARY_REDIRECT, Some("/"))
+    );
+    Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert_eq!(child.0.wait().unwrap().code(), Some(3));
+}
