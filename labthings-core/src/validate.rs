@@ -299,7 +299,11 @@ impl Validator {
 
     fn check_number(&mut self, schema: &Map<String, Value>, value: Value) -> Value {
         let number = match &value {
-            Value::Number(n) => n.clone(),
+            // A float field holds a float: 10 becomes 10.0, as pydantic echoes it.
+            Value::Number(n) => n
+                .as_f64()
+                .and_then(Number::from_f64)
+                .unwrap_or_else(|| n.clone()),
             Value::String(s) => match s.trim().parse::<f64>().ok().and_then(Number::from_f64) {
                 Some(n) => n,
                 None => {
@@ -684,6 +688,11 @@ mod tests {
         assert_eq!(e.kind, "less_than_equal");
         assert_eq!(e.msg, "Input should be less than or equal to 1000");
         assert_eq!(e.ctx, Some(json!({"le": 1000})));
+        let float = json!({"type": "number"});
+        assert_eq!(
+            serde_json::to_string(&validate(&float, json!(10)).unwrap()).unwrap(),
+            "10.0"
+        );
         let positive = json!({"type": "number", "exclusiveMinimum": 0});
         assert_eq!(
             issue(positive, json!(0)).msg,
@@ -717,7 +726,7 @@ mod tests {
         });
         assert_eq!(
             validate_action_input(&schema, true, Some(json!({"duration": 10}))).unwrap(),
-            json!({"duration": 10, "step": 0.5})
+            json!({"duration": 10.0, "step": 0.5})
         );
         let errors =
             validate_action_input(&schema, true, Some(json!({"duration": "abc", "bogus": 1})))

@@ -59,21 +59,50 @@ fn too_large(limit: usize) -> Response<Body> {
 }
 
 /// Decode a body as JSON; an empty body is `None`. Malformed JSON or invalid UTF-8 is 422
-/// `json_invalid` with the byte position of the error.
+/// `json_invalid`, with the position and message Python's `json` module would give where the
+/// two are easy to match (a truncated document, an unterminated string).
 pub fn json(bytes: &[u8]) -> Result<Option<Value>, Response<Body>> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
     serde_json::from_slice(bytes).map(Some).map_err(|error| {
-        let position = byte_position(bytes, error.line(), error.column());
-        let message = error.to_string();
-        // serde_json appends " at line L column C"; the position is reported separately.
-        let message = message.split(" at line ").next().unwrap_or(&message);
-        response::json_invalid(position, message)
+        let (position, message) = if error.is_eof() {
+            match unterminated_string(bytes) {
+                Some(start) => (start, "Unterminated string starting at".to_owned()),
+                None => (bytes.len(), "Expecting value".to_owned()),
+            }
+        } else {
+            let message = error.to_string();
+            // serde_json appends " at line L column C"; the position is reported separately.
+            let message = message
+                .split(" at line ")
+                .next()
+                .unwrap_or(&message)
+                .to_owned();
+            (byte_position(bytes, error.line(), error.column()), message)
+        };
+        response::json_invalid(position, &message)
     })
 }
 
-/// The byte offset of 1-based `line` and `column`, as serde_json reports them.
+/// Where the string that runs off the end of `bytes` starts, if one does.
+fn unterminated_string(bytes: &[u8]) -> Option<usize> {
+    let mut start = None;
+    let mut escaped = false;
+    for (i, byte) in bytes.iter().enumerate() {
+        match (start, byte) {
+            (Some(_), _) if escaped => escaped = false,
+            (Some(_), b'\\') => escaped = true,
+            (Some(_), b'"') => start = None,
+            (None, b'"') => start = Some(i),
+            _ => {}
+        }
+    }
+    start
+}
+
+/// The 0-based byte offset of serde_json's 1-based `line` and `column` (the column of the
+/// offending character).
 fn byte_position(bytes: &[u8], line: usize, column: usize) -> usize {
     let line_start: usize = bytes
         .split(|b| *b == b'\n')
@@ -93,6 +122,9 @@ mod tests {
         assert_eq!(json(b" \n").unwrap(), None);
         assert_eq!(json(b"42").unwrap(), Some(serde_json::json!(42)));
         assert_eq!(byte_position(b"{\"a\":\n  x}", 2, 3), 8);
+        assert_eq!(unterminated_string(br#"{"oops"#), Some(1));
+        assert_eq!(unterminated_string(br#"{"a": "b\"c"#), Some(6));
+        assert_eq!(unterminated_string(br#"{"duration": "#), None);
         assert!(json(b"{\"oops").is_err());
         assert!(json(&[b'"', 0xff, b'"']).is_err());
     }
