@@ -62,19 +62,19 @@ impl InvocationContext {
         let key = TypeId::of::<T>();
         {
             let resources = self.resources.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some((_, value)) = resources.iter().find(|(k, _)| *k == key) {
-                if let Some(value) = value.downcast_ref::<T>() {
-                    return value.clone();
-                }
+            if let Some((_, value)) = resources.iter().find(|(k, _)| *k == key)
+                && let Some(value) = value.downcast_ref::<T>()
+            {
+                return value.clone();
             }
         }
         // Built outside the lock: a constructor may itself resolve other resources.
         let value = T::from_invocation(self);
         let mut resources = self.resources.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((_, existing)) = resources.iter().find(|(k, _)| *k == key) {
-            if let Some(existing) = existing.downcast_ref::<T>() {
-                return existing.clone();
-            }
+        if let Some((_, existing)) = resources.iter().find(|(k, _)| *k == key)
+            && let Some(existing) = existing.downcast_ref::<T>()
+        {
+            return existing.clone();
         }
         resources.push((key, Box::new(value.clone())));
         value

@@ -149,10 +149,10 @@ pub fn property_metadata<T: JsonSchema>(
 /// An invalid `pattern` is a programming error in the Thing: say so when it is first described.
 fn check_patterns(name: &str, constraints: &[(&str, Value)]) {
     for (keyword, value) in constraints {
-        if *keyword == "pattern" {
-            if let Some(Err(error)) = value.as_str().map(regex::Regex::new) {
-                panic!("the `pattern` of `{name}` is not a valid regular expression: {error}");
-            }
+        if *keyword == "pattern"
+            && let Some(Err(error)) = value.as_str().map(regex::Regex::new)
+        {
+            panic!("the `pattern` of `{name}` is not a valid regular expression: {error}");
         }
     }
 }

@@ -130,12 +130,12 @@ where
     }
 
     fn announce(&self, value: &T) {
-        if let Some(binding) = self.binding.get() {
-            if let Ok(json) = serde_json::to_value(value) {
-                binding
-                    .observer
-                    .property_changed(&binding.thing, binding.name, &json);
-            }
+        if let Some(binding) = self.binding.get()
+            && let Ok(json) = serde_json::to_value(value)
+        {
+            binding
+                .observer
+                .property_changed(&binding.thing, binding.name, &json);
         }
     }
 }

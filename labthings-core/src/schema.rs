@@ -41,10 +41,10 @@ pub fn to_data_schema(schema: &mut Value) {
     if let Some(any_of) = object.remove("anyOf") {
         object.insert("oneOf".into(), any_of);
     }
-    if let Some(Value::String(format)) = object.get("format") {
-        if is_numeric_format(format) {
-            object.remove("format");
-        }
+    if let Some(Value::String(format)) = object.get("format")
+        && is_numeric_format(format)
+    {
+        object.remove("format");
     }
     if let Some(Value::Array(types)) = object.get("type").cloned() {
         split_type_array(object, &types);

@@ -154,6 +154,16 @@ fn validate_object(schema: &Value, value: Value) -> Result<Value, ValidationErro
     }
 }
 
+/// A bound keyword: (keyword, pydantic error type, words in the message, `ctx` key, whether
+/// the value's ordering against the limit satisfies it).
+type Bound = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(std::cmp::Ordering) -> bool,
+);
+
 struct Validator {
     errors: Vec<ValidationIssue>,
     loc: Vec<LocSegment>,
@@ -249,7 +259,8 @@ impl Validator {
             }
             // Report against the most specific branch: skip `null` when the input isn't null.
             let is_null_branch = branch.get("type").and_then(Value::as_str) == Some("null");
-            if first_failure.is_none() && !(is_null_branch && !value.is_null()) {
+            let informative = !is_null_branch || value.is_null();
+            if first_failure.is_none() && informative {
                 first_failure = Some(attempt.errors);
             }
         }
@@ -328,13 +339,7 @@ impl Validator {
 
     fn check_bounds(&mut self, schema: &Map<String, Value>, number: &Number, input: &Value) {
         use std::cmp::Ordering::*;
-        let bounds: [(
-            &str,
-            &'static str,
-            &str,
-            &str,
-            fn(std::cmp::Ordering) -> bool,
-        ); 4] = [
+        let bounds: [Bound; 4] = [
             (
                 "minimum",
                 "greater_than_equal",
@@ -373,15 +378,15 @@ impl Validator {
                 );
             }
         }
-        if let Some(Value::Number(step)) = schema.get("multipleOf") {
-            if !is_multiple_of(number, step) {
-                self.fail(
-                    "multiple_of",
-                    format!("Input should be a multiple of {step}"),
-                    input,
-                    Some(json!({ "multiple_of": step })),
-                );
-            }
+        if let Some(Value::Number(step)) = schema.get("multipleOf")
+            && !is_multiple_of(number, step)
+        {
+            self.fail(
+                "multiple_of",
+                format!("Input should be a multiple of {step}"),
+                input,
+                Some(json!({ "multiple_of": step })),
+            );
         }
     }
 
@@ -396,37 +401,37 @@ impl Validator {
             return value;
         };
         let length = text.chars().count();
-        if let Some(min) = schema.get("minLength").and_then(Value::as_u64) {
-            if (length as u64) < min {
-                let unit = if min == 1 { "character" } else { "characters" };
-                self.fail(
-                    "string_too_short",
-                    format!("String should have at least {min} {unit}"),
-                    &value,
-                    Some(json!({ "min_length": min })),
-                );
-            }
+        if let Some(min) = schema.get("minLength").and_then(Value::as_u64)
+            && (length as u64) < min
+        {
+            let unit = if min == 1 { "character" } else { "characters" };
+            self.fail(
+                "string_too_short",
+                format!("String should have at least {min} {unit}"),
+                &value,
+                Some(json!({ "min_length": min })),
+            );
         }
-        if let Some(max) = schema.get("maxLength").and_then(Value::as_u64) {
-            if (length as u64) > max {
-                let unit = if max == 1 { "character" } else { "characters" };
-                self.fail(
-                    "string_too_long",
-                    format!("String should have at most {max} {unit}"),
-                    &value,
-                    Some(json!({ "max_length": max })),
-                );
-            }
+        if let Some(max) = schema.get("maxLength").and_then(Value::as_u64)
+            && (length as u64) > max
+        {
+            let unit = if max == 1 { "character" } else { "characters" };
+            self.fail(
+                "string_too_long",
+                format!("String should have at most {max} {unit}"),
+                &value,
+                Some(json!({ "max_length": max })),
+            );
         }
-        if let Some(pattern) = schema.get("pattern").and_then(Value::as_str) {
-            if !pattern_matches(pattern, text) {
-                self.fail(
-                    "string_pattern_mismatch",
-                    format!("String should match pattern '{pattern}'"),
-                    &value,
-                    Some(json!({ "pattern": pattern })),
-                );
-            }
+        if let Some(pattern) = schema.get("pattern").and_then(Value::as_str)
+            && !pattern_matches(pattern, text)
+        {
+            self.fail(
+                "string_pattern_mismatch",
+                format!("String should match pattern '{pattern}'"),
+                &value,
+                Some(json!({ "pattern": pattern })),
+            );
         }
         value
     }
@@ -435,8 +440,8 @@ impl Validator {
         let parsed = match &value {
             Value::Bool(b) => Some(*b),
             Value::Number(n) => match n.as_f64() {
-                Some(f) if f == 0.0 => Some(false),
-                Some(f) if f == 1.0 => Some(true),
+                Some(0.0) => Some(false),
+                Some(1.0) => Some(true),
                 _ => None,
             },
             Value::String(s) => match s.to_ascii_lowercase().as_str() {
@@ -489,31 +494,27 @@ impl Validator {
             })
             .collect();
         let value = Value::Array(checked);
-        if let Some(min) = schema.get("minItems").and_then(Value::as_u64) {
-            if count < min {
-                let unit = if min == 1 { "item" } else { "items" };
-                self.fail(
-                    "too_short",
-                    format!("List should have at least {min} {unit} after validation, not {count}"),
-                    &value,
-                    Some(
-                        json!({ "field_type": "List", "min_length": min, "actual_length": count }),
-                    ),
-                );
-            }
+        if let Some(min) = schema.get("minItems").and_then(Value::as_u64)
+            && count < min
+        {
+            let unit = if min == 1 { "item" } else { "items" };
+            self.fail(
+                "too_short",
+                format!("List should have at least {min} {unit} after validation, not {count}"),
+                &value,
+                Some(json!({ "field_type": "List", "min_length": min, "actual_length": count })),
+            );
         }
-        if let Some(max) = schema.get("maxItems").and_then(Value::as_u64) {
-            if count > max {
-                let unit = if max == 1 { "item" } else { "items" };
-                self.fail(
-                    "too_long",
-                    format!("List should have at most {max} {unit} after validation, not {count}"),
-                    &value,
-                    Some(
-                        json!({ "field_type": "List", "max_length": max, "actual_length": count }),
-                    ),
-                );
-            }
+        if let Some(max) = schema.get("maxItems").and_then(Value::as_u64)
+            && count > max
+        {
+            let unit = if max == 1 { "item" } else { "items" };
+            self.fail(
+                "too_long",
+                format!("List should have at most {max} {unit} after validation, not {count}"),
+                &value,
+                Some(json!({ "field_type": "List", "max_length": max, "actual_length": count })),
+            );
         }
         value
     }

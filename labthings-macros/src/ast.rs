@@ -91,21 +91,18 @@ impl ReturnKind {
         let ReturnType::Type(_, ty) = output else {
             return ReturnKind::Unit;
         };
-        if let Type::Tuple(tuple) = &**ty {
-            if tuple.elems.is_empty() {
-                return ReturnKind::Unit;
-            }
+        if let Type::Tuple(tuple) = &**ty
+            && tuple.elems.is_empty()
+        {
+            return ReturnKind::Unit;
         }
-        if let Type::Path(path) = &**ty {
-            if let Some(last) = path.path.segments.last() {
-                if last.ident.to_string().ends_with("Result") {
-                    if let PathArguments::AngleBracketed(args) = &last.arguments {
-                        if let Some(GenericArgument::Type(ok)) = args.args.first() {
-                            return ReturnKind::Result(ok.clone());
-                        }
-                    }
-                }
-            }
+        if let Type::Path(path) = &**ty
+            && let Some(last) = path.path.segments.last()
+            && last.ident.to_string().ends_with("Result")
+            && let PathArguments::AngleBracketed(args) = &last.arguments
+            && let Some(GenericArgument::Type(ok)) = args.args.first()
+        {
+            return ReturnKind::Result(ok.clone());
         }
         ReturnKind::Value((**ty).clone())
     }

@@ -199,10 +199,10 @@ fn check_action(action: &Action, errors: &mut Errors) {
                  the JSON input); take the whole value and destructure it in the body",
             )),
         }
-        if let ParamRole::Input(_) = param.role {
-            if let Some(problem) = unsupported_input_type(&param.ty) {
-                errors.push(syn::Error::new_spanned(&param.ty, problem));
-            }
+        if let ParamRole::Input(_) = param.role
+            && let Some(problem) = unsupported_input_type(&param.ty)
+        {
+            errors.push(syn::Error::new_spanned(&param.ty, problem));
         }
     }
 }

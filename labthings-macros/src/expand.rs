@@ -266,7 +266,7 @@ pub fn expand_impl(thing: &ThingImpl) -> TokenStream {
     });
     let functional_names = thing.getters.iter().map(|g| json_name(&g.sig.ident));
 
-    let inputs = thing.actions.iter().map(|action| input_type(action));
+    let inputs = thing.actions.iter().map(input_type);
     let hooks = lifecycle_hooks(thing);
     let action_metadata = thing.actions.iter().map(action_metadata);
     let action_arms = thing.actions.iter().enumerate().map(|(index, action)| {

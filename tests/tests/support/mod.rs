@@ -137,10 +137,10 @@ impl TestServer {
 
 impl Drop for TestServer {
     fn drop(&mut self) {
-        if let Some(server) = self.server.take() {
-            if let Ok(handle) = tokio::runtime::Handle::try_current() {
-                handle.spawn(server.shutdown());
-            }
+        if let Some(server) = self.server.take()
+            && let Ok(handle) = tokio::runtime::Handle::try_current()
+        {
+            handle.spawn(server.shutdown());
         }
     }
 }
