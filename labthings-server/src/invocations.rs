@@ -1,12 +1,12 @@
 //! `P/action_invocations…`: list, inspect, fetch the output of, and cancel invocations.
 
 use hyper::{Response, StatusCode};
-use labthings_core::{InvocationId, LocSegment};
+use labthings_core::{InvocationId, LocSegment, ValidationIssue};
 use serde_json::Value;
 
 use crate::invocation::{Invocation, Status};
 use crate::request::Origin;
-use crate::response::{self, Body, ValidationDetail};
+use crate::response::{self, Body};
 use crate::state::ServerState;
 use std::sync::Arc;
 
@@ -20,7 +20,7 @@ pub fn list(state: &ServerState, origin: &Origin) -> Response<Body> {
 /// Look up `{id}`: 422 if it isn't a UUID (FastAPI's path validation), 404 if unknown.
 pub fn find(state: &ServerState, id: &str) -> Result<Arc<Invocation>, Response<Body>> {
     let parsed: InvocationId = id.parse().map_err(|error: uuid::Error| {
-        response::unprocessable_details(vec![ValidationDetail {
+        response::unprocessable_issues(vec![ValidationIssue {
             kind: "uuid_parsing",
             loc: vec![
                 LocSegment::Field("path".into()),

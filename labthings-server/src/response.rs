@@ -5,7 +5,7 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::header::{ALLOW, CONTENT_TYPE, HeaderValue, LOCATION};
 use hyper::{Response, StatusCode};
-use labthings_core::{LocSegment, ValidationErrors};
+use labthings_core::{LocSegment, ValidationErrors, ValidationIssue};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -57,39 +57,13 @@ pub fn redirect(location: &str) -> Response<Body> {
     response
 }
 
-/// One entry of a 422 body's `detail` array.
-#[derive(Serialize)]
-pub struct ValidationDetail {
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    pub loc: Vec<LocSegment>,
-    pub msg: String,
-    pub input: Value,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ctx: Option<Value>,
-}
-
 /// 422 from validation errors, each path prefixed with `location` (e.g. `"body"`).
 pub fn unprocessable(errors: ValidationErrors, location: &str) -> Response<Body> {
-    let detail: Vec<ValidationDetail> = errors
-        .0
-        .into_iter()
-        .map(|issue| {
-            let mut loc = vec![LocSegment::Field(location.to_owned())];
-            loc.extend(issue.loc);
-            ValidationDetail {
-                kind: issue.kind,
-                loc,
-                msg: issue.msg,
-                input: issue.input,
-                ctx: issue.ctx,
-            }
-        })
-        .collect();
-    unprocessable_details(detail)
+    unprocessable_issues(errors.prefixed(LocSegment::Field(location.to_owned())).0)
 }
 
-pub fn unprocessable_details(detail: Vec<ValidationDetail>) -> Response<Body> {
+/// 422 with FastAPI's body: `{"detail": [issue, …]}`.
+pub fn unprocessable_issues(detail: Vec<ValidationIssue>) -> Response<Body> {
     json(
         StatusCode::UNPROCESSABLE_ENTITY,
         &serde_json::json!({ "detail": detail }),
@@ -98,7 +72,7 @@ pub fn unprocessable_details(detail: Vec<ValidationDetail>) -> Response<Body> {
 
 /// 422 for a body that isn't JSON (FastAPI's `json_invalid`), `position` in bytes.
 pub fn json_invalid(position: usize, error: &str) -> Response<Body> {
-    unprocessable_details(vec![ValidationDetail {
+    unprocessable_issues(vec![ValidationIssue {
         kind: "json_invalid",
         loc: vec![
             LocSegment::Field("body".into()),

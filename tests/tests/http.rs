@@ -686,3 +686,41 @@ async fn the_stage_moves_and_stops_where_it_is_when_cancelled() {
         StatusCode::UNPROCESSABLE_ENTITY
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stalled_and_vanished_clients_hold_no_worker() {
+    use tokio::io::AsyncWriteExt;
+    let server = TestServer::start(support::demo_server().action_threads(1).action_queue(0)).await;
+    // Five clients promise a body and send only part of it.
+    let mut stalled = Vec::new();
+    for _ in 0..5 {
+        let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+        stream
+            .write_all(
+                b"POST /counter/increment HTTP/1.1\r\nhost: x\r\ncontent-length: 10\r\n\r\n{}",
+            )
+            .await
+            .unwrap();
+        stalled.push(stream);
+    }
+    // The one worker is free: a complete request runs at once.
+    let reply = server
+        .request(
+            Method::POST,
+            "/counter/increment",
+            &[("prefer", "wait=5")],
+            None,
+        )
+        .await;
+    assert_eq!(reply.json()["status"], "completed");
+    drop(stalled); // vanish mid-body
+    let again = server
+        .request(
+            Method::POST,
+            "/counter/increment",
+            &[("prefer", "wait=5")],
+            None,
+        )
+        .await;
+    assert_eq!(again.json()["output"], 2, "only the complete requests ran");
+}
