@@ -177,13 +177,31 @@ def main() -> None:
     def vs(a, b, k):
         return None if a is None or b is None else a >= k * b
 
-    for scenario, k, text in (("get", 0.7, "GET property ≥ 0.7 × ceiling"),
-                              ("put", 0.5, "PUT property ≥ 0.5 × ceiling"),
-                              ("td", 0.6, "TD GET ≥ 0.6 × ceiling")):
-        a, c = rps(scenario, "ours"), rps(scenario, "ceiling")
-        target(text, ratio(a, c), vs(a, c, k))
-    a, r = rps("post", "ours"), rps("post", "reference")
-    target("quick POST ≥ 50 × reference", ratio(a, r), vs(a, r, 50))
+    def other_load(scenario, server):
+        """CPU 0 time other processes took during a load run (0..1), if recorded."""
+        r = by.get((scenario, server))
+        if not r or r.get("cpu0_busy") in (None, "") or r.get("cpu") in (None, ""):
+            return None
+        return max(0.0, float(r["cpu0_busy"]) - float(r["cpu"]))
+
+    def ratio_target(text, scenario, other, k):
+        a, c = rps(scenario, "ours"), rps(scenario, other)
+        ok = vs(a, c, k)
+        # Other processes on CPU 0 slow down whichever server they hit: a miss with ours
+        # disturbed, or a pass with the comparison server disturbed, proves nothing.
+        ours_hit, other_hit = other_load(scenario, "ours") or 0, other_load(scenario, other) or 0
+        if ok is not None and ((not ok and ours_hit > 0.15) or (ok and other_hit > 0.15)):
+            hit, who = (ours_hit, "ours") if not ok else (other_hit, other)
+            targets.append((text, ratio(a, c),
+                            f"inconclusive ({'missed' if not ok else 'met'}, but other processes took "
+                            f"{hit * 100:.0f}% of CPU 0 during the {who} run: re-run)"))
+        else:
+            target(text, ratio(a, c), ok)
+
+    ratio_target("GET property ≥ 0.7 × ceiling", "get", "ceiling", 0.7)
+    ratio_target("PUT property ≥ 0.5 × ceiling", "put", "ceiling", 0.5)
+    ratio_target("TD GET ≥ 0.6 × ceiling", "td", "ceiling", 0.6)
+    ratio_target("quick POST ≥ 50 × reference", "post", "reference", 50)
     if "ours" in long_rates:
         first, last = long_rates["ours"][:2]
         target("quick POST flat over 60 s (last 10 s ≥ 0.9 × first 10 s)",
