@@ -75,8 +75,9 @@ impl Cors {
         response
     }
 
-    /// Add the headers of an allowed cross-origin response.
-    pub fn decorate(&self, request: &HeaderMap, response: &mut Response<Body>) {
+    /// Add the headers of an allowed cross-origin response; `origin` is the request's
+    /// `Origin` header.
+    pub fn decorate(&self, origin: Option<&HeaderValue>, response: &mut Response<Body>) {
         if *self == Cors::Disabled {
             return;
         }
@@ -84,9 +85,7 @@ impl Cors {
         headers
             .entry(VARY)
             .or_insert(HeaderValue::from_static("Origin"));
-        let Some(origin) = request.get(ORIGIN) else {
-            return;
-        };
+        let Some(origin) = origin else { return };
         if origin.to_str().is_ok_and(|o| self.allows(o)) {
             headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
             headers.insert(

@@ -5,7 +5,7 @@
 //! method 405 with `Allow`, both with FastAPI's `{"detail": …}` bodies.
 
 use hyper::body::Incoming;
-use hyper::header::ACCESS_CONTROL_REQUEST_METHOD;
+use hyper::header::{ACCESS_CONTROL_REQUEST_METHOD, ORIGIN};
 use hyper::{Method, Request, Response};
 
 use crate::request::Origin;
@@ -14,20 +14,22 @@ use crate::state::{ServedThing, ServerState};
 use crate::{actions, descriptions, invocations, properties};
 
 pub async fn handle(state: &ServerState, request: Request<Incoming>) -> Response<Body> {
-    let request_headers = request.headers().clone();
-    let mut response = if request.method() == Method::OPTIONS
-        && request_headers.contains_key(ACCESS_CONTROL_REQUEST_METHOD)
-    {
-        state.cors.preflight(&request_headers)
-    } else {
-        route(state, request).await
-    };
-    state.cors.decorate(&request_headers, &mut response);
+    let headers = request.headers();
+    if request.method() == Method::OPTIONS && headers.contains_key(ACCESS_CONTROL_REQUEST_METHOD) {
+        return state.cors.preflight(headers);
+    }
+    // Only the `Origin` header is needed once the request has been handed on.
+    let cors_origin = headers.get(ORIGIN).cloned();
+    let mut response = route(state, request).await;
+    state.cors.decorate(cors_origin.as_ref(), &mut response);
     response
 }
 
+fn origin_of(state: &ServerState, request: &Request<Incoming>) -> Origin {
+    Origin::of(request.uri(), request.headers(), &state.default_host)
+}
+
 async fn route(state: &ServerState, request: Request<Incoming>) -> Response<Body> {
-    let origin = Origin::of(request.uri(), request.headers(), &state.default_host);
     let path = request.uri().path().to_owned();
     let Some(rest) = path.strip_prefix(state.prefix.as_str()) else {
         return response::not_found();
@@ -41,6 +43,15 @@ async fn route(state: &ServerState, request: Request<Incoming>) -> Response<Body
     let is_get = method == Method::GET || method == Method::HEAD;
     let prefix = &state.prefix;
 
+    // Properties, the hot path, never need the client's origin: work it out only for the
+    // routes that build absolute URLs.
+    if let [name, affordance] = segments.as_slice()
+        && !affordance.is_empty()
+        && let Some(served) = state.thing(name)
+    {
+        return affordance_route(state, served, affordance, request).await;
+    }
+    let origin = origin_of(state, &request);
     match segments.as_slice() {
         ["things", ""] => only_get(is_get, || descriptions::things(state, &origin)),
         ["thing_descriptions", ""] => {
@@ -70,10 +81,6 @@ async fn route(state: &ServerState, request: Request<Incoming>) -> Response<Body
             Some(served) => only_get(is_get, || descriptions::thing_description(served, &origin)),
             None => response::not_found(),
         },
-        [name, affordance] => match state.thing(name) {
-            Some(served) => affordance_route(state, served, affordance, request, &origin).await,
-            None => response::not_found(),
-        },
         [name, property, "reset"] => {
             let resettable = state
                 .thing(name)
@@ -96,7 +103,6 @@ async fn affordance_route(
     served: &ServedThing,
     name: &str,
     request: Request<Incoming>,
-    origin: &Origin,
 ) -> Response<Body> {
     let metadata = served.thing.metadata();
     let method = request.method().clone();
@@ -111,9 +117,10 @@ async fn affordance_route(
         };
     }
     if let Some(action) = metadata.action(name) {
+        let origin = origin_of(state, &request);
         return match method {
-            Method::POST => actions::invoke(state, served, action, request, origin).await,
-            Method::GET | Method::HEAD => actions::list(state, served, action, origin),
+            Method::POST => actions::invoke(state, served, action, request, &origin).await,
+            Method::GET | Method::HEAD => actions::list(state, served, action, &origin),
             _ => response::method_not_allowed(&["GET", "POST"]),
         };
     }
