@@ -1,5 +1,11 @@
 //! Test fixtures: Things that exist only to exercise the server's edges, and the `test-lab`
 //! binary serving them beside the demo lab's instruments.
+//!
+//! The README's code is compiled here too, so it can't drift from the API.
+
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
 
 use std::time::Duration;
 
