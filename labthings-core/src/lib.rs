@@ -125,8 +125,8 @@ pub use property::{Property, PropertyObserver, Setting};
 pub use slot::{OptionalSlot, Slot, SlotMetadata, WrongSlotType};
 pub use td::thing_description;
 pub use thing::{
-    ActionBody, ActionMetadata, OutcomeFuture, PrepareError, PreparedAction, PropertyError,
-    PropertyKind, PropertyMetadata, Thing, ThingMetadata,
+    ActionBody, ActionMetadata, BlockingBody, OutcomeFuture, PrepareError, PreparedAction,
+    PropertyError, PropertyKind, PropertyMetadata, Thing, ThingMetadata,
 };
 pub use time::rfc3339;
 pub use validate::{LocSegment, ValidationErrors, ValidationIssue};

@@ -54,6 +54,19 @@ impl Outcome {
         }
     }
 
+    /// The outcome of an action that returned `Err(error)`; `cancelled` says whether the error
+    /// is (or wraps, through `Error::source`) a [`Cancelled`].
+    pub fn from_error<E: Display>(error: E, cancelled: bool) -> Self {
+        if cancelled {
+            Outcome::Cancelled
+        } else {
+            Outcome::Failed(Failure {
+                title: short_type_name::<E>(),
+                detail: error.to_string(),
+            })
+        }
+    }
+
     /// Run an action body, turning a panic into a failure.
     pub fn catching(body: impl FnOnce() -> Outcome) -> Self {
         catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|payload| Self::from_panic(&*payload))
@@ -76,7 +89,7 @@ impl Outcome {
 }
 
 /// Whether an action's error means "cancelled": `Cancelled` itself, or a boxed error holding it.
-fn is_cancellation<E: 'static>(error: &E) -> bool {
+pub(crate) fn is_cancellation<E: 'static>(error: &E) -> bool {
     let error: &dyn Any = error;
     if error.is::<Cancelled>() {
         return true;

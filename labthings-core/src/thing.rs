@@ -138,10 +138,24 @@ impl std::error::Error for PrepareError {}
 /// A future producing an action's outcome.
 pub type OutcomeFuture = Pin<Box<dyn Future<Output = Outcome> + Send>>;
 
+/// The body of a plain-`fn` action.
+pub struct BlockingBody(Box<dyn FnOnce(&InvocationContext) -> Outcome + Send>);
+
+impl BlockingBody {
+    pub fn new(body: Box<dyn FnOnce(&InvocationContext) -> Outcome + Send>) -> Self {
+        Self(body)
+    }
+
+    /// Run on this thread: panics caught, `tracing` events captured into the invocation's log.
+    pub fn run(self, ctx: &InvocationContext) -> Outcome {
+        crate::capture::run_captured(ctx.log(), || Outcome::catching(|| (self.0)(ctx)))
+    }
+}
+
 /// The body of an action, ready to run once the server has a context for it.
 pub enum ActionBody {
     /// A plain `fn`: run on an action pool thread, where it may block.
-    Blocking(Box<dyn FnOnce(&InvocationContext) -> Outcome + Send>),
+    Blocking(BlockingBody),
     /// An `async fn`: run as a task on the async runtime.
     Async(Box<dyn FnOnce(InvocationContext) -> OutcomeFuture + Send>),
 }
@@ -154,13 +168,11 @@ pub struct PreparedAction {
 }
 
 impl ActionBody {
-    /// Run a blocking action on this thread: panics caught, `tracing` events captured into the
-    /// invocation's log. Gives the body back if it is `async`, which needs a runtime.
+    /// Run a blocking action on this thread (see [`BlockingBody::run`]). Gives the body back
+    /// if it is `async`, which needs a runtime.
     pub fn run_blocking(self, ctx: &InvocationContext) -> Result<Outcome, Self> {
         match self {
-            ActionBody::Blocking(body) => Ok(crate::capture::run_captured(ctx.log(), || {
-                Outcome::catching(|| body(ctx))
-            })),
+            ActionBody::Blocking(body) => Ok(body.run(ctx)),
             body @ ActionBody::Async(_) => Err(body),
         }
     }

@@ -544,6 +544,12 @@ impl Validator {
             .and_then(Value::as_array)
             .map(|names| names.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default();
+        // pydantic reports a missing field with the whole input object: copy it (once) only
+        // when something is missing.
+        let original = required
+            .iter()
+            .any(|name| !fields.contains_key(*name))
+            .then(|| Value::Object(fields.clone()));
         let mut checked = Map::new();
         if let Some(declared) = declared {
             for (name, field_schema) in declared {
@@ -556,8 +562,8 @@ impl Validator {
                     }
                     None if required.contains(&name.as_str()) => {
                         self.loc.push(LocSegment::Field(name.clone()));
-                        let whole = Value::Object(fields.clone());
-                        self.fail("missing", "Field required", &whole, None);
+                        let whole = original.as_ref().unwrap_or(&Value::Null);
+                        self.fail("missing", "Field required", whole, None);
                         self.loc.pop();
                     }
                     None => {

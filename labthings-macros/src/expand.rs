@@ -568,7 +568,17 @@ fn prepare_body(action: &Action, index: usize) -> TokenStream {
         quote!(self.#method(#(#args),*))
     };
     let outcome = match action.output {
-        ReturnKind::Result(_) => quote!(__lt::Outcome::from_result(#call)),
+        ReturnKind::Result(_) => quote! {
+            match #call {
+                ::core::result::Result::Ok(value) => __lt::Outcome::from_value(value),
+                ::core::result::Result::Err(error) => {
+                    #[allow(unused_imports)]
+                    use __lt::{ViaAny as _, ViaErrorSource as _};
+                    let cancelled = (&__lt::ErrorProbe(&error)).is_cancellation();
+                    __lt::Outcome::from_error(error, cancelled)
+                }
+            }
+        },
         ReturnKind::Unit | ReturnKind::Value(_) => quote!(__lt::Outcome::from_value(#call)),
     };
     let body = if is_async {
@@ -582,10 +592,10 @@ fn prepare_body(action: &Action, index: usize) -> TokenStream {
         }
     } else {
         quote! {
-            __lt::ActionBody::Blocking(::std::boxed::Box::new(move |__ctx: &__lt::InvocationContext| {
+            __lt::ActionBody::Blocking(__lt::BlockingBody::new(::std::boxed::Box::new(move |__ctx: &__lt::InvocationContext| {
                 #(#resolves)*
                 #outcome
-            }))
+            })))
         }
     };
     quote! {

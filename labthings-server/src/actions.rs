@@ -3,6 +3,7 @@
 //! 201 with the invocation.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use hyper::body::Incoming;
@@ -45,11 +46,10 @@ pub async fn invoke(
             Err(PrepareError::Invalid(errors)) => return response::unprocessable(errors, "body"),
             Err(PrepareError::NotFound) => return response::not_found(),
         };
-    let action_path = served
-        .action_paths
-        .get(action.name)
-        .cloned()
-        .unwrap_or_else(|| Arc::from(""));
+    let action_path = served.action_paths.get(action.name).cloned();
+    let Some(action_path) = action_path else {
+        return response::not_found();
+    };
     let invocation = Arc::new(Invocation::new(
         InvocationId::new(),
         served.name.clone(),
@@ -59,6 +59,15 @@ pub async fn invoke(
     ));
     if state.store.insert(invocation.clone()).is_err() {
         return busy();
+    }
+    // Checked after recording, so shutdown's snapshot either holds this invocation or the
+    // invocation sees the flag.
+    if state.closing.load(Ordering::SeqCst) {
+        state.store.remove(&invocation.id);
+        return response::problem(&Problem::service_unavailable(
+            "ServerShuttingDown",
+            "The server is shutting down and starts no new actions.",
+        ));
     }
     let lock = state
         .global_lock
@@ -98,7 +107,8 @@ fn requested_wait(request: &Request<Incoming>) -> Option<Duration> {
         .filter_map(|pref| pref.trim().strip_prefix("wait="))
         .filter_map(|seconds| seconds.trim().parse::<f64>().ok())
         .find(|seconds| seconds.is_finite() && *seconds >= 0.0)
-        .map(|seconds| Duration::from_secs_f64(seconds).min(MAX_WAIT))
+        // Clamp before converting: a huge `wait=1e20` must not overflow `Duration`.
+        .map(|seconds| Duration::from_secs_f64(seconds.min(MAX_WAIT.as_secs_f64())))
 }
 
 /// Start the invocation's body: blocking bodies on the action pool, `async` ones on the runtime.
@@ -109,7 +119,7 @@ fn schedule(
     lock: Option<Arc<GlobalLock>>,
 ) -> Result<(), ()> {
     match body {
-        body @ ActionBody::Blocking(_) => state
+        ActionBody::Blocking(body) => state
             .pool
             .submit(Box::new(move || {
                 if !invocation.mark_running() {
@@ -122,15 +132,7 @@ fn schedule(
                     },
                     None => None,
                 };
-                let ctx = context(&invocation);
-                let outcome = match body.run_blocking(&ctx) {
-                    Ok(outcome) => outcome,
-                    Err(_) => Outcome::Failed(labthings_core::Failure {
-                        title: "InternalError".into(),
-                        detail: "an async action reached the blocking pool".into(),
-                    }),
-                };
-                invocation.finish(outcome);
+                invocation.finish(body.run(&context(&invocation)));
             }))
             .map_err(drop),
         ActionBody::Async(start) => {

@@ -32,7 +32,11 @@ pub async fn serve(addr: SocketAddr, error: &str, config: &str, stop: impl Futur
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
+                let Ok((stream, _)) = accepted else {
+                    // Typically out of file descriptors: back off instead of spinning.
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                };
                 let page = page.clone();
                 let service = service_fn(move |request| {
                     let page = page.clone();

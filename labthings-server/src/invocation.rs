@@ -14,8 +14,7 @@ use tokio::sync::Notify;
 
 use crate::response::Problem;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     Pending,
     Running,
@@ -131,39 +130,57 @@ impl Invocation {
                 Some(Problem::internal(failure.title, failure.detail)),
             ),
         };
-        self.settle(status, output, problem, false);
+        self.settle(status, output, problem);
     }
 
     /// End the invocation as an error described by `problem` (e.g. the global lock was busy).
     pub fn fail_with(&self, problem: Problem) {
-        self.settle(Status::Error, None, Some(problem), false);
+        self.settle(Status::Error, None, Some(problem));
     }
 
-    /// Ask the invocation to stop (a client's DELETE, or shutdown). The request is logged, so
-    /// the time from request to `cancelled` can be read off the invocation.
-    pub fn request_cancel(&self) {
+    /// Ask the invocation to stop (a client's DELETE, or shutdown). Decided under the
+    /// record's lock, so it can't race the action finishing: a finished invocation is left
+    /// alone and its status returned. The request is logged, so the time from request to
+    /// `cancelled` can be read off the invocation; a pending one is cancelled at once.
+    pub fn request_cancel(&self) -> Result<(), Status> {
+        let mut progress = self.progress();
+        if progress.status.is_finished() {
+            return Err(progress.status);
+        }
         self.log_server_record(
             LogLevel::Info,
             format!("Cancellation of invocation {} requested.", self.id),
             None,
         );
         self.cancel.cancel();
-        self.settle(Status::Cancelled, None, Some(Problem::cancelled()), true);
+        if progress.status == Status::Pending {
+            self.settle_locked(
+                &mut progress,
+                Status::Cancelled,
+                None,
+                Some(Problem::cancelled()),
+            );
+            drop(progress);
+            self.finished.notify_waiters();
+        }
+        Ok(())
     }
 
-    /// Settle the final state; with `only_if_pending`, only an invocation that has not started
-    /// (so that it never will). Returns whether it settled.
-    fn settle(
+    fn settle(&self, status: Status, output: Option<Value>, error: Option<Problem>) {
+        let mut progress = self.progress();
+        self.settle_locked(&mut progress, status, output, error);
+        drop(progress);
+        self.finished.notify_waiters();
+    }
+
+    /// Record the final state (the caller then wakes the waiters, once the lock is released).
+    fn settle_locked(
         &self,
+        progress: &mut Progress,
         status: Status,
         output: Option<Value>,
         error: Option<Problem>,
-        only_if_pending: bool,
-    ) -> bool {
-        let mut progress = self.progress();
-        if only_if_pending && progress.status != Status::Pending {
-            return false;
-        }
+    ) {
         match (status, &error) {
             (Status::Cancelled, _) => self.log_server_record(
                 LogLevel::Info,
@@ -182,9 +199,6 @@ impl Invocation {
         progress.finished_at = Some(Instant::now());
         progress.output = output;
         progress.error = error;
-        drop(progress);
-        self.finished.notify_waiters();
-        true
     }
 
     fn log_server_record(&self, level: LogLevel, message: String, exception_type: Option<String>) {

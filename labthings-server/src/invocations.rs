@@ -58,14 +58,14 @@ pub fn output(invocation: &Invocation) -> Response<Body> {
 /// Ask a pending or running invocation to stop. A pending one is cancelled at once: it never
 /// starts.
 pub fn cancel(invocation: &Invocation) -> Response<Body> {
-    let status = invocation.status();
-    if status.is_finished() {
-        let message = format!(
-            "The invocation is {} and may not be cancelled.",
-            status.as_str()
-        );
-        return response::detail(StatusCode::SERVICE_UNAVAILABLE, &message);
+    match invocation.request_cancel() {
+        Ok(()) => response::json(StatusCode::OK, &Value::Null),
+        Err(status) => response::detail(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &format!(
+                "The invocation is {} and may not be cancelled.",
+                status.as_str()
+            ),
+        ),
     }
-    invocation.request_cancel();
-    response::json(StatusCode::OK, &Value::Null)
 }

@@ -109,9 +109,24 @@ pub async fn put(
     }
 }
 
-pub fn reset(served: &ServedThing, property: &PropertyMetadata) -> Response<Body> {
-    match served.thing.reset_property(property.name) {
-        Ok(()) => response::json(StatusCode::OK, &Value::Null),
-        Err(error) => error_response(error),
+/// `POST T<prop>/reset`: a write like PUT, so it takes the global lock too.
+pub async fn reset(
+    state: &ServerState,
+    served: &ServedThing,
+    property: &PropertyMetadata,
+) -> Response<Body> {
+    let name = property.name;
+    let lock = state
+        .global_lock
+        .clone()
+        .filter(|_| property.uses_global_lock);
+    match on_thing(served, property.kind, lock, move |thing| {
+        thing.reset_property(name)
+    })
+    .await
+    {
+        Ok(Ok(())) => response::json(StatusCode::OK, &Value::Null),
+        Ok(Err(error)) => error_response(error),
+        Err(response) => response,
     }
 }

@@ -88,7 +88,7 @@ async fn route(state: &ServerState, request: Request<Incoming>) -> Response<Body
                 .filter(|(_, metadata)| metadata.resettable());
             match resettable {
                 Some((served, metadata)) if method == Method::POST => {
-                    properties::reset(served, metadata)
+                    properties::reset(state, served, metadata).await
                 }
                 Some(_) => response::method_not_allowed(&["POST"]),
                 None => response::not_found(),

@@ -6,6 +6,7 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use hyper::service::service_fn;
@@ -367,28 +368,35 @@ impl ThingServer {
             .map(|e| (e.name.clone(), e.thing.clone()))
             .collect();
 
+        // Saved settings are applied before anything is bound, so loading writes nothing back.
         let settings = options
             .settings_folder
             .as_ref()
-            .map(|folder| SettingsStore::new(folder, &named));
+            .map(|folder| Arc::new(SettingsStore::new(folder, &named)));
         let mut observers = self.observers;
         if let Some(settings) = &settings {
             settings.load();
-            settings.start_writer().map_err(ServerError::Settings)?;
             observers.push(settings.observer());
+        }
+        // Bound before the on-start hooks, so what they write is checked, announced and saved.
+        let observer: Arc<dyn PropertyObserver> = Arc::new(Observers(observers));
+        for (name, thing) in &named {
+            thing.attach(name, observer.clone());
         }
         let lifecycle = Lifecycle {
             things: named.clone(),
         };
         lifecycle.start().await?;
+        if let Some(settings) = &settings
+            && let Err(error) = settings.start_writer()
+        {
+            lifecycle.stop().await;
+            return Err(ServerError::Settings(error));
+        }
 
-        let observer: Arc<dyn PropertyObserver> = Arc::new(Observers(observers));
         let things = named
             .iter()
-            .map(|(name, thing)| {
-                thing.attach(name, observer.clone());
-                ServedThing::new(name, thing.clone(), &options.api_prefix)
-            })
+            .map(|(name, thing)| ServedThing::new(name, thing.clone(), &options.api_prefix))
             .collect();
         let state = Arc::new(ServerState {
             things,
@@ -399,6 +407,7 @@ impl ThingServer {
             body_limit: options.body_limit,
             default_host: addr.to_string(),
             global_lock: options.global_lock.then(|| Arc::new(GlobalLock::default())),
+            closing: AtomicBool::new(false),
         });
         let (stop, stopped) = watch::channel(false);
         let task = tokio::spawn(accept_loop(listener, state.clone(), stopped.clone()));
@@ -474,12 +483,15 @@ impl PropertyObserver for Observers {
 }
 
 /// A server that is running.
+/// Dropping it stops serving at once, without the orderly shutdown: call
+/// [`shutdown`](Self::shutdown) or [`wait`](Self::wait).
+#[must_use = "the server stops when this is dropped: call `wait()` or `shutdown()`"]
 pub struct RunningServer {
     addr: SocketAddr,
     state: Arc<ServerState>,
     stop: watch::Sender<bool>,
     task: JoinHandle<()>,
-    settings: Option<SettingsStore>,
+    settings: Option<Arc<SettingsStore>>,
     lifecycle: Lifecycle,
     grace: Duration,
 }
@@ -499,29 +511,32 @@ impl RunningServer {
             .collect()
     }
 
-    /// Wait until every settings change so far is on disk.
-    pub async fn flush_settings(&self) {
-        if let Some(settings) = &self.settings {
-            let settings: &SettingsStore = settings;
-            tokio::task::block_in_place(|| settings.flush());
+    /// Wait (at most `timeout`) until every settings change so far is on disk; false if some
+    /// change is not.
+    pub async fn flush_settings(&self, timeout: Duration) -> bool {
+        match self.settings.clone() {
+            Some(settings) => tokio::task::spawn_blocking(move || settings.flush(timeout))
+                .await
+                .unwrap_or(false),
+            None => true,
         }
     }
 
-    /// Stop: stop accepting connections, cancel running and pending invocations, wait up to
-    /// the grace period for them and for open requests, run the on-stop hooks (in reverse
-    /// order) and make sure settings are on disk.
+    /// Stop: refuse new invocations, stop accepting connections, cancel running and pending
+    /// invocations, wait — all within one grace period — for them and for open requests, then
+    /// run the on-stop hooks (in reverse order) and make sure settings are on disk.
     pub async fn shutdown(self) {
+        let deadline = tokio::time::Instant::now() + self.grace;
+        // Set before the snapshot: an invocation recorded after it sees the flag and withdraws.
+        self.state.closing.store(true, Ordering::SeqCst);
         let _ = self.stop.send(true);
         let unfinished = self.state.store.list(|r| !r.status().is_finished());
         for invocation in &unfinished {
-            invocation.request_cancel();
+            let _ = invocation.request_cancel();
         }
-        let grace = self.grace;
-        let _ = tokio::time::timeout(grace, self.task).await;
-        let pool = self.state.pool.clone();
-        let _ = tokio::task::spawn_blocking(move || pool.wait_idle(grace)).await;
+        let _ = tokio::time::timeout_at(deadline, self.task).await;
         for invocation in &unfinished {
-            let _ = tokio::time::timeout(grace, invocation.wait_finished()).await;
+            let _ = tokio::time::timeout_at(deadline, invocation.wait_finished()).await;
             tracing::info!(
                 invocation = %invocation.id,
                 thing = %invocation.thing,
@@ -530,6 +545,9 @@ impl RunningServer {
                 "invocation stopped by shutdown"
             );
         }
+        let pool = self.state.pool.clone();
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let _ = tokio::task::spawn_blocking(move || pool.wait_idle(left)).await;
         self.lifecycle.stop().await;
         if let Some(settings) = self.settings {
             let _ = tokio::task::spawn_blocking(move || settings.stop()).await;
@@ -577,7 +595,15 @@ async fn accept_loop(
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(error) => {
+                        // Typically out of file descriptors: back off instead of spinning.
+                        tracing::warn!(%error, "could not accept a connection");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
                 let _ = stream.set_nodelay(true);
                 connections.spawn(serve_connection(stream, state.clone(), stopped.clone()));
             }

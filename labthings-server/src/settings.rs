@@ -9,11 +9,14 @@
 //! one, never a torn one. A file that can't be parsed is moved aside, never overwritten.
 
 use std::collections::{BTreeSet, HashMap};
-use std::fs::{self, File};
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use chrono::Utc;
 use labthings_core::{PropertyKind, PropertyObserver, Thing};
@@ -93,29 +96,58 @@ impl SettingsFile {
     }
 }
 
-/// Write `contents` to `path` so that `path` always holds either its old or its new contents.
+/// Write `contents` to `path` so that `path` always holds either its old or its new contents,
+/// and the new contents survive a power cut once this returns.
 pub fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
     let folder = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    fs::create_dir_all(folder)?;
+    create_dirs_durably(folder)?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let temporary = folder.join(format!(".{name}.tmp-{}", std::process::id()));
-    {
-        let mut file = File::create(&temporary)?;
+    // Unique per call, so concurrent writers never share a temporary file.
+    let unique = NEXT.fetch_add(1, Ordering::Relaxed);
+    let temporary = folder.join(format!(".{name}.tmp-{}-{unique}", std::process::id()));
+    let written = (|| {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temporary)?;
         file.write_all(contents)?;
         file.sync_all()?;
-    }
-    if let Err(error) = fs::rename(&temporary, path) {
+        fs::rename(&temporary, path)
+    })();
+    if written.is_err() {
         let _ = fs::remove_file(&temporary);
-        return Err(error);
     }
+    written?;
     // The rename is durable only once the folder's entry is on disk.
     File::open(folder)?.sync_all()
+}
+
+/// `create_dir_all`, fsyncing the parent of each folder it creates so the folders survive a
+/// power cut too.
+fn create_dirs_durably(folder: &Path) -> io::Result<()> {
+    if folder.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = folder.parent().filter(|p| !p.as_os_str().is_empty()) {
+        create_dirs_durably(parent)?;
+    }
+    match fs::create_dir(folder) {
+        Ok(()) => {}
+        Err(error) if error.kind() == io::ErrorKind::AlreadyExists => return Ok(()),
+        Err(error) => return Err(error),
+    }
+    let parent = folder
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    File::open(parent)?.sync_all()
 }
 
 #[derive(Default)]
@@ -205,16 +237,18 @@ impl SettingsStore {
         Arc::new(SettingsObserver(self.shared.clone()))
     }
 
-    /// Wait until every change so far is on disk.
-    pub fn flush(&self) {
+    /// Wait (at most `timeout`) until every change so far is on disk; false if some is not
+    /// (a save keeps failing, e.g. on a full disk).
+    pub fn flush(&self, timeout: Duration) -> bool {
         let shared = &self.shared;
-        let mut state = shared.lock();
-        while (!state.dirty.is_empty() || state.writing) && !state.stopping {
-            state = shared
-                .changed
-                .wait(state)
-                .unwrap_or_else(|p| p.into_inner());
-        }
+        let state = shared.lock();
+        let (state, _) = shared
+            .changed
+            .wait_timeout_while(state, timeout, |s| {
+                (!s.dirty.is_empty() || s.writing) && !s.stopping
+            })
+            .unwrap_or_else(|p| p.into_inner());
+        state.dirty.is_empty() && !state.writing
     }
 
     /// Save what is pending and stop the writer.
@@ -243,6 +277,9 @@ impl PropertyObserver for SettingsObserver {
     }
 }
 
+/// How long the writer waits before retrying a save that failed (e.g. a full disk).
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+
 fn write_loop(shared: &Shared) {
     loop {
         let dirty = {
@@ -259,13 +296,30 @@ fn write_loop(shared: &Shared) {
             state.writing = true;
             std::mem::take(&mut state.dirty)
         };
+        let mut failed = Vec::new();
         for index in dirty {
             let file = &shared.files[index];
-            if let Err(error) = file.save() {
-                tracing::error!(path = %file.path.display(), %error, "could not save settings");
+            // A panicking getter or serializer must not kill the writer and lose every later
+            // change: treat it like an I/O error.
+            let saved = catch_unwind(AssertUnwindSafe(|| file.save()))
+                .unwrap_or_else(|_| Err(io::Error::other("a setting's getter panicked")));
+            if let Err(error) = saved {
+                tracing::error!(path = %file.path.display(), %error, "could not save settings; will retry");
+                failed.push(index);
             }
         }
-        shared.lock().writing = false;
+        let mut state = shared.lock();
+        state.writing = false;
+        let stopping = state.stopping;
+        // Unsaved changes stay pending; at shutdown there is no later chance.
+        if !failed.is_empty() && !stopping {
+            state.dirty.extend(failed);
+            drop(state);
+            shared.changed.notify_all();
+            std::thread::sleep(RETRY_AFTER);
+            continue;
+        }
+        drop(state);
         shared.changed.notify_all();
     }
 }

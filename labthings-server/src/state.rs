@@ -1,6 +1,7 @@
 //! What every request handler shares: the served Things, the invocation store and the pool.
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -70,6 +71,8 @@ pub struct ServerState {
     pub default_host: String,
     /// Present when `enable_global_lock` is on.
     pub global_lock: Option<Arc<GlobalLock>>,
+    /// Set when shutdown begins: new invocations are refused.
+    pub closing: AtomicBool,
 }
 
 impl ServerState {

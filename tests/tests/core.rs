@@ -409,4 +409,51 @@ fn the_thing_description_is_exactly_as_expected() {
         "@context": "https://www.w3.org/2022/wot/td/v1.1"
     });
     assert_eq!(td, expected, "{td:#}");
+    // The key order of the TD and its affordances follows the reference's TDs (inside data
+    // schemas it is schemars' order, which means nothing to a client).
+    let keys = |value: &Value| {
+        value
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(keys(&td), keys(&expected));
+    for kind in ["properties", "actions"] {
+        assert_eq!(
+            keys(&td[kind]),
+            keys(&expected[kind]),
+            "{kind} in declaration order"
+        );
+        for name in keys(&expected[kind]) {
+            let (ours, reference) = (keys(&td[kind][&name]), keys(&expected[kind][&name]));
+            let position = |list: &Vec<String>, key: &str| list.iter().position(|k| k == key);
+            for key in [
+                "description",
+                "title",
+                "writeOnly",
+                "readOnly",
+                "forms",
+                "input",
+                "output",
+            ] {
+                assert_eq!(
+                    position(&ours, key).is_some(),
+                    position(&reference, key).is_some(),
+                    "{name}.{key}"
+                );
+            }
+            assert_eq!(
+                ours.first(),
+                reference.first(),
+                "{name} starts as the reference does"
+            );
+            assert_eq!(
+                ours.last(),
+                reference.last(),
+                "{name} ends as the reference does"
+            );
+        }
+    }
 }

@@ -457,7 +457,7 @@ async fn falsy_outputs_are_returned() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn async_actions_run_on_the_runtime_and_cancel() {
-    let server = TestServer::demo().await;
+    let server = TestServer::start(support::demo_server().action_threads(1).action_queue(0)).await;
     let done = server
         .run_action("/lab/wait_async", Some(r#"{"seconds": 0.01}"#))
         .await;
@@ -501,6 +501,16 @@ async fn prefer_wait_answers_with_the_finished_invocation() {
     assert_eq!(reply.status, StatusCode::CREATED);
     assert_eq!(reply.json()["status"], "completed");
     assert_eq!(reply.json()["output"], 5);
+    // A huge wait is clamped rather than overflowing.
+    let huge = server
+        .request(
+            Method::POST,
+            "/counter/increment",
+            &[("prefer", "wait=1e20")],
+            None,
+        )
+        .await;
+    assert_eq!(huge.json()["status"], "completed");
 }
 
 #[tokio::test(flavor = "multi_thread")]

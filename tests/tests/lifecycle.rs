@@ -112,6 +112,30 @@ async fn slots_are_wired_by_type_and_by_name() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_cancel_wrapped_in_the_actions_own_error_type_is_still_a_cancel() {
+    let server = TestServer::start(
+        ThingServer::new()
+            .thing("stage", MockStage::new())
+            .thing("camera", MockCamera::default()),
+    )
+    .await;
+    assert_eq!(
+        server.put("/stage/speed", "100").await.status,
+        StatusCode::CREATED
+    );
+    let started = server
+        .post("/camera/autofocus", Some(r#"{"range": 5000, "steps": 3}"#))
+        .await
+        .json();
+    let id = started["id"].as_str().unwrap().to_owned();
+    server.wait_for(&id, |s| s == "running").await;
+    server.delete(&format!("/action_invocations/{id}")).await;
+    let ended = server.wait_for(&id, |s| s != "running").await;
+    assert_eq!(ended["status"], "cancelled", "{ended}");
+    assert_eq!(ended["error"]["title"], "InvocationCancelledError");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn an_optional_slot_may_stay_empty() {
     let server = TestServer::start(ThingServer::new().thing("camera", MockCamera::default())).await;
     let failed = server.run_action("/camera/autofocus", None).await;
