@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{OnceLock, RwLock};
 
 use regex::Regex;
 use serde::Serialize;
@@ -634,14 +634,23 @@ fn is_multiple_of(number: &Number, step: &Number) -> bool {
 }
 
 fn pattern_matches(pattern: &str, text: &str) -> bool {
-    static CACHE: OnceLock<Mutex<HashMap<String, Option<Regex>>>> = OnceLock::new();
+    // Patterns are few and fixed (declared on affordances): compile each once, share it
+    // read-mostly, and match outside the lock.
+    static CACHE: OnceLock<RwLock<HashMap<String, Option<Regex>>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
-    let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
-    let regex = cache
-        .entry(pattern.to_owned())
-        .or_insert_with(|| Regex::new(pattern).ok());
-    // An invalid pattern is caught when the Thing is defined; treat it as matching here.
-    regex.as_ref().is_none_or(|regex| regex.is_match(text))
+    let cached = cache
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(pattern)
+        .cloned();
+    let regex = cached.unwrap_or_else(|| {
+        let compiled = Regex::new(pattern).ok();
+        let mut cache = cache.write().unwrap_or_else(|p| p.into_inner());
+        cache.insert(pattern.to_owned(), compiled.clone());
+        compiled
+    });
+    // An invalid pattern is caught when the Thing is described; treat it as matching here.
+    regex.is_none_or(|regex| regex.is_match(text))
 }
 
 fn python_repr(value: &Value) -> String {
