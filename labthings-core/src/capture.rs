@@ -33,20 +33,20 @@ thread_local! {
 }
 
 /// The least severe level copied into invocation logs (0 = DEBUG … 3 = ERROR).
-static CAPTURE_LEVEL: AtomicU8 = AtomicU8::new(1);
+static CAPTURE_LEVEL: AtomicU8 = AtomicU8::new(LogLevel::Info as u8);
 
 /// Set the least severe `tracing` level captured into invocation logs (default: INFO).
 /// A server started with `--debug` lowers it to DEBUG.
 pub fn set_capture_level(level: LogLevel) {
-    let value = match level {
-        LogLevel::Debug => 0,
-        LogLevel::Info => 1,
-        LogLevel::Warning => 2,
-        LogLevel::Error => 3,
-    };
-    CAPTURE_LEVEL.store(value, Ordering::Relaxed);
+    CAPTURE_LEVEL.store(level as u8, Ordering::Relaxed);
     // Level hints are cached per callsite; make tracing ask again.
     tracing::callsite::rebuild_interest_cache();
+}
+
+/// Whether records at `level` go into invocation logs (DEBUG only after
+/// `set_capture_level(LogLevel::Debug)`, as Python's loggers default to INFO).
+pub(crate) fn captures(level: LogLevel) -> bool {
+    level as u8 >= CAPTURE_LEVEL.load(Ordering::Relaxed)
 }
 
 fn capture_level() -> LevelFilter {

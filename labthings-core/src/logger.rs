@@ -23,11 +23,12 @@ pub const LOGGER_TARGET: &str = "labthings::invocation";
 
 /// Severity of a log record, with Python's `logging` names and numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u8)]
 pub enum LogLevel {
-    Debug,
-    Info,
-    Warning,
-    Error,
+    Debug = 0,
+    Info = 1,
+    Warning = 2,
+    Error = 3,
 }
 
 impl LogLevel {
@@ -203,6 +204,9 @@ impl Logger {
                 tracing::error!(target: LOGGER_TARGET, invocation_id = %id, file, line, "{message}")
             }
         }
+        if !crate::capture::captures(level) {
+            return;
+        }
         self.log.push(LogRecord {
             message,
             level,
@@ -231,6 +235,7 @@ mod tests {
         let log = Arc::new(InvocationLog::default());
         let logger = Logger::new(InvocationId::new(), log.clone());
         let before = Utc::now();
+        logger.debug("not kept: DEBUG is below the default capture level");
         logger.warning(format_args!("value {}", 3));
         let line = line!() - 1;
         let records = log.snapshot();
@@ -256,7 +261,7 @@ mod tests {
         let log = Arc::new(InvocationLog::default());
         let logger = Logger::new(InvocationId::new(), log.clone());
         for i in 0..1005 {
-            logger.debug(i);
+            logger.info(i);
         }
         let records = log.snapshot();
         assert_eq!(records.len(), LOG_CAPACITY);

@@ -394,3 +394,40 @@ async fn fallback_serves_the_error_page_then_exits_3() {
         .unwrap();
     assert_eq!(child.0.wait().unwrap().code(), Some(3));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn debug_records_are_captured_only_with_debug() {
+    let folder = scratch("debug");
+    let config = config(
+        &folder,
+        json!({"stage": "MockStage", "camera": "MockCamera"}),
+    );
+    for (flag, expect_debug) in [(None, false), (Some("--debug"), true)] {
+        let mut args = vec!["-j", config.as_str()];
+        args.extend(flag);
+        let lab = Lab::start(&args);
+        let focused = support::request(
+            lab.addr,
+            Method::POST,
+            "/camera/autofocus",
+            &[("prefer", "wait=10")],
+            Some(r#"{"range": 20, "steps": 2}"#.into()),
+        )
+        .await
+        .json();
+        assert_eq!(focused["status"], "completed", "{focused}");
+        let levels: Vec<&str> = focused["log"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|r| r["levelname"].as_str())
+            .collect();
+        assert_eq!(
+            levels.contains(&"DEBUG"),
+            expect_debug,
+            "{flag:?}: {levels:?}"
+        );
+        assert!(levels.contains(&"INFO"));
+        lab.kill();
+    }
+}
