@@ -7,7 +7,7 @@
 
 use std::fmt;
 use std::ops::Deref;
-use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -43,6 +43,9 @@ pub struct Property<T> {
     value: RwLock<T>,
     default: T,
     binding: OnceLock<PropertyBinding>,
+    /// Held by a writer from its write until its announcement, so observers see changes in
+    /// the order they happened; readers never wait for it.
+    writing: Mutex<()>,
 }
 
 impl<T> Property<T>
@@ -55,6 +58,7 @@ where
             value: RwLock::new(default.clone()),
             default,
             binding: OnceLock::new(),
+            writing: Mutex::new(()),
         }
     }
 
@@ -81,14 +85,14 @@ where
     /// Replace the value. Fails, changing nothing, if the value breaks a declared constraint.
     pub fn set(&self, value: T) -> Result<(), ValidationErrors> {
         self.check(&value)?;
-        *self.write_guard() = value.clone();
-        self.announce(&value);
+        self.store(value);
         Ok(())
     }
 
     /// Change the value in place, atomically with respect to other writers. Fails, changing
     /// nothing, if the result breaks a declared constraint.
     pub fn update(&self, change: impl FnOnce(&mut T)) -> Result<(), ValidationErrors> {
+        let _order = self.writing_order();
         let mut guard = self.write_guard();
         let mut next = guard.clone();
         change(&mut next);
@@ -101,16 +105,23 @@ where
 
     /// Restore the default value.
     pub fn reset(&self) {
-        let default = self.default.clone();
-        *self.write_guard() = default.clone();
-        self.announce(&default);
+        self.store(self.default.clone());
     }
 
     /// Store a value that has already been validated against the property's schema.
     #[doc(hidden)]
     pub fn set_validated(&self, value: T) {
+        self.store(value);
+    }
+
+    fn store(&self, value: T) {
+        let _order = self.writing_order();
         *self.write_guard() = value.clone();
         self.announce(&value);
+    }
+
+    fn writing_order(&self) -> MutexGuard<'_, ()> {
+        self.writing.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Bind to a served Thing. A property is bound at most once; later calls are ignored.

@@ -457,3 +457,35 @@ fn the_thing_description_is_exactly_as_expected() {
         }
     }
 }
+
+#[test]
+fn observers_see_concurrent_writes_in_the_order_they_happened() {
+    struct Last(Mutex<Option<Value>>);
+    impl PropertyObserver for Last {
+        fn property_changed(&self, _: &str, _: &str, value: &Value) {
+            *self.0.lock().unwrap() = Some(value.clone());
+        }
+    }
+    let thing = Thermostat::new();
+    let last = Arc::new(Last(Mutex::new(None)));
+    thing.attach("t", last.clone());
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let thing = thing.clone();
+            std::thread::spawn(move || {
+                for i in 0..500 {
+                    thing.target.set(f64::from(w * 1000 + i) / 100.0).unwrap();
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.join().unwrap();
+    }
+    let announced = last.0.lock().unwrap().clone().unwrap();
+    assert_eq!(
+        announced,
+        json!(thing.target.get()),
+        "the last announcement is the stored value"
+    );
+}
