@@ -49,6 +49,13 @@ pub trait ThingFields {
         value: Value,
         schema: &Value,
     ) -> Result<(), PropertyError>;
+    /// Write a saved value of setting `name`, read-only or not (the settings file's loader).
+    fn restore_setting_field(
+        &self,
+        name: &str,
+        value: Value,
+        schema: &Value,
+    ) -> Result<(), PropertyError>;
     fn reset_data_property(&self, name: &str) -> Result<(), PropertyError>;
     fn data_property_default(&self, name: &str) -> Option<Value>;
     fn attach_data_properties(

@@ -205,6 +205,10 @@ pub trait Thing: Send + Sync + 'static {
     /// Restore property `name` to its default.
     fn reset_property(&self, name: &str) -> Result<(), PropertyError>;
 
+    /// Write a saved value of setting `name` (from the settings file): validated like any
+    /// write, but allowed for read-only settings too.
+    fn restore_setting(&self, name: &str, value: Value) -> Result<(), PropertyError>;
+
     /// The default value of data property `name` (defaults belong to the instance: they are
     /// what its constructor passed to `Property::new`).
     fn property_default(&self, name: &str) -> Option<Value>;

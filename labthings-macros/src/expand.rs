@@ -79,6 +79,15 @@ pub fn expand_struct(thing: &ThingStruct) -> TokenStream {
             quote!(#name => __lt::write_data(&self.#ident, value, schema),)
         }
     });
+    let restore_arms = thing
+        .fields
+        .iter()
+        .zip(&names)
+        .filter(|(field, _)| field.is_setting)
+        .map(|(field, name)| {
+            let ident = &field.ident;
+            quote!(#name => __lt::write_data(&self.#ident, value, schema),)
+        });
     let reset_arms = thing.fields.iter().zip(&names).map(|(field, name)| {
         let ident = &field.ident;
         if field.args.read_only {
@@ -163,6 +172,14 @@ pub fn expand_struct(thing: &ThingStruct) -> TokenStream {
                 fn write_data_property(&self, name: &str, value: __lt::Value, schema: &__lt::Value) -> ::core::result::Result<(), __lt::PropertyError> {
                     match name {
                         #(#write_arms)*
+                        _ => ::core::result::Result::Err(__lt::PropertyError::NotFound),
+                    }
+                }
+
+                #[allow(unused_variables)]
+                fn restore_setting_field(&self, name: &str, value: __lt::Value, schema: &__lt::Value) -> ::core::result::Result<(), __lt::PropertyError> {
+                    match name {
+                        #(#restore_arms)*
                         _ => ::core::result::Result::Err(__lt::PropertyError::NotFound),
                     }
                 }
@@ -324,6 +341,13 @@ pub fn expand_impl(thing: &ThingImpl) -> TokenStream {
                         #(#functional_names => ::core::result::Result::Err(__lt::PropertyError::ReadOnly),)*
                         _ => <Self as __lt::ThingFields>::reset_data_property(self, name),
                     }
+                }
+
+                fn restore_setting(&self, name: &str, value: __lt::Value) -> ::core::result::Result<(), __lt::PropertyError> {
+                    let ::core::option::Option::Some(metadata) = self.metadata().property(name) else {
+                        return ::core::result::Result::Err(__lt::PropertyError::NotFound);
+                    };
+                    <Self as __lt::ThingFields>::restore_setting_field(self, name, value, &metadata.schema)
                 }
 
                 fn property_default(&self, name: &str) -> ::core::option::Option<__lt::Value> {

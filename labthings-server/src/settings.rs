@@ -75,7 +75,7 @@ impl SettingsFile {
                 tracing::warn!(thing = %self.thing_name, setting = %key, "saved setting is not a setting of this Thing; ignored");
                 continue;
             }
-            if let Err(error) = self.thing.write_property(&key, value) {
+            if let Err(error) = self.thing.restore_setting(&key, value) {
                 tracing::warn!(thing = %self.thing_name, setting = %key, %error, "saved value rejected; keeping the default");
             }
         }

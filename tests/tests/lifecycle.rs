@@ -305,3 +305,43 @@ async fn shutdown_cancels_running_actions() {
         "the 30 s step was cancelled, not waited out"
     );
 }
+
+/// A Thing with a factory calibration: clients may read it, only the settings file sets it.
+#[thing]
+struct Calibrated {
+    /// Offset measured at the factory.
+    #[setting(read_only)]
+    offset: Setting<f64>,
+}
+
+#[thing]
+impl Calibrated {}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn read_only_settings_load_from_their_file() {
+    let folder = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("calibrated-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&folder);
+    std::fs::create_dir_all(folder.join("sensor")).unwrap();
+    std::fs::write(
+        folder.join("sensor/Settings-Calibrated.json"),
+        r#"{"offset": 1.5}"#,
+    )
+    .unwrap();
+    let server = TestServer::start(
+        ThingServer::new()
+            .thing(
+                "sensor",
+                Calibrated {
+                    offset: Setting::new(0.0),
+                },
+            )
+            .settings_folder(&folder),
+    )
+    .await;
+    assert_eq!(server.get("/sensor/offset").await.json(), 1.5);
+    assert_eq!(
+        server.put("/sensor/offset", "2").await.status,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+}
