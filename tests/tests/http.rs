@@ -491,12 +491,7 @@ async fn async_actions_run_on_the_runtime_and_cancel() {
 async fn prefer_wait_answers_with_the_finished_invocation() {
     let server = TestServer::demo().await;
     let reply = server
-        .request(
-            Method::POST,
-            "/counter/slow",
-            &[("prefer", "wait=5")],
-            Some(r#"{"duration": 0.05, "step": 0.01}"#),
-        )
+        .post_and_wait("/counter/slow", Some(r#"{"duration": 0.05, "step": 0.01}"#))
         .await;
     assert_eq!(reply.status, StatusCode::CREATED);
     assert_eq!(reply.json()["status"], "completed");
@@ -714,23 +709,9 @@ async fn stalled_and_vanished_clients_hold_no_worker() {
         stalled.push(stream);
     }
     // The one worker is free: a complete request runs at once.
-    let reply = server
-        .request(
-            Method::POST,
-            "/counter/increment",
-            &[("prefer", "wait=5")],
-            None,
-        )
-        .await;
+    let reply = server.post_and_wait("/counter/increment", None).await;
     assert_eq!(reply.json()["status"], "completed");
     drop(stalled); // vanish mid-body
-    let again = server
-        .request(
-            Method::POST,
-            "/counter/increment",
-            &[("prefer", "wait=5")],
-            None,
-        )
-        .await;
+    let again = server.post_and_wait("/counter/increment", None).await;
     assert_eq!(again.json()["output"], 2, "only the complete requests ran");
 }

@@ -88,6 +88,17 @@ impl TestServer {
         .await
     }
 
+    /// POST an action with `Prefer: wait=10`: the answer holds the finished invocation.
+    pub async fn post_and_wait(&self, path: &str, body: Option<&str>) -> Reply {
+        self.request(
+            Method::POST,
+            path,
+            &[("content-type", "application/json"), ("prefer", "wait=10")],
+            body,
+        )
+        .await
+    }
+
     pub async fn delete(&self, path: &str) -> Reply {
         self.request(Method::DELETE, path, &[], None).await
     }
