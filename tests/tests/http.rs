@@ -474,6 +474,21 @@ async fn async_actions_run_on_the_runtime_and_cancel() {
         "tracing events of async actions are captured"
     );
 
+    // Async actions don't need the action pool: they run while its one thread is busy.
+    let blocker = server
+        .post("/counter/slow", Some(r#"{"duration": 30, "step": 10}"#))
+        .await
+        .json();
+    let blocker_id = blocker["id"].as_str().unwrap().to_owned();
+    server.wait_for(&blocker_id, |s| s == "running").await;
+    let beside = server
+        .post_and_wait("/lab/wait_async", Some(r#"{"seconds": 0.01}"#))
+        .await;
+    assert_eq!(beside.json()["status"], "completed");
+    server
+        .delete(&format!("/action_invocations/{blocker_id}"))
+        .await;
+
     let started = server
         .post("/lab/wait_async", Some(r#"{"seconds": 60}"#))
         .await
