@@ -181,7 +181,8 @@ pub fn read_data<F: PropertyField>(field: &F) -> Result<Value, PropertyError> {
 /// Validate `value` against the property's `schema` and decode it as `T`.
 pub fn decode_value<T: DeserializeOwned>(schema: &Value, value: Value) -> Result<T, PropertyError> {
     let value = validate(schema, value).map_err(PropertyError::Invalid)?;
-    serde_json::from_value(value.clone()).map_err(|e| {
+    // Decoded from a borrow: the value is only kept for the error.
+    T::deserialize(&value).map_err(|e| {
         PropertyError::Invalid(ValidationErrors::single(
             "value_error",
             format!("Value error, {e}"),
@@ -267,7 +268,7 @@ pub fn parse_input<I: DeserializeOwned>(
 ) -> Result<(Value, I), PrepareError> {
     let value = validate_action_input(&metadata.input_schema, metadata.takes_input, input)
         .map_err(PrepareError::Invalid)?;
-    let decoded = serde_json::from_value(value.clone()).map_err(|e| {
+    let decoded = I::deserialize(&value).map_err(|e| {
         PrepareError::Invalid(ValidationErrors::single(
             "value_error",
             format!("Value error, {e}"),
