@@ -20,6 +20,7 @@ pub fn list(state: &ServerState, origin: &Origin) -> Response<Body> {
 /// Look up `{id}`: 422 if it isn't a UUID (FastAPI's path validation), 404 if unknown.
 pub fn find(state: &ServerState, id: &str) -> Result<Arc<Invocation>, Response<Body>> {
     let parsed: InvocationId = id.parse().map_err(|error: uuid::Error| {
+        let error = uuid_error_text(id, &error);
         response::unprocessable_issues(vec![ValidationIssue {
             kind: "uuid_parsing",
             loc: vec![
@@ -28,7 +29,7 @@ pub fn find(state: &ServerState, id: &str) -> Result<Arc<Invocation>, Response<B
             ],
             msg: format!("Input should be a valid UUID, {error}"),
             input: Value::String(id.to_owned()),
-            ctx: Some(serde_json::json!({ "error": error.to_string() })),
+            ctx: Some(serde_json::json!({ "error": error })),
         }])
     })?;
     state.store.get(&parsed).ok_or_else(|| {
@@ -37,6 +38,18 @@ pub fn find(state: &ServerState, id: &str) -> Result<Arc<Invocation>, Response<B
             &format!("No action invocation found with ID {parsed}"),
         )
     })
+}
+
+/// pydantic's wording for a bad character (`invalid character: found `n` at 0`, 0-based), else
+/// the uuid crate's own description.
+fn uuid_error_text(input: &str, error: &uuid::Error) -> String {
+    match input
+        .char_indices()
+        .find(|(_, c)| !(c.is_ascii_hexdigit() || *c == '-'))
+    {
+        Some((index, found)) => format!("invalid character: found `{found}` at {index}"),
+        None => error.to_string(),
+    }
 }
 
 pub fn get(state: &ServerState, invocation: &Invocation, origin: &Origin) -> Response<Body> {

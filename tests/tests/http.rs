@@ -413,6 +413,11 @@ async fn unknown_and_malformed_invocation_ids() {
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(bad.json()["detail"][0]["loc"], json!(["path", "id"]));
     assert_eq!(bad.json()["detail"][0]["type"], "uuid_parsing");
+    assert_eq!(
+        bad.json()["detail"][0]["msg"],
+        "Input should be a valid UUID, invalid character: found `n` at 0",
+        "capture 77"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
