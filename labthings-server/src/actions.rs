@@ -82,7 +82,7 @@ pub async fn invoke(
     }
     let base = state.base(origin);
     let mut response = response::json(StatusCode::CREATED, &invocation.view(&base));
-    let href = format!("{base}/action_invocations/{}", invocation.id);
+    let href = invocation.href(&base);
     if let Ok(location) = HeaderValue::from_str(&href) {
         response.headers_mut().insert(LOCATION, location);
     }

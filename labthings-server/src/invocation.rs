@@ -223,6 +223,11 @@ impl Invocation {
         notified.await;
     }
 
+    /// The invocation's absolute URL under `base` (origin + API prefix).
+    pub fn href(&self, base: &str) -> String {
+        format!("{base}/action_invocations/{}", self.id)
+    }
+
     /// The full JSON view, with links under `base` (e.g. `http://host:5000` + prefix).
     pub fn view<'a>(&'a self, base: &'a str) -> InvocationView<'a> {
         InvocationView {
@@ -269,7 +274,7 @@ impl Serialize for LogView<'_> {
 impl Serialize for InvocationView<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let invocation = self.invocation;
-        let href = format!("{}/action_invocations/{}", self.base, invocation.id);
+        let href = invocation.href(self.base);
         let output_href = format!("{href}/output");
         let progress = invocation.progress();
         let mut s = serializer.serialize_struct("Invocation", if self.summary { 8 } else { 12 })?;

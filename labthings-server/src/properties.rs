@@ -70,15 +70,13 @@ pub async fn get(served: &ServedThing, property: &PropertyMetadata) -> Response<
     }
 }
 
+/// `PUT T<prop>` on a writable property (the router answers 405 for read-only ones).
 pub async fn put(
     state: &ServerState,
     served: &ServedThing,
     property: &PropertyMetadata,
     request: Request<Incoming>,
 ) -> Response<Body> {
-    if property.read_only {
-        return response::method_not_allowed(&["GET"]);
-    }
     let bytes = match body::read(request, state.body_limit).await {
         Ok(bytes) => bytes,
         Err(response) => return response,

@@ -31,14 +31,13 @@ fn origin_of(state: &ServerState, request: &Request<Incoming>) -> Origin {
 
 async fn route(state: &ServerState, request: Request<Incoming>) -> Response<Body> {
     let path = request.uri().path().to_owned();
-    let Some(rest) = path.strip_prefix(state.prefix.as_str()) else {
+    let Some(rest) = path
+        .strip_prefix(state.prefix.as_str())
+        .and_then(|r| r.strip_prefix('/'))
+    else {
         return response::not_found();
     };
-    let segments: Vec<&str> = rest
-        .strip_prefix('/')
-        .unwrap_or("\u{0}")
-        .split('/')
-        .collect();
+    let segments: Vec<&str> = rest.split('/').collect();
     let method = request.method().clone();
     let is_get = method == Method::GET || method == Method::HEAD;
     let prefix = &state.prefix;
