@@ -15,47 +15,19 @@ use std::cell::RefCell;
 use std::fmt::{self, Write as _};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 
-use chrono::Utc;
 use tracing::field::{Field, Visit};
 use tracing::level_filters::LevelFilter;
 use tracing::span::{Attributes, Id, Record};
 use tracing::subscriber::Interest;
 use tracing::{Dispatch, Event, Metadata, Subscriber};
 
-use crate::logger::{InvocationLog, LOGGER_TARGET, LogLevel, LogRecord};
+use crate::logger::{InvocationLog, LOGGER_TARGET, LogLevel, LogRecord, capture_level};
 
 thread_local! {
     static CURRENT_LOG: RefCell<Option<Arc<InvocationLog>>> = const { RefCell::new(None) };
-}
-
-/// The least severe level copied into invocation logs (0 = DEBUG … 3 = ERROR).
-static CAPTURE_LEVEL: AtomicU8 = AtomicU8::new(LogLevel::Info as u8);
-
-/// Set the least severe `tracing` level captured into invocation logs (default: INFO).
-/// A server started with `--debug` lowers it to DEBUG.
-pub fn set_capture_level(level: LogLevel) {
-    CAPTURE_LEVEL.store(level as u8, Ordering::Relaxed);
-    // Level hints are cached per callsite; make tracing ask again.
-    tracing::callsite::rebuild_interest_cache();
-}
-
-/// Whether records at `level` go into invocation logs (DEBUG only after
-/// `set_capture_level(LogLevel::Debug)`, as Python's loggers default to INFO).
-pub(crate) fn captures(level: LogLevel) -> bool {
-    level as u8 >= CAPTURE_LEVEL.load(Ordering::Relaxed)
-}
-
-fn capture_level() -> LevelFilter {
-    match CAPTURE_LEVEL.load(Ordering::Relaxed) {
-        0 => LevelFilter::DEBUG,
-        1 => LevelFilter::INFO,
-        2 => LevelFilter::WARN,
-        _ => LevelFilter::ERROR,
-    }
 }
 
 fn capture_dispatch() -> &'static Dispatch {
@@ -132,7 +104,7 @@ fn capturing() -> bool {
 fn wants_capture(metadata: &Metadata<'_>) -> bool {
     metadata.is_event()
         && metadata.target() != LOGGER_TARGET
-        && *metadata.level() <= capture_level()
+        && *metadata.level() <= capture_level().to_level_filter()
         && capturing()
 }
 
@@ -152,7 +124,7 @@ impl Subscriber for CaptureSubscriber {
     }
 
     fn max_level_hint(&self) -> Option<LevelFilter> {
-        Some(self.inner_max_level.max(capture_level()))
+        Some(self.inner_max_level.max(capture_level().to_level_filter()))
     }
 
     fn new_span(&self, span: &Attributes<'_>) -> Id {
@@ -209,17 +181,12 @@ fn record_from_event(event: &Event<'_>) -> LogRecord {
     event.record(&mut visitor);
     let mut message = visitor.message;
     message.push_str(&visitor.fields);
-    LogRecord {
+    LogRecord::new(
+        LogLevel::from_tracing(metadata.level()),
         message,
-        level: LogLevel::from_tracing(metadata.level()),
-        filename: metadata
-            .file()
-            .unwrap_or_else(|| metadata.target())
-            .to_owned(),
-        lineno: metadata.line().unwrap_or(0),
-        created: Utc::now(),
-        exception_type: None,
-    }
+        metadata.file().unwrap_or_else(|| metadata.target()),
+        metadata.line().unwrap_or(0),
+    )
 }
 
 /// Renders an event as its message followed by its other fields, `key=value`.

@@ -9,7 +9,9 @@ use std::any::{Any, TypeId};
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use crate::{CancelHook, InvocationId, InvocationLog, Logger};
+use crate::cancel::CancelHook;
+use crate::id::InvocationId;
+use crate::logger::{InvocationLog, Logger};
 
 /// What an action invocation carries besides its JSON input.
 pub struct InvocationContext {

@@ -113,13 +113,13 @@ pub mod validate;
 pub mod __private;
 
 pub use cancel::{CancelHook, Cancelled};
-pub use capture::{Captured, run_captured, set_capture_level};
+pub use capture::{Captured, run_captured};
 pub use context::{FromInvocation, InvocationContext};
 pub use id::InvocationId;
 pub use labthings_macros::{
     action, inject, on_start, on_stop, param, property, setter, setting, slot, thing,
 };
-pub use logger::{InvocationLog, LOG_CAPACITY, LogLevel, LogRecord, Logger};
+pub use logger::{InvocationLog, LOG_CAPACITY, LogLevel, LogRecord, Logger, set_capture_level};
 pub use outcome::{Failure, Outcome};
 pub use property::{Property, PropertyObserver, Setting};
 pub use slot::{OptionalSlot, Slot, SlotMetadata, WrongSlotType};

@@ -6,12 +6,14 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::panic::Location;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use tracing::level_filters::LevelFilter;
 
-use crate::InvocationId;
+use crate::id::InvocationId;
 use crate::time::rfc3339;
 
 /// How many records an invocation keeps; older ones are dropped first.
@@ -52,6 +54,25 @@ impl LogLevel {
         }
     }
 
+    /// The `tracing` filter that lets this level and more severe ones through.
+    pub fn to_level_filter(self) -> LevelFilter {
+        match self {
+            LogLevel::Debug => LevelFilter::DEBUG,
+            LogLevel::Info => LevelFilter::INFO,
+            LogLevel::Warning => LevelFilter::WARN,
+            LogLevel::Error => LevelFilter::ERROR,
+        }
+    }
+
+    fn from_number(raw: u8) -> Self {
+        match raw {
+            0 => LogLevel::Debug,
+            1 => LogLevel::Info,
+            2 => LogLevel::Warning,
+            _ => LogLevel::Error,
+        }
+    }
+
     pub(crate) fn from_tracing(level: &tracing::Level) -> Self {
         match *level {
             tracing::Level::ERROR => LogLevel::Error,
@@ -60,6 +81,23 @@ impl LogLevel {
             _ => LogLevel::Debug,
         }
     }
+}
+
+/// The least severe level that enters invocation logs, through a [`Logger`] or by capture of
+/// `tracing` events (stored as the `LogLevel` discriminant).
+static CAPTURE_LEVEL: AtomicU8 = AtomicU8::new(LogLevel::Info as u8);
+
+/// Set the least severe level kept in invocation logs (default: INFO, as Python's loggers).
+/// A server started with `--debug` lowers it to DEBUG.
+pub fn set_capture_level(level: LogLevel) {
+    CAPTURE_LEVEL.store(level as u8, Ordering::Relaxed);
+    // Level hints are cached per `tracing` callsite; make tracing ask again.
+    tracing::callsite::rebuild_interest_cache();
+}
+
+/// The least severe level kept in invocation logs.
+pub(crate) fn capture_level() -> LogLevel {
+    LogLevel::from_number(CAPTURE_LEVEL.load(Ordering::Relaxed))
 }
 
 /// One entry of an invocation's log, serialised in the reference's shape.
@@ -72,6 +110,20 @@ pub struct LogRecord {
     pub created: DateTime<Utc>,
     /// The error type, for records that describe a failure (e.g. `Panic`).
     pub exception_type: Option<String>,
+}
+
+impl LogRecord {
+    /// A record written now, at `filename:lineno`, that describes no failure.
+    pub fn new(level: LogLevel, message: String, filename: &str, lineno: u32) -> Self {
+        Self {
+            message,
+            level,
+            filename: filename.to_owned(),
+            lineno,
+            created: Utc::now(),
+            exception_type: None,
+        }
+    }
 }
 
 impl Serialize for LogRecord {
@@ -204,17 +256,10 @@ impl Logger {
                 tracing::error!(target: LOGGER_TARGET, invocation_id = %id, file, line, "{message}")
             }
         }
-        if !crate::capture::captures(level) {
+        if level < capture_level() {
             return;
         }
-        self.log.push(LogRecord {
-            message,
-            level,
-            filename: file.to_owned(),
-            lineno: line,
-            created: Utc::now(),
-            exception_type: None,
-        });
+        self.log.push(LogRecord::new(level, message, file, line));
     }
 }
 

@@ -11,7 +11,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::Cancelled;
+use crate::cancel::Cancelled;
 
 /// How an invocation ended.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,175 +1,92 @@
-//! Validation of JSON input against an affordance's schema, with FastAPI's error shapes.
-//!
-//! Existing clients read 422 bodies produced by pydantic, so errors here use pydantic's `type`
-//! codes and messages (`int_parsing`, `extra_forbidden`, `less_than_equal` …). Validation also
-//! normalises the value the way pydantic's lax mode does — a whole-number float or a numeric
-//! string becomes an integer, declared defaults are filled in — so that the result can be
-//! handed to serde, and recorded as the invocation's input, as it is.
+//! The validation engine: walks a JSON Schema (the subset `supported` lists) and a value
+//! together, normalising the value as pydantic's lax mode does and collecting every issue.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::sync::{OnceLock, RwLock};
 
 use regex::Regex;
-use serde::Serialize;
 use serde_json::{Map, Number, Value, json};
 
-/// One step of the path to the offending part of the input.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(untagged)]
-pub enum LocSegment {
-    Field(String),
-    Index(usize),
+use super::issue::{LocSegment, ValidationErrors, ValidationIssue};
+use super::pydantic::{count_noun, python_alternatives, python_repr};
+
+/// A bound keyword and how pydantic words its failure.
+struct Bound {
+    keyword: &'static str,
+    /// pydantic's error `type`.
+    error_type: &'static str,
+    /// The words before the limit in the message ("greater than or equal to").
+    words: &'static str,
+    /// The key of the limit in the error's `ctx`.
+    ctx_key: &'static str,
+    /// Whether the value's ordering against the limit satisfies the bound.
+    holds: fn(std::cmp::Ordering) -> bool,
 }
 
-impl From<&str> for LocSegment {
-    fn from(name: &str) -> Self {
-        LocSegment::Field(name.to_owned())
-    }
-}
+const BOUNDS: [Bound; 4] = {
+    use std::cmp::Ordering::*;
+    [
+        Bound {
+            keyword: "minimum",
+            error_type: "greater_than_equal",
+            words: "greater than or equal to",
+            ctx_key: "ge",
+            holds: |o| o != Less,
+        },
+        Bound {
+            keyword: "exclusiveMinimum",
+            error_type: "greater_than",
+            words: "greater than",
+            ctx_key: "gt",
+            holds: |o| o == Greater,
+        },
+        Bound {
+            keyword: "maximum",
+            error_type: "less_than_equal",
+            words: "less than or equal to",
+            ctx_key: "le",
+            holds: |o| o != Greater,
+        },
+        Bound {
+            keyword: "exclusiveMaximum",
+            error_type: "less_than",
+            words: "less than",
+            ctx_key: "lt",
+            holds: |o| o == Less,
+        },
+    ]
+};
 
-/// One problem with the input, in pydantic's shape (`detail[]` of a 422 body).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ValidationIssue {
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    /// Path from the validated value's root; the server puts `"body"` in front.
-    pub loc: Vec<LocSegment>,
-    pub msg: String,
-    pub input: Value,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ctx: Option<Value>,
-}
-
-impl fmt::Display for ValidationIssue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.loc.is_empty() {
-            return f.write_str(&self.msg);
-        }
-        for (i, segment) in self.loc.iter().enumerate() {
-            if i > 0 {
-                f.write_str(".")?;
-            }
-            match segment {
-                LocSegment::Field(name) => f.write_str(name)?,
-                LocSegment::Index(index) => write!(f, "{index}")?,
-            }
-        }
-        write!(f, ": {}", self.msg)
-    }
-}
-
-/// All the problems found in one input; never empty.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ValidationErrors(pub Vec<ValidationIssue>);
-
-impl ValidationErrors {
-    /// A single issue about the value as a whole.
-    pub fn single(kind: &'static str, msg: impl Into<String>, input: Value) -> Self {
-        Self(vec![ValidationIssue {
-            kind,
-            loc: Vec::new(),
-            msg: msg.into(),
-            input,
-            ctx: None,
-        }])
-    }
-
-    /// Put `segment` in front of every issue's path.
-    pub fn prefixed(mut self, segment: LocSegment) -> Self {
-        for issue in &mut self.0 {
-            issue.loc.insert(0, segment.clone());
-        }
-        self
-    }
-}
-
-impl fmt::Display for ValidationErrors {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, issue) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str("; ")?;
-            }
-            write!(f, "{issue}")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for ValidationErrors {}
-
-/// Validate `value` against `schema`, returning the normalised value.
-pub fn validate(schema: &Value, value: Value) -> Result<Value, ValidationErrors> {
-    let mut validator = Validator {
-        errors: Vec::new(),
-        loc: Vec::new(),
-    };
-    let normalised = validator.check(schema, value, false);
-    if validator.errors.is_empty() {
-        Ok(normalised)
-    } else {
-        Err(ValidationErrors(validator.errors))
-    }
-}
-
-/// Validate an action's input object. `None` means the request had no body: accepted when no
-/// field is required (and then normalised to the defaults) — the reference accepts a missing
-/// body only for actions without parameters. An action without parameters (`takes_input`
-/// false) accepts no body, `null` or `{}`.
-pub fn validate_action_input(
-    schema: &Value,
-    takes_input: bool,
-    input: Option<Value>,
-) -> Result<Value, ValidationErrors> {
-    let takes_no_input = !takes_input;
-    match input {
-        None | Some(Value::Null) if takes_no_input => Ok(Value::Null),
-        None => {
-            let required = schema.get("required").and_then(Value::as_array);
-            if required.is_some_and(|r| !r.is_empty()) {
-                Err(ValidationErrors::single(
-                    "missing",
-                    "Field required",
-                    Value::Null,
-                ))
-            } else {
-                validate_object(schema, Value::Object(Map::new()))
-            }
-        }
-        Some(value) if takes_no_input => validate(schema, value),
-        Some(value) => validate_object(schema, value),
-    }
-}
-
-fn validate_object(schema: &Value, value: Value) -> Result<Value, ValidationErrors> {
-    let mut validator = Validator {
-        errors: Vec::new(),
-        loc: Vec::new(),
-    };
-    let normalised = validator.check(schema, value, true);
-    if validator.errors.is_empty() {
-        Ok(normalised)
-    } else {
-        Err(ValidationErrors(validator.errors))
-    }
-}
-
-/// A bound keyword: (keyword, pydantic error type, words in the message, `ctx` key, whether
-/// the value's ordering against the limit satisfies it).
-type Bound = (
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static str,
-    fn(std::cmp::Ordering) -> bool,
-);
-
-struct Validator {
+pub(super) struct Validator {
     errors: Vec<ValidationIssue>,
     loc: Vec<LocSegment>,
 }
 
 impl Validator {
+    /// A validator reporting issues under `loc`.
+    pub(super) fn new(loc: Vec<LocSegment>) -> Self {
+        Self {
+            errors: Vec::new(),
+            loc,
+        }
+    }
+
+    /// Check `value` against `schema` (`is_model`: an action's top-level input object),
+    /// returning the normalised value or every issue found.
+    pub(super) fn run(
+        mut self,
+        schema: &Value,
+        value: Value,
+        is_model: bool,
+    ) -> Result<Value, ValidationErrors> {
+        let normalised = self.check(schema, value, is_model);
+        if self.errors.is_empty() {
+            Ok(normalised)
+        } else {
+            Err(ValidationErrors(self.errors))
+        }
+    }
+
     fn fail(
         &mut self,
         kind: &'static str,
@@ -249,19 +166,15 @@ impl Validator {
         };
         let mut first_failure = None;
         for branch in branches {
-            let mut attempt = Validator {
-                errors: Vec::new(),
-                loc: self.loc.clone(),
+            let errors = match Validator::new(self.loc.clone()).run(branch, value.clone(), false) {
+                Ok(normalised) => return normalised,
+                Err(ValidationErrors(errors)) => errors,
             };
-            let normalised = attempt.check(branch, value.clone(), false);
-            if attempt.errors.is_empty() {
-                return normalised;
-            }
             // Report against the most specific branch: skip `null` when the input isn't null.
             let is_null_branch = branch.get("type").and_then(Value::as_str) == Some("null");
             let informative = !is_null_branch || value.is_null();
             if first_failure.is_none() && informative {
-                first_failure = Some(attempt.errors);
+                first_failure = Some(errors);
             }
         }
         match first_failure {
@@ -327,7 +240,8 @@ impl Validator {
                     return value;
                 }
             },
-            Value::Bool(b) => Number::from(u8::from(*b)),
+            // pydantic reads a boolean as 0.0 or 1.0 here: a float field holds a float.
+            Value::Bool(b) => Number::from_f64(if *b { 1.0 } else { 0.0 }).expect("finite"),
             _ => {
                 self.fail("float_type", "Input should be a valid number", &value, None);
                 return value;
@@ -338,43 +252,16 @@ impl Validator {
     }
 
     fn check_bounds(&mut self, schema: &Map<String, Value>, number: &Number, input: &Value) {
-        use std::cmp::Ordering::*;
-        let bounds: [Bound; 4] = [
-            (
-                "minimum",
-                "greater_than_equal",
-                "greater than or equal to",
-                "ge",
-                |o| o != Less,
-            ),
-            (
-                "exclusiveMinimum",
-                "greater_than",
-                "greater than",
-                "gt",
-                |o| o == Greater,
-            ),
-            (
-                "maximum",
-                "less_than_equal",
-                "less than or equal to",
-                "le",
-                |o| o != Greater,
-            ),
-            ("exclusiveMaximum", "less_than", "less than", "lt", |o| {
-                o == Less
-            }),
-        ];
-        for (keyword, kind, words, ctx_key, holds) in bounds {
-            let Some(Value::Number(limit)) = schema.get(keyword) else {
+        for bound in &BOUNDS {
+            let Some(Value::Number(limit)) = schema.get(bound.keyword) else {
                 continue;
             };
-            if !compare(number, limit).is_some_and(holds) {
+            if !compare(number, limit).is_some_and(bound.holds) {
                 self.fail(
-                    kind,
-                    format!("Input should be {words} {limit}"),
+                    bound.error_type,
+                    format!("Input should be {} {limit}", bound.words),
                     input,
-                    Some(json!({ ctx_key: limit })),
+                    Some(json!({ bound.ctx_key: limit })),
                 );
             }
         }
@@ -404,7 +291,7 @@ impl Validator {
         if let Some(min) = schema.get("minLength").and_then(Value::as_u64)
             && (length as u64) < min
         {
-            let unit = if min == 1 { "character" } else { "characters" };
+            let unit = count_noun(min, "character", "characters");
             self.fail(
                 "string_too_short",
                 format!("String should have at least {min} {unit}"),
@@ -415,7 +302,7 @@ impl Validator {
         if let Some(max) = schema.get("maxLength").and_then(Value::as_u64)
             && (length as u64) > max
         {
-            let unit = if max == 1 { "character" } else { "characters" };
+            let unit = count_noun(max, "character", "characters");
             self.fail(
                 "string_too_long",
                 format!("String should have at most {max} {unit}"),
@@ -473,8 +360,7 @@ impl Validator {
             self.fail("list_type", "Input should be a valid list", &value, None);
             return value;
         };
-        let count = items.len() as u64;
-        let checked: Vec<Value> = items
+        let mut checked: Vec<Value> = items
             .into_iter()
             .enumerate()
             .map(|(index, item)| {
@@ -493,11 +379,24 @@ impl Validator {
                 }
             })
             .collect();
+        if schema.get("uniqueItems") == Some(&Value::Bool(true)) {
+            // A Rust set arrives as a list, and pydantic's lax mode makes a set of it: the
+            // repeats go, the first of each stays.
+            let mut seen = Vec::with_capacity(checked.len());
+            checked.retain(|item| {
+                let first = !seen.contains(item);
+                if first {
+                    seen.push(item.clone());
+                }
+                first
+            });
+        }
+        let count = checked.len() as u64;
         let value = Value::Array(checked);
         if let Some(min) = schema.get("minItems").and_then(Value::as_u64)
             && count < min
         {
-            let unit = if min == 1 { "item" } else { "items" };
+            let unit = count_noun(min, "item", "items");
             self.fail(
                 "too_short",
                 format!("List should have at least {min} {unit} after validation, not {count}"),
@@ -508,7 +407,7 @@ impl Validator {
         if let Some(max) = schema.get("maxItems").and_then(Value::as_u64)
             && count > max
         {
-            let unit = if max == 1 { "item" } else { "items" };
+            let unit = count_noun(max, "item", "items");
             self.fail(
                 "too_long",
                 format!("List should have at most {max} {unit} after validation, not {count}"),
@@ -651,143 +550,4 @@ fn pattern_matches(pattern: &str, text: &str) -> bool {
     });
     // An invalid pattern is caught when the Thing is described; treat it as matching here.
     regex.is_none_or(|regex| regex.is_match(text))
-}
-
-fn python_repr(value: &Value) -> String {
-    match value {
-        Value::String(s) => format!("'{s}'"),
-        Value::Null => "None".into(),
-        Value::Bool(true) => "True".into(),
-        Value::Bool(false) => "False".into(),
-        other => other.to_string(),
-    }
-}
-
-fn python_alternatives(options: &[Value]) -> String {
-    let shown: Vec<String> = options.iter().map(python_repr).collect();
-    match shown.split_last() {
-        Some((last, [])) => last.clone(),
-        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
-        None => String::new(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn issue(schema: Value, value: Value) -> ValidationIssue {
-        validate(&schema, value).unwrap_err().0.remove(0)
-    }
-
-    #[test]
-    fn integers_follow_pydantic_lax_mode() {
-        let int = json!({"type": "integer"});
-        assert_eq!(validate(&int, json!(3.0)).unwrap(), json!(3));
-        assert_eq!(validate(&int, json!("7")).unwrap(), json!(7));
-        let e = issue(int.clone(), json!(1.5));
-        assert_eq!(
-            (e.kind, e.msg.as_str()),
-            (
-                "int_from_float",
-                "Input should be a valid integer, got a number with a fractional part"
-            )
-        );
-        assert_eq!(issue(int.clone(), json!("abc")).kind, "int_parsing");
-        assert_eq!(issue(int, json!({"value": 5})).kind, "int_type");
-    }
-
-    #[test]
-    fn bounds_carry_ctx() {
-        let limited = json!({"type": "integer", "minimum": 0, "maximum": 1000});
-        let e = issue(limited, json!(5000));
-        assert_eq!(e.kind, "less_than_equal");
-        assert_eq!(e.msg, "Input should be less than or equal to 1000");
-        assert_eq!(e.ctx, Some(json!({"le": 1000})));
-        let float = json!({"type": "number"});
-        assert_eq!(
-            serde_json::to_string(&validate(&float, json!(10)).unwrap()).unwrap(),
-            "10.0"
-        );
-        let positive = json!({"type": "number", "exclusiveMinimum": 0});
-        assert_eq!(
-            issue(positive, json!(0)).msg,
-            "Input should be greater than 0"
-        );
-        let stepped = json!({"type": "number", "multipleOf": 0.5});
-        assert!(validate(&stepped, json!(1.5)).is_ok());
-        assert_eq!(issue(stepped, json!(1.2)).kind, "multiple_of");
-    }
-
-    #[test]
-    fn strings_check_length_and_pattern() {
-        let name = json!({"type": "string", "minLength": 2, "maxLength": 4, "pattern": "^[a-z]+$"});
-        assert!(validate(&name, json!("abc")).is_ok());
-        assert_eq!(issue(name.clone(), json!("a")).kind, "string_too_short");
-        assert_eq!(issue(name.clone(), json!("abcde")).kind, "string_too_long");
-        assert_eq!(
-            issue(name.clone(), json!("AB")).kind,
-            "string_pattern_mismatch"
-        );
-        assert_eq!(issue(name, json!(12)).kind, "string_type");
-    }
-
-    #[test]
-    fn action_inputs_fill_defaults_and_reject_extras() {
-        let schema = json!({
-            "type": "object",
-            "properties": {"duration": {"type": "number"}, "step": {"type": "number", "default": 0.5}},
-            "required": ["duration"],
-            "additionalProperties": false
-        });
-        assert_eq!(
-            validate_action_input(&schema, true, Some(json!({"duration": 10}))).unwrap(),
-            json!({"duration": 10.0, "step": 0.5})
-        );
-        let errors =
-            validate_action_input(&schema, true, Some(json!({"duration": "abc", "bogus": 1})))
-                .unwrap_err()
-                .0;
-        assert_eq!(errors[0].kind, "float_parsing");
-        assert_eq!(errors[0].loc, vec![LocSegment::from("duration")]);
-        assert_eq!(errors[1].kind, "extra_forbidden");
-        assert_eq!(errors[1].loc, vec![LocSegment::from("bogus")]);
-        let missing = validate_action_input(&schema, true, None).unwrap_err().0;
-        assert_eq!((missing[0].kind, missing[0].loc.len()), ("missing", 0));
-        let array = validate_action_input(&schema, true, Some(json!([1, 2])))
-            .unwrap_err()
-            .0;
-        assert_eq!(array[0].kind, "model_attributes_type");
-    }
-
-    #[test]
-    fn a_body_may_be_omitted_when_everything_has_a_default() {
-        let schema = json!({
-            "type": "object",
-            "properties": {"step": {"type": "number", "default": 0.5}},
-            "additionalProperties": false
-        });
-        assert_eq!(
-            validate_action_input(&schema, true, None).unwrap(),
-            json!({"step": 0.5})
-        );
-    }
-
-    #[test]
-    fn unions_and_nested_paths() {
-        let schema = json!({"type": "object", "properties": {
-            "points": {"type": "array", "items": {"type": "integer"}, "minItems": 1},
-            "label": {"oneOf": [{"type": "string"}, {"type": "null"}]}
-        }, "additionalProperties": false});
-        assert!(validate(&schema, json!({"points": [1], "label": null})).is_ok());
-        let errors = validate(&schema, json!({"points": [1, "x"], "label": 3}))
-            .unwrap_err()
-            .0;
-        assert_eq!(
-            errors[0].loc,
-            vec![LocSegment::from("points"), LocSegment::Index(1)]
-        );
-        assert_eq!(errors[1].kind, "string_type");
-        assert_eq!(issue(schema, json!({"points": []})).kind, "too_short");
-    }
 }
