@@ -1,8 +1,9 @@
 """Shared fixtures of the interop suite.
 
 The server under test is named by ``LABTHINGS_BASE_URL`` (``tests/interop/run`` starts
-``demo-lab --port 0`` and sets it). The tests never assume a fresh server: they read the state
-they depend on first, and compare against that.
+``test-lab``, the demo lab's Things plus the ``lab`` fixture, on a free port and sets it).
+The tests never assume a fresh server: they read the state they depend on first, and compare
+against that.
 """
 
 from __future__ import annotations

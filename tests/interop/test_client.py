@@ -288,6 +288,17 @@ def test_bad_action_input_raises_failed_to_invoke(thing_client):
     )
 
 
+def test_panicking_async_action_raises_server_action_error(thing_client):
+    # An `async fn` action that panics on a later poll ends as `error` with the panic message
+    # (the test lab's fixture `lab.boom_async`), not as `completed`.
+    lab = thing_client("lab")
+    with pytest.raises(ServerActionError) as info:
+        lab.boom_async()
+    message = str(info.value)
+    assert message.startswith("Action boom_async (ID: ")
+    assert message.endswith("[Panic]: the async motor controller exploded")
+
+
 def test_failing_action_raises_server_action_error(thing_client):
     counter = thing_client("counter")
     with pytest.raises(ServerActionError) as info:

@@ -35,6 +35,14 @@ impl Lab {
         panic!("the motor controller exploded")
     }
 
+    /// Panic in an `async` action, after an await point (so on a later poll, wherever the
+    /// runtime polls it).
+    #[action]
+    async fn boom_async(&self, cancel: CancelHook) -> Result<i64, Cancelled> {
+        cancel.sleep_async(Duration::from_millis(5)).await?;
+        panic!("the async motor controller exploded")
+    }
+
     /// Return zero, a falsy output.
     #[action]
     fn zero(&self) -> i64 {

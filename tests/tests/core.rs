@@ -170,6 +170,9 @@ fn cancel_wakes_a_sleep_from_another_thread() {
 
 #[test]
 fn a_caught_cancel_can_be_reset_and_cancelled_again() {
+    // Every wait here has a deadline: a `CancelHook` that ignores cancels must fail the test,
+    // not hang it.
+    let deadline = Instant::now() + Duration::from_secs(5);
     let thing = Thermostat::new();
     let ctx = InvocationContext::new(InvocationId::new());
     let body = thing.clone().prepare_action("stubborn", None).unwrap().body;
@@ -179,15 +182,26 @@ fn a_caught_cancel_can_be_reset_and_cancelled_again() {
         hook.cancel();
         // Wait until the action has reset the flag, then cancel again.
         while hook.is_cancelled() {
+            if Instant::now() > deadline {
+                return false;
+            }
             std::thread::sleep(Duration::from_millis(1));
         }
         hook.cancel();
+        true
     });
-    let started = Instant::now();
-    let outcome = body.run_blocking(&ctx).ok().unwrap();
-    canceller.join().unwrap();
-    assert_eq!(outcome, Outcome::Cancelled);
-    assert!(started.elapsed() < Duration::from_secs(5));
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(body.run_blocking(&ctx).ok());
+    });
+    let outcome = finished
+        .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        .expect("the action ended within 5 s of its two cancels");
+    assert!(
+        canceller.join().unwrap(),
+        "the action never reset the first cancel"
+    );
+    assert_eq!(outcome, Some(Outcome::Cancelled));
 }
 
 #[tokio::test]
@@ -233,10 +247,32 @@ fn resources_are_built_once_per_invocation_and_logs_are_captured() {
     assert_eq!(messages, ["from the logger", "from a driver reading=3"]);
     assert_eq!(records[1].level, LogLevel::Info);
     assert!(records[1].filename.ends_with("core.rs"));
+    assert_eq!(
+        (records[0].lineno, records[1].lineno),
+        (
+            line_of("log.info(\"from the logger\")"),
+            line_of("tracing::info!(reading = 3, \"from a driver\")")
+        ),
+        "each record names the line that wrote it"
+    );
 
     let (other, _) = run(&thing, "twice", None);
     assert_ne!(other.id(), ctx.id());
     assert_eq!(other.log().len(), 2, "each invocation has its own log");
+}
+
+/// The 1-based line of this file that holds `code` (once).
+fn line_of(code: &str) -> u32 {
+    let source = include_str!("core.rs");
+    let mut lines = source
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| line.trim_start().starts_with(code));
+    let (index, _) = lines
+        .next()
+        .unwrap_or_else(|| panic!("`{code}` not in core.rs"));
+    assert!(lines.next().is_none(), "`{code}` is in core.rs twice");
+    u32::try_from(index + 1).expect("a short file")
 }
 
 #[test]

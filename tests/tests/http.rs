@@ -441,6 +441,14 @@ async fn failures_and_panics_end_as_errors_and_the_server_carries_on() {
         assert_eq!(panicked["status"], "error");
         assert_eq!(panicked["error"]["title"], "Panic");
         assert_eq!(panicked["error"]["detail"], "the motor controller exploded");
+        let panicked_async = server.run_action("/lab/boom_async", None).await;
+        assert_eq!(panicked_async["status"], "error");
+        assert_eq!(panicked_async["error"]["title"], "Panic");
+        assert_eq!(
+            panicked_async["error"]["detail"],
+            "the async motor controller exploded"
+        );
+        assert_eq!(panicked_async["output"], serde_json::Value::Null);
     }
     assert_eq!(
         server.run_action("/counter/increment", None).await["output"],

@@ -44,6 +44,22 @@ fn drain(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<String
     })
 }
 
+/// Wait at most `limit` for `child` to exit; `None` (and the child killed) if it didn't.
+fn exit_within(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// A child process that is killed if the test panics before it exits.
 struct KillOnDrop(Child);
 
@@ -109,18 +125,10 @@ impl Lab {
 
     /// Wait (at most 10 s) for the process to exit; its status and everything it logged.
     fn wait(mut self) -> (ExitStatus, String) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let status = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                panic!("the server did not exit: {}", self.log());
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        };
-        (status, self.log())
+        match exit_within(&mut self.child, Duration::from_secs(10)) {
+            Some(status) => (status, self.log()),
+            None => panic!("the server did not exit: {}", self.log()),
+        }
     }
 
     /// Everything the process wrote to stderr (once it has exited).
@@ -392,7 +400,8 @@ async fn fallback_serves_the_error_page_then_exits_3() {
         .args(["-TERM", &child.0.id().to_string()])
         .status()
         .unwrap();
-    assert_eq!(child.0.wait().unwrap().code(), Some(3));
+    let status = exit_within(&mut child.0, Duration::from_secs(10)).expect("exits on SIGTERM");
+    assert_eq!(status.code(), Some(3));
 }
 
 #[tokio::test(flavor = "multi_thread")]
