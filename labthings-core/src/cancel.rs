@@ -12,16 +12,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 /// The error an action returns (usually with `?`) to end its invocation as `cancelled`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, thiserror::Error)]
+#[error("The action was cancelled.")]
 pub struct Cancelled;
-
-impl fmt::Display for Cancelled {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("The action was cancelled.")
-    }
-}
-
-impl std::error::Error for Cancelled {}
 
 /// A cancellation flag shared between an invocation and whoever may cancel it.
 ///

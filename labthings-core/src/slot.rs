@@ -111,15 +111,10 @@ pub struct SlotMetadata {
 }
 
 /// A Thing given to a slot is not of the slot's type.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the slot holds a `{expected}`")]
 pub struct WrongSlotType {
     pub expected: &'static str,
-}
-
-impl fmt::Display for WrongSlotType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "the slot holds a `{}`", self.expected)
-    }
 }
 
 /// Implemented by `Slot<T>` and `OptionalSlot<T>` for generated code.

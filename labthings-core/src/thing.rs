@@ -92,48 +92,30 @@ pub struct ActionMetadata {
 }
 
 /// Why a property operation failed.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PropertyError {
     /// No property with that name.
+    #[error("no such property")]
     NotFound,
     /// The property can't be written (or reset).
+    #[error("the property is read-only")]
     ReadOnly,
     /// The value doesn't fit the property's schema.
+    #[error("invalid value: {0}")]
     Invalid(ValidationErrors),
     /// The getter or setter failed.
+    #[error("{}: {}", .0.title, .0.detail)]
     Failed(Failure),
 }
 
-impl fmt::Display for PropertyError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PropertyError::NotFound => f.write_str("no such property"),
-            PropertyError::ReadOnly => f.write_str("the property is read-only"),
-            PropertyError::Invalid(errors) => write!(f, "invalid value: {errors}"),
-            PropertyError::Failed(failure) => write!(f, "{}: {}", failure.title, failure.detail),
-        }
-    }
-}
-
-impl std::error::Error for PropertyError {}
-
 /// Why an action could not be started.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PrepareError {
+    #[error("no such action")]
     NotFound,
+    #[error("invalid input: {0}")]
     Invalid(ValidationErrors),
 }
-
-impl fmt::Display for PrepareError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PrepareError::NotFound => f.write_str("no such action"),
-            PrepareError::Invalid(errors) => write!(f, "invalid input: {errors}"),
-        }
-    }
-}
-
-impl std::error::Error for PrepareError {}
 
 /// A future producing an action's outcome.
 pub type OutcomeFuture = Pin<Box<dyn Future<Output = Outcome> + Send>>;

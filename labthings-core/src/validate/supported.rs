@@ -5,8 +5,6 @@
 //! (a `$ref` left by a recursive type, `patternProperties`, `not` …) would be passed over in
 //! silence at request time, so it is refused when the Thing is described instead.
 
-use std::fmt;
-
 use serde_json::{Map, Value};
 
 /// Keywords that constrain values, each checked by the engine.
@@ -59,7 +57,8 @@ const JSON_TYPES: &[&str] = &[
 ];
 
 /// A schema the engine cannot check faithfully.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("JSON Schema keyword `{keyword}` at {}: {reason}", place(pointer))]
 pub struct UnsupportedKeyword {
     /// The keyword, e.g. `$ref`.
     pub keyword: String,
@@ -69,22 +68,13 @@ pub struct UnsupportedKeyword {
     pub reason: &'static str,
 }
 
-impl fmt::Display for UnsupportedKeyword {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let at = if self.pointer.is_empty() {
-            "the schema's root"
-        } else {
-            &self.pointer
-        };
-        write!(
-            f,
-            "JSON Schema keyword `{}` at {at}: {}",
-            self.keyword, self.reason
-        )
+fn place(pointer: &str) -> &str {
+    if pointer.is_empty() {
+        "the schema's root"
+    } else {
+        pointer
     }
 }
-
-impl std::error::Error for UnsupportedKeyword {}
 
 /// Check that every keyword in `schema` is one the engine implements, in a combination it
 /// implements.
