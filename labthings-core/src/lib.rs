@@ -94,6 +94,7 @@
 //!   `pattern`, enforced on every write once the Thing is served. Functional properties are
 //!   `#[property]` getters, with an optional `#[setter(name)]`.
 
+mod action_body;
 mod cancel;
 mod capture;
 mod context;
@@ -112,6 +113,7 @@ pub mod validate;
 #[path = "private.rs"]
 pub mod __private;
 
+pub use action_body::{ActionBody, BlockingBody, OutcomeFuture, PreparedAction};
 pub use cancel::{CancelHook, Cancelled};
 pub use capture::{Captured, run_captured};
 pub use context::{FromInvocation, InvocationContext};
@@ -125,8 +127,8 @@ pub use property::{Property, PropertyObserver, Setting};
 pub use slot::{OptionalSlot, Slot, SlotMetadata, WrongSlotType};
 pub use td::thing_description;
 pub use thing::{
-    ActionBody, ActionMetadata, BlockingBody, OutcomeFuture, PrepareError, PreparedAction,
-    PropertyError, PropertyKind, PropertyMetadata, Thing, ThingMetadata,
+    ActionMetadata, PrepareError, PropertyError, PropertyKind, PropertyMetadata, Thing,
+    ThingMetadata,
 };
 pub use time::rfc3339;
 pub use validate::{LocSegment, ValidationErrors, ValidationIssue};

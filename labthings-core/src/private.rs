@@ -8,14 +8,15 @@ pub use schemars;
 pub use serde;
 pub use serde_json::{self, Value, json};
 
+pub use crate::action_body::{ActionBody, BlockingBody, OutcomeFuture, PreparedAction};
 pub use crate::context::{FromInvocation, InvocationContext};
 pub use crate::outcome::{Failure, Outcome};
 pub use crate::property::{Property, PropertyBinding, PropertyObserver, Setting};
 pub use crate::schema::{apply_constraints, data_schema, no_input_schema, titled};
 pub use crate::slot::{SlotField, SlotMetadata, WrongSlotType};
 pub use crate::thing::{
-    ActionBody, ActionMetadata, BlockingBody, PrepareError, PreparedAction, PropertyError,
-    PropertyKind, PropertyMetadata, Thing, ThingMetadata,
+    ActionMetadata, PrepareError, PropertyError, PropertyKind, PropertyMetadata, Thing,
+    ThingMetadata,
 };
 
 use schemars::JsonSchema;
@@ -292,7 +293,7 @@ pub fn resolve<T: FromInvocation>(ctx: &InvocationContext) -> T {
 }
 
 /// Box an `async` action body.
-pub fn async_body<F>(future: F) -> crate::thing::OutcomeFuture
+pub fn async_body<F>(future: F) -> OutcomeFuture
 where
     F: std::future::Future<Output = Outcome> + Send + 'static,
 {

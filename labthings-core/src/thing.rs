@@ -4,15 +4,12 @@
 //! knows their types. Values cross this boundary as JSON.
 
 use std::any::Any;
-use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::context::InvocationContext;
-use crate::outcome::{Failure, Outcome};
+use crate::action_body::PreparedAction;
+use crate::outcome::Failure;
 use crate::property::PropertyObserver;
 use crate::slot::{SlotMetadata, WrongSlotType};
 use crate::validate::ValidationErrors;
@@ -115,62 +112,6 @@ pub enum PrepareError {
     NotFound,
     #[error("invalid input: {0}")]
     Invalid(ValidationErrors),
-}
-
-/// A future producing an action's outcome.
-pub type OutcomeFuture = Pin<Box<dyn Future<Output = Outcome> + Send>>;
-
-/// The body of a plain-`fn` action.
-pub struct BlockingBody(Box<dyn FnOnce(&InvocationContext) -> Outcome + Send>);
-
-impl BlockingBody {
-    pub fn new(body: Box<dyn FnOnce(&InvocationContext) -> Outcome + Send>) -> Self {
-        Self(body)
-    }
-
-    /// Run on this thread: panics caught, `tracing` events captured into the invocation's log.
-    pub fn run(self, ctx: &InvocationContext) -> Outcome {
-        crate::capture::run_captured(ctx.log(), || Outcome::catching(|| (self.0)(ctx)))
-    }
-}
-
-/// The body of an action, ready to run once the server has a context for it.
-pub enum ActionBody {
-    /// A plain `fn`: run on an action pool thread, where it may block.
-    Blocking(BlockingBody),
-    /// An `async fn`: run as a task on the async runtime.
-    Async(Box<dyn FnOnce(InvocationContext) -> OutcomeFuture + Send>),
-}
-
-/// An action call whose input has been validated.
-pub struct PreparedAction {
-    /// The validated input, with defaults filled in (`null` when none was given).
-    pub input: Value,
-    pub body: ActionBody,
-}
-
-impl ActionBody {
-    /// Run a blocking action on this thread (see [`BlockingBody::run`]). Gives the body back
-    /// if it is `async`, which needs a runtime.
-    pub fn run_blocking(self, ctx: &InvocationContext) -> Result<Outcome, Self> {
-        match self {
-            ActionBody::Blocking(body) => Ok(body.run(ctx)),
-            body @ ActionBody::Async(_) => Err(body),
-        }
-    }
-}
-
-impl fmt::Debug for PreparedAction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kind = match self.body {
-            ActionBody::Blocking(_) => "blocking",
-            ActionBody::Async(_) => "async",
-        };
-        f.debug_struct("PreparedAction")
-            .field("input", &self.input)
-            .field("body", &kind)
-            .finish()
-    }
 }
 
 /// A Thing the server can serve: implemented by `#[thing]` on an `impl` block.
