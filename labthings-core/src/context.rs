@@ -12,12 +12,14 @@ use std::sync::{Arc, Mutex};
 use crate::cancel::CancelHook;
 use crate::id::InvocationId;
 use crate::logger::{InvocationLog, Logger};
+use crate::progress::Progress;
 
 /// What an action invocation carries besides its JSON input.
 pub struct InvocationContext {
     id: InvocationId,
     cancel: CancelHook,
     logger: Logger,
+    progress: Progress,
     /// Resources built by [`FromInvocation`] implementations, one per type.
     resources: Mutex<Vec<(TypeId, Box<dyn Any + Send>)>>,
 }
@@ -35,8 +37,15 @@ impl InvocationContext {
             id,
             cancel,
             logger: Logger::new(id, log),
+            progress: Progress::new(),
             resources: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Use an existing progress handle (the server keeps it in its invocation record).
+    pub fn with_progress(mut self, progress: Progress) -> Self {
+        self.progress = progress;
+        self
     }
 
     pub fn id(&self) -> InvocationId {
@@ -49,6 +58,10 @@ impl InvocationContext {
 
     pub fn logger(&self) -> &Logger {
         &self.logger
+    }
+
+    pub fn progress(&self) -> &Progress {
+        &self.progress
     }
 
     pub fn log(&self) -> &Arc<InvocationLog> {
@@ -94,7 +107,8 @@ impl fmt::Debug for InvocationContext {
 /// A type an action can take as a parameter, built from the invocation rather than from the
 /// JSON input.
 ///
-/// `InvocationId`, `CancelHook` and `Logger` implement it and are injected by type name. For
+/// `InvocationId`, `CancelHook`, `Logger` and `Progress` implement it and are injected by type
+/// name. For
 /// your own types, implement it and mark the parameter `#[inject]`. The value is built once
 /// per invocation and cloned into every parameter that asks for it, so make cloning cheap
 /// (share state through an `Arc`).
@@ -151,6 +165,15 @@ impl FromInvocation for Logger {
     }
     fn resolve(ctx: &InvocationContext) -> Self {
         ctx.logger.clone()
+    }
+}
+
+impl FromInvocation for Progress {
+    fn from_invocation(ctx: &InvocationContext) -> Self {
+        ctx.progress.clone()
+    }
+    fn resolve(ctx: &InvocationContext) -> Self {
+        ctx.progress.clone()
     }
 }
 

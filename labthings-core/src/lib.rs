@@ -98,9 +98,11 @@ mod action_body;
 mod cancel;
 mod capture;
 mod context;
+mod event;
 mod id;
 mod logger;
 mod outcome;
+mod progress;
 mod property;
 pub mod schema;
 mod slot;
@@ -117,12 +119,14 @@ pub use action_body::{ActionBody, BlockingBody, OutcomeFuture, PreparedAction};
 pub use cancel::{CancelHook, Cancelled};
 pub use capture::{Captured, run_captured};
 pub use context::{FromInvocation, InvocationContext};
+pub use event::Event;
 pub use id::InvocationId;
 pub use labthings_macros::{
     action, inject, on_start, on_stop, param, property, setter, setting, slot, thing,
 };
 pub use logger::{InvocationLog, LOG_CAPACITY, LogLevel, LogRecord, Logger, set_capture_level};
 pub use outcome::{Failure, Outcome};
+pub use progress::Progress;
 pub use property::{Property, PropertyObserver, Setting};
 pub use slot::{OptionalSlot, Slot, SlotMetadata, WrongSlotType};
 pub use td::thing_description;
@@ -136,8 +140,8 @@ pub use validate::{LocSegment, ValidationErrors, ValidationIssue};
 /// Everything a Thing author needs: `use labthings_core::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        CancelHook, Cancelled, FromInvocation, InvocationContext, InvocationId, Logger,
-        OptionalSlot, Outcome, Property, Setting, Slot, Thing, action, inject, on_start, on_stop,
-        param, property, setter, setting, slot, thing,
+        CancelHook, Cancelled, Event, FromInvocation, InvocationContext, InvocationId, Logger,
+        OptionalSlot, Outcome, Progress, Property, Setting, Slot, Thing, action, inject, on_start,
+        on_stop, param, property, setter, setting, slot, thing,
     };
 }

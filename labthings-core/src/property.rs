@@ -14,9 +14,16 @@ use serde_json::Value;
 
 use crate::validate::{ValidationErrors, validate};
 
-/// Told of every change to a bound property, with its new value as JSON.
+/// Told of every change to a bound property, with its new value as JSON, and of every event
+/// a bound [`Event`](crate::Event) emits. Both are called on the writer's (or emitter's)
+/// thread, so they must return quickly and never wait for a client.
 pub trait PropertyObserver: Send + Sync {
     fn property_changed(&self, thing: &str, property: &str, value: &Value);
+
+    /// An event was emitted (ignored unless the observer cares).
+    fn event_emitted(&self, thing: &str, event: &str, data: &Value) {
+        let _ = (thing, event, data);
+    }
 }
 
 /// What binding a property to a served Thing gives it.
