@@ -131,8 +131,8 @@ pub use property::{Property, PropertyObserver, Setting};
 pub use slot::{OptionalSlot, Slot, SlotMetadata, WrongSlotType};
 pub use td::thing_description;
 pub use thing::{
-    ActionMetadata, PrepareError, PropertyError, PropertyKind, PropertyMetadata, Thing,
-    ThingMetadata,
+    ActionMetadata, EventMetadata, PrepareError, PropertyError, PropertyKind, PropertyMetadata,
+    Thing, ThingMetadata,
 };
 pub use time::rfc3339;
 pub use validate::{LocSegment, ValidationErrors, ValidationIssue};

@@ -23,6 +23,7 @@ pub struct ThingMetadata {
     pub description: Option<String>,
     pub properties: Vec<PropertyMetadata>,
     pub actions: Vec<ActionMetadata>,
+    pub events: Vec<EventMetadata>,
     /// References to other Things, wired by the server before serving.
     pub slots: Vec<SlotMetadata>,
 }
@@ -34,6 +35,10 @@ impl ThingMetadata {
 
     pub fn action(&self, name: &str) -> Option<&ActionMetadata> {
         self.actions.iter().find(|a| a.name == name)
+    }
+
+    pub fn event(&self, name: &str) -> Option<&EventMetadata> {
+        self.events.iter().find(|e| e.name == name)
     }
 }
 
@@ -86,6 +91,16 @@ pub struct ActionMetadata {
     /// Whether the action holds the server's global lock while it runs, when the lock is
     /// enabled (`#[action(no_lock)]` opts out; `async` actions never take it).
     pub uses_global_lock: bool,
+}
+
+/// An event as described in the TD.
+#[derive(Debug, Clone)]
+pub struct EventMetadata {
+    pub name: &'static str,
+    pub title: String,
+    pub description: Option<String>,
+    /// The DataSchema of the payload; `None` for events without one (`Event<()>`).
+    pub data_schema: Option<Value>,
 }
 
 /// Why a property operation failed.

@@ -314,6 +314,7 @@ pub fn expand_impl(thing: &ThingImpl) -> TokenStream {
                             description: <Self as __lt::ThingFields>::DESCRIPTION.map(::std::string::String::from),
                             properties,
                             actions: ::std::vec![#(#action_metadata),*],
+                            events: ::std::vec::Vec::new(),
                             slots: <Self as __lt::ThingFields>::slot_metadata(),
                         }
                     })

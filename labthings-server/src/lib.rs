@@ -33,6 +33,7 @@ mod invocations;
 mod lock;
 mod pool;
 mod properties;
+mod push;
 mod request;
 mod response;
 mod routes;

@@ -1,0 +1,227 @@
+//! One Thing's notifications — property writes, events, invocation status — fanned out to
+//! every WebSocket session and SSE stream that listens, without a writer ever waiting.
+//!
+//! A write publishes into a `tokio::sync::broadcast` channel: sending never blocks and needs no
+//! runtime, so action threads and settings loads publish directly. Each listener reads at its
+//! own pace from the channel's shared ring; one that falls more than [`QUEUE`] notifications
+//! behind loses the oldest (never the newest) and is told how many it lost. The hub also keeps
+//! the last [`REPLAY`] notifications so an SSE client can resume after `Last-Event-ID`.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use chrono::{DateTime, Utc};
+use labthings_core::{InvocationId, PropertyObserver};
+use serde_json::Value;
+use tokio::sync::broadcast;
+
+/// How many notifications a listener may fall behind before it loses the oldest.
+pub const QUEUE: usize = 64;
+
+/// How many notifications a Thing keeps for `Last-Event-ID` replay.
+pub const REPLAY: usize = 64;
+
+/// Something a Thing's listeners hear about, with its place in the Thing's sequence.
+#[derive(Debug)]
+pub struct Notification {
+    /// Increases by one with every notification of the Thing (the SSE `id`).
+    pub seq: u64,
+    pub time: DateTime<Utc>,
+    pub kind: NotificationKind,
+}
+
+#[derive(Debug)]
+pub enum NotificationKind {
+    /// A data property was written; `value` is its new value as JSON text.
+    Property { name: Arc<str>, value: Arc<str> },
+    /// An event was emitted; `data` is its payload as JSON text.
+    Event { name: Arc<str>, data: Arc<str> },
+    /// An invocation changed status or progress.
+    Action(ActionStatus),
+}
+
+/// The state of one invocation, as action observers see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionStatus {
+    pub action: &'static str,
+    pub id: InvocationId,
+    /// `pending`, `running`, `completed`, `cancelled` or `error`.
+    pub status: &'static str,
+    pub progress: Option<f64>,
+}
+
+impl NotificationKind {
+    /// The affordance the notification is about.
+    pub fn name(&self) -> &str {
+        match self {
+            NotificationKind::Property { name, .. } | NotificationKind::Event { name, .. } => name,
+            NotificationKind::Action(status) => status.action,
+        }
+    }
+}
+
+/// The notifications of one served Thing.
+pub struct ThingHub {
+    sender: broadcast::Sender<Arc<Notification>>,
+    /// The newest notifications, and the sequence counter: both change under this one lock,
+    /// so sequence order is send order and a new listener sees neither a gap nor a repeat.
+    recent: Mutex<Recent>,
+}
+
+struct Recent {
+    next_seq: u64,
+    replay: VecDeque<Arc<Notification>>,
+}
+
+/// A listener: what it missed since the id it gave (oldest first), then the live channel.
+pub struct Listener {
+    pub missed: Vec<Arc<Notification>>,
+    pub live: broadcast::Receiver<Arc<Notification>>,
+}
+
+impl ThingHub {
+    pub fn new() -> Self {
+        Self {
+            sender: broadcast::channel(QUEUE).0,
+            recent: Mutex::new(Recent {
+                next_seq: 1,
+                replay: VecDeque::with_capacity(REPLAY),
+            }),
+        }
+    }
+
+    fn recent(&self) -> MutexGuard<'_, Recent> {
+        // Every change to `Recent` is a push or a counter step: a panic can't leave it torn.
+        self.recent.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Tell every listener. Never blocks on a listener and never fails.
+    pub fn publish(&self, kind: NotificationKind) {
+        let mut recent = self.recent();
+        let notification = Arc::new(Notification {
+            seq: recent.next_seq,
+            time: Utc::now(),
+            kind,
+        });
+        recent.next_seq += 1;
+        if recent.replay.len() == REPLAY {
+            recent.replay.pop_front();
+        }
+        recent.replay.push_back(notification.clone());
+        // An error only means nobody listens right now.
+        let _ = self.sender.send(notification);
+    }
+
+    /// Start listening; with `since`, first replay what came after that sequence number (as
+    /// far back as the replay ring reaches).
+    pub fn listen(&self, since: Option<u64>) -> Listener {
+        let recent = self.recent();
+        let missed = match since {
+            Some(last) => recent
+                .replay
+                .iter()
+                .filter(|n| n.seq > last)
+                .cloned()
+                .collect(),
+            None => Vec::new(),
+        };
+        Listener {
+            missed,
+            live: self.sender.subscribe(),
+        }
+    }
+
+    /// How many listeners are connected.
+    pub fn listeners(&self) -> usize {
+        self.sender.receiver_count()
+    }
+
+    /// Publish an invocation's status.
+    pub fn action_status(&self, status: ActionStatus) {
+        self.publish(NotificationKind::Action(status));
+    }
+}
+
+impl Default for ThingHub {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PropertyObserver for ThingHub {
+    fn property_changed(&self, _thing: &str, property: &str, value: &Value) {
+        self.publish(NotificationKind::Property {
+            name: Arc::from(property),
+            value: Arc::from(value.to_string()),
+        });
+    }
+
+    fn event_emitted(&self, _thing: &str, event: &str, data: &Value) {
+        self.publish(NotificationKind::Event {
+            name: Arc::from(event),
+            data: Arc::from(data.to_string()),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use tokio::sync::broadcast::error::TryRecvError;
+
+    use super::*;
+
+    fn value_of(notification: &Notification) -> &str {
+        match &notification.kind {
+            NotificationKind::Property { value, .. } => value,
+            other => panic!("not a property: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn listeners_hear_writes_in_order_and_resume_after_an_id() {
+        let hub = ThingHub::new();
+        let mut early = hub.listen(None);
+        for i in 0..5 {
+            hub.property_changed("t", "count", &json!(i));
+        }
+        let heard: Vec<String> = (0..5)
+            .map(|_| value_of(&early.live.try_recv().unwrap()).to_owned())
+            .collect();
+        assert_eq!(heard, ["0", "1", "2", "3", "4"]);
+
+        let late = hub.listen(Some(3));
+        let seqs: Vec<u64> = late.missed.iter().map(|n| n.seq).collect();
+        assert_eq!(seqs, [4, 5], "what came after id 3");
+    }
+
+    #[test]
+    fn a_listener_that_falls_behind_loses_the_oldest_and_keeps_the_newest() {
+        let hub = ThingHub::new();
+        let mut slow = hub.listen(None);
+        let total = QUEUE + 10;
+        for i in 0..total {
+            hub.property_changed("t", "count", &json!(i));
+        }
+        assert!(matches!(
+            slow.live.try_recv(),
+            Err(TryRecvError::Lagged(10))
+        ));
+        let mut last = None;
+        while let Ok(notification) = slow.live.try_recv() {
+            last = Some(value_of(&notification).to_owned());
+        }
+        assert_eq!(last.as_deref(), Some((total - 1).to_string().as_str()));
+    }
+
+    #[test]
+    fn replay_reaches_back_only_as_far_as_the_ring() {
+        let hub = ThingHub::new();
+        for i in 0..(REPLAY + 20) {
+            hub.event_emitted("t", "tick", &json!(i));
+        }
+        let listener = hub.listen(Some(0));
+        assert_eq!(listener.missed.len(), REPLAY);
+        assert_eq!(listener.missed[0].seq, 21);
+    }
+}
