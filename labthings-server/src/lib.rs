@@ -21,28 +21,16 @@
 // back to the client, once per request, so its size costs nothing worth boxing for.
 #![allow(clippy::result_large_err)]
 
-mod actions;
-mod body;
+mod api;
+mod app;
 pub mod cli;
-pub mod config;
-mod cors;
-mod descriptions;
-mod fallback;
-mod invocation;
-mod invocations;
-mod lock;
-mod pool;
-mod properties;
-mod request;
-mod response;
-mod routes;
-mod server;
+mod http;
+mod runtime;
 mod settings;
-mod state;
-mod store;
 
-pub use cors::Cors;
-pub use server::{
+pub use app::builder::{
     RESERVED_NAMES, RunningServer, ServerError, ServerOptions, ThingServer, shutdown_signal,
 };
-pub use settings::write_atomically;
+pub use cli::config;
+pub use http::cors::Cors;
+pub use settings::store::write_atomically;

@@ -11,10 +11,10 @@ use hyper::{Request, Response, StatusCode};
 use labthings_core::{PropertyError, PropertyKind, PropertyMetadata, Thing, ValidationErrors};
 use serde_json::Value;
 
-use crate::body;
-use crate::lock::{ACQUIRE_TIMEOUT, GlobalLock};
-use crate::response::{self, Body, Problem};
-use crate::state::{ServedThing, ServerState};
+use crate::api::state::{ServedThing, ServerState};
+use crate::http::request_body as body;
+use crate::http::response::{self, Body, Problem};
+use crate::runtime::lock::{ACQUIRE_TIMEOUT, GlobalLock};
 
 /// Run `operation` on the Thing: inline for data properties, off the runtime for functional
 /// ones and for anything that must first take the global `lock` (which may wait 50 ms).

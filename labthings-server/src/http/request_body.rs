@@ -10,7 +10,7 @@ use hyper::header::CONTENT_LENGTH;
 use hyper::{Request, Response, StatusCode};
 use serde_json::Value;
 
-use crate::response::{self, Body};
+use crate::http::response::{self, Body};
 
 /// How long a client may take to send its body; a stalled upload then gets 408.
 const BODY_TIMEOUT: Duration = Duration::from_secs(30);

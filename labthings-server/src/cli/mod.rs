@@ -18,9 +18,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use labthings_core::LogLevel;
 
-use crate::config::{ServerConfig, ThingRegistry};
-use crate::fallback;
-use crate::server::shutdown_signal;
+pub mod config;
+mod fallback;
+
+use crate::app::builder::shutdown_signal;
+use crate::cli::config::{ServerConfig, ThingRegistry};
 
 /// Exit code for a config or start-up error.
 pub const CONFIG_ERROR: u8 = 3;

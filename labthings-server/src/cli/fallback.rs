@@ -14,7 +14,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
-use crate::response::{self, Body};
+use crate::http::response::{self, Body};
 
 /// Serve the error page on `addr` until `stop` resolves.
 pub async fn serve(addr: SocketAddr, error: &str, config: &str, stop: impl Future<Output = ()>) {

@@ -8,10 +8,10 @@ use hyper::body::Incoming;
 use hyper::header::{ACCESS_CONTROL_REQUEST_METHOD, ORIGIN};
 use hyper::{Method, Request, Response};
 
-use crate::request::Origin;
-use crate::response::{self, Body};
-use crate::state::{ServedThing, ServerState};
-use crate::{actions, descriptions, invocations, properties};
+use crate::api::state::{ServedThing, ServerState};
+use crate::api::{actions, invocations, properties, things as descriptions};
+use crate::http::origin::Origin;
+use crate::http::response::{self, Body};
 
 pub async fn handle(state: &ServerState, request: Request<Incoming>) -> Response<Body> {
     let headers = request.headers();

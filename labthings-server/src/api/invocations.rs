@@ -4,10 +4,10 @@ use hyper::{Response, StatusCode};
 use labthings_core::{InvocationId, LocSegment, ValidationIssue};
 use serde_json::Value;
 
-use crate::invocation::{Invocation, Status};
-use crate::request::Origin;
-use crate::response::{self, Body};
-use crate::state::ServerState;
+use crate::api::state::ServerState;
+use crate::http::origin::Origin;
+use crate::http::response::{self, Body};
+use crate::runtime::invocation::{Invocation, Status};
 use std::sync::Arc;
 
 pub fn list(state: &ServerState, origin: &Origin) -> Response<Body> {

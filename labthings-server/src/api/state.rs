@@ -7,10 +7,10 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use labthings_core::{Thing, thing_description};
 
-use crate::cors::Cors;
-use crate::lock::GlobalLock;
-use crate::pool::ActionPool;
-use crate::store::InvocationStore;
+use crate::http::cors::Cors;
+use crate::runtime::lock::GlobalLock;
+use crate::runtime::pool::ActionPool;
+use crate::runtime::store::InvocationStore;
 
 /// A Thing as served under a name.
 pub struct ServedThing {
@@ -77,7 +77,7 @@ pub struct ServerState {
 
 impl ServerState {
     /// Where the API is rooted as seen by a client: origin + prefix, no trailing slash.
-    pub fn base(&self, origin: &crate::request::Origin) -> String {
+    pub fn base(&self, origin: &crate::http::origin::Origin) -> String {
         format!("{}{}", origin.0, self.prefix)
     }
 

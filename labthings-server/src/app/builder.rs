@@ -17,13 +17,13 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
-use crate::cors::Cors;
-use crate::lock::GlobalLock;
-use crate::pool::ActionPool;
-use crate::routes;
-use crate::settings::SettingsStore;
-use crate::state::{ServedThing, ServerState};
-use crate::store::InvocationStore;
+use crate::api::router as routes;
+use crate::api::state::{ServedThing, ServerState};
+use crate::http::cors::Cors;
+use crate::runtime::lock::GlobalLock;
+use crate::runtime::pool::ActionPool;
+use crate::runtime::store::InvocationStore;
+use crate::settings::store::SettingsStore;
 
 /// Names a Thing can't have because the server's own routes use them.
 pub const RESERVED_NAMES: [&str; 9] = [

@@ -14,12 +14,12 @@ use labthings_core::{
     PreparedAction,
 };
 
-use crate::body;
-use crate::invocation::Invocation;
-use crate::lock::{ACQUIRE_TIMEOUT, GlobalLock};
-use crate::request::Origin;
-use crate::response::{self, Body, Problem};
-use crate::state::{ServedThing, ServerState};
+use crate::api::state::{ServedThing, ServerState};
+use crate::http::origin::Origin;
+use crate::http::request_body as body;
+use crate::http::response::{self, Body, Problem};
+use crate::runtime::invocation::Invocation;
+use crate::runtime::lock::{ACQUIRE_TIMEOUT, GlobalLock};
 
 /// The longest `Prefer: wait=N` honoured, so a client can't park a request forever.
 const MAX_WAIT: Duration = Duration::from_secs(600);

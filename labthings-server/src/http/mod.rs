@@ -1,0 +1,4 @@
+pub mod cors;
+pub mod origin;
+pub mod request_body;
+pub mod response;

@@ -1,0 +1,4 @@
+pub mod invocation;
+pub mod lock;
+pub mod pool;
+pub mod store;
