@@ -17,20 +17,18 @@
 //! # Ok(()) }
 //! ```
 
-// Request helpers return the error *response* (`Result<T, Response<Body>>`): it goes straight
-// back to the client, once per request, so its size costs nothing worth boxing for.
-#![allow(clippy::result_large_err)]
-
 mod api;
 mod app;
 pub mod cli;
 mod http;
+mod net;
+mod problem;
 mod runtime;
 mod settings;
 
-pub use app::builder::{
-    RESERVED_NAMES, RunningServer, ServerError, ServerOptions, ThingServer, shutdown_signal,
-};
+pub use app::builder::{RESERVED_NAMES, ServerOptions, ThingServer};
+pub use app::error::ServerError;
+pub use app::running::{RunningServer, shutdown_signal};
 pub use cli::config;
 pub use http::cors::Cors;
 pub use settings::store::write_atomically;

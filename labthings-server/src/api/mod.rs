@@ -1,3 +1,5 @@
+//! The HTTP API of the served Things: the route table and a handler per route.
+
 pub mod actions;
 pub mod invocations;
 pub mod properties;

@@ -7,13 +7,16 @@
 use std::sync::Arc;
 
 use hyper::body::Incoming;
-use hyper::{Request, Response, StatusCode};
+use hyper::http::request::Parts;
+use hyper::{Response, StatusCode};
 use labthings_core::{PropertyError, PropertyKind, PropertyMetadata, Thing, ValidationErrors};
 use serde_json::Value;
 
 use crate::api::state::{ServedThing, ServerState};
-use crate::http::request_body as body;
-use crate::http::response::{self, Body, Problem};
+use crate::http::error::ApiError;
+use crate::http::request_body;
+use crate::http::response::{self, Body};
+use crate::problem::Problem;
 use crate::runtime::lock::{ACQUIRE_TIMEOUT, GlobalLock};
 
 /// Run `operation` on the Thing: inline for data properties, off the runtime for functional
@@ -22,52 +25,55 @@ async fn on_thing<T: Send + 'static>(
     served: &ServedThing,
     kind: PropertyKind,
     lock: Option<Arc<GlobalLock>>,
-    operation: impl FnOnce(&dyn Thing) -> T + Send + 'static,
-) -> Result<T, Response<Body>> {
-    let thing = served.thing.clone();
+    operation: impl FnOnce(&dyn Thing) -> Result<T, PropertyError> + Send + 'static,
+) -> Result<T, ApiError> {
     if kind != PropertyKind::Functional && lock.is_none() {
-        return Ok(operation(thing.as_ref()));
+        return Ok(operation(served.thing.as_ref())?);
     }
+    let thing = served.thing.clone();
     let run = move || {
         let _guard = match &lock {
-            Some(lock) => Some(lock.try_acquire(ACQUIRE_TIMEOUT).ok_or(())?),
+            Some(lock) => match lock.try_acquire(ACQUIRE_TIMEOUT) {
+                Some(guard) => Some(guard),
+                None => return Err(ApiError::Problem(Problem::lock_busy())),
+            },
             None => None,
         };
-        Ok(operation(thing.as_ref()))
+        Ok(operation(thing.as_ref())?)
     };
-    let result = tokio::task::spawn_blocking(run).await.map_err(|error| {
+    tokio::task::spawn_blocking(run).await.map_err(|error| {
         let detail = if error.is_panic() {
             "the property method panicked"
         } else {
             "the property method was stopped"
         };
-        response::problem(&Problem::internal("Panic", detail))
-    })?;
-    result.map_err(|()| response::problem(&Problem::lock_busy()))
+        ApiError::Problem(Problem::internal("Panic", detail))
+    })?
 }
 
-fn error_response(error: PropertyError) -> Response<Body> {
-    match error {
-        PropertyError::NotFound => response::not_found(),
-        PropertyError::ReadOnly => response::method_not_allowed(&["GET"]),
-        PropertyError::Invalid(errors) => response::unprocessable(errors, "body"),
-        PropertyError::Failed(failure) => {
-            response::problem(&Problem::internal(failure.title, failure.detail))
+impl From<PropertyError> for ApiError {
+    fn from(error: PropertyError) -> Self {
+        match error {
+            PropertyError::NotFound => ApiError::NotFound,
+            PropertyError::ReadOnly => ApiError::MethodNotAllowed(&["GET"]),
+            PropertyError::Invalid(errors) => ApiError::unprocessable(errors, "body"),
+            PropertyError::Failed(failure) => {
+                ApiError::Problem(Problem::internal(failure.title, failure.detail))
+            }
         }
     }
 }
 
-pub async fn get(served: &ServedThing, property: &PropertyMetadata) -> Response<Body> {
+pub async fn get(
+    served: &ServedThing,
+    property: &PropertyMetadata,
+) -> Result<Response<Body>, ApiError> {
     let name = property.name;
-    match on_thing(served, property.kind, None, move |thing| {
+    let value = on_thing(served, property.kind, None, move |thing| {
         thing.read_property(name)
     })
-    .await
-    {
-        Ok(Ok(value)) => response::json(StatusCode::OK, &value),
-        Ok(Err(error)) => error_response(error),
-        Err(response) => response,
-    }
+    .await?;
+    Ok(response::json(StatusCode::OK, &value))
 }
 
 /// `PUT T<prop>` on a writable property (the router answers 405 for read-only ones).
@@ -75,36 +81,23 @@ pub async fn put(
     state: &ServerState,
     served: &ServedThing,
     property: &PropertyMetadata,
-    request: Request<Incoming>,
-) -> Response<Body> {
-    let bytes = match body::read(request, state.body_limit).await {
-        Ok(bytes) => bytes,
-        Err(response) => return response,
-    };
-    let value = match body::json(&bytes) {
-        Ok(Some(value)) => value,
-        Ok(None) => {
-            return response::unprocessable(
-                ValidationErrors::single("missing", "Field required", Value::Null),
-                "body",
-            );
-        }
-        Err(response) => return response,
+    request: &Parts,
+    body: Incoming,
+) -> Result<Response<Body>, ApiError> {
+    let bytes = request_body::read(&request.headers, body, state.body_limit).await?;
+    let Some(value) = request_body::json(&bytes)? else {
+        return Err(ApiError::unprocessable(
+            ValidationErrors::single("missing", "Field required", Value::Null),
+            "body",
+        ));
     };
     let name = property.name;
-    let lock = state
-        .global_lock
-        .clone()
-        .filter(|_| property.uses_global_lock);
-    match on_thing(served, property.kind, lock, move |thing| {
+    let lock = state.lock_for(property.uses_global_lock);
+    on_thing(served, property.kind, lock, move |thing| {
         thing.write_property(name, value)
     })
-    .await
-    {
-        Ok(Ok(())) => response::json(StatusCode::CREATED, &Value::Null),
-        Ok(Err(error)) => error_response(error),
-        Err(response) => response,
-    }
+    .await?;
+    Ok(response::json(StatusCode::CREATED, &Value::Null))
 }
 
 /// `POST T<prop>/reset`: a write like PUT, so it takes the global lock too.
@@ -112,19 +105,12 @@ pub async fn reset(
     state: &ServerState,
     served: &ServedThing,
     property: &PropertyMetadata,
-) -> Response<Body> {
+) -> Result<Response<Body>, ApiError> {
     let name = property.name;
-    let lock = state
-        .global_lock
-        .clone()
-        .filter(|_| property.uses_global_lock);
-    match on_thing(served, property.kind, lock, move |thing| {
+    let lock = state.lock_for(property.uses_global_lock);
+    on_thing(served, property.kind, lock, move |thing| {
         thing.reset_property(name)
     })
-    .await
-    {
-        Ok(Ok(())) => response::json(StatusCode::OK, &Value::Null),
-        Ok(Err(error)) => error_response(error),
-        Err(response) => response,
-    }
+    .await?;
+    Ok(response::json(StatusCode::OK, &Value::Null))
 }

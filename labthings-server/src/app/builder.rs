@@ -1,25 +1,27 @@
-//! Building and running a server: the Things to serve and how, then the accept loop.
+//! The builder: which Things to serve and how, checked, wired and started.
 
 use std::any::Any;
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
 use labthings_core::{PropertyObserver, Thing};
-use serde_json::Value;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio::task::{JoinHandle, JoinSet};
 
-use crate::api::router as routes;
+use crate::api::router;
 use crate::api::state::{ServedThing, ServerState};
+use crate::app::error::ServerError;
+use crate::app::lifecycle::{Lifecycle, Observers};
+use crate::app::running::RunningServer;
+use crate::app::slots::wire_slots;
 use crate::http::cors::Cors;
+use crate::net::connection::serve_connection;
+use crate::net::listener::accept_until;
+use crate::runtime::expiry::expire_loop;
 use crate::runtime::lock::GlobalLock;
 use crate::runtime::pool::ActionPool;
 use crate::runtime::store::InvocationStore;
@@ -37,38 +39,6 @@ pub const RESERVED_NAMES: [&str; 9] = [
     "labthings_fallback",
     "ws",
 ];
-
-/// Why a server could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum ServerError {
-    #[error("invalid Thing name `{0}`: names may use only letters, digits, `_` and `-`")]
-    InvalidName(String),
-    #[error("the Thing name `{0}` is taken by one of the server's own routes")]
-    ReservedName(String),
-    #[error("two Things are named `{0}`")]
-    DuplicateName(String),
-    #[error("invalid API prefix `{0}`: it must be empty or start with `/` and not end with `/`")]
-    InvalidPrefix(String),
-    #[error("slot `{slot}` of Thing `{thing}`: {problem}")]
-    Slot {
-        thing: String,
-        slot: String,
-        problem: String,
-    },
-    #[error("Thing `{thing}` failed to start: {title}: {detail}")]
-    StartHook {
-        thing: String,
-        title: String,
-        detail: String,
-    },
-    #[error("could not listen on {addr}: {source}")]
-    Bind {
-        addr: SocketAddr,
-        source: std::io::Error,
-    },
-    #[error("could not start the settings writer: {0}")]
-    Settings(std::io::Error),
-}
 
 /// Server settings; [`ThingServer`]'s builder methods set them.
 #[derive(Debug, Clone)]
@@ -114,13 +84,13 @@ impl Default for ServerOptions {
 }
 
 /// A Thing to serve, as handed to the builder.
-struct ThingEntry {
-    name: String,
-    thing: Arc<dyn Thing>,
+pub(super) struct ThingEntry {
+    pub(super) name: String,
+    pub(super) thing: Arc<dyn Thing>,
     /// The same Thing as `Any`, so slots can hold it by its concrete type.
-    any: Arc<dyn Any + Send + Sync>,
+    pub(super) any: Arc<dyn Any + Send + Sync>,
     /// Slot name → name of the Thing to put in it (the config's `thing_slots`).
-    slots: HashMap<String, String>,
+    pub(super) slots: HashMap<String, String>,
 }
 
 /// A server for a set of Things.
@@ -292,64 +262,11 @@ impl ThingServer {
         Ok(())
     }
 
-    /// Fill every slot: by the name the config gives, else by type.
-    fn wire_slots(&self) -> Result<(), ServerError> {
-        for entry in &self.things {
-            for slot in &entry.thing.metadata().slots {
-                let error = |problem: String| ServerError::Slot {
-                    thing: entry.name.clone(),
-                    slot: slot.name.to_owned(),
-                    problem,
-                };
-                let target = match entry.slots.get(slot.name) {
-                    Some(wanted) => match self.things.iter().find(|t| &t.name == wanted) {
-                        Some(target) => target,
-                        None => {
-                            return Err(error(format!(
-                                "it names `{wanted}`, which is not a Thing of this server"
-                            )));
-                        }
-                    },
-                    None => {
-                        let candidates: Vec<&ThingEntry> = self
-                            .things
-                            .iter()
-                            .filter(|t| (*t.any).type_id() == slot.target_type)
-                            .collect();
-                        match candidates.as_slice() {
-                            [one] => *one,
-                            [] if slot.optional => continue,
-                            [] => {
-                                return Err(error(format!(
-                                    "it needs a `{}` and the server has none",
-                                    slot.target_type_name
-                                )));
-                            }
-                            several => {
-                                let names: Vec<&str> =
-                                    several.iter().map(|t| t.name.as_str()).collect();
-                                return Err(error(format!(
-                                    "several Things could fill it ({}); name one in `thing_slots`",
-                                    names.join(", ")
-                                )));
-                            }
-                        }
-                    }
-                };
-                entry
-                    .thing
-                    .wire_slot(slot.name, target.any.clone())
-                    .map_err(|wrong| error(format!("`{}` can't go in it: {wrong}", target.name)))?;
-            }
-        }
-        Ok(())
-    }
-
     /// Bind, wire slots, load settings, run on-start hooks (in order) and start serving in
     /// the background; the returned handle reports the address and stops the server.
     pub async fn start(self) -> Result<RunningServer, ServerError> {
         self.validate()?;
-        self.wire_slots()?;
+        wire_slots(&self.things)?;
         let options = self.options;
         let listener =
             TcpListener::bind(options.addr)
@@ -401,7 +318,10 @@ impl ThingServer {
         let state = Arc::new(ServerState {
             things,
             prefix: options.api_prefix.clone(),
-            store: InvocationStore::new(options.retention, options.max_invocations),
+            store: Arc::new(InvocationStore::new(
+                options.retention,
+                options.max_invocations,
+            )),
             pool: ActionPool::new(options.action_threads, options.action_queue),
             cors: options.cors.clone(),
             body_limit: options.body_limit,
@@ -410,8 +330,8 @@ impl ThingServer {
             closing: AtomicBool::new(false),
         });
         let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(accept_loop(listener, state.clone(), stopped.clone()));
-        tokio::spawn(expire_loop(state.clone(), stopped));
+        let task = tokio::spawn(serve(listener, state.clone(), stopped.clone()));
+        tokio::spawn(expire_loop(state.store.clone(), stopped));
         Ok(RunningServer {
             addr,
             state,
@@ -424,232 +344,22 @@ impl ThingServer {
     }
 }
 
-/// Runs the Things' `on_start` hooks in order and their `on_stop` hooks in reverse, off the
-/// async runtime (they may talk to hardware).
-struct Lifecycle {
-    things: Vec<(String, Arc<dyn Thing>)>,
-}
-
-impl Lifecycle {
-    async fn start(&self) -> Result<(), ServerError> {
-        for (index, (name, thing)) in self.things.iter().enumerate() {
-            let hook_thing = thing.clone();
-            let started = tokio::task::spawn_blocking(move || hook_thing.on_start()).await;
-            let failure = match started {
-                Ok(Ok(())) => continue,
-                Ok(Err(failure)) => failure,
-                Err(_) => labthings_core::Failure {
-                    title: "Panic".into(),
-                    detail: "the on_start hook panicked".into(),
-                },
-            };
-            // Stop what already started, newest first.
-            Lifecycle {
-                things: self.things[..index].to_vec(),
-            }
-            .stop()
-            .await;
-            return Err(ServerError::StartHook {
-                thing: name.clone(),
-                title: failure.title,
-                detail: failure.detail,
-            });
-        }
-        Ok(())
-    }
-
-    async fn stop(&self) {
-        for (name, thing) in self.things.iter().rev() {
-            let hook_thing = thing.clone();
-            if tokio::task::spawn_blocking(move || hook_thing.on_stop())
-                .await
-                .is_err()
-            {
-                tracing::error!(thing = %name, "the on_stop hook panicked");
-            }
-        }
-    }
-}
-
-/// Forwards property changes to every registered observer.
-struct Observers(Vec<Arc<dyn PropertyObserver>>);
-
-impl PropertyObserver for Observers {
-    fn property_changed(&self, thing: &str, property: &str, value: &Value) {
-        for observer in &self.0 {
-            observer.property_changed(thing, property, value);
-        }
-    }
-}
-
-/// A server that is running.
-/// Dropping it stops serving at once, without the orderly shutdown: call
-/// [`shutdown`](Self::shutdown) or [`wait`](Self::wait).
-#[must_use = "the server stops when this is dropped: call `wait()` or `shutdown()`"]
-pub struct RunningServer {
-    addr: SocketAddr,
-    state: Arc<ServerState>,
-    stop: watch::Sender<bool>,
-    task: JoinHandle<()>,
-    settings: Option<Arc<SettingsStore>>,
-    lifecycle: Lifecycle,
-    grace: Duration,
-}
-
-impl RunningServer {
-    /// The address actually bound (useful with port 0).
-    pub fn local_addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// The URL of each Thing's description, as seen on the bound address.
-    pub fn thing_urls(&self) -> Vec<String> {
-        self.state
-            .things
-            .iter()
-            .map(|t| format!("http://{}{}", self.addr, t.path))
-            .collect()
-    }
-
-    /// Wait (at most `timeout`) until every settings change so far is on disk; false if some
-    /// change is not.
-    pub async fn flush_settings(&self, timeout: Duration) -> bool {
-        match self.settings.clone() {
-            Some(settings) => tokio::task::spawn_blocking(move || settings.flush(timeout))
-                .await
-                .unwrap_or(false),
-            None => true,
-        }
-    }
-
-    /// Stop: refuse new invocations, stop accepting connections, cancel running and pending
-    /// invocations, wait — all within one grace period — for them and for open requests, then
-    /// run the on-stop hooks (in reverse order) and make sure settings are on disk.
-    pub async fn shutdown(self) {
-        let deadline = tokio::time::Instant::now() + self.grace;
-        // Set before the snapshot: an invocation recorded after it sees the flag and withdraws.
-        self.state.closing.store(true, Ordering::SeqCst);
-        let _ = self.stop.send(true);
-        let unfinished = self.state.store.list(|r| !r.status().is_finished());
-        for invocation in &unfinished {
-            let _ = invocation.request_cancel();
-        }
-        let _ = tokio::time::timeout_at(deadline, self.task).await;
-        for invocation in &unfinished {
-            let _ = tokio::time::timeout_at(deadline, invocation.wait_finished()).await;
-            tracing::info!(
-                invocation = %invocation.id,
-                thing = %invocation.thing,
-                action = invocation.action,
-                status = invocation.status().as_str(),
-                "invocation stopped by shutdown"
-            );
-        }
-        let pool = self.state.pool.clone();
-        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        let _ = tokio::task::spawn_blocking(move || pool.wait_idle(left)).await;
-        self.lifecycle.stop().await;
-        if let Some(settings) = self.settings {
-            let _ = tokio::task::spawn_blocking(move || settings.stop()).await;
-        }
-    }
-
-    /// Serve until SIGINT (Ctrl-C) or SIGTERM, then shut down gracefully.
-    pub async fn wait(self) {
-        shutdown_signal().await;
-        tracing::info!("shutting down");
-        self.shutdown().await;
-    }
-}
-
-/// Resolves on SIGINT or SIGTERM.
-pub async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = terminate.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
-async fn accept_loop(
-    listener: TcpListener,
-    state: Arc<ServerState>,
-    mut stopped: watch::Receiver<bool>,
-) {
-    // Connections are tracked so that shutdown can let each finish its current request.
-    let mut connections = JoinSet::new();
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let stream = match accepted {
-                    Ok((stream, _)) => stream,
-                    Err(error) => {
-                        // Typically out of file descriptors: back off instead of spinning.
-                        tracing::warn!(%error, "could not accept a connection");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                let _ = stream.set_nodelay(true);
-                connections.spawn(serve_connection(stream, state.clone(), stopped.clone()));
-            }
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-            _ = stopped.changed() => break,
-        }
-    }
-    drop(listener);
-    while connections.join_next().await.is_some() {}
-}
-
-async fn serve_connection(
-    stream: TcpStream,
-    state: Arc<ServerState>,
-    mut stopped: watch::Receiver<bool>,
-) {
-    let service = service_fn(move |request| {
-        let state = state.clone();
-        async move { Ok::<_, Infallible>(routes::handle(&state, request).await) }
-    });
-    let connection = hyper::server::conn::http1::Builder::new()
-        .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(30))
-        .serve_connection(TokioIo::new(stream), service)
-        .with_upgrades();
-    tokio::pin!(connection);
-    let result = tokio::select! {
-        result = connection.as_mut() => result,
-        _ = stopped.changed() => {
-            connection.as_mut().graceful_shutdown();
-            connection.await
-        }
+/// Serve the API on `listener` until `stopped` changes, then let each open connection finish
+/// its current request.
+async fn serve(listener: TcpListener, state: Arc<ServerState>, stopped: watch::Receiver<bool>) {
+    let mut stop = stopped.clone();
+    let stop = async move {
+        let _ = stop.changed().await;
     };
-    if let Err(error) = result {
-        tracing::debug!(%error, "connection ended with an error");
-    }
-}
-
-async fn expire_loop(state: Arc<ServerState>, mut stopped: watch::Receiver<bool>) {
-    let period =
-        (state.store.retention() / 10).clamp(Duration::from_millis(50), Duration::from_secs(1));
-    let mut ticks = tokio::time::interval(period);
-    loop {
-        tokio::select! {
-            _ = ticks.tick() => { state.store.expire(Instant::now()); }
-            _ = stopped.changed() => break,
-        }
-    }
+    let mut connections = accept_until(listener, stop, |stream| {
+        let _ = stream.set_nodelay(true);
+        let state = state.clone();
+        let handle = move |request| {
+            let state = state.clone();
+            async move { router::handle(&state, request).await }
+        };
+        serve_connection(stream, handle, stopped.clone())
+    })
+    .await;
+    while connections.join_next().await.is_some() {}
 }

@@ -21,7 +21,7 @@ use labthings_core::LogLevel;
 pub mod config;
 mod fallback;
 
-use crate::app::builder::shutdown_signal;
+use crate::app::running::shutdown_signal;
 use crate::cli::config::{ServerConfig, ThingRegistry};
 
 /// Exit code for a config or start-up error.

@@ -5,9 +5,10 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::header::{ALLOW, CONTENT_TYPE, HeaderValue, LOCATION};
 use hyper::{Response, StatusCode};
-use labthings_core::{LocSegment, ValidationErrors, ValidationIssue};
+use labthings_core::ValidationIssue;
 use serde::Serialize;
-use serde_json::Value;
+
+use crate::problem::Problem;
 
 pub type Body = Full<Bytes>;
 
@@ -57,11 +58,6 @@ pub fn redirect(location: &str) -> Response<Body> {
     response
 }
 
-/// 422 from validation errors, each path prefixed with `location` (e.g. `"body"`).
-pub fn unprocessable(errors: ValidationErrors, location: &str) -> Response<Body> {
-    unprocessable_issues(errors.prefixed(LocSegment::Field(location.to_owned())).0)
-}
-
 /// 422 with FastAPI's body: `{"detail": [issue, …]}`.
 pub fn unprocessable_issues(detail: Vec<ValidationIssue>) -> Response<Body> {
     json(
@@ -70,79 +66,7 @@ pub fn unprocessable_issues(detail: Vec<ValidationIssue>) -> Response<Body> {
     )
 }
 
-/// 422 for a body that isn't JSON (FastAPI's `json_invalid`), `position` in bytes.
-pub fn json_invalid(position: usize, error: &str) -> Response<Body> {
-    unprocessable_issues(vec![ValidationIssue {
-        kind: "json_invalid",
-        loc: vec![
-            LocSegment::Field("body".into()),
-            LocSegment::Index(position),
-        ],
-        msg: "JSON decode error".into(),
-        input: Value::Object(Default::default()),
-        ctx: Some(serde_json::json!({ "error": error })),
-    }])
-}
-
-/// RFC 9457 ProblemDetails, in the reference's field order.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Problem {
-    pub detail: String,
-    #[serde(rename = "type")]
-    pub kind: Option<String>,
-    pub status: u16,
-    pub title: String,
-    pub instance: Option<String>,
-}
-
-/// The `type` the Python client recognises for a cancelled invocation.
-pub const CANCELLED_TYPE: &str = "https://labthings-fastapi.readthedocs.io/en/latest/autoapi/labthings_fastapi/exceptions/index.html#labthings_fastapi.exceptions.InvocationCancelledError";
-
-/// The `type` the Python client recognises for a busy global lock.
-pub const LOCK_BUSY_TYPE: &str = "https://labthings-fastapi.readthedocs.io/en/latest/autoapi/labthings_fastapi/exceptions/index.html#labthings_fastapi.exceptions.GlobalLockBusyError";
-
-impl Problem {
-    pub fn lock_busy() -> Self {
-        Self {
-            detail: "The global lock could not be acquired.".into(),
-            kind: Some(LOCK_BUSY_TYPE.into()),
-            status: 409,
-            title: "GlobalLockBusyError".into(),
-            instance: None,
-        }
-    }
-
-    pub fn internal(title: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self {
-            detail: detail.into(),
-            kind: None,
-            status: 500,
-            title: title.into(),
-            instance: None,
-        }
-    }
-
-    pub fn cancelled() -> Self {
-        Self {
-            detail: "The action was cancelled.".into(),
-            kind: Some(CANCELLED_TYPE.into()),
-            status: 500,
-            title: "InvocationCancelledError".into(),
-            instance: None,
-        }
-    }
-
-    pub fn service_unavailable(title: &str, detail: impl Into<String>) -> Self {
-        Self {
-            detail: detail.into(),
-            kind: None,
-            status: 503,
-            title: title.into(),
-            instance: None,
-        }
-    }
-}
-
+/// RFC 9457 ProblemDetails as `application/problem+json`, with the problem's status.
 pub fn problem(problem: &Problem) -> Response<Body> {
     let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = json(status, problem);
