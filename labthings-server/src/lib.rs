@@ -31,4 +31,4 @@ pub use app::error::ServerError;
 pub use app::running::{RunningServer, shutdown_signal};
 pub use cli::config;
 pub use http::cors::Cors;
-pub use settings::store::write_atomically;
+pub use settings::atomic::write_atomically;
