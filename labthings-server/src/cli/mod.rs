@@ -20,6 +20,7 @@ use labthings_core::LogLevel;
 
 pub mod config;
 mod fallback;
+mod registry;
 
 use crate::app::running::shutdown_signal;
 use crate::cli::config::{ServerConfig, ThingRegistry};
