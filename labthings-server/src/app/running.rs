@@ -1,5 +1,6 @@
 //! A server that is serving: its address, and the orderly shutdown.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -86,7 +87,12 @@ impl RunningServer {
 
     /// Serve until SIGINT (Ctrl-C) or SIGTERM, then shut down gracefully.
     pub async fn wait(self) {
-        shutdown_signal().await;
+        self.wait_for(shutdown_signal()).await;
+    }
+
+    /// Serve until `signal` resolves, then shut down gracefully.
+    pub(crate) async fn wait_for(self, signal: impl Future<Output = ()>) {
+        signal.await;
         tracing::info!("shutting down");
         self.shutdown().await;
     }
@@ -94,23 +100,37 @@ impl RunningServer {
 
 /// Resolves on SIGINT or SIGTERM.
 pub async fn shutdown_signal() {
+    listen_for_shutdown().await;
+}
+
+/// Start listening for SIGINT and SIGTERM at once — from here on they no longer kill the
+/// process — and resolve when one arrives. Listening before announcing the address closes the
+/// window in which a supervisor's SIGTERM would kill a server that is already serving.
+pub(crate) fn listen_for_shutdown() -> impl Future<Output = ()> {
     #[cfg(unix)]
     {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = terminate.recv() => {}
+        use tokio::signal::unix::{Signal, SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt()).ok();
+        let mut terminate = signal(SignalKind::terminate()).ok();
+        async fn received(signal: &mut Option<Signal>) {
+            match signal {
+                Some(signal) => {
+                    signal.recv().await;
                 }
+                None => std::future::pending().await,
             }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+        }
+        async move {
+            tokio::select! {
+                _ = received(&mut interrupt) => {}
+                _ = received(&mut terminate) => {}
             }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

@@ -22,7 +22,7 @@ pub mod config;
 mod fallback;
 mod registry;
 
-use crate::app::running::shutdown_signal;
+use crate::app::running::{listen_for_shutdown, shutdown_signal};
 use crate::cli::config::{ServerConfig, ThingRegistry};
 
 /// Exit code for a config or start-up error.
@@ -112,6 +112,8 @@ pub async fn run(cli: Cli, registry: ThingRegistry, default_config: Option<&str>
         Ok(running) => running,
         Err(error) => return failed(&cli, &format!("could not start: {error}"), &text).await,
     };
+    // Before the address is announced: whoever reads it may send SIGTERM at once.
+    let stop = listen_for_shutdown();
     println!(
         "LabThings server listening on http://{}",
         running.local_addr()
@@ -119,7 +121,7 @@ pub async fn run(cli: Cli, registry: ThingRegistry, default_config: Option<&str>
     for url in running.thing_urls() {
         println!("  {url}");
     }
-    running.wait().await;
+    running.wait_for(stop).await;
     ExitCode::SUCCESS
 }
 
