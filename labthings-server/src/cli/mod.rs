@@ -22,7 +22,7 @@ pub mod config;
 mod fallback;
 mod registry;
 
-use crate::app::running::{listen_for_shutdown, shutdown_signal};
+use crate::app::running::listen_for_shutdown;
 use crate::cli::config::{ServerConfig, ThingRegistry};
 
 /// Exit code for a config or start-up error.
@@ -144,7 +144,7 @@ async fn failed(cli: &Cli, message: &str, config: &str) -> ExitCode {
             SocketAddr::new(cli.host, cli.port),
             message,
             config,
-            shutdown_signal(),
+            listen_for_shutdown(),
         )
         .await;
     }
