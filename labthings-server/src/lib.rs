@@ -16,34 +16,49 @@
 //!     .await;
 //! # Ok(()) }
 //! ```
+//!
+//! ## Architecture
+//!
+//! One rule holds the layout together: **`runtime/` never imports HTTP** (`http/`, `api/`,
+//! hyper); the HTTP side calls into the runtime, never the other way. Dependencies point down
+//! this list:
+//!
+//! | folder | owns |
+//! |---|---|
+//! | `cli/` | the shared command line (`mod.rs`), the config file (`config.rs`), the registry of Thing types a binary can build (`registry.rs`), the `--fallback` error page (`fallback.rs`) |
+//! | `app/` | putting a server together: the builder and options (`builder.rs`), start errors (`error.rs`), slot wiring (`slots.rs`), on-start/on-stop hooks and the observer fan-out (`lifecycle.rs`), the running server and its shutdown (`running.rs`) |
+//! | `net/` | sockets: the one accept loop with axum's accept-error policy (`listener.rs`), serving an HTTP/1.1 connection (`connection.rs`) |
+//! | `api/` | the API of the served Things: the route table (`router.rs`), what handlers share (`state.rs`), one file of handlers per resource (`properties.rs`, `actions.rs`, `invocations.rs`, `things.rs`) |
+//! | `http/` | HTTP plumbing that knows no Thing: responses, the handlers' `ApiError`, request bodies, the client's origin, CORS |
+//! | `runtime/` | invocations without HTTP: records, their store and expiry timer, the action pool, the global lock |
+//! | `settings/` | settings files: the background writer, one Thing's file, the atomic write |
+//! | `problem.rs` | RFC 9457 ProblemDetails, the error shape shared by HTTP answers and invocation records |
+//!
+//! Where the next features go:
+//! - **WebSocket** (`T` + `ws`): `ws/` (protocol messages, one session per socket), reached
+//!   from an upgrade in `net/connection.rs`, routed by a `Route` in `api/router.rs`;
+//! - **events and SSE**: `events/` (the bus observers subscribe to; `sse.rs` streams it),
+//!   fed by the observer fan-out in `app/lifecycle.rs`;
+//! - **blobs** (`P/blob/{id}`) and **MJPEG streams**: `api/blobs.rs`, `api/streams.rs`, with
+//!   blob storage tied to invocation records in `runtime/`;
+//! - **OpenAPI docs** (`docs`, `redoc`, `openapi.json`) and the **web UI**: `api/openapi.rs`,
+//!   `api/ui.rs`;
+//! - **auth**: `http/auth.rs`, checked in `api/router.rs` before dispatch;
+//! - **discovery** (mDNS, a Thing directory): `discovery/`, started from `app/`.
 
-// Request helpers return the error *response* (`Result<T, Response<Body>>`): it goes straight
-// back to the client, once per request, so its size costs nothing worth boxing for.
-#![allow(clippy::result_large_err)]
-
-mod actions;
-mod body;
+mod api;
+mod app;
 pub mod cli;
-pub mod config;
-mod cors;
-mod descriptions;
-mod fallback;
-mod invocation;
-mod invocations;
-mod lock;
-mod pool;
-mod properties;
+mod http;
+mod net;
+mod problem;
 mod push;
-mod request;
-mod response;
-mod routes;
-mod server;
+mod runtime;
 mod settings;
-mod state;
-mod store;
 
-pub use cors::Cors;
-pub use server::{
-    RESERVED_NAMES, RunningServer, ServerError, ServerOptions, ThingServer, shutdown_signal,
-};
-pub use settings::write_atomically;
+pub use app::builder::{RESERVED_NAMES, ServerOptions, ThingServer};
+pub use app::error::ServerError;
+pub use app::running::{RunningServer, shutdown_signal};
+pub use cli::config;
+pub use http::cors::Cors;
+pub use settings::atomic::write_atomically;

@@ -1,14 +1,16 @@
 //! `P/action_invocations…`: list, inspect, fetch the output of, and cancel invocations.
 
+use std::sync::Arc;
+
 use hyper::{Response, StatusCode};
 use labthings_core::{InvocationId, LocSegment, ValidationIssue};
 use serde_json::Value;
 
-use crate::invocation::{Invocation, Status};
-use crate::request::Origin;
-use crate::response::{self, Body};
-use crate::state::ServerState;
-use std::sync::Arc;
+use crate::api::state::ServerState;
+use crate::http::error::ApiError;
+use crate::http::origin::Origin;
+use crate::http::response::{self, Body};
+use crate::runtime::invocation::{Invocation, Status};
 
 pub fn list(state: &ServerState, origin: &Origin) -> Response<Body> {
     let records = state.store.list(|_| true);
@@ -18,10 +20,10 @@ pub fn list(state: &ServerState, origin: &Origin) -> Response<Body> {
 }
 
 /// Look up `{id}`: 422 if it isn't a UUID (FastAPI's path validation), 404 if unknown.
-pub fn find(state: &ServerState, id: &str) -> Result<Arc<Invocation>, Response<Body>> {
+pub fn find(state: &ServerState, id: &str) -> Result<Arc<Invocation>, ApiError> {
     let parsed: InvocationId = id.parse().map_err(|error: uuid::Error| {
         let error = uuid_error_text(id, &error);
-        response::unprocessable_issues(vec![ValidationIssue {
+        ApiError::Unprocessable(vec![ValidationIssue {
             kind: "uuid_parsing",
             loc: vec![
                 LocSegment::Field("path".into()),
@@ -33,9 +35,9 @@ pub fn find(state: &ServerState, id: &str) -> Result<Arc<Invocation>, Response<B
         }])
     })?;
     state.store.get(&parsed).ok_or_else(|| {
-        response::detail(
+        ApiError::detail(
             StatusCode::NOT_FOUND,
-            &format!("No action invocation found with ID {parsed}"),
+            format!("No action invocation found with ID {parsed}"),
         )
     })
 }
@@ -57,28 +59,28 @@ pub fn get(state: &ServerState, invocation: &Invocation, origin: &Origin) -> Res
 }
 
 /// The output of a completed invocation, even when it is falsy (`0`, `false`, `null`).
-pub fn output(invocation: &Invocation) -> Response<Body> {
+pub fn output(invocation: &Invocation) -> Result<Response<Body>, ApiError> {
     let progress = invocation.progress();
     match (&progress.status, &progress.output) {
-        (Status::Completed, Some(output)) => response::json(StatusCode::OK, output),
-        _ => response::detail(
+        (Status::Completed, Some(output)) => Ok(response::json(StatusCode::OK, output)),
+        _ => Err(ApiError::detail(
             StatusCode::SERVICE_UNAVAILABLE,
             "No result is available for this invocation",
-        ),
+        )),
     }
 }
 
 /// Ask a pending or running invocation to stop. A pending one is cancelled at once: it never
 /// starts.
-pub fn cancel(invocation: &Invocation) -> Response<Body> {
+pub fn cancel(invocation: &Invocation) -> Result<Response<Body>, ApiError> {
     match invocation.request_cancel() {
-        Ok(()) => response::json(StatusCode::OK, &Value::Null),
-        Err(status) => response::detail(
+        Ok(()) => Ok(response::json(StatusCode::OK, &Value::Null)),
+        Err(status) => Err(ApiError::detail(
             StatusCode::SERVICE_UNAVAILABLE,
-            &format!(
+            format!(
                 "The invocation is {} and may not be cancelled.",
                 status.as_str()
             ),
-        ),
+        )),
     }
 }

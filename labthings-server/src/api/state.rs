@@ -7,10 +7,11 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use labthings_core::{Thing, thing_description};
 
-use crate::cors::Cors;
-use crate::lock::GlobalLock;
-use crate::pool::ActionPool;
-use crate::store::InvocationStore;
+use crate::http::cors::Cors;
+use crate::http::origin::Origin;
+use crate::runtime::lock::GlobalLock;
+use crate::runtime::pool::ActionPool;
+use crate::runtime::store::InvocationStore;
 
 /// A Thing as served under a name.
 pub struct ServedThing {
@@ -63,7 +64,8 @@ pub struct ServerState {
     /// In the order they were added.
     pub things: Vec<ServedThing>,
     pub prefix: String,
-    pub store: InvocationStore,
+    /// Shared with the expiry timer.
+    pub store: Arc<InvocationStore>,
     pub pool: ActionPool,
     pub cors: Cors,
     pub body_limit: usize,
@@ -77,11 +79,17 @@ pub struct ServerState {
 
 impl ServerState {
     /// Where the API is rooted as seen by a client: origin + prefix, no trailing slash.
-    pub fn base(&self, origin: &crate::request::Origin) -> String {
+    pub fn base(&self, origin: &Origin) -> String {
         format!("{}{}", origin.0, self.prefix)
     }
 
     pub fn thing(&self, name: &str) -> Option<&ServedThing> {
         self.things.iter().find(|t| &*t.name == name)
+    }
+
+    /// The global lock an affordance must hold, if the server has one and the affordance
+    /// `uses_global_lock`.
+    pub fn lock_for(&self, uses_global_lock: bool) -> Option<Arc<GlobalLock>> {
+        self.global_lock.clone().filter(|_| uses_global_lock)
     }
 }

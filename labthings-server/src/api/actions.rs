@@ -7,19 +7,22 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, LOCATION};
-use hyper::{Request, Response, StatusCode};
+use hyper::header::{HeaderMap, HeaderValue, LOCATION};
+use hyper::http::request::Parts;
+use hyper::{Response, StatusCode};
 use labthings_core::{
     ActionBody, ActionMetadata, Captured, InvocationContext, InvocationId, Outcome, PrepareError,
     PreparedAction,
 };
 
-use crate::body;
-use crate::invocation::Invocation;
-use crate::lock::{ACQUIRE_TIMEOUT, GlobalLock};
-use crate::request::Origin;
-use crate::response::{self, Body, Problem};
-use crate::state::{ServedThing, ServerState};
+use crate::api::state::{ServedThing, ServerState};
+use crate::http::error::ApiError;
+use crate::http::origin::Origin;
+use crate::http::request_body;
+use crate::http::response::{self, Body};
+use crate::problem::Problem;
+use crate::runtime::invocation::Invocation;
+use crate::runtime::lock::{ACQUIRE_TIMEOUT, GlobalLock};
 
 /// The longest `Prefer: wait=N` honoured, so a client can't park a request forever.
 const MAX_WAIT: Duration = Duration::from_secs(600);
@@ -28,28 +31,23 @@ pub async fn invoke(
     state: &ServerState,
     served: &ServedThing,
     action: &ActionMetadata,
-    request: Request<Incoming>,
+    request: &Parts,
+    body: Incoming,
     origin: &Origin,
-) -> Response<Body> {
-    let wait = requested_wait(&request);
-    let bytes = match body::read(request, state.body_limit).await {
-        Ok(bytes) => bytes,
-        Err(response) => return response,
-    };
-    let input = match body::json(&bytes) {
-        Ok(input) => input,
-        Err(response) => return response,
-    };
-    let PreparedAction { input, body } =
-        match served.thing.clone().prepare_action(action.name, input) {
-            Ok(prepared) => prepared,
-            Err(PrepareError::Invalid(errors)) => return response::unprocessable(errors, "body"),
-            Err(PrepareError::NotFound) => return response::not_found(),
-        };
+) -> Result<Response<Body>, ApiError> {
+    let wait = requested_wait(&request.headers);
+    let bytes = request_body::read(&request.headers, body, state.body_limit).await?;
+    let input = request_body::json(&bytes)?;
+    let PreparedAction { input, body } = served
+        .thing
+        .clone()
+        .prepare_action(action.name, input)
+        .map_err(|error| match error {
+            PrepareError::Invalid(errors) => ApiError::unprocessable(errors, "body"),
+            PrepareError::NotFound => ApiError::NotFound,
+        })?;
     let action_path = served.action_paths.get(action.name).cloned();
-    let Some(action_path) = action_path else {
-        return response::not_found();
-    };
+    let action_path = action_path.ok_or(ApiError::NotFound)?;
     let invocation = Arc::new(Invocation::new(
         InvocationId::new(),
         served.name.clone(),
@@ -58,24 +56,22 @@ pub async fn invoke(
         input,
     ));
     if state.store.insert(invocation.clone()).is_err() {
-        return busy();
+        return Err(busy());
     }
     // Checked after recording, so shutdown's snapshot either holds this invocation or the
     // invocation sees the flag.
     if state.closing.load(Ordering::SeqCst) {
         state.store.remove(&invocation.id);
-        return response::problem(&Problem::service_unavailable(
+        return Err(Problem::service_unavailable(
             "ServerShuttingDown",
             "The server is shutting down and starts no new actions.",
-        ));
+        )
+        .into());
     }
-    let lock = state
-        .global_lock
-        .clone()
-        .filter(|_| action.uses_global_lock);
+    let lock = state.lock_for(action.uses_global_lock);
     if schedule(state, invocation.clone(), body, lock).is_err() {
         state.store.remove(&invocation.id);
-        return busy();
+        return Err(busy());
     }
     if let Some(wait) = wait {
         let _ = tokio::time::timeout(wait, invocation.wait_finished()).await;
@@ -86,20 +82,20 @@ pub async fn invoke(
     if let Ok(location) = HeaderValue::from_str(&href) {
         response.headers_mut().insert(LOCATION, location);
     }
-    response
+    Ok(response)
 }
 
-fn busy() -> Response<Body> {
-    response::problem(&Problem::service_unavailable(
+fn busy() -> ApiError {
+    Problem::service_unavailable(
         "ActionQueueFull",
         "Too many actions are running or waiting to run; try again later.",
-    ))
+    )
+    .into()
 }
 
 /// `Prefer: wait=N` (RFC 7240), possibly among other preferences.
-fn requested_wait(request: &Request<Incoming>) -> Option<Duration> {
-    request
-        .headers()
+fn requested_wait(headers: &HeaderMap) -> Option<Duration> {
+    headers
         .get_all("prefer")
         .iter()
         .filter_map(|v| v.to_str().ok())

@@ -1,154 +1,19 @@
-//! Settings files: every `Setting<T>` of a Thing saved to
-//! `<settings_folder>/<thing name>/Settings-<TypeName>.json` whenever it changes, and loaded
-//! before the server starts serving.
-//!
-//! Changes are written by one background thread: a change marks its Thing dirty and the
-//! writer saves a fresh snapshot of that Thing's settings, so a burst of changes costs one
-//! write while the last value always reaches disk. Each write is atomic — temp file in the
-//! same folder, fsync, rename, fsync the folder — so a crash leaves the old file or the new
-//! one, never a torn one. A file that can't be parsed is moved aside, never overwritten.
+//! Saving settings as they change: a change marks its Thing dirty, and one background thread
+//! saves a fresh snapshot of that Thing's settings, so a burst of changes costs one write while
+//! the last value always reaches disk.
 
 use std::collections::{BTreeSet, HashMap};
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use chrono::Utc;
 use labthings_core::{PropertyKind, PropertyObserver, Thing};
-use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-/// One Thing's settings file.
-struct SettingsFile {
-    thing_name: String,
-    thing: Arc<dyn Thing>,
-    path: PathBuf,
-    setting_names: Vec<&'static str>,
-}
-
-impl SettingsFile {
-    fn snapshot(&self) -> Map<String, Value> {
-        self.setting_names
-            .iter()
-            .filter_map(|name| Some(((*name).to_owned(), self.thing.read_property(name).ok()?)))
-            .collect()
-    }
-
-    fn save(&self) -> io::Result<()> {
-        let mut contents = Vec::new();
-        let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
-        let mut serializer = serde_json::Serializer::with_formatter(&mut contents, formatter);
-        self.snapshot()
-            .serialize(&mut serializer)
-            .map_err(io::Error::other)?;
-        contents.push(b'\n');
-        write_atomically(&self.path, &contents)
-    }
-
-    /// Apply the saved values. Problems are warnings: a bad value keeps its default, a corrupt
-    /// file is moved aside.
-    fn load(&self) {
-        let bytes = match fs::read(&self.path) {
-            Ok(bytes) => bytes,
-            Err(error) if error.kind() == io::ErrorKind::NotFound => return,
-            Err(error) => {
-                tracing::warn!(path = %self.path.display(), %error, "settings file unreadable; keeping defaults");
-                self.move_aside();
-                return;
-            }
-        };
-        let saved: Map<String, Value> = match serde_json::from_slice(&bytes) {
-            Ok(Value::Object(saved)) => saved,
-            Ok(_) | Err(_) => {
-                tracing::warn!(path = %self.path.display(), "settings file is not a JSON object; keeping defaults");
-                self.move_aside();
-                return;
-            }
-        };
-        for (key, value) in saved {
-            if !self.setting_names.contains(&key.as_str()) {
-                tracing::warn!(thing = %self.thing_name, setting = %key, "saved setting is not a setting of this Thing; ignored");
-                continue;
-            }
-            if let Err(error) = self.thing.restore_setting(&key, value) {
-                tracing::warn!(thing = %self.thing_name, setting = %key, %error, "saved value rejected; keeping the default");
-            }
-        }
-    }
-
-    fn move_aside(&self) {
-        let stamp = Utc::now().format("%Y%m%dT%H%M%S%.6fZ");
-        let mut aside = self.path.clone().into_os_string();
-        aside.push(format!(".corrupt-{stamp}"));
-        match fs::rename(&self.path, &aside) {
-            Ok(()) => {
-                tracing::warn!(from = %self.path.display(), to = %Path::new(&aside).display(), "kept the bad settings file aside")
-            }
-            Err(error) => {
-                tracing::error!(path = %self.path.display(), %error, "could not move the bad settings file aside")
-            }
-        }
-    }
-}
-
-/// Write `contents` to `path` so that `path` always holds either its old or its new contents,
-/// and the new contents survive a power cut once this returns.
-pub fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let folder = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    create_dirs_durably(folder)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    // Unique per call, so concurrent writers never share a temporary file.
-    let unique = NEXT.fetch_add(1, Ordering::Relaxed);
-    let temporary = folder.join(format!(".{name}.tmp-{}-{unique}", std::process::id()));
-    let written = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temporary)?;
-        file.write_all(contents)?;
-        file.sync_all()?;
-        fs::rename(&temporary, path)
-    })();
-    if written.is_err() {
-        let _ = fs::remove_file(&temporary);
-    }
-    written?;
-    // The rename is durable only once the folder's entry is on disk.
-    File::open(folder)?.sync_all()
-}
-
-/// `create_dir_all`, fsyncing the parent of each folder it creates so the folders survive a
-/// power cut too.
-fn create_dirs_durably(folder: &Path) -> io::Result<()> {
-    if folder.is_dir() {
-        return Ok(());
-    }
-    if let Some(parent) = folder.parent().filter(|p| !p.as_os_str().is_empty()) {
-        create_dirs_durably(parent)?;
-    }
-    match fs::create_dir(folder) {
-        Ok(()) => {}
-        Err(error) if error.kind() == io::ErrorKind::AlreadyExists => return Ok(()),
-        Err(error) => return Err(error),
-    }
-    let parent = folder
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    File::open(parent)?.sync_all()
-}
+use crate::settings::file::SettingsFile;
 
 #[derive(Default)]
 struct WriterState {

@@ -12,7 +12,7 @@ use serde::ser::SerializeStruct;
 use serde_json::Value;
 use tokio::sync::Notify;
 
-use crate::response::Problem;
+use crate::problem::Problem;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {

@@ -9,7 +9,7 @@ use hyper::header::{
 };
 use hyper::{Response, StatusCode};
 
-use crate::response::{self, Body};
+use crate::http::response::{self, Body};
 
 /// Which origins may call the API from a browser.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -5,32 +5,27 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
+use hyper::StatusCode;
 use hyper::body::Incoming;
-use hyper::header::CONTENT_LENGTH;
-use hyper::{Request, Response, StatusCode};
+use hyper::header::{CONTENT_LENGTH, HeaderMap};
 use serde_json::Value;
 
-use crate::response::{self, Body};
+use crate::http::error::ApiError;
 
 /// How long a client may take to send its body; a stalled upload then gets 408.
 const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The whole body, at most `limit` bytes. Over the limit is 413, decided from
 /// `Content-Length` before reading when the client declares one.
-pub async fn read(request: Request<Incoming>, limit: usize) -> Result<Bytes, Response<Body>> {
-    let declared = request
-        .headers()
+pub async fn read(headers: &HeaderMap, body: Incoming, limit: usize) -> Result<Bytes, ApiError> {
+    let declared = headers
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
     if declared.is_some_and(|length| length > limit as u64) {
         return Err(too_large(limit));
     }
-    let collected = tokio::time::timeout(
-        BODY_TIMEOUT,
-        Limited::new(request.into_body(), limit).collect(),
-    )
-    .await;
+    let collected = tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, limit).collect()).await;
     match collected {
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
         Ok(Err(error))
@@ -40,28 +35,28 @@ pub async fn read(request: Request<Incoming>, limit: usize) -> Result<Bytes, Res
         {
             Err(too_large(limit))
         }
-        Ok(Err(_)) => Err(response::detail(
+        Ok(Err(_)) => Err(ApiError::detail(
             StatusCode::BAD_REQUEST,
             "The request body could not be read",
         )),
-        Err(_) => Err(response::detail(
+        Err(_) => Err(ApiError::detail(
             StatusCode::REQUEST_TIMEOUT,
             "The request body took too long to arrive",
         )),
     }
 }
 
-fn too_large(limit: usize) -> Response<Body> {
-    response::detail(
+fn too_large(limit: usize) -> ApiError {
+    ApiError::detail(
         StatusCode::PAYLOAD_TOO_LARGE,
-        &format!("The request body is larger than the limit of {limit} bytes"),
+        format!("The request body is larger than the limit of {limit} bytes"),
     )
 }
 
 /// Decode a body as JSON; an empty body is `None`. Malformed JSON or invalid UTF-8 is 422
 /// `json_invalid`, with the position and message Python's `json` module would give where the
 /// two are easy to match (a truncated document, an unterminated string).
-pub fn json(bytes: &[u8]) -> Result<Option<Value>, Response<Body>> {
+pub fn json(bytes: &[u8]) -> Result<Option<Value>, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
@@ -81,7 +76,7 @@ pub fn json(bytes: &[u8]) -> Result<Option<Value>, Response<Body>> {
                 .to_owned();
             (byte_position(bytes, error.line(), error.column()), message)
         };
-        response::json_invalid(position, &message)
+        ApiError::json_invalid(position, &message)
     })
 }
 

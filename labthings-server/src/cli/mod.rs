@@ -18,9 +18,12 @@ use std::process::ExitCode;
 use clap::Parser;
 use labthings_core::LogLevel;
 
-use crate::config::{ServerConfig, ThingRegistry};
-use crate::fallback;
-use crate::server::shutdown_signal;
+pub mod config;
+mod fallback;
+mod registry;
+
+use crate::app::running::listen_for_shutdown;
+use crate::cli::config::{ServerConfig, ThingRegistry};
 
 /// Exit code for a config or start-up error.
 pub const CONFIG_ERROR: u8 = 3;
@@ -109,6 +112,8 @@ pub async fn run(cli: Cli, registry: ThingRegistry, default_config: Option<&str>
         Ok(running) => running,
         Err(error) => return failed(&cli, &format!("could not start: {error}"), &text).await,
     };
+    // Before the address is announced: whoever reads it may send SIGTERM at once.
+    let stop = listen_for_shutdown();
     println!(
         "LabThings server listening on http://{}",
         running.local_addr()
@@ -116,7 +121,7 @@ pub async fn run(cli: Cli, registry: ThingRegistry, default_config: Option<&str>
     for url in running.thing_urls() {
         println!("  {url}");
     }
-    running.wait().await;
+    running.wait_for(stop).await;
     ExitCode::SUCCESS
 }
 
@@ -139,7 +144,7 @@ async fn failed(cli: &Cli, message: &str, config: &str) -> ExitCode {
             SocketAddr::new(cli.host, cli.port),
             message,
             config,
-            shutdown_signal(),
+            listen_for_shutdown(),
         )
         .await;
     }

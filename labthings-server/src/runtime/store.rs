@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use labthings_core::InvocationId;
 
-use crate::invocation::Invocation;
+use crate::runtime::invocation::Invocation;
 
 #[derive(Default)]
 struct Records {

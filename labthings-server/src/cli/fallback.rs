@@ -14,7 +14,8 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
-use crate::response::{self, Body};
+use crate::http::response::{self, Body};
+use crate::net::listener::accept_until;
 
 /// Serve the error page on `addr` until `stop` resolves.
 pub async fn serve(addr: SocketAddr, error: &str, config: &str, stop: impl Future<Output = ()>) {
@@ -28,25 +29,21 @@ pub async fn serve(addr: SocketAddr, error: &str, config: &str, stop: impl Futur
     let bound = listener.local_addr().unwrap_or(addr);
     eprintln!("labthings: serving the error page on http://{bound}/");
     let page: Arc<Bytes> = Arc::new(page(error, config).into());
-    tokio::pin!(stop);
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else {
-                    // Typically out of file descriptors: back off instead of spinning.
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    continue;
-                };
-                let page = page.clone();
-                let service = service_fn(move |request| {
-                    let page = page.clone();
-                    async move { Ok::<_, Infallible>(answer(&request, &page)) }
-                });
-                tokio::spawn(hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service));
-            }
-            _ = &mut stop => return,
+    let connections = accept_until(listener, stop, |stream| {
+        let page = page.clone();
+        let service = service_fn(move |request| {
+            let page = page.clone();
+            async move { Ok::<_, Infallible>(answer(&request, &page)) }
+        });
+        async move {
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
         }
-    }
+    })
+    .await;
+    // The process is about to exit: open connections are dropped, not drained.
+    drop(connections);
 }
 
 fn answer<B>(request: &Request<B>, page: &Bytes) -> Response<Body> {

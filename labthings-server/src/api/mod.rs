@@ -1,0 +1,8 @@
+//! The HTTP API of the served Things: the route table and a handler per route.
+
+pub mod actions;
+pub mod invocations;
+pub mod properties;
+pub mod router;
+pub mod state;
+pub mod things;

@@ -1,0 +1,116 @@
+//! Property routes: `GET`/`PUT T<prop>` and `POST T<prop>/reset`.
+//!
+//! Data properties live in memory and are read and written inline. Functional properties call
+//! the Thing's getter and setter, which may block on hardware, so they run on tokio's blocking
+//! pool and never stall the async runtime.
+
+use std::sync::Arc;
+
+use hyper::body::Incoming;
+use hyper::http::request::Parts;
+use hyper::{Response, StatusCode};
+use labthings_core::{PropertyError, PropertyKind, PropertyMetadata, Thing, ValidationErrors};
+use serde_json::Value;
+
+use crate::api::state::{ServedThing, ServerState};
+use crate::http::error::ApiError;
+use crate::http::request_body;
+use crate::http::response::{self, Body};
+use crate::problem::Problem;
+use crate::runtime::lock::{ACQUIRE_TIMEOUT, GlobalLock};
+
+/// Run `operation` on the Thing: inline for data properties, off the runtime for functional
+/// ones and for anything that must first take the global `lock` (which may wait 50 ms).
+async fn on_thing<T: Send + 'static>(
+    served: &ServedThing,
+    kind: PropertyKind,
+    lock: Option<Arc<GlobalLock>>,
+    operation: impl FnOnce(&dyn Thing) -> Result<T, PropertyError> + Send + 'static,
+) -> Result<T, ApiError> {
+    if kind != PropertyKind::Functional && lock.is_none() {
+        return Ok(operation(served.thing.as_ref())?);
+    }
+    let thing = served.thing.clone();
+    let run = move || {
+        let _guard = match &lock {
+            Some(lock) => match lock.try_acquire(ACQUIRE_TIMEOUT) {
+                Some(guard) => Some(guard),
+                None => return Err(ApiError::Problem(Problem::lock_busy())),
+            },
+            None => None,
+        };
+        Ok(operation(thing.as_ref())?)
+    };
+    tokio::task::spawn_blocking(run).await.map_err(|error| {
+        let detail = if error.is_panic() {
+            "the property method panicked"
+        } else {
+            "the property method was stopped"
+        };
+        ApiError::Problem(Problem::internal("Panic", detail))
+    })?
+}
+
+impl From<PropertyError> for ApiError {
+    fn from(error: PropertyError) -> Self {
+        match error {
+            PropertyError::NotFound => ApiError::NotFound,
+            PropertyError::ReadOnly => ApiError::MethodNotAllowed(&["GET"]),
+            PropertyError::Invalid(errors) => ApiError::unprocessable(errors, "body"),
+            PropertyError::Failed(failure) => {
+                ApiError::Problem(Problem::internal(failure.title, failure.detail))
+            }
+        }
+    }
+}
+
+pub async fn get(
+    served: &ServedThing,
+    property: &PropertyMetadata,
+) -> Result<Response<Body>, ApiError> {
+    let name = property.name;
+    let value = on_thing(served, property.kind, None, move |thing| {
+        thing.read_property(name)
+    })
+    .await?;
+    Ok(response::json(StatusCode::OK, &value))
+}
+
+/// `PUT T<prop>` on a writable property (the router answers 405 for read-only ones).
+pub async fn put(
+    state: &ServerState,
+    served: &ServedThing,
+    property: &PropertyMetadata,
+    request: &Parts,
+    body: Incoming,
+) -> Result<Response<Body>, ApiError> {
+    let bytes = request_body::read(&request.headers, body, state.body_limit).await?;
+    let Some(value) = request_body::json(&bytes)? else {
+        return Err(ApiError::unprocessable(
+            ValidationErrors::single("missing", "Field required", Value::Null),
+            "body",
+        ));
+    };
+    let name = property.name;
+    let lock = state.lock_for(property.uses_global_lock);
+    on_thing(served, property.kind, lock, move |thing| {
+        thing.write_property(name, value)
+    })
+    .await?;
+    Ok(response::json(StatusCode::CREATED, &Value::Null))
+}
+
+/// `POST T<prop>/reset`: a write like PUT, so it takes the global lock too.
+pub async fn reset(
+    state: &ServerState,
+    served: &ServedThing,
+    property: &PropertyMetadata,
+) -> Result<Response<Body>, ApiError> {
+    let name = property.name;
+    let lock = state.lock_for(property.uses_global_lock);
+    on_thing(served, property.kind, lock, move |thing| {
+        thing.reset_property(name)
+    })
+    .await?;
+    Ok(response::json(StatusCode::OK, &Value::Null))
+}

@@ -1,0 +1,191 @@
+//! Routing: a request's path is parsed once into a [`Route`] against the Things and
+//! affordances known at start-up, then dispatched on the method. Each route declares the
+//! methods it answers ([`Route::allowed`]) right beside the dispatch table, so a 405's `Allow`
+//! header and the handlers can't drift apart. Unknown paths are 404 and known paths with the
+//! wrong method 405, both with FastAPI's `{"detail": …}` bodies. The Things never see HTTP.
+
+use hyper::body::Incoming;
+use hyper::header::{ACCESS_CONTROL_REQUEST_METHOD, ORIGIN};
+use hyper::http::request::Parts;
+use hyper::{Method, Request, Response};
+use labthings_core::{ActionMetadata, PropertyMetadata};
+
+use crate::api::state::{ServedThing, ServerState};
+use crate::api::{actions, invocations, properties, things};
+use crate::http::error::ApiError;
+use crate::http::origin::Origin;
+use crate::http::response::{self, Body};
+
+/// Answer one request: CORS preflight, else route, dispatch and add the CORS headers.
+pub async fn handle(state: &ServerState, request: Request<Incoming>) -> Response<Body> {
+    let headers = request.headers();
+    if request.method() == Method::OPTIONS && headers.contains_key(ACCESS_CONTROL_REQUEST_METHOD) {
+        return state.cors.preflight(headers);
+    }
+    // The body goes to the handler; the path, method and headers stay borrowed here.
+    let (parts, body) = request.into_parts();
+    let answer = match Route::parse(state, parts.uri.path()) {
+        Some(route) => dispatch(state, route, &parts, body).await,
+        None => Err(ApiError::NotFound),
+    };
+    let mut response = answer.unwrap_or_else(ApiError::into_response);
+    state
+        .cors
+        .decorate(parts.headers.get(ORIGIN), &mut response);
+    response
+}
+
+/// What a path names. `'s` borrows from the server state, `'p` from the request's path.
+#[derive(Clone, Copy)]
+enum Route<'s, 'p> {
+    /// `P/things/`: `{name: TD URL}`.
+    Directory,
+    /// `P/thing_descriptions/`: `{name: TD}`.
+    Descriptions,
+    /// `P/things`, `P/thing_descriptions` (the whole path): 307 to it with a slash.
+    AddSlash(&'p str),
+    /// `P/action_invocations`.
+    Invocations,
+    /// `P/action_invocations/`: 307 to it without the slash.
+    DropSlash,
+    /// `P/action_invocations/{id}` (`id` not yet parsed).
+    Invocation(&'p str),
+    /// `P/action_invocations/{id}/output`.
+    InvocationOutput(&'p str),
+    /// `P/<name>`: 307 to the Thing's path.
+    ThingRedirect(&'s ServedThing),
+    /// `T`: the Thing Description.
+    Thing(&'s ServedThing),
+    /// `T<prop>`.
+    Property(&'s ServedThing, &'static PropertyMetadata),
+    /// `T<action>`.
+    Action(&'s ServedThing, &'static ActionMetadata),
+    /// `T<prop>/reset`, for resettable properties only.
+    Reset(&'s ServedThing, &'static PropertyMetadata),
+}
+
+impl<'s, 'p> Route<'s, 'p> {
+    /// The route `path` names, or `None` (404). Allocates nothing.
+    fn parse(state: &'s ServerState, path: &'p str) -> Option<Self> {
+        let rest = path
+            .strip_prefix(state.prefix.as_str())?
+            .strip_prefix('/')?;
+        let mut segments = rest.split('/');
+        let first = segments.next()?;
+        let second = segments.next();
+        let third = segments.next();
+        if segments.next().is_some() {
+            return None;
+        }
+        // Thing names never collide with the fixed names (`RESERVED_NAMES`), so the order of
+        // these arms does not matter.
+        Some(match (first, second, third) {
+            ("things", Some(""), None) => Route::Directory,
+            ("thing_descriptions", Some(""), None) => Route::Descriptions,
+            ("things" | "thing_descriptions", None, None) => Route::AddSlash(path),
+            ("action_invocations", None, None) => Route::Invocations,
+            ("action_invocations", Some(""), None) => Route::DropSlash,
+            ("action_invocations", Some(id), None) => Route::Invocation(id),
+            ("action_invocations", Some(id), Some("output")) => Route::InvocationOutput(id),
+            (name, None, None) => Route::ThingRedirect(state.thing(name)?),
+            (name, Some(""), None) => Route::Thing(state.thing(name)?),
+            (name, Some(affordance), None) => {
+                let served = state.thing(name)?;
+                let metadata = served.thing.metadata();
+                match metadata.property(affordance) {
+                    Some(property) => Route::Property(served, property),
+                    None => Route::Action(served, metadata.action(affordance)?),
+                }
+            }
+            (name, Some(property), Some("reset")) => {
+                let served = state.thing(name)?;
+                let property = served.thing.metadata().property(property)?;
+                if !property.resettable() {
+                    return None;
+                }
+                Route::Reset(served, property)
+            }
+            _ => return None,
+        })
+    }
+
+    /// The methods the route answers (`HEAD` goes with `GET`), for a 405's `Allow` header;
+    /// `None` for the redirects, which answer every method.
+    fn allowed(self) -> Option<&'static [&'static str]> {
+        Some(match self {
+            Route::AddSlash(_) | Route::DropSlash | Route::ThingRedirect(_) => return None,
+            Route::Directory
+            | Route::Descriptions
+            | Route::Invocations
+            | Route::InvocationOutput(_)
+            | Route::Thing(_) => &["GET"],
+            Route::Invocation(_) => &["GET", "DELETE"],
+            Route::Property(_, property) if property.read_only => &["GET"],
+            Route::Property(..) => &["GET", "PUT"],
+            Route::Action(..) => &["GET", "POST"],
+            Route::Reset(..) => &["POST"],
+        })
+    }
+}
+
+/// Call the handler for `route` and the request's method.
+async fn dispatch(
+    state: &ServerState,
+    route: Route<'_, '_>,
+    request: &Parts,
+    body: Incoming,
+) -> Result<Response<Body>, ApiError> {
+    let method = &request.method;
+    let get = method == Method::GET || method == Method::HEAD;
+    // Properties, the hot path, never need the client's origin: it is worked out only for the
+    // routes that build absolute URLs.
+    let origin = || Origin::of(&request.uri, &request.headers, &state.default_host);
+    let not_allowed = || ApiError::MethodNotAllowed(route.allowed().unwrap_or_default());
+    match route {
+        Route::Property(served, property) if get => properties::get(served, property).await,
+        Route::Property(served, property) if method == Method::PUT && !property.read_only => {
+            properties::put(state, served, property, request, body).await
+        }
+        Route::Reset(served, property) if method == Method::POST => {
+            properties::reset(state, served, property).await
+        }
+        Route::Action(served, action) if method == Method::POST => {
+            actions::invoke(state, served, action, request, body, &origin()).await
+        }
+        Route::Action(served, action) if get => Ok(actions::list(state, served, action, &origin())),
+        Route::Thing(served) if get => Ok(things::thing_description(served, &origin())),
+        Route::Directory if get => Ok(things::things(state, &origin())),
+        Route::Descriptions if get => Ok(things::all_descriptions(state, &origin())),
+        Route::Invocations if get => Ok(invocations::list(state, &origin())),
+        // The id is looked up before the method is checked: a bad id is 422 or 404 whatever
+        // the method.
+        Route::Invocation(id) => {
+            let invocation = invocations::find(state, id)?;
+            match *method {
+                _ if get => Ok(invocations::get(state, &invocation, &origin())),
+                Method::DELETE => invocations::cancel(&invocation),
+                _ => Err(not_allowed()),
+            }
+        }
+        Route::InvocationOutput(id) => {
+            let invocation = invocations::find(state, id)?;
+            if get {
+                invocations::output(&invocation)
+            } else {
+                Err(not_allowed())
+            }
+        }
+        Route::AddSlash(path) => Ok(response::redirect(&format!("{}{path}/", origin().0))),
+        Route::DropSlash => Ok(response::redirect(&format!(
+            "{}{}/action_invocations",
+            origin().0,
+            state.prefix
+        ))),
+        Route::ThingRedirect(served) => Ok(response::redirect(&format!(
+            "{}{}",
+            origin().0,
+            served.path
+        ))),
+        _ => Err(not_allowed()),
+    }
+}

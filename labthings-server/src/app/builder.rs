@@ -1,0 +1,365 @@
+//! The builder: which Things to serve and how, checked, wired and started.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use labthings_core::{PropertyObserver, Thing};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::api::router;
+use crate::api::state::{ServedThing, ServerState};
+use crate::app::error::ServerError;
+use crate::app::lifecycle::{Lifecycle, Observers};
+use crate::app::running::RunningServer;
+use crate::app::slots::wire_slots;
+use crate::http::cors::Cors;
+use crate::net::connection::serve_connection;
+use crate::net::listener::accept_until;
+use crate::runtime::expiry::expire_loop;
+use crate::runtime::lock::GlobalLock;
+use crate::runtime::pool::ActionPool;
+use crate::runtime::store::InvocationStore;
+use crate::settings::store::SettingsStore;
+
+/// Names a Thing can't have because the server's own routes use them.
+pub const RESERVED_NAMES: [&str; 9] = [
+    "action_invocations",
+    "things",
+    "thing_descriptions",
+    "blob",
+    "docs",
+    "redoc",
+    "openapi.json",
+    "labthings_fallback",
+    "ws",
+];
+
+/// Server settings; [`ThingServer`]'s builder methods set them.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// Prefix of every route, e.g. `/api/v1` (default empty).
+    pub api_prefix: String,
+    pub addr: SocketAddr,
+    /// Threads blocking actions may use at once (default 256).
+    pub action_threads: usize,
+    /// Invocations that may wait for a thread (default 4096); beyond, POST answers 503.
+    pub action_queue: usize,
+    /// How long finished invocations are kept (default 300 s).
+    pub retention: Duration,
+    /// At most this many invocation records are kept (default 10 000).
+    pub max_invocations: usize,
+    pub cors: Cors,
+    /// Largest request body accepted (default 1 MiB); larger is 413.
+    pub body_limit: usize,
+    /// Where settings files live; `None` keeps settings in memory only.
+    pub settings_folder: Option<PathBuf>,
+    /// Serialise actions and property writes through one re-entrant lock.
+    pub global_lock: bool,
+    /// How long shutdown waits for cancelled actions and open requests (default 5 s).
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        Self {
+            api_prefix: String::new(),
+            addr: SocketAddr::from(([127, 0, 0, 1], 5000)),
+            action_threads: 256,
+            action_queue: 4096,
+            retention: Duration::from_secs(300),
+            max_invocations: 10_000,
+            cors: Cors::default(),
+            body_limit: 1024 * 1024,
+            settings_folder: None,
+            global_lock: false,
+            shutdown_grace: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A Thing to serve, as handed to the builder.
+pub(super) struct ThingEntry {
+    pub(super) name: String,
+    pub(super) thing: Arc<dyn Thing>,
+    /// The same Thing as `Any`, so slots can hold it by its concrete type.
+    pub(super) any: Arc<dyn Any + Send + Sync>,
+    /// Slot name → name of the Thing to put in it (the config's `thing_slots`).
+    pub(super) slots: HashMap<String, String>,
+}
+
+/// A server for a set of Things.
+///
+/// ```no_run
+/// # async fn run(counter: impl labthings_core::Thing) -> Result<(), labthings_server::ServerError> {
+/// use labthings_server::ThingServer;
+/// let server = ThingServer::new().thing("counter", counter).port(5000).start().await?;
+/// println!("serving on http://{}", server.local_addr());
+/// server.wait().await;
+/// # Ok(()) }
+/// ```
+pub struct ThingServer {
+    things: Vec<ThingEntry>,
+    options: ServerOptions,
+    observers: Vec<Arc<dyn PropertyObserver>>,
+}
+
+impl Default for ThingServer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ThingServer {
+    pub fn new() -> Self {
+        Self {
+            things: Vec::new(),
+            options: ServerOptions::default(),
+            observers: Vec::new(),
+        }
+    }
+
+    /// Serve `thing` at `/<name>/`.
+    pub fn thing<T: Thing>(self, name: &str, thing: T) -> Self {
+        self.shared_thing(name, Arc::new(thing))
+    }
+
+    /// Serve a Thing the caller keeps a handle to.
+    pub fn shared_thing<T: Thing>(self, name: &str, thing: Arc<T>) -> Self {
+        self.thing_with_slots(name, thing, HashMap::new())
+    }
+
+    /// Serve a Thing whose slots are filled with the Things named in `slots` (slot name →
+    /// Thing name); slots not named are filled by type.
+    pub fn thing_with_slots<T: Thing>(
+        self,
+        name: &str,
+        thing: Arc<T>,
+        slots: HashMap<String, String>,
+    ) -> Self {
+        self.erased_thing(name, thing.clone(), thing, slots)
+    }
+
+    /// A Thing whose type is known only at run time (built from a config): `thing` and `any`
+    /// are the same object.
+    pub(crate) fn erased_thing(
+        mut self,
+        name: &str,
+        thing: Arc<dyn Thing>,
+        any: Arc<dyn Any + Send + Sync>,
+        slots: HashMap<String, String>,
+    ) -> Self {
+        self.things.push(ThingEntry {
+            name: name.to_owned(),
+            thing,
+            any,
+            slots,
+        });
+        self
+    }
+
+    pub fn options(mut self, options: ServerOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    pub fn api_prefix(mut self, prefix: &str) -> Self {
+        self.options.api_prefix = prefix.to_owned();
+        self
+    }
+
+    pub fn bind(mut self, addr: SocketAddr) -> Self {
+        self.options.addr = addr;
+        self
+    }
+
+    /// Listen on 127.0.0.1 at `port` (0: any free port).
+    pub fn port(mut self, port: u16) -> Self {
+        self.options.addr.set_port(port);
+        self
+    }
+
+    pub fn action_threads(mut self, threads: usize) -> Self {
+        self.options.action_threads = threads;
+        self
+    }
+
+    pub fn action_queue(mut self, queue: usize) -> Self {
+        self.options.action_queue = queue;
+        self
+    }
+
+    pub fn retention(mut self, retention: Duration) -> Self {
+        self.options.retention = retention;
+        self
+    }
+
+    pub fn max_invocations(mut self, max: usize) -> Self {
+        self.options.max_invocations = max;
+        self
+    }
+
+    pub fn cors(mut self, cors: Cors) -> Self {
+        self.options.cors = cors;
+        self
+    }
+
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.options.body_limit = bytes;
+        self
+    }
+
+    /// Save settings under `folder` (and load them from there at start-up).
+    pub fn settings_folder(mut self, folder: impl Into<PathBuf>) -> Self {
+        self.options.settings_folder = Some(folder.into());
+        self
+    }
+
+    pub fn global_lock(mut self, enabled: bool) -> Self {
+        self.options.global_lock = enabled;
+        self
+    }
+
+    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
+        self.options.shutdown_grace = grace;
+        self
+    }
+
+    /// Also tell `observer` of every property change of every Thing.
+    pub fn observer(mut self, observer: Arc<dyn PropertyObserver>) -> Self {
+        self.observers.push(observer);
+        self
+    }
+
+    fn validate(&self) -> Result<(), ServerError> {
+        let prefix = &self.options.api_prefix;
+        if !prefix.is_empty()
+            && (!prefix.starts_with('/') || prefix.ends_with('/') || prefix.contains("//"))
+        {
+            return Err(ServerError::InvalidPrefix(prefix.clone()));
+        }
+        for (i, entry) in self.things.iter().enumerate() {
+            let name = &entry.name;
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
+                return Err(ServerError::InvalidName(name.clone()));
+            }
+            if RESERVED_NAMES.contains(&name.as_str()) {
+                return Err(ServerError::ReservedName(name.clone()));
+            }
+            if self.things[..i].iter().any(|other| &other.name == name) {
+                return Err(ServerError::DuplicateName(name.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Bind, wire slots, load settings, run on-start hooks (in order) and start serving in
+    /// the background; the returned handle reports the address and stops the server.
+    pub async fn start(self) -> Result<RunningServer, ServerError> {
+        self.validate()?;
+        wire_slots(&self.things)?;
+        let options = self.options;
+        let listener =
+            TcpListener::bind(options.addr)
+                .await
+                .map_err(|source| ServerError::Bind {
+                    addr: options.addr,
+                    source,
+                })?;
+        let addr = listener.local_addr().map_err(|source| ServerError::Bind {
+            addr: options.addr,
+            source,
+        })?;
+        let named: Vec<(String, Arc<dyn Thing>)> = self
+            .things
+            .iter()
+            .map(|e| (e.name.clone(), e.thing.clone()))
+            .collect();
+
+        // Saved settings are applied before anything is bound, so loading writes nothing back.
+        let settings = options
+            .settings_folder
+            .as_ref()
+            .map(|folder| Arc::new(SettingsStore::new(folder, &named)));
+        let mut observers = self.observers;
+        if let Some(settings) = &settings {
+            settings.load();
+            observers.push(settings.observer());
+        }
+        // Bound before the on-start hooks, so what they write is checked, announced and saved.
+        let observer: Arc<dyn PropertyObserver> = Arc::new(Observers(observers));
+        for (name, thing) in &named {
+            thing.attach(name, observer.clone());
+        }
+        let lifecycle = Lifecycle {
+            things: named.clone(),
+        };
+        lifecycle.start().await?;
+        if let Some(settings) = &settings
+            && let Err(error) = settings.start_writer()
+        {
+            lifecycle.stop().await;
+            return Err(ServerError::Settings(error));
+        }
+
+        let things = named
+            .iter()
+            .map(|(name, thing)| ServedThing::new(name, thing.clone(), &options.api_prefix))
+            .collect();
+        let state = Arc::new(ServerState {
+            things,
+            prefix: options.api_prefix.clone(),
+            store: Arc::new(InvocationStore::new(
+                options.retention,
+                options.max_invocations,
+            )),
+            pool: ActionPool::new(options.action_threads, options.action_queue),
+            cors: options.cors.clone(),
+            body_limit: options.body_limit,
+            default_host: addr.to_string(),
+            global_lock: options.global_lock.then(|| Arc::new(GlobalLock::default())),
+            closing: AtomicBool::new(false),
+        });
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(serve(listener, state.clone(), stopped.clone()));
+        tokio::spawn(expire_loop(state.store.clone(), stopped));
+        Ok(RunningServer {
+            addr,
+            state,
+            stop,
+            task,
+            settings,
+            lifecycle,
+            grace: options.shutdown_grace,
+        })
+    }
+}
+
+/// Serve the API on `listener` until `stopped` changes, then let each open connection finish
+/// its current request.
+async fn serve(listener: TcpListener, state: Arc<ServerState>, stopped: watch::Receiver<bool>) {
+    let mut stop = stopped.clone();
+    let stop = async move {
+        let _ = stop.changed().await;
+    };
+    let mut connections = accept_until(listener, stop, |stream| {
+        let _ = stream.set_nodelay(true);
+        let state = state.clone();
+        let handle = move |request| {
+            let state = state.clone();
+            async move { router::handle(&state, request).await }
+        };
+        serve_connection(stream, handle, stopped.clone())
+    })
+    .await;
+    while connections.join_next().await.is_some() {}
+}

@@ -1,0 +1,35 @@
+//! Why a server could not start.
+
+use std::net::SocketAddr;
+
+/// Why a server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("invalid Thing name `{0}`: names may use only letters, digits, `_` and `-`")]
+    InvalidName(String),
+    #[error("the Thing name `{0}` is taken by one of the server's own routes")]
+    ReservedName(String),
+    #[error("two Things are named `{0}`")]
+    DuplicateName(String),
+    #[error("invalid API prefix `{0}`: it must be empty or start with `/` and not end with `/`")]
+    InvalidPrefix(String),
+    #[error("slot `{slot}` of Thing `{thing}`: {problem}")]
+    Slot {
+        thing: String,
+        slot: String,
+        problem: String,
+    },
+    #[error("Thing `{thing}` failed to start: {title}: {detail}")]
+    StartHook {
+        thing: String,
+        title: String,
+        detail: String,
+    },
+    #[error("could not listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("could not start the settings writer: {0}")]
+    Settings(std::io::Error),
+}

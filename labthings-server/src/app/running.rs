@@ -1,0 +1,136 @@
+//! A server that is serving: its address, and the orderly shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::api::state::ServerState;
+use crate::app::lifecycle::Lifecycle;
+use crate::settings::store::SettingsStore;
+
+/// A server that is running.
+/// Dropping it stops serving at once, without the orderly shutdown: call
+/// [`shutdown`](Self::shutdown) or [`wait`](Self::wait).
+#[must_use = "the server stops when this is dropped: call `wait()` or `shutdown()`"]
+pub struct RunningServer {
+    pub(super) addr: SocketAddr,
+    pub(super) state: Arc<ServerState>,
+    pub(super) stop: watch::Sender<bool>,
+    pub(super) task: JoinHandle<()>,
+    pub(super) settings: Option<Arc<SettingsStore>>,
+    pub(super) lifecycle: Lifecycle,
+    pub(super) grace: Duration,
+}
+
+impl RunningServer {
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The URL of each Thing's description, as seen on the bound address.
+    pub fn thing_urls(&self) -> Vec<String> {
+        self.state
+            .things
+            .iter()
+            .map(|t| format!("http://{}{}", self.addr, t.path))
+            .collect()
+    }
+
+    /// Wait (at most `timeout`) until every settings change so far is on disk; false if some
+    /// change is not.
+    pub async fn flush_settings(&self, timeout: Duration) -> bool {
+        match self.settings.clone() {
+            Some(settings) => tokio::task::spawn_blocking(move || settings.flush(timeout))
+                .await
+                .unwrap_or(false),
+            None => true,
+        }
+    }
+
+    /// Stop: refuse new invocations, stop accepting connections, cancel running and pending
+    /// invocations, wait — all within one grace period — for them and for open requests, then
+    /// run the on-stop hooks (in reverse order) and make sure settings are on disk.
+    pub async fn shutdown(self) {
+        let deadline = tokio::time::Instant::now() + self.grace;
+        // Set before the snapshot: an invocation recorded after it sees the flag and withdraws.
+        self.state.closing.store(true, Ordering::SeqCst);
+        let _ = self.stop.send(true);
+        let unfinished = self.state.store.list(|r| !r.status().is_finished());
+        for invocation in &unfinished {
+            let _ = invocation.request_cancel();
+        }
+        let _ = tokio::time::timeout_at(deadline, self.task).await;
+        for invocation in &unfinished {
+            let _ = tokio::time::timeout_at(deadline, invocation.wait_finished()).await;
+            tracing::info!(
+                invocation = %invocation.id,
+                thing = %invocation.thing,
+                action = invocation.action,
+                status = invocation.status().as_str(),
+                "invocation stopped by shutdown"
+            );
+        }
+        let pool = self.state.pool.clone();
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let _ = tokio::task::spawn_blocking(move || pool.wait_idle(left)).await;
+        self.lifecycle.stop().await;
+        if let Some(settings) = self.settings {
+            let _ = tokio::task::spawn_blocking(move || settings.stop()).await;
+        }
+    }
+
+    /// Serve until SIGINT (Ctrl-C) or SIGTERM, then shut down gracefully.
+    pub async fn wait(self) {
+        self.wait_for(shutdown_signal()).await;
+    }
+
+    /// Serve until `signal` resolves, then shut down gracefully.
+    pub(crate) async fn wait_for(self, signal: impl Future<Output = ()>) {
+        signal.await;
+        tracing::info!("shutting down");
+        self.shutdown().await;
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    listen_for_shutdown().await;
+}
+
+/// Start listening for SIGINT and SIGTERM at once — from here on they no longer kill the
+/// process — and resolve when one arrives. Listening before announcing the address closes the
+/// window in which a supervisor's SIGTERM would kill a server that is already serving.
+pub(crate) fn listen_for_shutdown() -> impl Future<Output = ()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{Signal, SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt()).ok();
+        let mut terminate = signal(SignalKind::terminate()).ok();
+        async fn received(signal: &mut Option<Signal>) {
+            match signal {
+                Some(signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        }
+        async move {
+            tokio::select! {
+                _ = received(&mut interrupt) => {}
+                _ = received(&mut terminate) => {}
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}

@@ -1,0 +1,281 @@
+//! The server config file (`-c FILE` / `-j JSON`), parsed by serde.
+//!
+//! ```json
+//! {"things": {"counter": "Counter",
+//!             "camera": {"class": "MockCamera", "kwargs": {"width": 640}, "thing_slots": {"stage": "stage"}}},
+//!  "settings_folder": "./settings", "api_prefix": "", "enable_global_lock": false,
+//!  "application_config": {}}
+//! ```
+//!
+//! Unknown keys are errors (a typo must not be silently ignored); `null` means "not given";
+//! `things` keeps the file's order. A field's type error names the field, and an error inside
+//! one Thing's entry names the Thing.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde_json::{Map, Value};
+
+pub use crate::cli::registry::{BuildContext, NoConfig, ThingRegistry};
+
+/// A config error: one clear message (the CLI prints it and exits with code 3).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+/// A parsed server config.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a JSON object with a `things` key")]
+pub struct ServerConfig {
+    /// Thing name → what to build, in the config's order.
+    #[serde(deserialize_with = "things")]
+    pub things: Vec<(String, ThingSpec)>,
+    #[serde(default, deserialize_with = "settings_folder")]
+    pub settings_folder: Option<PathBuf>,
+    #[serde(default, deserialize_with = "api_prefix")]
+    pub api_prefix: String,
+    #[serde(default, deserialize_with = "enable_global_lock")]
+    pub enable_global_lock: bool,
+    #[serde(default = "empty_object")]
+    pub application_config: Value,
+}
+
+/// One entry of `things`: a type name, or `{"class": …, "kwargs": {…}, "thing_slots": {…}}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThingSpec {
+    /// The registered type name.
+    pub class: String,
+    pub kwargs: Map<String, Value>,
+    /// Slot name → name of the Thing to put in it.
+    pub thing_slots: HashMap<String, String>,
+}
+
+impl ServerConfig {
+    pub fn from_json(text: &str) -> Result<Self, ConfigError> {
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| ConfigError(format!("the config is not valid JSON: {e}")))?;
+        Self::from_value(value)
+    }
+
+    pub fn from_value(value: Value) -> Result<Self, ConfigError> {
+        // Checked first: serde would also read a struct from an array, by position.
+        if !value.is_object() {
+            return Err(ConfigError(
+                "the config must be a JSON object with a `things` key".into(),
+            ));
+        }
+        Self::deserialize(value).map_err(|e| ConfigError(e.to_string()))
+    }
+}
+
+/// The object form of a [`ThingSpec`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ThingSpecObject {
+    #[serde(deserialize_with = "class")]
+    class: String,
+    #[serde(default, deserialize_with = "kwargs")]
+    kwargs: Map<String, Value>,
+    #[serde(default, deserialize_with = "thing_slots")]
+    thing_slots: HashMap<String, String>,
+}
+
+impl<'de> Deserialize<'de> for ThingSpec {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SpecVisitor;
+        impl<'de> Visitor<'de> for SpecVisitor {
+            type Value = ThingSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a type name or {\"class\": …}")
+            }
+            fn visit_str<E: de::Error>(self, class: &str) -> Result<ThingSpec, E> {
+                Ok(ThingSpec {
+                    class: class.to_owned(),
+                    kwargs: Map::new(),
+                    thing_slots: HashMap::new(),
+                })
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ThingSpec, A::Error> {
+                let object =
+                    ThingSpecObject::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(ThingSpec {
+                    class: object.class,
+                    kwargs: object.kwargs,
+                    thing_slots: object.thing_slots,
+                })
+            }
+        }
+        deserializer.deserialize_any(SpecVisitor)
+    }
+}
+
+/// `things`, in file order; an error inside one entry is prefixed with the Thing's name.
+fn things<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<(String, ThingSpec)>, D::Error> {
+    struct ThingsVisitor;
+    impl<'de> Visitor<'de> for ThingsVisitor {
+        type Value = Vec<(String, ThingSpec)>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("`things` to be an object of Thing name → type name or {\"class\": …}")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut things = Vec::with_capacity(map.size_hint().unwrap_or(0));
+            while let Some(name) = map.next_key::<String>()? {
+                let spec = map
+                    .next_value::<ThingSpec>()
+                    .map_err(|e| de::Error::custom(format_args!("thing `{name}`: {e}")))?;
+                things.push((name, spec));
+            }
+            Ok(things)
+        }
+    }
+    deserializer.deserialize_map(ThingsVisitor)
+}
+
+/// Prefix a field's error with its name: serde's messages name the type, not the key.
+fn named<T, E: de::Error>(field: &str, result: Result<T, E>) -> Result<T, E> {
+    result.map_err(|e| E::custom(format_args!("`{field}`: {e}")))
+}
+
+/// A field where `null` means "not given": its default.
+fn optional<'de, D, T>(field: &str, deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    named(field, Option::<T>::deserialize(deserializer)).map(Option::unwrap_or_default)
+}
+
+fn settings_folder<'de, D: Deserializer<'de>>(d: D) -> Result<Option<PathBuf>, D::Error> {
+    optional("settings_folder", d)
+}
+
+fn api_prefix<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    optional("api_prefix", d)
+}
+
+fn enable_global_lock<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    optional("enable_global_lock", d)
+}
+
+fn class<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    named("class", String::deserialize(d))
+}
+
+fn kwargs<'de, D: Deserializer<'de>>(d: D) -> Result<Map<String, Value>, D::Error> {
+    optional("kwargs", d)
+}
+
+fn thing_slots<'de, D: Deserializer<'de>>(d: D) -> Result<HashMap<String, String>, D::Error> {
+    optional("thing_slots", d)
+}
+
+fn empty_object() -> Value {
+    Value::Object(Map::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn message(value: Value) -> String {
+        ServerConfig::from_value(value).unwrap_err().0
+    }
+
+    #[test]
+    fn parses_both_thing_forms_and_rejects_unknown_keys() {
+        let config = ServerConfig::from_value(json!({
+            "things": {"counter": "Counter", "camera": {"class": "MockCamera", "kwargs": {"width": 640}, "thing_slots": {"stage": "stage"}}},
+            "settings_folder": "./settings", "enable_global_lock": true
+        }))
+        .unwrap();
+        assert_eq!(config.things[0].0, "counter");
+        assert_eq!(config.things[1].1.class, "MockCamera");
+        assert_eq!(config.things[1].1.thing_slots["stage"], "stage");
+        assert!(config.enable_global_lock);
+        assert!(message(json!({"thing": {}})).contains("unknown field `thing`"));
+        assert!(
+            ServerConfig::from_json("{")
+                .unwrap_err()
+                .0
+                .contains("not valid JSON")
+        );
+        assert!(message(json!({"things": {"a": {"klass": "X"}}})).contains("`klass`"));
+    }
+
+    #[test]
+    fn keeps_file_order_and_reads_null_as_not_given() {
+        let config = ServerConfig::from_json(
+            r#"{"things": {"zeta": "Z", "alpha": {"class": "A", "kwargs": null, "thing_slots": null}, "mid": "M"},
+                "settings_folder": null, "api_prefix": null, "enable_global_lock": null}"#,
+        )
+        .unwrap();
+        let names: Vec<&str> = config.things.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["zeta", "alpha", "mid"]);
+        assert_eq!(config.settings_folder, None);
+        assert_eq!(config.api_prefix, "");
+        assert!(!config.enable_global_lock);
+        assert_eq!(config.application_config, json!({}));
+        assert!(config.things[1].1.kwargs.is_empty() && config.things[1].1.thing_slots.is_empty());
+    }
+
+    #[test]
+    fn errors_name_the_field_and_the_thing() {
+        let cases = [
+            (
+                json!([]),
+                "the config must be a JSON object with a `things` key",
+            ),
+            (json!({}), "missing field `things`"),
+            (
+                json!({"things": "x"}),
+                "invalid type: string \"x\", expected `things` to be an object of Thing name",
+            ),
+            (
+                json!({"things": {}, "settings_folder": 3}),
+                "`settings_folder`: invalid type: integer `3`",
+            ),
+            (
+                json!({"things": {}, "api_prefix": 3}),
+                "`api_prefix`: invalid type: integer `3`",
+            ),
+            (
+                json!({"things": {}, "enable_global_lock": "yes"}),
+                "`enable_global_lock`: invalid type: string \"yes\"",
+            ),
+            (
+                json!({"things": {"a": {"klass": "X"}}}),
+                "thing `a`: unknown field `klass`, expected one of `class`, `kwargs`, `thing_slots`",
+            ),
+            (
+                json!({"things": {"a": {}}}),
+                "thing `a`: missing field `class`",
+            ),
+            (
+                json!({"things": {"a": {"class": 3}}}),
+                "thing `a`: `class`: invalid type: integer `3`",
+            ),
+            (
+                json!({"things": {"a": {"class": "A", "kwargs": 3}}}),
+                "thing `a`: `kwargs`: invalid type: integer `3`",
+            ),
+            (
+                json!({"things": {"a": {"class": "A", "thing_slots": {"s": 1}}}}),
+                "thing `a`: `thing_slots`: invalid type: integer `1`",
+            ),
+            (
+                json!({"things": {"a": 3}}),
+                "thing `a`: invalid type: integer `3`, expected a type name or {\"class\": …}",
+            ),
+        ];
+        for (config, expected) in cases {
+            let message = message(config.clone());
+            assert!(message.contains(expected), "{config}: {message}");
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! Building responses in the reference's shapes: compact JSON, `{"detail": …}` errors,
+//! FastAPI's 422 bodies and RFC 9457 ProblemDetails.
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{ALLOW, CONTENT_TYPE, HeaderValue, LOCATION};
+use hyper::{Response, StatusCode};
+use labthings_core::ValidationIssue;
+use serde::Serialize;
+
+use crate::problem::Problem;
+
+pub type Body = Full<Bytes>;
+
+const JSON: HeaderValue = HeaderValue::from_static("application/json");
+
+/// A response with a JSON body already serialised.
+pub fn json_bytes(status: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
+    let mut response = Response::new(Full::new(body.into()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(CONTENT_TYPE, JSON);
+    response
+}
+
+/// A response with `value` as compact JSON.
+pub fn json<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Response<Body> {
+    match serde_json::to_vec(value) {
+        Ok(body) => json_bytes(status, body),
+        Err(error) => problem(&Problem::internal("SerializationError", error.to_string())),
+    }
+}
+
+/// `{"detail": "<message>"}`, FastAPI's shape for HTTP errors.
+pub fn detail(status: StatusCode, message: &str) -> Response<Body> {
+    json(status, &serde_json::json!({ "detail": message }))
+}
+
+pub fn not_found() -> Response<Body> {
+    detail(StatusCode::NOT_FOUND, "Not Found")
+}
+
+/// 405 with the methods the path does allow.
+pub fn method_not_allowed(allowed: &[&str]) -> Response<Body> {
+    let mut response = detail(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed");
+    if let Ok(value) = HeaderValue::from_str(&allowed.join(", ")) {
+        response.headers_mut().insert(ALLOW, value);
+    }
+    response
+}
+
+/// 307 to `location`, as Starlette redirects between slash and no-slash paths.
+pub fn redirect(location: &str) -> Response<Body> {
+    let mut response = Response::new(Full::new(Bytes::new()));
+    *response.status_mut() = StatusCode::TEMPORARY_REDIRECT;
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(LOCATION, value);
+    }
+    response
+}
+
+/// 422 with FastAPI's body: `{"detail": [issue, …]}`.
+pub fn unprocessable_issues(detail: Vec<ValidationIssue>) -> Response<Body> {
+    json(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &serde_json::json!({ "detail": detail }),
+    )
+}
+
+/// RFC 9457 ProblemDetails as `application/problem+json`, with the problem's status.
+pub fn problem(problem: &Problem) -> Response<Body> {
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = json(status, problem);
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    response
+}
