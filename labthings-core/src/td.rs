@@ -67,7 +67,12 @@ pub fn thing_description(thing: &dyn Thing, served: &Served<'_>) -> Value {
         let events: Map<String, Value> = metadata
             .events
             .iter()
-            .map(|e| (e.name.to_owned(), event_affordance(e, thing_path, &websocket)))
+            .map(|e| {
+                (
+                    e.name.to_owned(),
+                    event_affordance(e, thing_path, &websocket),
+                )
+            })
             .collect();
         td.insert("events".into(), Value::Object(events));
     }
