@@ -30,14 +30,34 @@ impl MockStage {
     /// Move only z to `z` (for the camera's autofocus, through a slot).
     pub fn move_z_to(&self, z: i64, cancel: &CancelHook) -> Result<[i64; 3], Cancelled> {
         let [x, y, _] = self.position.get();
-        self.travel([x, y, z], cancel)
+        self.travel([x, y, z], cancel, None)
     }
 
-    /// Step towards `target` at the configured speed, in 10 ms ticks.
-    fn travel(&self, target: [i64; 3], cancel: &CancelHook) -> Result<[i64; 3], Cancelled> {
+    /// Step towards `target` at the configured speed, in 10 ms ticks, reporting the share of
+    /// the longest axis's distance covered so far. Every step is a write of `position`, so
+    /// its observers watch the stage move.
+    fn travel(
+        &self,
+        target: [i64; 3],
+        cancel: &CancelHook,
+        progress: Option<&Progress>,
+    ) -> Result<[i64; 3], Cancelled> {
         const TICK: Duration = Duration::from_millis(10);
+        let remaining = |here: [i64; 3]| {
+            (0..3)
+                .map(|i| target[i].abs_diff(here[i]))
+                .max()
+                .unwrap_or(0)
+        };
+        let total = remaining(self.position.get());
         loop {
             let here = self.position.get();
+            if let Some(progress) = progress {
+                match total {
+                    0 => progress.set(1.0),
+                    _ => progress.update(total - remaining(here).min(total), total),
+                }
+            }
             if here == target {
                 return Ok(here);
             }
@@ -71,11 +91,12 @@ impl MockStage {
         displacement: [i64; 3],
         cancel: CancelHook,
         log: Logger,
+        #[inject] progress: Progress,
     ) -> Result<[i64; 3], Cancelled> {
         let start = self.position.get();
         let target = [0, 1, 2].map(|i| start[i].saturating_add(displacement[i]));
         log.info(format_args!("moving from {start:?} to {target:?}"));
-        let arrived = self.travel(target, &cancel);
+        let arrived = self.travel(target, &cancel, Some(&progress));
         match &arrived {
             Ok(position) => log.info(format_args!("arrived at {position:?}")),
             Err(_) => log.warning(format_args!("stopped at {:?}", self.position.get())),
@@ -102,7 +123,8 @@ impl MockStage {
         /// Target position in steps (x, y, z).
         position: [i64; 3],
         cancel: CancelHook,
+        #[inject] progress: Progress,
     ) -> Result<[i64; 3], Cancelled> {
-        self.travel(position, &cancel)
+        self.travel(position, &cancel, Some(&progress))
     }
 }

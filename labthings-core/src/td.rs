@@ -1,13 +1,44 @@
-//! W3C Thing Description (TD 1.1) of a Thing, in the reference server's shape.
+//! W3C Thing Description (TD 1.1) of a Thing, in the reference server's shape, plus the push
+//! forms (SSE and WebSocket) and events.
+//!
+//! Form order matters to WoT consumers: node-wot takes the *first* form whose `op` lists the
+//! operation and whose scheme it speaks, so the HTTP forms come first, the SSE observe form on
+//! the property's own href next, and the `ws://` form last (node-wot's WebSocket client is a
+//! stub). `op` is always an array: node-wot matches a string `op` by substring.
 
 use serde_json::{Map, Value, json};
 
 use crate::schema::titled;
-use crate::thing::{ActionMetadata, PropertyMetadata, Thing};
+use crate::thing::{ActionMetadata, EventMetadata, PropertyKind, PropertyMetadata, Thing};
 
-/// The TD of a Thing served at `thing_path` (e.g. `/counter/` or `/api/counter/`), as seen by
-/// a client that reached the server at `base` (e.g. `http://127.0.0.1:5000/`).
-pub fn thing_description(thing: &dyn Thing, base: &str, thing_path: &str) -> Value {
+/// Where a Thing is served, as its TD must say.
+#[derive(Debug, Clone, Copy)]
+pub struct Served<'a> {
+    /// The server as the client reached it, e.g. `http://127.0.0.1:5000/`.
+    pub base: &'a str,
+    /// The Thing's path, e.g. `/counter/` or `/api/counter/`.
+    pub thing_path: &'a str,
+    /// The Thing's stable id (`urn:uuid:…`), if the server keeps one.
+    pub id: Option<&'a str>,
+}
+
+impl Served<'_> {
+    /// The Thing's WebSocket URL: absolute, since `ws:` can't be relative to an `http:` base.
+    fn websocket(&self) -> String {
+        let origin = self.base.trim_end_matches('/');
+        let origin = match origin.split_once("://") {
+            Some(("https", rest)) => format!("wss://{rest}"),
+            Some((_, rest)) => format!("ws://{rest}"),
+            None => origin.to_owned(),
+        };
+        format!("{origin}{}ws", self.thing_path)
+    }
+}
+
+/// The TD of a Thing as served at `served`.
+pub fn thing_description(thing: &dyn Thing, served: &Served<'_>) -> Value {
+    let thing_path = served.thing_path;
+    let websocket = served.websocket();
     let metadata = thing.metadata();
     let properties: Map<String, Value> = metadata
         .properties
@@ -16,7 +47,7 @@ pub fn thing_description(thing: &dyn Thing, base: &str, thing_path: &str) -> Val
             let default = thing.property_default(p.name);
             (
                 p.name.to_owned(),
-                property_affordance(p, default, thing_path),
+                property_affordance(p, default, thing_path, &websocket),
             )
         })
         .collect();
@@ -27,12 +58,41 @@ pub fn thing_description(thing: &dyn Thing, base: &str, thing_path: &str) -> Val
         .collect();
     let mut td = Map::new();
     td.insert("title".into(), json!(metadata.title));
+    if let Some(id) = served.id {
+        td.insert("id".into(), json!(id));
+    }
     td.insert("properties".into(), Value::Object(properties));
     td.insert("actions".into(), Value::Object(actions));
+    if !metadata.events.is_empty() {
+        let events: Map<String, Value> = metadata
+            .events
+            .iter()
+            .map(|e| {
+                (
+                    e.name.to_owned(),
+                    event_affordance(e, thing_path, &websocket),
+                )
+            })
+            .collect();
+        td.insert("events".into(), Value::Object(events));
+    }
     if let Some(description) = &metadata.description {
         td.insert("description".into(), json!(description));
     }
-    td.insert("base".into(), json!(base));
+    td.insert("base".into(), json!(served.base));
+    let mut forms = vec![json!({
+        "href": format!("{thing_path}properties"),
+        "op": ["observeallproperties", "unobserveallproperties"],
+        "subprotocol": "sse",
+    })];
+    if !metadata.events.is_empty() {
+        forms.push(json!({
+            "href": format!("{thing_path}events"),
+            "op": ["subscribeallevents", "unsubscribeallevents"],
+            "subprotocol": "sse",
+        }));
+    }
+    td.insert("forms".into(), Value::Array(forms));
     td.insert(
         "securityDefinitions".into(),
         json!({"no_security": {"description": "No security", "scheme": "nosec"}}),
@@ -49,6 +109,7 @@ fn property_affordance(
     property: &PropertyMetadata,
     default: Option<Value>,
     thing_path: &str,
+    websocket: &str,
 ) -> Value {
     let mut affordance = Map::new();
     if let Some(description) = &property.description {
@@ -72,9 +133,49 @@ fn property_affordance(
     } else {
         json!(["readproperty", "writeproperty"])
     };
+    let href = format!("{thing_path}{}", property.name);
+    let mut forms = vec![json!({ "href": href, "op": op })];
+    // Data properties announce every write; a functional property's value changes without one.
+    if property.kind != PropertyKind::Functional {
+        affordance.insert("observable".into(), json!(true));
+        forms.push(json!({
+            "href": href,
+            "op": ["observeproperty", "unobserveproperty"],
+            "subprotocol": "sse",
+        }));
+        forms.push(json!({
+            "href": websocket,
+            "op": ["observeproperty", "unobserveproperty"],
+            "subprotocol": "labthings",
+        }));
+    }
+    affordance.insert("forms".into(), Value::Array(forms));
+    Value::Object(affordance)
+}
+
+fn event_affordance(event: &EventMetadata, thing_path: &str, websocket: &str) -> Value {
+    let mut affordance = Map::new();
+    if let Some(description) = &event.description {
+        affordance.insert("description".into(), json!(description));
+    }
+    affordance.insert("title".into(), json!(event.title));
+    if let Some(schema) = &event.data_schema {
+        affordance.insert("data".into(), schema.clone());
+    }
     affordance.insert(
         "forms".into(),
-        json!([{ "href": format!("{thing_path}{}", property.name), "op": op }]),
+        json!([
+            {
+                "href": format!("{thing_path}{}", event.name),
+                "op": ["subscribeevent", "unsubscribeevent"],
+                "subprotocol": "sse",
+            },
+            {
+                "href": websocket,
+                "op": ["subscribeevent", "unsubscribeevent"],
+                "subprotocol": "labthings",
+            },
+        ]),
     );
     Value::Object(affordance)
 }

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use labthings_core::prelude::*;
-use labthings_core::{LogLevel, PropertyObserver, thing_description};
+use labthings_core::{LogLevel, PropertyObserver, Served, thing_description};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -354,27 +354,45 @@ fn panics_become_errors() {
 #[test]
 fn the_thing_description_is_exactly_as_expected() {
     let thing = Thermostat::new();
-    let td = thing_description(thing.as_ref(), "http://lab:5000/", "/thermo/");
+    let served = Served {
+        base: "http://lab:5000/",
+        thing_path: "/thermo/",
+        id: Some("urn:uuid:0b5e7c2e-51b1-4b8e-9a39-3c7a7c2c9d11"),
+    };
+    let td = thing_description(thing.as_ref(), &served);
+    let observe = |name: &str| {
+        json!([
+            {"href": format!("/thermo/{name}"), "op": ["observeproperty", "unobserveproperty"], "subprotocol": "sse"},
+            {"href": "ws://lab:5000/thermo/ws", "op": ["observeproperty", "unobserveproperty"], "subprotocol": "labthings"}
+        ])
+    };
+    let forms = |name: &str, op: Value| {
+        let mut forms = vec![json!({"href": format!("/thermo/{name}"), "op": op})];
+        forms.extend(observe(name).as_array().unwrap().iter().cloned());
+        Value::Array(forms)
+    };
     let expected = json!({
         "title": "Thermostat",
+        "id": "urn:uuid:0b5e7c2e-51b1-4b8e-9a39-3c7a7c2c9d11",
         "properties": {
             "target": {
                 "description": "Target temperature.\n\nIn degrees Celsius.",
                 "title": "Target temperature.",
                 "writeOnly": false, "readOnly": false, "default": 21.0,
-                "type": "number", "minimum": -20, "maximum": 40.5,
-                "forms": [{"href": "/thermo/target", "op": ["readproperty", "writeproperty"]}]
+                "type": "number", "minimum": -20, "maximum": 40.5, "observable": true,
+                "forms": forms("target", json!(["readproperty", "writeproperty"]))
             },
             "room": {
                 "description": "Room name.", "title": "Room name.",
                 "writeOnly": false, "readOnly": false, "default": "lab",
-                "type": "string", "minLength": 1, "maxLength": 10,
-                "forms": [{"href": "/thermo/room", "op": ["readproperty", "writeproperty"]}]
+                "type": "string", "minLength": 1, "maxLength": 10, "observable": true,
+                "forms": forms("room", json!(["readproperty", "writeproperty"]))
             },
             "firmware": {
                 "description": "Firmware version.", "title": "Firmware version.",
                 "writeOnly": false, "readOnly": true, "default": "1.0", "type": "string",
-                "forms": [{"href": "/thermo/firmware", "op": ["readproperty"]}]
+                "observable": true,
+                "forms": forms("firmware", json!(["readproperty"]))
             },
             "temperature": {
                 "description": "Current temperature.", "title": "Current temperature.",
@@ -440,6 +458,7 @@ fn the_thing_description_is_exactly_as_expected() {
         },
         "description": "A thermostat.\n\nUsed to test the runtime.",
         "base": "http://lab:5000/",
+        "forms": [{"href": "/thermo/properties", "op": ["observeallproperties", "unobserveallproperties"], "subprotocol": "sse"}],
         "securityDefinitions": {"no_security": {"description": "No security", "scheme": "nosec"}},
         "security": "no_security",
         "@context": "https://www.w3.org/2022/wot/td/v1.1"

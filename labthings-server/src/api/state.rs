@@ -5,7 +5,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use labthings_core::{Thing, thing_description};
+use labthings_core::{Served, Thing, thing_description};
 
 use crate::http::cors::Cors;
 use crate::http::origin::Origin;
@@ -49,7 +49,13 @@ impl ServedThing {
         if let Some(bytes) = cache.get(origin) {
             return bytes.clone();
         }
-        let td = thing_description(self.thing.as_ref(), &format!("{origin}/"), &self.path);
+        let base = format!("{origin}/");
+        let served = Served {
+            base: &base,
+            thing_path: &self.path,
+            id: None,
+        };
+        let td = thing_description(self.thing.as_ref(), &served);
         let bytes = Bytes::from(serde_json::to_vec(&td).unwrap_or_default());
         // Hosts are client-chosen: bound the cache so odd Host headers can't grow it forever.
         if cache.len() >= 64 {

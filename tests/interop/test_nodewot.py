@@ -1,0 +1,45 @@
+"""node-wot (``@node-wot/core`` + ``@node-wot/binding-http`` 0.9.2, pinned in
+``nodewot/package-lock.json``) consumes the test lab's Thing Descriptions, observes a property
+and subscribes to an event over Server-Sent Events, choosing the forms itself.
+
+``tests/interop/run`` installs node-wot with ``npm ci`` and names its folder in
+``NODEWOT_DIR``; without it the test fails, saying so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent
+
+
+def consume(plan: dict) -> dict:
+    folder = os.environ.get("NODEWOT_DIR")
+    if not folder or not (Path(folder) / "node_modules" / "@node-wot" / "core").is_dir():
+        pytest.fail("node-wot is not installed: run tests/interop/run (it sets NODEWOT_DIR)")
+    script = Path(folder) / "consume.mjs"
+    script.write_text((HERE / "nodewot" / "consume.mjs").read_text())
+    done = subprocess.run(
+        ["node", str(script), json.dumps(plan)],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    assert done.returncode == 0 and lines, (
+        f"node-wot exited {done.returncode}\nstdout: {done.stdout}\nstderr: {done.stderr[-3000:]}"
+    )
+    return json.loads(lines[-1])
+
+
+def test_nodewot_observes_a_property_over_sse(base_url):
+    seen = consume(
+        {"td": f"{base_url}/counter/", "observe": {"property": "count", "writes": [101, 102, 103]}}
+    )
+    assert seen["values"] == [101, 102, 103]
