@@ -48,30 +48,32 @@ pub async fn invoke(
         })?;
     let action_path = served.action_paths.get(action.name).cloned();
     let action_path = action_path.ok_or(ApiError::NotFound)?;
-    let invocation = Arc::new(Invocation::new(
-        InvocationId::new(),
-        served.name.clone(),
-        action.name,
-        action_path,
-        input,
-    ));
+    let invocation = Arc::new(
+        Invocation::new(
+            InvocationId::new(),
+            served.name.clone(),
+            action.name,
+            action_path,
+            input,
+        )
+        .with_hub(served.hub.clone()),
+    );
     if state.store.insert(invocation.clone()).is_err() {
         return Err(busy());
     }
+    invocation.announce();
     // Checked after recording, so shutdown's snapshot either holds this invocation or the
     // invocation sees the flag.
     if state.closing.load(Ordering::SeqCst) {
-        state.store.remove(&invocation.id);
-        return Err(Problem::service_unavailable(
+        let refusal = Problem::service_unavailable(
             "ServerShuttingDown",
             "The server is shutting down and starts no new actions.",
-        )
-        .into());
+        );
+        return Err(withdraw(state, &invocation, refusal).into());
     }
     let lock = state.lock_for(action.uses_global_lock);
     if schedule(state, invocation.clone(), body, lock).is_err() {
-        state.store.remove(&invocation.id);
-        return Err(busy());
+        return Err(withdraw(state, &invocation, busy_problem()).into());
     }
     if let Some(wait) = wait {
         let _ = tokio::time::timeout(wait, invocation.wait_finished()).await;
@@ -86,11 +88,22 @@ pub async fn invoke(
 }
 
 fn busy() -> ApiError {
+    busy_problem().into()
+}
+
+fn busy_problem() -> Problem {
     Problem::service_unavailable(
         "ActionQueueFull",
         "Too many actions are running or waiting to run; try again later.",
     )
-    .into()
+}
+
+/// Take back an invocation that will never run: observers that heard it `pending` hear it end
+/// (as an error carrying `refusal`), and it leaves the store. Returns `refusal` for the client.
+fn withdraw(state: &ServerState, invocation: &Invocation, refusal: Problem) -> Problem {
+    invocation.fail_with(refusal.clone());
+    state.store.remove(&invocation.id);
+    refusal
 }
 
 /// `Prefer: wait=N` (RFC 7240), possibly among other preferences.
@@ -158,6 +171,7 @@ fn context(invocation: &Invocation) -> InvocationContext {
         invocation.cancel.clone(),
         invocation.log.clone(),
     )
+    .with_progress(invocation.progress.clone())
 }
 
 /// `GET T<action>`: summaries of that action's invocations.

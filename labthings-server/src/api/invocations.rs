@@ -60,8 +60,8 @@ pub fn get(state: &ServerState, invocation: &Invocation, origin: &Origin) -> Res
 
 /// The output of a completed invocation, even when it is falsy (`0`, `false`, `null`).
 pub fn output(invocation: &Invocation) -> Result<Response<Body>, ApiError> {
-    let progress = invocation.progress();
-    match (&progress.status, &progress.output) {
+    let state = invocation.state();
+    match (&state.status, &state.output) {
         (Status::Completed, Some(output)) => Ok(response::json(StatusCode::OK, output)),
         _ => Err(ApiError::detail(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -3,6 +3,7 @@
 pub mod actions;
 pub mod invocations;
 pub mod properties;
+pub mod push;
 pub mod router;
 pub mod state;
 pub mod things;

@@ -5,16 +5,19 @@
 //! wrong method 405, both with FastAPI's `{"detail": …}` bodies. The Things never see HTTP.
 
 use hyper::body::Incoming;
-use hyper::header::{ACCESS_CONTROL_REQUEST_METHOD, ORIGIN};
+use hyper::header::{ACCESS_CONTROL_REQUEST_METHOD, ORIGIN, UPGRADE};
 use hyper::http::request::Parts;
+use hyper::upgrade::OnUpgrade;
 use hyper::{Method, Request, Response};
-use labthings_core::{ActionMetadata, PropertyMetadata};
+use labthings_core::{ActionMetadata, EventMetadata, PropertyKind, PropertyMetadata};
 
+use crate::api::push::wants_event_stream;
 use crate::api::state::{ServedThing, ServerState};
-use crate::api::{actions, invocations, properties, things};
+use crate::api::{actions, invocations, properties, push, things};
 use crate::http::error::ApiError;
 use crate::http::origin::Origin;
 use crate::http::response::{self, Body};
+use crate::push::sse::Stream;
 
 /// Answer one request: CORS preflight, else route, dispatch and add the CORS headers.
 pub async fn handle(state: &ServerState, request: Request<Incoming>) -> Response<Body> {
@@ -23,9 +26,15 @@ pub async fn handle(state: &ServerState, request: Request<Incoming>) -> Response
         return state.cors.preflight(headers);
     }
     // The body goes to the handler; the path, method and headers stay borrowed here.
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
+    // Only a WebSocket handshake needs the connection's upgrade.
+    let on_upgrade = parts
+        .headers
+        .contains_key(UPGRADE)
+        .then(|| parts.extensions.remove::<OnUpgrade>())
+        .flatten();
     let answer = match Route::parse(state, parts.uri.path()) {
-        Some(route) => dispatch(state, route, &parts, body).await,
+        Some(route) => dispatch(state, route, &parts, body, on_upgrade).await,
         None => Err(ApiError::NotFound),
     };
     let mut response = answer.unwrap_or_else(ApiError::into_response);
@@ -62,6 +71,14 @@ enum Route<'s, 'p> {
     Action(&'s ServedThing, &'static ActionMetadata),
     /// `T<prop>/reset`, for resettable properties only.
     Reset(&'s ServedThing, &'static PropertyMetadata),
+    /// `T<event>`: its Server-Sent Events stream.
+    Event(&'s ServedThing, &'static EventMetadata),
+    /// `T` + `ws`: the WebSocket.
+    WebSocket(&'s ServedThing),
+    /// `T` + `properties`: every property write, as named Server-Sent Events.
+    AllProperties(&'s ServedThing),
+    /// `T` + `events`: every event, as named Server-Sent Events.
+    AllEvents(&'s ServedThing),
 }
 
 impl<'s, 'p> Route<'s, 'p> {
@@ -92,9 +109,18 @@ impl<'s, 'p> Route<'s, 'p> {
             (name, Some(affordance), None) => {
                 let served = state.thing(name)?;
                 let metadata = served.thing.metadata();
-                match metadata.property(affordance) {
-                    Some(property) => Route::Property(served, property),
-                    None => Route::Action(served, metadata.action(affordance)?),
+                // The macros refuse affordances named `ws`, `properties` or `events`.
+                match affordance {
+                    "ws" => Route::WebSocket(served),
+                    "properties" => Route::AllProperties(served),
+                    "events" => Route::AllEvents(served),
+                    _ => match metadata.property(affordance) {
+                        Some(property) => Route::Property(served, property),
+                        None => match metadata.event(affordance) {
+                            Some(event) => Route::Event(served, event),
+                            None => Route::Action(served, metadata.action(affordance)?),
+                        },
+                    },
                 }
             }
             (name, Some(property), Some("reset")) => {
@@ -118,7 +144,11 @@ impl<'s, 'p> Route<'s, 'p> {
             | Route::Descriptions
             | Route::Invocations
             | Route::InvocationOutput(_)
-            | Route::Thing(_) => &["GET"],
+            | Route::Thing(_)
+            | Route::Event(..)
+            | Route::WebSocket(_)
+            | Route::AllProperties(_)
+            | Route::AllEvents(_) => &["GET"],
             Route::Invocation(_) => &["GET", "DELETE"],
             Route::Property(_, property) if property.read_only => &["GET"],
             Route::Property(..) => &["GET", "PUT"],
@@ -134,6 +164,7 @@ async fn dispatch(
     route: Route<'_, '_>,
     request: &Parts,
     body: Incoming,
+    on_upgrade: Option<OnUpgrade>,
 ) -> Result<Response<Body>, ApiError> {
     let method = &request.method;
     let get = method == Method::GET || method == Method::HEAD;
@@ -141,7 +172,23 @@ async fn dispatch(
     // routes that build absolute URLs.
     let origin = || Origin::of(&request.uri, &request.headers, &state.default_host);
     let not_allowed = || ApiError::MethodNotAllowed(route.allowed().unwrap_or_default());
+    let stream = |served, stream| {
+        Ok(push::event_stream(
+            state,
+            served,
+            stream,
+            &request.headers,
+            &origin(),
+        ))
+    };
     match route {
+        Route::Property(served, property)
+            if get
+                && property.kind != PropertyKind::Functional
+                && wants_event_stream(&request.headers) =>
+        {
+            stream(served, Stream::Property(property.name.into()))
+        }
         Route::Property(served, property) if get => properties::get(served, property).await,
         Route::Property(served, property) if method == Method::PUT && !property.read_only => {
             properties::put(state, served, property, request, body).await
@@ -152,7 +199,16 @@ async fn dispatch(
         Route::Action(served, action) if method == Method::POST => {
             actions::invoke(state, served, action, request, body, &origin()).await
         }
+        Route::Action(served, action) if get && wants_event_stream(&request.headers) => {
+            stream(served, Stream::Action(action.name.into()))
+        }
         Route::Action(served, action) if get => Ok(actions::list(state, served, action, &origin())),
+        Route::Event(served, event) if get => stream(served, Stream::Event(event.name.into())),
+        Route::AllProperties(served) if get => stream(served, Stream::AllProperties),
+        Route::AllEvents(served) if get => stream(served, Stream::AllEvents),
+        Route::WebSocket(served) if get => {
+            push::websocket(state, served, &request.headers, on_upgrade, &origin())
+        }
         Route::Thing(served) if get => Ok(things::thing_description(served, &origin())),
         Route::Directory if get => Ok(things::things(state, &origin())),
         Route::Descriptions if get => Ok(things::all_descriptions(state, &origin())),

@@ -7,8 +7,11 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use labthings_core::{Served, Thing, thing_description};
 
+use tokio::sync::watch;
+
 use crate::http::cors::Cors;
 use crate::http::origin::Origin;
+use crate::push::hub::ThingHub;
 use crate::runtime::lock::GlobalLock;
 use crate::runtime::pool::ActionPool;
 use crate::runtime::store::InvocationStore;
@@ -21,12 +24,14 @@ pub struct ServedThing {
     pub path: String,
     /// Each action's path (`/api/counter/slow`), shared by all its invocation records.
     pub action_paths: HashMap<&'static str, Arc<str>>,
+    /// Where its property writes, events and invocation statuses are pushed to clients.
+    pub hub: Arc<ThingHub>,
     /// Serialised TDs by base URL: the TD only changes with the `Host` a client used.
     td_cache: Mutex<HashMap<String, Bytes>>,
 }
 
 impl ServedThing {
-    pub fn new(name: &str, thing: Arc<dyn Thing>, prefix: &str) -> Self {
+    pub fn new(name: &str, thing: Arc<dyn Thing>, prefix: &str, hub: Arc<ThingHub>) -> Self {
         let path = format!("{prefix}/{name}/");
         let action_paths = thing
             .metadata()
@@ -39,6 +44,7 @@ impl ServedThing {
             thing,
             path,
             action_paths,
+            hub,
             td_cache: Mutex::new(HashMap::new()),
         }
     }
@@ -81,6 +87,8 @@ pub struct ServerState {
     pub global_lock: Option<Arc<GlobalLock>>,
     /// Set when shutdown begins: new invocations are refused.
     pub closing: AtomicBool,
+    /// Becomes `true` when the server stops: long-lived streams and sockets end.
+    pub stopped: watch::Receiver<bool>,
 }
 
 impl ServerState {

@@ -21,6 +21,7 @@ use crate::app::slots::wire_slots;
 use crate::http::cors::Cors;
 use crate::net::connection::serve_connection;
 use crate::net::listener::accept_until;
+use crate::push::hub::ThingHub;
 use crate::runtime::expiry::expire_loop;
 use crate::runtime::lock::GlobalLock;
 use crate::runtime::pool::ActionPool;
@@ -295,10 +296,14 @@ impl ThingServer {
             settings.load();
             observers.push(settings.observer());
         }
-        // Bound before the on-start hooks, so what they write is checked, announced and saved.
-        let observer: Arc<dyn PropertyObserver> = Arc::new(Observers(observers));
-        for (name, thing) in &named {
-            thing.attach(name, observer.clone());
+        // Bound before the on-start hooks, so what they write is checked, announced and saved:
+        // to the server-wide observers, and to the Thing's own hub, which pushes to clients.
+        let hubs: Vec<Arc<ThingHub>> = named.iter().map(|_| Arc::new(ThingHub::new())).collect();
+        for ((name, thing), hub) in named.iter().zip(&hubs) {
+            let mut fan_out = observers.clone();
+            fan_out.push(hub.clone());
+            let observer: Arc<dyn PropertyObserver> = Arc::new(Observers(fan_out));
+            thing.attach(name, observer);
         }
         let lifecycle = Lifecycle {
             things: named.clone(),
@@ -313,8 +318,12 @@ impl ThingServer {
 
         let things = named
             .iter()
-            .map(|(name, thing)| ServedThing::new(name, thing.clone(), &options.api_prefix))
+            .zip(hubs)
+            .map(|((name, thing), hub)| {
+                ServedThing::new(name, thing.clone(), &options.api_prefix, hub)
+            })
             .collect();
+        let (stop, stopped) = watch::channel(false);
         let state = Arc::new(ServerState {
             things,
             prefix: options.api_prefix.clone(),
@@ -328,8 +337,8 @@ impl ThingServer {
             default_host: addr.to_string(),
             global_lock: options.global_lock.then(|| Arc::new(GlobalLock::default())),
             closing: AtomicBool::new(false),
+            stopped: stopped.clone(),
         });
-        let (stop, stopped) = watch::channel(false);
         let task = tokio::spawn(serve(listener, state.clone(), stopped.clone()));
         tokio::spawn(expire_loop(state.store.clone(), stopped));
         Ok(RunningServer {

@@ -63,4 +63,10 @@ impl PropertyObserver for Observers {
             observer.property_changed(thing, property, value);
         }
     }
+
+    fn event_emitted(&self, thing: &str, event: &str, data: &Value) {
+        for observer in &self.0 {
+            observer.event_emitted(thing, event, data);
+        }
+    }
 }

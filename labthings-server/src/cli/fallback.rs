@@ -7,7 +7,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http_body_util::Full;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
@@ -52,7 +51,7 @@ fn answer<B>(request: &Request<B>, page: &Bytes) -> Response<Body> {
     }
     match request.uri().path() {
         "/" => {
-            let mut response = Response::new(Full::new(page.clone()));
+            let mut response = Response::new(Body::full(page.clone()));
             *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
             response.headers_mut().insert(
                 CONTENT_TYPE,

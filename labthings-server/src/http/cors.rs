@@ -45,7 +45,7 @@ impl Cors {
                 .insert(VARY, HeaderValue::from_static("Origin"));
             return response;
         }
-        let mut response = Response::new(Body::from("OK"));
+        let mut response = Response::new(Body::full("OK"));
         let headers = response.headers_mut();
         headers.insert(
             CONTENT_TYPE,

@@ -2,7 +2,6 @@
 //! FastAPI's 422 bodies and RFC 9457 ProblemDetails.
 
 use bytes::Bytes;
-use http_body_util::Full;
 use hyper::header::{ALLOW, CONTENT_TYPE, HeaderValue, LOCATION};
 use hyper::{Response, StatusCode};
 use labthings_core::ValidationIssue;
@@ -10,13 +9,13 @@ use serde::Serialize;
 
 use crate::problem::Problem;
 
-pub type Body = Full<Bytes>;
+pub use super::body::Body;
 
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
 
 /// A response with a JSON body already serialised.
 pub fn json_bytes(status: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
-    let mut response = Response::new(Full::new(body.into()));
+    let mut response = Response::new(Body::full(body.into()));
     *response.status_mut() = status;
     response.headers_mut().insert(CONTENT_TYPE, JSON);
     response
@@ -50,7 +49,7 @@ pub fn method_not_allowed(allowed: &[&str]) -> Response<Body> {
 
 /// 307 to `location`, as Starlette redirects between slash and no-slash paths.
 pub fn redirect(location: &str) -> Response<Body> {
-    let mut response = Response::new(Full::new(Bytes::new()));
+    let mut response = Response::new(Body::empty());
     *response.status_mut() = StatusCode::TEMPORARY_REDIRECT;
     if let Ok(value) = HeaderValue::from_str(location) {
         response.headers_mut().insert(LOCATION, value);

@@ -50,16 +50,6 @@ pub struct ActionStatus {
     pub progress: Option<f64>,
 }
 
-impl NotificationKind {
-    /// The affordance the notification is about.
-    pub fn name(&self) -> &str {
-        match self {
-            NotificationKind::Property { name, .. } | NotificationKind::Event { name, .. } => name,
-            NotificationKind::Action(status) => status.action,
-        }
-    }
-}
-
 /// The notifications of one served Thing.
 pub struct ThingHub {
     sender: broadcast::Sender<Arc<Notification>>,
@@ -139,6 +129,14 @@ impl ThingHub {
     /// Publish an invocation's status.
     pub fn action_status(&self, status: ActionStatus) {
         self.publish(NotificationKind::Action(status));
+    }
+}
+
+impl std::fmt::Debug for ThingHub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ThingHub")
+            .field("listeners", &self.listeners())
+            .finish_non_exhaustive()
     }
 }
 

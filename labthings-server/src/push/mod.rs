@@ -1,6 +1,3 @@
-// Not yet routed: the routes land with the server layout of #9 (this allow goes then).
-#![allow(dead_code)]
-
 //! Push: what a client hears without asking again — property writes, events and invocation
 //! status — over the WebSocket at `T` + `ws` and over Server-Sent Events.
 //!
@@ -12,3 +9,9 @@ pub mod hub;
 pub mod sse;
 pub mod ws_protocol;
 pub mod ws_session;
+
+/// Resolve once the server is stopping (or its stop signal is gone).
+pub(crate) async fn stopping(stopped: &mut tokio::sync::watch::Receiver<bool>) {
+    // The guard `wait_for` returns is not `Send`: drop it here, not across the caller's awaits.
+    let _ = stopped.wait_for(|stopped| *stopped).await;
+}

@@ -115,7 +115,7 @@ pub fn open(
                 },
                 _ = keep_alive.tick() => ":\n\n".to_owned(),
                 _ = frames.closed() => break,
-                _ = stopped.wait_for(|stopped| *stopped) => break,
+                _ = super::stopping(&mut stopped) => break,
             };
             if frames.send(Bytes::from(frame)).await.is_err() {
                 break;

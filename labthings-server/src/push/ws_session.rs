@@ -140,7 +140,7 @@ impl Session {
                         send(&mut socket, Message::Ping(Default::default())).await
                     }
                 }
-                _ = stopped.wait_for(|stopped| *stopped) => {
+                _ = super::stopping(&mut stopped) => {
                     let close = CloseFrame {
                         code: CloseCode::Away,
                         reason: "the server is shutting down".into(),

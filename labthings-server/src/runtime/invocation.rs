@@ -1,18 +1,27 @@
 //! Invocation records: the state of every action call, from `pending` to a final status.
+//!
+//! A record also tells its Thing's hub (and so the action's observers) each status change as
+//! it happens, and the action's progress at most every [`PROGRESS_INTERVAL`] — the newest
+//! value always gets out, by a trailing push if it came too soon after the last.
 
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use labthings_core::{
-    CancelHook, InvocationId, InvocationLog, LogLevel, LogRecord, Outcome, rfc3339,
+    CancelHook, InvocationId, InvocationLog, LogLevel, LogRecord, Outcome, Progress, rfc3339,
 };
 use serde::Serialize;
 use serde::ser::SerializeStruct;
 use serde_json::Value;
+use tokio::runtime::Handle;
 use tokio::sync::Notify;
 
 use crate::problem::Problem;
+use crate::push::hub::{ActionStatus, ThingHub};
+
+/// The shortest time between two progress pushes of one invocation.
+pub const PROGRESS_INTERVAL: Duration = Duration::from_millis(50);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -41,7 +50,7 @@ impl Status {
 
 /// What changes as an invocation runs.
 #[derive(Debug)]
-pub struct Progress {
+pub struct RunState {
     pub status: Status,
     pub time_started: Option<DateTime<Utc>>,
     pub time_completed: Option<DateTime<Utc>>,
@@ -65,8 +74,20 @@ pub struct Invocation {
     pub time_requested: DateTime<Utc>,
     pub cancel: CancelHook,
     pub log: Arc<InvocationLog>,
-    progress: Mutex<Progress>,
+    /// The fraction done, as the action reports it through its `Progress` parameter.
+    pub progress: Progress,
+    state: Mutex<RunState>,
     finished: Notify,
+    /// Where status changes are published, when the record belongs to a served Thing.
+    hub: Option<Arc<ThingHub>>,
+    pushes: Mutex<ProgressPushes>,
+}
+
+/// When progress was last pushed, and whether a trailing push is on its way.
+#[derive(Debug, Default)]
+struct ProgressPushes {
+    last: Option<Instant>,
+    trailing: bool,
 }
 
 impl Invocation {
@@ -86,7 +107,10 @@ impl Invocation {
             time_requested: Utc::now(),
             cancel: CancelHook::new(),
             log: Arc::new(InvocationLog::default()),
-            progress: Mutex::new(Progress {
+            progress: Progress::new(),
+            hub: None,
+            pushes: Mutex::new(ProgressPushes::default()),
+            state: Mutex::new(RunState {
                 status: Status::Pending,
                 time_started: None,
                 time_completed: None,
@@ -98,24 +122,98 @@ impl Invocation {
         }
     }
 
-    pub fn progress(&self) -> MutexGuard<'_, Progress> {
-        // Progress fields are each written whole; a poisoned lock still holds a usable record.
-        self.progress.lock().unwrap_or_else(|p| p.into_inner())
+    /// Publish every status change (and the progress) to `hub`.
+    pub fn with_hub(mut self, hub: Arc<ThingHub>) -> Self {
+        self.hub = Some(hub);
+        self
+    }
+
+    /// Announce the record (`pending`) and start pushing the action's progress. Call once,
+    /// when the record has been stored.
+    pub fn announce(self: &Arc<Self>) {
+        let record = Arc::downgrade(self);
+        let runtime = Handle::try_current().ok();
+        self.progress.on_change(move |_| {
+            if let Some(record) = record.upgrade() {
+                record.progress_changed(runtime.as_ref());
+            }
+        });
+        self.publish(&self.state());
+    }
+
+    pub fn state(&self) -> MutexGuard<'_, RunState> {
+        // State fields are each written whole; a poisoned lock still holds a usable record.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn status(&self) -> Status {
-        self.progress().status
+        self.state().status
+    }
+
+    /// Tell the hub the invocation's current status (called with the state locked, so the
+    /// statuses of one invocation go out in the order they happened).
+    fn publish(&self, state: &RunState) {
+        if let Some(hub) = &self.hub {
+            hub.action_status(ActionStatus {
+                action: self.action,
+                id: self.id,
+                status: state.status.as_str(),
+                progress: self.progress.get(),
+            });
+        }
+    }
+
+    /// The action reported progress: push it now, or once [`PROGRESS_INTERVAL`] has passed
+    /// since the last push.
+    fn progress_changed(self: Arc<Self>, runtime: Option<&Handle>) {
+        let mut pushes = self.pushes.lock().unwrap_or_else(|p| p.into_inner());
+        if pushes.trailing {
+            return; // the scheduled push will carry the newest value
+        }
+        let since_last = pushes.last.map(|last| last.elapsed());
+        match (since_last, runtime) {
+            (Some(since), Some(runtime)) if since < PROGRESS_INTERVAL => {
+                pushes.trailing = true;
+                let record: Weak<Self> = Arc::downgrade(&self);
+                runtime.spawn(async move {
+                    tokio::time::sleep(PROGRESS_INTERVAL - since).await;
+                    if let Some(record) = record.upgrade() {
+                        record.push_progress();
+                    }
+                });
+            }
+            // Without a runtime to wait on, a too-early value waits for the next report.
+            (Some(since), None) if since < PROGRESS_INTERVAL => {}
+            _ => {
+                drop(pushes);
+                self.push_progress();
+            }
+        }
+    }
+
+    fn push_progress(&self) {
+        {
+            let mut pushes = self.pushes.lock().unwrap_or_else(|p| p.into_inner());
+            pushes.trailing = false;
+            pushes.last = Some(Instant::now());
+        }
+        let state = self.state();
+        // A finished invocation's final status already carried its last progress.
+        if !state.status.is_finished() {
+            self.publish(&state);
+        }
     }
 
     /// `pending` → `running`. Returns false (and leaves it alone) if it already finished,
     /// e.g. cancelled while it waited for a worker.
     pub fn mark_running(&self) -> bool {
-        let mut progress = self.progress();
-        if progress.status != Status::Pending {
+        let mut state = self.state();
+        if state.status != Status::Pending {
             return false;
         }
-        progress.status = Status::Running;
-        progress.time_started = Some(Utc::now());
+        state.status = Status::Running;
+        state.time_started = Some(Utc::now());
+        self.publish(&state);
         true
     }
 
@@ -143,9 +241,9 @@ impl Invocation {
     /// alone and its status returned. The request is logged, so the time from request to
     /// `cancelled` can be read off the invocation; a pending one is cancelled at once.
     pub fn request_cancel(&self) -> Result<(), Status> {
-        let mut progress = self.progress();
-        if progress.status.is_finished() {
-            return Err(progress.status);
+        let mut state = self.state();
+        if state.status.is_finished() {
+            return Err(state.status);
         }
         self.log_server_record(
             LogLevel::Info,
@@ -153,30 +251,30 @@ impl Invocation {
             None,
         );
         self.cancel.cancel();
-        if progress.status == Status::Pending {
+        if state.status == Status::Pending {
             self.settle_locked(
-                &mut progress,
+                &mut state,
                 Status::Cancelled,
                 None,
                 Some(Problem::cancelled()),
             );
-            drop(progress);
+            drop(state);
             self.finished.notify_waiters();
         }
         Ok(())
     }
 
     fn settle(&self, status: Status, output: Option<Value>, error: Option<Problem>) {
-        let mut progress = self.progress();
-        self.settle_locked(&mut progress, status, output, error);
-        drop(progress);
+        let mut state = self.state();
+        self.settle_locked(&mut state, status, output, error);
+        drop(state);
         self.finished.notify_waiters();
     }
 
     /// Record the final state (the caller then wakes the waiters, once the lock is released).
     fn settle_locked(
         &self,
-        progress: &mut Progress,
+        state: &mut RunState,
         status: Status,
         output: Option<Value>,
         error: Option<Problem>,
@@ -194,21 +292,18 @@ impl Invocation {
             ),
             _ => {}
         }
-        progress.status = status;
-        progress.time_completed = Some(Utc::now());
-        progress.finished_at = Some(Instant::now());
-        progress.output = output;
-        progress.error = error;
+        state.status = status;
+        state.time_completed = Some(Utc::now());
+        state.finished_at = Some(Instant::now());
+        state.output = output;
+        state.error = error;
+        self.publish(state);
     }
 
     fn log_server_record(&self, level: LogLevel, message: String, exception_type: Option<String>) {
         self.log.push(LogRecord {
-            message,
-            level,
-            filename: file!().to_owned(),
-            lineno: line!(),
-            created: Utc::now(),
             exception_type,
+            ..LogRecord::new(level, message, file!(), line!())
         });
     }
 
@@ -276,15 +371,15 @@ impl Serialize for InvocationView<'_> {
         let invocation = self.invocation;
         let href = invocation.href(self.base);
         let output_href = format!("{href}/output");
-        let progress = invocation.progress();
-        let mut s = serializer.serialize_struct("Invocation", if self.summary { 8 } else { 12 })?;
-        s.serialize_field("status", progress.status.as_str())?;
+        let state = invocation.state();
+        let mut s = serializer.serialize_struct("Invocation", if self.summary { 8 } else { 13 })?;
+        s.serialize_field("status", state.status.as_str())?;
         s.serialize_field("id", &invocation.id)?;
         s.serialize_field("action", &*invocation.action_path)?;
         s.serialize_field("href", &href)?;
-        s.serialize_field("timeStarted", &progress.time_started.map(rfc3339))?;
+        s.serialize_field("timeStarted", &state.time_started.map(rfc3339))?;
         s.serialize_field("timeRequested", &rfc3339(invocation.time_requested))?;
-        s.serialize_field("timeCompleted", &progress.time_completed.map(rfc3339))?;
+        s.serialize_field("timeCompleted", &state.time_completed.map(rfc3339))?;
         s.serialize_field(
             "links",
             &[
@@ -304,9 +399,11 @@ impl Serialize for InvocationView<'_> {
         )?;
         if !self.summary {
             s.serialize_field("input", &invocation.input)?;
-            s.serialize_field("output", &progress.output)?;
+            s.serialize_field("output", &state.output)?;
             s.serialize_field("log", &LogView(&invocation.log))?;
-            s.serialize_field("error", &progress.error)?;
+            s.serialize_field("error", &state.error)?;
+            // Ours, after the reference's fields: `null` until the action reports any.
+            s.serialize_field("progress", &invocation.progress.get())?;
         }
         s.end()
     }

@@ -101,7 +101,7 @@ impl InvocationStore {
         order.retain(|id| {
             let expired = by_id.get(id).is_none_or(|record| {
                 record
-                    .progress()
+                    .state()
                     .finished_at
                     .is_some_and(|at| now.saturating_duration_since(at) >= self.retention)
             });

@@ -1,0 +1,97 @@
+//! The push routes: Server-Sent Events streams and the WebSocket upgrade at `T` + `ws`.
+
+use hyper::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE, HeaderMap, HeaderValue};
+use hyper::upgrade::OnUpgrade;
+use hyper::{Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::Role;
+
+use crate::api::state::{ServedThing, ServerState};
+use crate::http::body::Body;
+use crate::http::error::ApiError;
+use crate::http::origin::Origin;
+use crate::push::sse::{self, Stream};
+use crate::push::ws_session::{self, Session};
+
+/// Whether the client asks for an event stream (`Accept: text/event-stream`).
+pub fn wants_event_stream(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|media| {
+            media
+                .split(';')
+                .next()
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case("text/event-stream"))
+        })
+}
+
+/// The invocation URLs' prefix as this client addresses the server.
+fn invocations_url(state: &ServerState, origin: &Origin) -> String {
+    format!("{}/action_invocations/", state.base(origin))
+}
+
+/// `stream` of `served` as `text/event-stream`, resuming after `Last-Event-ID` if given.
+pub fn event_stream(
+    state: &ServerState,
+    served: &ServedThing,
+    stream: Stream,
+    headers: &HeaderMap,
+    origin: &Origin,
+) -> Response<Body> {
+    let last_event_id = headers
+        .get("last-event-id")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse().ok());
+    let frames = sse::open(
+        &served.hub,
+        stream,
+        last_event_id,
+        invocations_url(state, origin),
+        state.stopped.clone(),
+    );
+    let mut response = Response::new(Body::channel(frames));
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    // Tell reverse proxies (nginx) not to buffer the stream.
+    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    response
+}
+
+/// Upgrade to the Thing's WebSocket; a request that is no handshake gets the 404 the
+/// reference gives a plain GET of this path.
+pub fn websocket(
+    state: &ServerState,
+    served: &ServedThing,
+    headers: &HeaderMap,
+    on_upgrade: Option<OnUpgrade>,
+    origin: &Origin,
+) -> Result<Response<Body>, ApiError> {
+    let (Some(accepted), Some(on_upgrade)) = (ws_session::accept(headers), on_upgrade) else {
+        return Err(ApiError::NotFound);
+    };
+    let session = Session {
+        metadata: served.thing.metadata(),
+        hub: served.hub.clone(),
+        invocations_url: invocations_url(state, origin),
+        stopped: state.stopped.clone(),
+    };
+    tokio::spawn(async move {
+        match on_upgrade.await {
+            Ok(upgraded) => {
+                let socket =
+                    WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, None)
+                        .await;
+                session.run(socket).await;
+            }
+            Err(error) => tracing::debug!(%error, "WebSocket upgrade failed"),
+        }
+    });
+    let (parts, ()) = accepted.into_parts();
+    debug_assert_eq!(parts.status, StatusCode::SWITCHING_PROTOCOLS);
+    Ok(Response::from_parts(parts, Body::empty()))
+}

@@ -1,0 +1,67 @@
+//! The body of every response: bytes already in hand (nearly every answer, with an exact
+//! `Content-Length`), or a stream of frames from a channel (Server-Sent Events; a producer
+//! task writes, and the stream ends when it stops or the client goes, dropping the receiver).
+
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::{Frame, SizeHint};
+use tokio::sync::mpsc;
+
+pub struct Body(Kind);
+
+enum Kind {
+    Full(Full<Bytes>),
+    Channel(mpsc::Receiver<Bytes>),
+}
+
+impl Body {
+    /// A body of these bytes.
+    pub fn full(bytes: impl Into<Bytes>) -> Self {
+        Self(Kind::Full(Full::new(bytes.into())))
+    }
+
+    /// No body.
+    pub fn empty() -> Self {
+        Self::full(Bytes::new())
+    }
+
+    /// A body streamed from `frames`, ending when the sender is dropped.
+    pub fn channel(frames: mpsc::Receiver<Bytes>) -> Self {
+        Self(Kind::Channel(frames))
+    }
+}
+
+impl hyper::body::Body for Body {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        match &mut self.get_mut().0 {
+            Kind::Full(full) => Pin::new(full).poll_frame(cx),
+            Kind::Channel(frames) => frames
+                .poll_recv(cx)
+                .map(|frame| frame.map(|bytes| Ok(Frame::data(bytes)))),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.0 {
+            Kind::Full(full) => full.is_end_stream(),
+            Kind::Channel(_) => false,
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match &self.0 {
+            Kind::Full(full) => full.size_hint(),
+            Kind::Channel(_) => SizeHint::default(),
+        }
+    }
+}
