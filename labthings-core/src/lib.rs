@@ -94,6 +94,7 @@
 //!   `pattern`, enforced on every write once the Thing is served. Functional properties are
 //!   `#[property]` getters, with an optional `#[setter(name)]`.
 
+pub mod bounds;
 mod cancel;
 mod capture;
 mod context;

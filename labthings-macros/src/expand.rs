@@ -1,17 +1,39 @@
-//! Emit: the code `#[thing]` generates.
+//! Emit: the code `#[thing]` generates for a Thing that passed every check.
 //!
-//! Everything generated sits in `const _: () = { … };` and reaches the runtime only through
-//! `::labthings_core::__private`, so nothing leaks into the user's namespace and nothing the
-//! user names can shadow what we call.
+//! Everything generated sits in `const _: () = { … };` (see [`in_const`]) and reaches the
+//! runtime only through `::labthings_core::__private`, so nothing leaks into the user's
+//! namespace and nothing the user names can shadow what we call.
+//!
+//! Each author type meets its serde/schemars bound exactly once, in a check spanned at the type
+//! the author wrote (`<T as __lt::bounds::…>::CHECKED`); every other use goes through an
+//! autoref `Probe`, which compiles whatever the type, so a missing derive is one error.
 
-use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use proc_macro2::{Group, Span, TokenStream, TokenTree};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{Ident, Pat, Type};
+use syn::{Attribute, Ident, Type};
 
-use crate::ast::{Action, Getter, ParamRole, ReturnKind, ThingImpl, ThingStruct, json_name};
+use crate::ast::{
+    Action, FunctionalProperty, Method, ParamRole, ReturnKind, ThingImpl, ThingStruct,
+};
 use crate::attr::Constraint;
-use crate::docs::Docs;
+
+/// Wrap generated items in `const _: () = { … };` with the runtime in scope as `__lt`, and the
+/// probe traits imported for method resolution.
+pub fn in_const(body: TokenStream) -> TokenStream {
+    quote! {
+        const _: () = {
+            use ::labthings_core::__private as __lt;
+            #[allow(unused_imports)]
+            use __lt::{
+                Decode as _, DecodeUnchecked as _, Describe as _, DescribeUnchecked as _,
+                Emit as _, EmitUnchecked as _,
+            };
+
+            #body
+        };
+    }
+}
 
 fn option_str(text: Option<&str>) -> TokenStream {
     match text {
@@ -27,33 +49,59 @@ fn constraints(list: &[Constraint]) -> TokenStream {
     quote!(&[#(#items),*])
 }
 
-/// pydantic's field titles: `step_size` → `Step Size`.
-fn title_case(name: &str) -> String {
-    name.split('_')
-        .filter(|w| !w.is_empty())
-        .map(|word| {
-            let mut chars = word.chars();
-            match chars.next() {
-                Some(first) => first.to_uppercase().chain(chars).collect::<String>(),
-                None => String::new(),
+/// `tokens` with every span set to `span`, so an error about them points there.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            if let TokenTree::Group(group) = &token {
+                let mut inner = Group::new(group.delimiter(), respan(group.stream(), span));
+                inner.set_span(span);
+                token = TokenTree::Group(inner);
+            } else {
+                token.set_span(span);
             }
+            token
         })
-        .collect::<Vec<_>>()
-        .join(" ")
+        .collect()
+}
+
+/// The one check of `ty` against `bound` (a trait of `labthings_core::bounds`), at `ty`.
+fn bound_check(ty: &Type, bound: &str) -> TokenStream {
+    let bound = Ident::new(bound, Span::call_site());
+    quote_spanned! {ty.span()=>
+        let () = <#ty as __lt::bounds::#bound>::CHECKED;
+    }
+}
+
+/// `(&__lt::Probe::<ty>::new())`, spanned at `ty`.
+fn probe(ty: &Type) -> TokenStream {
+    quote_spanned!(ty.span()=> (&__lt::Probe::<#ty>::new()))
 }
 
 pub fn expand_struct(thing: &ThingStruct) -> TokenStream {
     let item = &thing.item;
     let ident = &item.ident;
     let description = option_str(thing.docs.full());
-    let names: Vec<String> = thing.fields.iter().map(|f| json_name(&f.ident)).collect();
+    let names: Vec<&String> = thing.fields.iter().map(|f| &f.name).collect();
 
-    let metadata = thing.fields.iter().zip(&names).map(|(field, name)| {
-        let ty = &field.ty;
+    // Every field, marked or not, is shared between the server's threads: one error per field
+    // that isn't, pointing at the field's name.
+    let thread_safety = item.fields.iter().map(|field| {
+        let span = field
+            .ident
+            .as_ref()
+            .map_or_else(|| field.ty.span(), Ident::span);
+        let ty = respan(field.ty.to_token_stream(), span);
+        quote_spanned!(span=> const _: () = <#ty as __lt::bounds::ThreadSafe>::CHECKED;)
+    });
+
+    let metadata = thing.fields.iter().map(|field| {
+        let (ty, name) = (&field.ty, &field.name);
         let title = field.docs.title().unwrap_or_else(|| name.clone());
         let description = option_str(field.docs.full());
         let read_only = field.args.read_only;
-        let kind = if field.is_setting {
+        let kind = if field.is_setting() {
             quote!(Setting)
         } else {
             quote!(Data)
@@ -61,18 +109,18 @@ pub fn expand_struct(thing: &ThingStruct) -> TokenStream {
         let uses_lock = !field.args.no_lock;
         let constraints = constraints(&field.args.constraints);
         quote! {
-            __lt::property_metadata::<<#ty as __lt::PropertyField>::Value>(
+            __lt::property_metadata(
+                __lt::data_schema::<<#ty as __lt::PropertyField>::Value>(),
                 #name, #title, #description, #read_only, __lt::PropertyKind::#kind, #uses_lock, #constraints,
             )
         }
     });
-    let fields: Vec<&Ident> = thing.fields.iter().map(|f| &f.ident).collect();
-    let read_arms = fields
-        .iter()
-        .zip(&names)
-        .map(|(field, name)| quote!(#name => __lt::read_data(&self.#field),));
-    let write_arms = thing.fields.iter().zip(&names).map(|(field, name)| {
-        let ident = &field.ident;
+    let read_arms = thing.fields.iter().map(|field| {
+        let (ident, name) = (&field.ident, &field.name);
+        quote!(#name => __lt::read_data(&self.#ident),)
+    });
+    let write_arms = thing.fields.iter().map(|field| {
+        let (ident, name) = (&field.ident, &field.name);
         if field.args.read_only {
             quote!(#name => ::core::result::Result::Err(__lt::PropertyError::ReadOnly),)
         } else {
@@ -82,14 +130,13 @@ pub fn expand_struct(thing: &ThingStruct) -> TokenStream {
     let restore_arms = thing
         .fields
         .iter()
-        .zip(&names)
-        .filter(|(field, _)| field.is_setting)
-        .map(|(field, name)| {
-            let ident = &field.ident;
+        .filter(|field| field.is_setting())
+        .map(|field| {
+            let (ident, name) = (&field.ident, &field.name);
             quote!(#name => __lt::write_data(&self.#ident, value, schema),)
         });
-    let reset_arms = thing.fields.iter().zip(&names).map(|(field, name)| {
-        let ident = &field.ident;
+    let reset_arms = thing.fields.iter().map(|field| {
+        let (ident, name) = (&field.ident, &field.name);
         if field.args.read_only {
             quote!(#name => ::core::result::Result::Err(__lt::PropertyError::ReadOnly),)
         } else {
@@ -101,308 +148,325 @@ pub fn expand_struct(thing: &ThingStruct) -> TokenStream {
             }
         }
     });
-    let default_arms = fields
-        .iter()
-        .zip(&names)
-        .map(|(field, name)| quote!(#name => __lt::default_json(&self.#field),));
-    let bind_calls = fields.iter().zip(&names).map(|(field, name)| {
+    let default_arms = thing.fields.iter().map(|field| {
+        let (ident, name) = (&field.ident, &field.name);
+        quote!(#name => __lt::default_json(&self.#ident),)
+    });
+    let bind_calls = thing.fields.iter().map(|field| {
+        let (ident, name) = (&field.ident, &field.name);
         quote! {
             if let ::core::option::Option::Some(property) = metadata.property(#name) {
-                __lt::bind(&self.#field, thing, property, &observer);
+                __lt::bind(&self.#ident, thing, property, &observer);
             }
         }
     });
-    let slot_names: Vec<String> = thing
-        .slots
-        .iter()
-        .map(|slot| json_name(&slot.ident))
-        .collect();
-    let slot_metadata = thing.slots.iter().zip(&slot_names).map(|(slot, name)| {
-        let ty = &slot.ty;
+    let slot_metadata = thing.slots.iter().map(|slot| {
+        let (ty, name) = (&slot.ty, &slot.name);
         quote!(__lt::slot_metadata::<#ty>(#name))
     });
-    let slot_arms = thing.slots.iter().zip(&slot_names).map(|(slot, name)| {
-        let field = &slot.ident;
-        quote!(#name => __lt::SlotField::fill(&self.#field, target),)
+    let slot_arms = thing.slots.iter().map(|slot| {
+        let (ident, name) = (&slot.ident, &slot.name);
+        quote!(#name => __lt::SlotField::fill(&self.#ident, target),)
     });
-    let bounds_check = quote_spanned! {ident.span()=>
-        const _: () = __lt::assert_thing_bounds::<#ident>();
-    };
 
-    quote! {
-        #item
+    let body = quote! {
+        #(#thread_safety)*
 
-        const _: () = {
-            use ::labthings_core::__private as __lt;
+        #[automatically_derived]
+        impl __lt::ThingFields for #ident {
+            const DATA_PROPERTY_NAMES: &'static [&'static str] = &[#(#names),*];
+            const DESCRIPTION: ::core::option::Option<&'static str> = #description;
 
-            #bounds_check
+            fn data_property_metadata() -> ::std::vec::Vec<__lt::PropertyMetadata> {
+                ::std::vec![#(#metadata),*]
+            }
 
-            impl __lt::ThingFields for #ident {
-                const DATA_PROPERTY_NAMES: &'static [&'static str] = &[#(#names),*];
-                const DESCRIPTION: ::core::option::Option<&'static str> = #description;
+            fn slot_metadata() -> ::std::vec::Vec<__lt::SlotMetadata> {
+                ::std::vec![#(#slot_metadata),*]
+            }
 
-                fn data_property_metadata() -> ::std::vec::Vec<__lt::PropertyMetadata> {
-                    ::std::vec![#(#metadata),*]
-                }
-
-                fn slot_metadata() -> ::std::vec::Vec<__lt::SlotMetadata> {
-                    ::std::vec![#(#slot_metadata),*]
-                }
-
-                #[allow(unused_variables)]
-                fn wire_slot_field(
-                    &self,
-                    name: &str,
-                    target: __lt::Arc<dyn __lt::Any + ::core::marker::Send + ::core::marker::Sync>,
-                ) -> ::core::result::Result<(), __lt::WrongSlotType> {
-                    match name {
-                        #(#slot_arms)*
-                        _ => ::core::result::Result::Ok(()),
-                    }
-                }
-
-                fn read_data_property(&self, name: &str) -> ::core::result::Result<__lt::Value, __lt::PropertyError> {
-                    match name {
-                        #(#read_arms)*
-                        _ => ::core::result::Result::Err(__lt::PropertyError::NotFound),
-                    }
-                }
-
-                #[allow(unused_variables)]
-                fn write_data_property(&self, name: &str, value: __lt::Value, schema: &__lt::Value) -> ::core::result::Result<(), __lt::PropertyError> {
-                    match name {
-                        #(#write_arms)*
-                        _ => ::core::result::Result::Err(__lt::PropertyError::NotFound),
-                    }
-                }
-
-                #[allow(unused_variables)]
-                fn restore_setting_field(&self, name: &str, value: __lt::Value, schema: &__lt::Value) -> ::core::result::Result<(), __lt::PropertyError> {
-                    match name {
-                        #(#restore_arms)*
-                        _ => ::core::result::Result::Err(__lt::PropertyError::NotFound),
-                    }
-                }
-
-                fn reset_data_property(&self, name: &str) -> ::core::result::Result<(), __lt::PropertyError> {
-                    match name {
-                        #(#reset_arms)*
-                        _ => ::core::result::Result::Err(__lt::PropertyError::NotFound),
-                    }
-                }
-
-                fn data_property_default(&self, name: &str) -> ::core::option::Option<__lt::Value> {
-                    match name {
-                        #(#default_arms)*
-                        _ => ::core::option::Option::None,
-                    }
-                }
-
-                #[allow(unused_variables)]
-                fn attach_data_properties(
-                    &self,
-                    thing: &str,
-                    metadata: &'static __lt::ThingMetadata,
-                    observer: __lt::Arc<dyn __lt::PropertyObserver>,
-                ) {
-                    #(#bind_calls)*
+            #[allow(unused_variables)]
+            fn wire_slot_field(
+                &self,
+                name: &str,
+                target: __lt::Arc<dyn __lt::Any + ::core::marker::Send + ::core::marker::Sync>,
+            ) -> ::core::result::Result<(), __lt::WrongSlotType> {
+                match name {
+                    #(#slot_arms)*
+                    _ => ::core::result::Result::Ok(()),
                 }
             }
-        };
-    }
+
+            fn read_data_property(&self, name: &str) -> ::core::result::Result<__lt::Value, __lt::PropertyError> {
+                match name {
+                    #(#read_arms)*
+                    _ => ::core::result::Result::Err(__lt::PropertyError::NotFound),
+                }
+            }
+
+            #[allow(unused_variables)]
+            fn write_data_property(&self, name: &str, value: __lt::Value, schema: &__lt::Value) -> ::core::result::Result<(), __lt::PropertyError> {
+                match name {
+                    #(#write_arms)*
+                    _ => ::core::result::Result::Err(__lt::PropertyError::NotFound),
+                }
+            }
+
+            #[allow(unused_variables)]
+            fn restore_setting_field(&self, name: &str, value: __lt::Value, schema: &__lt::Value) -> ::core::result::Result<(), __lt::PropertyError> {
+                match name {
+                    #(#restore_arms)*
+                    _ => ::core::result::Result::Err(__lt::PropertyError::NotFound),
+                }
+            }
+
+            fn reset_data_property(&self, name: &str) -> ::core::result::Result<(), __lt::PropertyError> {
+                match name {
+                    #(#reset_arms)*
+                    _ => ::core::result::Result::Err(__lt::PropertyError::NotFound),
+                }
+            }
+
+            fn data_property_default(&self, name: &str) -> ::core::option::Option<__lt::Value> {
+                match name {
+                    #(#default_arms)*
+                    _ => ::core::option::Option::None,
+                }
+            }
+
+            #[allow(unused_variables)]
+            fn attach_data_properties(
+                &self,
+                thing: &str,
+                metadata: &'static __lt::ThingMetadata,
+                observer: __lt::Arc<dyn __lt::PropertyObserver>,
+            ) {
+                #(#bind_calls)*
+            }
+        }
+    };
+    let wrapped = in_const(body);
+    quote!(#item #wrapped)
 }
 
 /// The last identifier of the impl's self type: the Thing's type name.
 fn type_name(ty: &Type) -> String {
-    match ty {
-        Type::Path(path) => path
-            .path
-            .segments
-            .last()
-            .map(|s| s.ident.to_string())
-            .unwrap_or_default(),
-        _ => String::new(),
+    crate::ast::last_segment(ty).unwrap_or_default()
+}
+
+/// `where for<'__lt> T: Send + Sync + ThingFields`: the bounds `impl Thing` needs, written
+/// so that when one fails the impl is absent instead of an error. Each failure is reported
+/// once elsewhere, at the author's token: a field that isn't `Send + Sync` at that field, a
+/// struct without `#[thing]` by [`thing_fields_check`]. (The `for<'__lt>` stops rustc treating
+/// the bound as a trivially false one to reject.)
+pub fn deferred_bounds(self_ty: &Type, thing_fields: bool) -> TokenStream {
+    let fields = thing_fields.then(|| quote!(+ __lt::ThingFields));
+    quote! {
+        where for<'__lt> #self_ty: ::core::marker::Send + ::core::marker::Sync + 'static #fields
     }
+}
+
+/// `<T as ThingFields>`, spanned at the impl's self type, so every error about a struct missing
+/// `#[thing]` is the same error at the same token (and rustc shows it once).
+fn thing_fields_of(self_ty: &Type) -> TokenStream {
+    let span = self_ty.span();
+    let self_ty = respan(self_ty.to_token_stream(), span);
+    quote_spanned!(span=> <#self_ty as __lt::ThingFields>)
 }
 
 pub fn expand_impl(thing: &ThingImpl) -> TokenStream {
     let item = &thing.item;
-    let self_ty = &item.self_ty;
+    let self_ty = &*item.self_ty;
     let type_name = type_name(self_ty);
+    let thing_fields = thing_fields_of(self_ty);
+    let where_clause = deferred_bounds(self_ty, true);
 
-    let duplicate_checks = affordance_names(thing).map(|(name, span)| {
+    let affordances = thing
+        .actions
+        .iter()
+        .map(|a| &a.method)
+        .chain(thing.properties.iter().map(|p| &p.getter));
+    let duplicate_checks = affordances.map(|method| {
+        let name = &method.name;
+        let cfgs = &method.cfgs;
         let message = format!(
             "`{name}` names two affordances: a `#[property]`/`#[setting]` field and a method of \
              the `#[thing]` impl have the same name; rename one of them"
         );
-        quote_spanned! {span=>
+        quote_spanned! {method.ident().span()=>
+            #(#cfgs)*
             const _: () = ::core::assert!(
-                !__lt::contains(<#self_ty as __lt::ThingFields>::DATA_PROPERTY_NAMES, #name),
+                !__lt::contains(#thing_fields::DATA_PROPERTY_NAMES, #name),
                 #message
             );
         }
     });
 
-    let getter_metadata = thing
-        .getters
-        .iter()
-        .map(|getter| getter_metadata(thing, getter));
-    let getter_arms = thing.getters.iter().map(|getter| {
-        let method = &getter.sig.ident;
-        let name = json_name(method);
-        let convert = if getter.output.is_result() {
-            quote!(getter_result)
-        } else {
-            quote!(getter_value)
-        };
-        quote!(#name => __lt::#convert(self.#method()),)
-    });
-    let functional_write_arms = thing.getters.iter().map(|getter| {
-        let name = json_name(&getter.sig.ident);
-        match thing.setters.iter().find(|s| json_name(&s.target) == name) {
-            Some(setter) => {
-                let method = &setter.sig.ident;
-                let value_ty = setter
-                    .value_type()
-                    .cloned()
-                    .unwrap_or_else(|| getter.output.value_type());
-                let call = if setter.output.is_result() {
-                    quote!(__lt::setter_result(self.#method(value)))
-                } else {
-                    quote!({ self.#method(value); ::core::result::Result::Ok(()) })
-                };
-                quote! {
-                    #name => {
-                        let value = __lt::decode_value::<#value_ty>(&metadata.schema, value)?;
-                        #call
-                    }
-                }
-            }
-            None => quote!(#name => ::core::result::Result::Err(__lt::PropertyError::ReadOnly),),
-        }
-    });
-    let functional_names = thing.getters.iter().map(|g| json_name(&g.sig.ident));
-
+    let value_checks = value_checks(thing);
     let inputs = thing.actions.iter().map(input_type);
     let hooks = lifecycle_hooks(thing);
+    let property_metadata = thing.properties.iter().map(functional_metadata);
     let action_metadata = thing.actions.iter().map(action_metadata);
-    let action_arms = thing.actions.iter().enumerate().map(|(index, action)| {
-        let name = json_name(&action.sig.ident);
-        let body = prepare_body(action, index);
-        quote!(#name => { #body })
+    let read_arms = thing.properties.iter().map(read_arm);
+    let write_arms = thing.properties.iter().map(write_arm);
+    let reset_arms = thing.properties.iter().map(|property| {
+        let (name, cfgs) = (&property.getter.name, &property.getter.cfgs);
+        quote!(#(#cfgs)* #name => ::core::result::Result::Err(__lt::PropertyError::ReadOnly),)
+    });
+    let action_arms = thing.actions.iter().map(|action| {
+        let (name, cfgs) = (&action.method.name, &action.method.cfgs);
+        let body = prepare_body(action);
+        quote!(#(#cfgs)* #name => { #body })
     });
 
-    quote! {
-        #item
+    let body = quote! {
+        const _: ::core::option::Option<&'static str> = #thing_fields::DESCRIPTION;
+        #(#duplicate_checks)*
+        #(#inputs)*
 
-        const _: () = {
-            use ::labthings_core::__private as __lt;
-
-            #(#duplicate_checks)*
-            #(#inputs)*
-
-            impl __lt::Thing for #self_ty {
-                fn metadata(&self) -> &'static __lt::ThingMetadata {
-                    static METADATA: __lt::OnceLock<__lt::ThingMetadata> = __lt::OnceLock::new();
-                    METADATA.get_or_init(|| {
-                        #[allow(unused_mut)]
-                        let mut properties = <Self as __lt::ThingFields>::data_property_metadata();
-                        #(properties.push(#getter_metadata);)*
-                        __lt::ThingMetadata {
-                            type_name: #type_name,
-                            title: ::std::string::String::from(#type_name),
-                            description: <Self as __lt::ThingFields>::DESCRIPTION.map(::std::string::String::from),
-                            properties,
-                            actions: ::std::vec![#(#action_metadata),*],
-                            slots: <Self as __lt::ThingFields>::slot_metadata(),
-                        }
-                    })
-                }
-
-                fn read_property(&self, name: &str) -> ::core::result::Result<__lt::Value, __lt::PropertyError> {
-                    match name {
-                        #(#getter_arms)*
-                        _ => <Self as __lt::ThingFields>::read_data_property(self, name),
+        #[automatically_derived]
+        impl __lt::Thing for #self_ty #where_clause {
+            fn metadata(&self) -> &'static __lt::ThingMetadata {
+                #(#value_checks)*
+                static METADATA: __lt::OnceLock<__lt::ThingMetadata> = __lt::OnceLock::new();
+                METADATA.get_or_init(|| {
+                    #[allow(unused_mut)]
+                    let mut properties = <Self as __lt::ThingFields>::data_property_metadata();
+                    #(#property_metadata)*
+                    #[allow(unused_mut)]
+                    let mut actions = ::std::vec::Vec::new();
+                    #(#action_metadata)*
+                    __lt::ThingMetadata {
+                        type_name: #type_name,
+                        title: ::std::string::String::from(#type_name),
+                        description: <Self as __lt::ThingFields>::DESCRIPTION.map(::std::string::String::from),
+                        properties,
+                        actions,
+                        slots: <Self as __lt::ThingFields>::slot_metadata(),
                     }
-                }
-
-                fn write_property(&self, name: &str, value: __lt::Value) -> ::core::result::Result<(), __lt::PropertyError> {
-                    let ::core::option::Option::Some(metadata) = self.metadata().property(name) else {
-                        return ::core::result::Result::Err(__lt::PropertyError::NotFound);
-                    };
-                    match name {
-                        #(#functional_write_arms)*
-                        _ => <Self as __lt::ThingFields>::write_data_property(self, name, value, &metadata.schema),
-                    }
-                }
-
-                fn reset_property(&self, name: &str) -> ::core::result::Result<(), __lt::PropertyError> {
-                    match name {
-                        #(#functional_names => ::core::result::Result::Err(__lt::PropertyError::ReadOnly),)*
-                        _ => <Self as __lt::ThingFields>::reset_data_property(self, name),
-                    }
-                }
-
-                fn restore_setting(&self, name: &str, value: __lt::Value) -> ::core::result::Result<(), __lt::PropertyError> {
-                    let ::core::option::Option::Some(metadata) = self.metadata().property(name) else {
-                        return ::core::result::Result::Err(__lt::PropertyError::NotFound);
-                    };
-                    <Self as __lt::ThingFields>::restore_setting_field(self, name, value, &metadata.schema)
-                }
-
-                fn property_default(&self, name: &str) -> ::core::option::Option<__lt::Value> {
-                    <Self as __lt::ThingFields>::data_property_default(self, name)
-                }
-
-                #[allow(unused_variables)]
-                fn prepare_action(
-                    self: __lt::Arc<Self>,
-                    name: &str,
-                    input: ::core::option::Option<__lt::Value>,
-                ) -> ::core::result::Result<__lt::PreparedAction, __lt::PrepareError> {
-                    let metadata = self.metadata();
-                    match name {
-                        #(#action_arms)*
-                        _ => ::core::result::Result::Err(__lt::PrepareError::NotFound),
-                    }
-                }
-
-                fn attach(&self, thing_name: &str, observer: __lt::Arc<dyn __lt::PropertyObserver>) {
-                    <Self as __lt::ThingFields>::attach_data_properties(self, thing_name, self.metadata(), observer)
-                }
-
-                fn wire_slot(
-                    &self,
-                    name: &str,
-                    target: __lt::Arc<dyn __lt::Any + ::core::marker::Send + ::core::marker::Sync>,
-                ) -> ::core::result::Result<(), __lt::WrongSlotType> {
-                    <Self as __lt::ThingFields>::wire_slot_field(self, name, target)
-                }
-
-                #hooks
+                })
             }
-        };
+
+            fn read_property(&self, name: &str) -> ::core::result::Result<__lt::Value, __lt::PropertyError> {
+                match name {
+                    #(#read_arms)*
+                    _ => <Self as __lt::ThingFields>::read_data_property(self, name),
+                }
+            }
+
+            fn write_property(&self, name: &str, value: __lt::Value) -> ::core::result::Result<(), __lt::PropertyError> {
+                let ::core::option::Option::Some(metadata) = self.metadata().property(name) else {
+                    return ::core::result::Result::Err(__lt::PropertyError::NotFound);
+                };
+                match name {
+                    #(#write_arms)*
+                    _ => <Self as __lt::ThingFields>::write_data_property(self, name, value, &metadata.schema),
+                }
+            }
+
+            fn reset_property(&self, name: &str) -> ::core::result::Result<(), __lt::PropertyError> {
+                match name {
+                    #(#reset_arms)*
+                    _ => <Self as __lt::ThingFields>::reset_data_property(self, name),
+                }
+            }
+
+            fn restore_setting(&self, name: &str, value: __lt::Value) -> ::core::result::Result<(), __lt::PropertyError> {
+                let ::core::option::Option::Some(metadata) = self.metadata().property(name) else {
+                    return ::core::result::Result::Err(__lt::PropertyError::NotFound);
+                };
+                <Self as __lt::ThingFields>::restore_setting_field(self, name, value, &metadata.schema)
+            }
+
+            fn property_default(&self, name: &str) -> ::core::option::Option<__lt::Value> {
+                <Self as __lt::ThingFields>::data_property_default(self, name)
+            }
+
+            #[allow(unused_variables)]
+            fn prepare_action(
+                self: __lt::Arc<Self>,
+                name: &str,
+                input: ::core::option::Option<__lt::Value>,
+            ) -> ::core::result::Result<__lt::PreparedAction, __lt::PrepareError> {
+                let metadata = self.metadata();
+                match name {
+                    #(#action_arms)*
+                    _ => ::core::result::Result::Err(__lt::PrepareError::NotFound),
+                }
+            }
+
+            fn attach(&self, thing_name: &str, observer: __lt::Arc<dyn __lt::PropertyObserver>) {
+                <Self as __lt::ThingFields>::attach_data_properties(self, thing_name, self.metadata(), observer)
+            }
+
+            fn wire_slot(
+                &self,
+                name: &str,
+                target: __lt::Arc<dyn __lt::Any + ::core::marker::Send + ::core::marker::Sync>,
+            ) -> ::core::result::Result<(), __lt::WrongSlotType> {
+                <Self as __lt::ThingFields>::wire_slot_field(self, name, target)
+            }
+
+            #hooks
+        }
+    };
+    let wrapped = in_const(body);
+    quote!(#item #wrapped)
+}
+
+/// The serde/schemars check of every type that crosses the wire, each at its own type.
+fn value_checks(thing: &ThingImpl) -> Vec<TokenStream> {
+    let mut checks = Vec::new();
+    let with_cfgs = |cfgs: &[Attribute], check: TokenStream| quote!(#(#cfgs)* #check);
+    for action in &thing.actions {
+        let method = &action.method;
+        for (param, _) in action.inputs() {
+            checks.push(with_cfgs(
+                &method.cfgs,
+                bound_check(&param.ty, "ActionParameter"),
+            ));
+        }
+        if let ReturnKind::Value(ty) | ReturnKind::Result(ty) = &method.output {
+            checks.push(with_cfgs(&method.cfgs, bound_check(ty, "ReturnValue")));
+        }
     }
+    for property in &thing.properties {
+        let getter = &property.getter;
+        if let ReturnKind::Value(ty) | ReturnKind::Result(ty) = &getter.output {
+            checks.push(with_cfgs(&getter.cfgs, bound_check(ty, "ReturnValue")));
+        }
+        if let Some(setter) = &property.setter
+            && let Some(ty) = &setter.value_ty
+        {
+            checks.push(with_cfgs(
+                &setter.method.cfgs,
+                bound_check(ty, "SetterValue"),
+            ));
+        }
+    }
+    checks
 }
 
 /// `on_start` / `on_stop` overrides calling the marked methods.
 fn lifecycle_hooks(thing: &ThingImpl) -> TokenStream {
-    let start = thing.on_start.first().map(|hook| {
-        let method = &hook.sig.ident;
+    let start = thing.on_start.as_ref().map(|hook| {
+        let (method, cfgs) = (hook.ident(), &hook.cfgs);
         let call = if hook.output.is_result() {
             quote!(__lt::lifecycle_result(self.#method()))
         } else {
             quote!({ self.#method(); ::core::result::Result::Ok(()) })
         };
         quote! {
+            #(#cfgs)*
             fn on_start(&self) -> ::core::result::Result<(), __lt::Failure> {
                 #call
             }
         }
     });
-    let stop = thing.on_stop.first().map(|hook| {
-        let method = &hook.sig.ident;
+    let stop = thing.on_stop.as_ref().map(|hook| {
+        let (method, cfgs) = (hook.ident(), &hook.cfgs);
         quote! {
+            #(#cfgs)*
             fn on_stop(&self) {
                 self.#method();
             }
@@ -411,88 +475,125 @@ fn lifecycle_hooks(thing: &ThingImpl) -> TokenStream {
     quote!(#start #stop)
 }
 
-fn affordance_names(thing: &ThingImpl) -> impl Iterator<Item = (String, Span)> + '_ {
-    let actions = thing.actions.iter().map(|a| &a.sig.ident);
-    let getters = thing.getters.iter().map(|g| &g.sig.ident);
-    actions
-        .chain(getters)
-        .map(|ident| (json_name(ident), ident.span()))
-}
-
-fn getter_metadata(thing: &ThingImpl, getter: &Getter) -> TokenStream {
-    let name = json_name(&getter.sig.ident);
+/// `properties.push(…)` for a getter (and setter).
+fn functional_metadata(property: &FunctionalProperty) -> TokenStream {
+    let getter = &property.getter;
+    let (name, cfgs) = (&getter.name, &getter.cfgs);
     let title = getter.docs.title().unwrap_or_else(|| name.clone());
     let description = option_str(getter.docs.full());
-    let read_only = !thing.setters.iter().any(|s| json_name(&s.target) == name);
+    let read_only = property.setter.is_none();
     let value_ty = getter.output.value_type();
-    let uses_lock = !getter.args.no_lock;
-    let constraints = constraints(&getter.args.constraints);
+    let schema = probe(&value_ty);
+    let uses_lock = !property.args.no_lock;
+    let constraints = constraints(&property.args.constraints);
     quote! {
-        __lt::property_metadata::<#value_ty>(
+        #(#cfgs)*
+        properties.push(__lt::property_metadata(
+            #schema.data_schema(),
             #name, #title, #description, #read_only, __lt::PropertyKind::Functional, #uses_lock, #constraints,
-        )
+        ));
+    }
+}
+
+fn read_arm(property: &FunctionalProperty) -> TokenStream {
+    let getter = &property.getter;
+    let (name, cfgs, method) = (&getter.name, &getter.cfgs, getter.ident());
+    let probe = probe(&getter.output.value_type());
+    let read = if getter.output.is_result() {
+        quote!(__lt::accessor_result(self.#method().map(|value| #probe.property_value(value))))
+    } else {
+        quote!(#probe.property_value(self.#method()))
+    };
+    quote!(#(#cfgs)* #name => #read,)
+}
+
+fn write_arm(property: &FunctionalProperty) -> TokenStream {
+    let getter = &property.getter;
+    let (name, cfgs) = (&getter.name, &getter.cfgs);
+    let Some(setter) = &property.setter else {
+        return quote!(#(#cfgs)* #name => ::core::result::Result::Err(__lt::PropertyError::ReadOnly),);
+    };
+    let method = setter.method.ident();
+    let setter_cfgs = &setter.method.cfgs;
+    let value_ty = setter
+        .value_ty
+        .clone()
+        .unwrap_or_else(|| getter.output.value_type());
+    let probe = probe(&value_ty);
+    let call = if setter.method.output.is_result() {
+        quote!(__lt::accessor_result(self.#method(value).map(::core::result::Result::Ok)))
+    } else {
+        quote!({ self.#method(value); ::core::result::Result::Ok(()) })
+    };
+    quote! {
+        #(#cfgs)* #(#setter_cfgs)*
+        #name => {
+            let value = __lt::decode_setter_value(&metadata.schema, value, |value| #probe.decode(value))?;
+            #call
+        }
     }
 }
 
 fn input_type_ident(action: &Action) -> Ident {
-    format_ident!("__LabthingsInput_{}", json_name(&action.sig.ident))
+    format_ident!("__LabthingsInput_{}", action.method.name)
 }
 
-fn default_fn_ident(action: &Action, param: &Ident) -> Ident {
-    format_ident!(
-        "__labthings_default_{}_{}",
-        json_name(&action.sig.ident),
-        json_name(param)
-    )
+fn param_codec_ident(action: &Action, param: &str) -> Ident {
+    format_ident!("__LabthingsParam_{}_{}", action.method.name, param)
 }
 
-fn param_ident(pat: &Pat) -> Option<&Ident> {
-    match pat {
-        Pat::Ident(pat) => Some(&pat.ident),
-        _ => None,
-    }
+fn default_fn_ident(action: &Action, param: &str) -> Ident {
+    format_ident!("__labthings_default_{}_{}", action.method.name, param)
 }
 
-/// The input parameters of an action: (identifier, type, docs, #[param] args).
-fn input_params(
-    action: &Action,
-) -> impl Iterator<Item = (&Ident, &Type, &Docs, &crate::attr::ParamArgs)> {
-    action.params.iter().filter_map(|param| match &param.role {
-        ParamRole::Input(args) => {
-            param_ident(&param.pat).map(|ident| (ident, &param.ty, &param.docs, args))
-        }
-        ParamRole::Injected => None,
-    })
-}
-
-/// The hidden input type of an action with parameters (and the functions giving defaults).
+/// The hidden input type of an action with parameters: one `Param<codec>` field per input
+/// parameter (see `__private::ParamCodec`), plus the functions giving defaults.
 fn input_type(action: &Action) -> TokenStream {
-    if input_params(action).next().is_none() {
+    if !action.takes_input() {
         return TokenStream::new();
     }
+    let cfgs = &action.method.cfgs;
     let ident = input_type_ident(action);
-    let mut default_fns = Vec::new();
-    let fields = input_params(action).map(|(name, ty, docs, args)| {
-        let json = json_name(name);
-        let title = title_case(&json);
-        let description = docs.full().map(|text| quote!(description = #text,));
-        let default = args.default.as_ref().map(|expr| {
-            let function = default_fn_ident(action, name);
-            default_fns.push(quote_spanned! {expr.span()=>
-                #[allow(non_snake_case)]
-                fn #function() -> #ty { #expr }
+    let mut support = Vec::new();
+    let fields: Vec<TokenStream> = action
+        .inputs()
+        .map(|(param, args)| {
+            let (field, ty, title) = (&param.ident, &param.ty, &param.title);
+            let codec = param_codec_ident(action, &param.name);
+            support.push(quote! {
+                #(#cfgs)*
+                #[allow(non_camel_case_types)]
+                struct #codec;
+                #(#cfgs)*
+                __lt::param_codec!(#codec, #ty);
             });
-            let path = function.to_string();
-            quote!(#[serde(default = #path)])
-        });
-        quote! {
-            #default
-            #[schemars(title = #title, #description)]
-            #name: #ty
-        }
-    });
-    let fields: Vec<TokenStream> = fields.collect();
+            let description = param.docs.full().map(|text| quote!(description = #text,));
+            let default = args.default.as_ref().map(|expr| {
+                let function = default_fn_ident(action, &param.name);
+                let wrapped = format_ident!("{}_param", function);
+                support.push(quote_spanned! {expr.span()=>
+                    #(#cfgs)*
+                    #[allow(non_snake_case)]
+                    fn #function() -> #ty { #expr }
+                });
+                support.push(quote! {
+                    #(#cfgs)*
+                    #[allow(non_snake_case)]
+                    fn #wrapped() -> __lt::Param<#codec> { __lt::Param(#function()) }
+                });
+                let path = wrapped.to_string();
+                quote!(#[serde(default = #path)])
+            });
+            quote! {
+                #default
+                #[schemars(title = #title, #description)]
+                #field: __lt::Param<#codec>
+            }
+        })
+        .collect();
     quote! {
+        #(#support)*
+        #(#cfgs)*
         #[derive(__lt::serde::Deserialize, __lt::schemars::JsonSchema)]
         #[serde(crate = "::labthings_core::__private::serde", deny_unknown_fields)]
         #[schemars(crate = "::labthings_core::__private::schemars")]
@@ -500,19 +601,20 @@ fn input_type(action: &Action) -> TokenStream {
         struct #ident {
             #(#fields),*
         }
-        #(#default_fns)*
     }
 }
 
+/// `actions.push(…)` for one action.
 fn action_metadata(action: &Action) -> TokenStream {
-    let name = json_name(&action.sig.ident);
-    let title = action.docs.title().unwrap_or_else(|| name.clone());
-    let description = option_str(action.docs.rest_or_title().as_deref());
-    let takes_input = input_params(action).next().is_some();
+    let method = &action.method;
+    let (name, cfgs) = (&method.name, &method.cfgs);
+    let title = method.docs.title().unwrap_or_else(|| name.clone());
+    let description = option_str(method.docs.rest_or_title().as_deref());
+    let takes_input = action.takes_input();
     let input_schema = if takes_input {
         let ident = input_type_ident(action);
-        let per_field = input_params(action).map(|(param, _, _, args)| {
-            let field = json_name(param);
+        let per_field = action.inputs().map(|(param, args)| {
+            let field = &param.name;
             let list = constraints(&args.constraints);
             quote!((#field, #list))
         });
@@ -520,46 +622,56 @@ fn action_metadata(action: &Action) -> TokenStream {
     } else {
         quote!(__lt::no_input_schema(#name))
     };
-    let output_ty = action.output.value_type();
-    let is_async = action.sig.asyncness.is_some();
+    let output_schema = probe(&method.output.value_type());
+    let is_async = method.is_async();
     let uses_lock = !action.args.no_lock && !is_async;
     quote! {
-        __lt::ActionMetadata {
+        #(#cfgs)*
+        actions.push(__lt::ActionMetadata {
             name: #name,
             title: ::std::string::String::from(#title),
             description: #description.map(::std::string::String::from),
             takes_input: #takes_input,
             input_schema: #input_schema,
-            output_schema: __lt::data_schema::<#output_ty>(),
+            output_schema: #output_schema.data_schema(),
             is_async: #is_async,
             uses_global_lock: #uses_lock,
-        }
+        });
     }
 }
 
 /// The arm of `prepare_action` for one action: validate the input, then package the call.
-fn prepare_body(action: &Action, index: usize) -> TokenStream {
-    let method = &action.sig.ident;
-    let is_async = action.sig.asyncness.is_some();
+fn prepare_body(action: &Action) -> TokenStream {
+    let method: &Method = &action.method;
+    let (ident, name) = (method.ident(), &method.name);
+    let is_async = method.is_async();
     let ctx = if is_async {
         quote!(&__ctx)
     } else {
         quote!(__ctx)
     };
 
-    let parse = if input_params(action).next().is_some() {
-        let ident = input_type_ident(action);
-        let fields = input_params(action).enumerate().map(|(i, (name, ..))| {
+    let lookup = quote! {
+        let ::core::option::Option::Some(action) = metadata.action(#name) else {
+            return ::core::result::Result::Err(__lt::PrepareError::NotFound);
+        };
+    };
+    let parse = if action.takes_input() {
+        let input_ty = input_type_ident(action);
+        let fields = action.inputs().enumerate().map(|(i, (param, _))| {
             let local = format_ident!("__input_{}", i);
-            quote!(#name: #local)
+            let field = &param.ident;
+            quote!(#field: __lt::Param(#local))
         });
         quote! {
-            let (input, parsed): (__lt::Value, #ident) = __lt::parse_input(&metadata.actions[#index], input)?;
-            let #ident { #(#fields),* } = parsed;
+            #lookup
+            let (input, parsed): (__lt::Value, #input_ty) = __lt::parse_input(action, input)?;
+            let #input_ty { #(#fields),* } = parsed;
         }
     } else {
         quote! {
-            let input = __lt::parse_no_input(&metadata.actions[#index], input)?;
+            #lookup
+            let input = __lt::parse_no_input(action, input)?;
         }
     };
 
@@ -587,14 +699,15 @@ fn prepare_body(action: &Action, index: usize) -> TokenStream {
         .collect();
 
     let call = if is_async {
-        quote!(self.#method(#(#args),*).await)
+        quote!(self.#ident(#(#args),*).await)
     } else {
-        quote!(self.#method(#(#args),*))
+        quote!(self.#ident(#(#args),*))
     };
-    let outcome = match action.output {
+    let output = probe(&method.output.value_type());
+    let outcome = match method.output {
         ReturnKind::Result(_) => quote! {
             match #call {
-                ::core::result::Result::Ok(value) => __lt::Outcome::from_value(value),
+                ::core::result::Result::Ok(value) => #output.outcome(value),
                 ::core::result::Result::Err(error) => {
                     #[allow(unused_imports)]
                     use __lt::{ViaAny as _, ViaErrorSource as _};
@@ -603,7 +716,7 @@ fn prepare_body(action: &Action, index: usize) -> TokenStream {
                 }
             }
         },
-        ReturnKind::Unit | ReturnKind::Value(_) => quote!(__lt::Outcome::from_value(#call)),
+        ReturnKind::Unit | ReturnKind::Value(_) => quote!(#output.outcome(#call)),
     };
     let body = if is_async {
         quote! {
