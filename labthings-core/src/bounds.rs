@@ -4,6 +4,10 @@
 //! missing derive is one error that says which derive to add, rather than one error per place
 //! the generated code uses the type. Every type that has the underlying traits has these; there
 //! is nothing to implement by hand.
+//!
+//! The traits name their requirements in the blanket impl, not as supertraits, and that impl
+//! is `#[diagnostic::do_not_recommend]`: so rustc reports the unmet trait itself, with the
+//! message below, instead of the `Serialize`/`Send`/… underneath it.
 
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -22,7 +26,7 @@ use std::sync::Arc;
     label = "the server decodes this parameter from JSON and describes it in the Thing Description",
     note = "add `#[derive(serde::Deserialize, schemars::JsonSchema)]` to the definition of `{Self}`"
 )]
-pub trait ActionParameter: DeserializeOwned + JsonSchema {
+pub trait ActionParameter {
     #[doc(hidden)]
     const CHECKED: () = ();
 }
@@ -37,7 +41,7 @@ impl<T: DeserializeOwned + JsonSchema> ActionParameter for T {}
     label = "the server sends this value as JSON and describes it in the Thing Description",
     note = "add `#[derive(serde::Serialize, schemars::JsonSchema)]` to the definition of `{Self}`"
 )]
-pub trait ReturnValue: Serialize + JsonSchema {
+pub trait ReturnValue {
     #[doc(hidden)]
     const CHECKED: () = ();
 }
@@ -51,7 +55,7 @@ impl<T: Serialize + JsonSchema> ReturnValue for T {}
     label = "the server decodes the new value from JSON",
     note = "add `#[derive(serde::Deserialize)]` to the definition of `{Self}`"
 )]
-pub trait SetterValue: DeserializeOwned {
+pub trait SetterValue {
     #[doc(hidden)]
     const CHECKED: () = ();
 }
@@ -65,7 +69,7 @@ impl<T: DeserializeOwned> SetterValue for T {}
     label = "this field is not `Send + Sync`",
     note = "use `Arc` rather than `Rc`, atomics or a `Mutex` rather than `Cell`/`RefCell`, and put a handle that is `Send` but not `Sync` behind a `std::sync::Mutex`"
 )]
-pub trait ThreadSafe: Send + Sync {
+pub trait ThreadSafe {
     #[doc(hidden)]
     const CHECKED: () = ();
 }

@@ -360,11 +360,6 @@ pub fn parse_no_input(
     validate_action_input(&metadata.input_schema, false, input).map_err(PrepareError::Invalid)
 }
 
-/// Resolve an injected parameter from the invocation context.
-pub fn resolve<T: FromInvocation>(ctx: &InvocationContext) -> T {
-    ctx.resolve::<T>()
-}
-
 /// Box an `async` action body.
 pub fn async_body<F>(future: F) -> crate::thing::OutcomeFuture
 where

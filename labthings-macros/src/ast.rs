@@ -7,7 +7,6 @@
 
 use std::fmt;
 
-use syn::spanned::Spanned;
 use syn::{
     Attribute, FnArg, GenericArgument, Ident, ImplItem, ImplItemFn, ItemImpl, ItemStruct, Pat,
     PathArguments, ReturnType, Signature, Type,
@@ -360,15 +359,15 @@ pub fn parse_struct(mut item: ItemStruct, errors: &mut Errors) -> ThingStruct {
         let ours = take_attrs(&mut field.attrs, |a| FieldKind::of(a).is_some());
         let Some(first) = ours.first() else { continue };
         if let Some(second) = ours.get(1) {
-            errors.push(syn::Error::new(
-                second.span(),
+            errors.push(syn::Error::new_spanned(
+                second,
                 "a field can carry one of `#[property]`, `#[setting]` and `#[slot]`, once",
             ));
         }
         let kind = FieldKind::of(first).expect("taken because it has a kind");
         let Some(ident) = field.ident.clone() else {
-            errors.push(syn::Error::new(
-                first.span(),
+            errors.push(syn::Error::new_spanned(
+                first,
                 "properties must be named fields: use a struct with `{ name: Property<T> }` fields",
             ));
             continue;
@@ -414,8 +413,8 @@ pub fn parse_impl(mut item: ItemImpl, errors: &mut Errors) -> ThingImpl {
         let ours = take_attrs(&mut method.attrs, |a| MethodKind::of(a).is_some());
         let Some(first) = ours.first() else { continue };
         if let Some(second) = ours.get(1) {
-            errors.push(syn::Error::new(
-                second.span(),
+            errors.push(syn::Error::new_spanned(
+                second,
                 format!(
                     "a method can carry only one of {}",
                     MethodKind::all_listed()
@@ -529,8 +528,8 @@ fn parse_params(method: &mut ImplItemFn, errors: &mut Errors) -> Vec<Param> {
             ours.iter().partition(|a| kw::PARAM.is(a));
         for (attrs, word) in [(&param_attrs, kw::PARAM), (&inject_attrs, kw::INJECT)] {
             if let Some(second) = attrs.get(1) {
-                errors.push(syn::Error::new(
-                    second.span(),
+                errors.push(syn::Error::new_spanned(
+                    second,
                     format!(
                         "a second `#[{word}]` on one parameter: put all of its settings in one \
                          `#[{word}(…)]`"
@@ -544,8 +543,8 @@ fn parse_params(method: &mut ImplItemFn, errors: &mut Errors) -> Vec<Param> {
         let injected = !inject_attrs.is_empty() || is_injected_by_name(&typed.ty);
         let role = match param_attrs.first() {
             Some(param) if injected => {
-                errors.push(syn::Error::new(
-                    param.span(),
+                errors.push(syn::Error::new_spanned(
+                    param,
                     "an injected parameter is built from the invocation; it can't have \
                      `#[param]` settings",
                 ));
@@ -596,8 +595,8 @@ fn reject_misplaced_attrs(item: &mut ImplItem, errors: &mut Errors) {
         _ => return,
     };
     for misplaced in take_attrs(attrs, |a| MethodKind::of(a).is_some()) {
-        errors.push(syn::Error::new(
-            misplaced.span(),
+        errors.push(syn::Error::new_spanned(
+            &misplaced,
             format!("{} go on methods (`fn`)", MethodKind::all_listed()),
         ));
     }

@@ -5,7 +5,6 @@
 //! `minimum = 0, minimum = 5` is a slip the author wants to hear about.
 
 use syn::meta::ParseNestedMeta;
-use syn::spanned::Spanned;
 use syn::{Attribute, Expr, ExprLit, ExprUnary, Ident, Lit, Meta, UnOp};
 
 use crate::kw::{self, Symbol};
@@ -157,8 +156,8 @@ fn check_constraint_value(value: &Expr, kind: ValueKind, name: Symbol) -> syn::R
         ValueKind::Count => "a non-negative integer literal, e.g. `3`",
         ValueKind::Text => "a string literal holding a regular expression, e.g. `\"^[a-z]+$\"`",
     };
-    Err(syn::Error::new(
-        value.span(),
+    Err(syn::Error::new_spanned(
+        value,
         format!("`{name}` must be {expected}"),
     ))
 }
@@ -223,8 +222,8 @@ pub fn parse_param_args(attr: &Attribute) -> syn::Result<ParamArgs> {
 /// Parse `#[setter(property_name)]`.
 pub fn parse_setter_target(attr: &Attribute) -> syn::Result<Ident> {
     attr.parse_args::<Ident>().map_err(|_| {
-        syn::Error::new(
-            attr.span(),
+        syn::Error::new_spanned(
+            &attr.meta,
             format!(
                 "`#[{}]` names the property it sets, and nothing else, e.g. `#[{}(temperature)]`",
                 kw::SETTER,

@@ -691,7 +691,7 @@ fn prepare_body(action: &Action) -> TokenStream {
                 let local = format_ident!("__injected_{}", i);
                 let ty = &param.ty;
                 resolves.push(quote_spanned! {ty.span()=>
-                    let #local: #ty = __lt::resolve::<#ty>(#ctx);
+                    let #local: #ty = <#ty as __lt::FromInvocation>::resolve(#ctx);
                 });
                 quote!(#local)
             }

@@ -33,7 +33,11 @@ pub fn thing(args: TokenStream, input: TokenStream) -> TokenStream {
     if !args.is_empty() {
         errors.push(syn::Error::new_spanned(
             &args,
-            format!("`#[{}]` takes no arguments", kw::THING),
+            format!(
+                "`#[{}]` takes no arguments: a Thing's name is given where it is served, \
+                 `ThingServer::new().thing(\"name\", …)`; its description comes from `///` comments",
+                kw::THING
+            ),
         ));
     }
     // Parse, check, then emit; after any error, emit a stub impl instead, so the one error
