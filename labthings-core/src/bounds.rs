@@ -13,6 +13,8 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::__private::Probe;
+use crate::outcome::{Failure, Outcome};
 use crate::property::PropertyObserver;
 use crate::slot::{SlotMetadata, WrongSlotType};
 use crate::thing::{PropertyError, PropertyMetadata, ThingMetadata};
@@ -42,8 +44,14 @@ impl<T: DeserializeOwned + JsonSchema> ActionParameter for T {}
     note = "add `#[derive(serde::Serialize, schemars::JsonSchema)]` to the definition of `{Self}`"
 )]
 pub trait ReturnValue {
+    /// Checks the type a `Probe` stands for: generated code only has a probe of a method's
+    /// value type, the `T` of a returned `Result<T, E>` (see `__private::Split`).
     #[doc(hidden)]
-    const CHECKED: () = ();
+    fn check(_: &Probe<Self>)
+    where
+        Self: Sized,
+    {
+    }
 }
 
 #[diagnostic::do_not_recommend]
@@ -62,6 +70,27 @@ pub trait SetterValue {
 
 #[diagnostic::do_not_recommend]
 impl<T: DeserializeOwned> SetterValue for T {}
+
+/// What an `#[on_start]` method returns, when it returns something: `Result<(), E>`, whose
+/// error stops the server starting.
+#[diagnostic::on_unimplemented(
+    message = "`#[on_start]` methods return nothing or `Result<(), E>`, not `{Self}`",
+    label = "an error returned here stops the server starting",
+    note = "return `Result<(), E>` (with `E: Display`) to report that starting failed, or nothing"
+)]
+pub trait StartResult {
+    #[doc(hidden)]
+    fn into_start_result(self) -> Result<(), Failure>;
+}
+
+impl<E: std::fmt::Display + 'static> StartResult for Result<(), E> {
+    fn into_start_result(self) -> Result<(), Failure> {
+        match Outcome::from_result(self) {
+            Outcome::Failed(failure) => Err(failure),
+            _ => Ok(()),
+        }
+    }
+}
 
 /// The type of any field of a Thing: the server shares a Thing between threads.
 #[diagnostic::on_unimplemented(

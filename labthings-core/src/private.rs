@@ -29,7 +29,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 mod probe;
 pub use probe::{
     Decode, DecodeUnchecked, Describe, DescribeUnchecked, Emit, EmitUnchecked, Encode,
-    EncodeUnchecked, Probe,
+    EncodeUnchecked, Probe, Split, SplitPlain,
 };
 
 use crate::validate::{ValidationErrors, validate, validate_action_input};
@@ -375,16 +375,6 @@ pub fn slot_metadata<F: SlotField>(name: &'static str) -> SlotMetadata {
         target_type: TypeId::of::<F::Target>(),
         target_type_name: std::any::type_name::<F::Target>(),
         optional: F::OPTIONAL,
-    }
-}
-
-/// An `#[on_start]` method's `Result` as the outcome of starting.
-pub fn lifecycle_result<E: std::fmt::Display + 'static>(
-    result: Result<(), E>,
-) -> Result<(), Failure> {
-    match Outcome::from_result(result) {
-        Outcome::Failed(failure) => Err(failure),
-        _ => Ok(()),
     }
 }
 

@@ -8,8 +8,8 @@
 use std::fmt;
 
 use syn::{
-    Attribute, FnArg, GenericArgument, Ident, ImplItem, ImplItemFn, ItemImpl, ItemStruct, Pat,
-    PathArguments, ReturnType, Signature, Type,
+    Attribute, FnArg, Ident, ImplItem, ImplItemFn, ItemImpl, ItemStruct, Pat, ReturnType,
+    Signature, Type,
 };
 
 use crate::attr::{self, ActionArgs, ParamArgs, PropertyArgs};
@@ -172,7 +172,8 @@ pub struct Method {
     /// The name in the Thing Description: the identifier without any `r#`.
     pub name: String,
     pub docs: Docs,
-    pub output: ReturnKind,
+    /// The return type; `None` for nothing.
+    pub output: Option<Type>,
     /// The method's `#[cfg(…)]` attributes, repeated on everything generated for it, so a
     /// configured-out method leaves no call behind.
     pub cfgs: Vec<Attribute>,
@@ -185,7 +186,7 @@ impl Method {
             sig: method.sig.clone(),
             name: json_name(&method.sig.ident),
             docs: Docs::from_attrs(&method.attrs),
-            output: ReturnKind::of(&method.sig.output),
+            output: output_type(&method.sig.output),
             cfgs: method
                 .attrs
                 .iter()
@@ -201,6 +202,11 @@ impl Method {
 
     pub fn is_async(&self) -> bool {
         self.sig.asyncness.is_some()
+    }
+
+    /// The return type, `()` for nothing.
+    pub fn returned_type(&self) -> Type {
+        self.output.clone().unwrap_or_else(|| syn::parse_quote!(()))
     }
 }
 
@@ -257,43 +263,16 @@ pub enum ParamRole {
     Injected,
 }
 
-/// What a method returns, as far as the outcome is concerned.
-pub enum ReturnKind {
-    Unit,
-    Value(Type),
-    /// `Result<T, E>` (or an alias ending in `Result`): `T` is the output.
-    Result(Type),
-}
-
-impl ReturnKind {
-    fn of(output: &ReturnType) -> Self {
-        let ReturnType::Type(_, ty) = output else {
-            return ReturnKind::Unit;
-        };
-        match ungroup(ty) {
-            Type::Tuple(tuple) if tuple.elems.is_empty() => ReturnKind::Unit,
-            Type::Path(path)
-                if let Some(last) = path.path.segments.last()
-                    && last.ident.to_string().ends_with("Result")
-                    && let PathArguments::AngleBracketed(args) = &last.arguments
-                    && let Some(GenericArgument::Type(ok)) = args.args.first() =>
-            {
-                ReturnKind::Result(ok.clone())
-            }
-            _ => ReturnKind::Value((**ty).clone()),
-        }
-    }
-
-    /// The type of the produced value.
-    pub fn value_type(&self) -> Type {
-        match self {
-            ReturnKind::Unit => syn::parse_quote!(()),
-            ReturnKind::Value(ty) | ReturnKind::Result(ty) => ty.clone(),
-        }
-    }
-
-    pub fn is_result(&self) -> bool {
-        matches!(self, ReturnKind::Result(_))
+/// The type a method returns, or `None` when it returns nothing (`()` included). Whether it is
+/// a `Result` is left to the compiler (`__private::Split`): a name can't tell, since an alias
+/// such as `io::Result<T>` is one and a struct named `SearchResult` isn't.
+fn output_type(output: &ReturnType) -> Option<Type> {
+    let ReturnType::Type(_, ty) = output else {
+        return None;
+    };
+    match ungroup(ty) {
+        Type::Tuple(tuple) if tuple.elems.is_empty() => None,
+        _ => Some((**ty).clone()),
     }
 }
 

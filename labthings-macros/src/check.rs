@@ -10,8 +10,7 @@ use syn::spanned::Spanned;
 use syn::{FnArg, ReceiverKind, Type};
 
 use crate::ast::{
-    Action, FieldKind, Method, MethodKind, ParamRole, ReturnKind, ThingImpl, ThingStruct,
-    last_segment, ungroup,
+    Action, FieldKind, Method, MethodKind, ParamRole, ThingImpl, ThingStruct, last_segment, ungroup,
 };
 use crate::errors::Errors;
 
@@ -115,7 +114,7 @@ fn check_getter(getter: &Method, errors: &mut Errors) {
              `#[setter(name)] fn set_name(&self, value: T)` method; for inputs, use an `#[action]`",
         ));
     }
-    if matches!(getter.output, ReturnKind::Unit) {
+    if getter.output.is_none() {
         errors.push(syn::Error::new(
             getter.ident().span(),
             "a `#[property]` getter must return the property's value, e.g. `-> f64`",
@@ -144,19 +143,12 @@ fn check_hook(hook: &Method, errors: &mut Errors) {
         // One mistake, one error: the return type is judged once the signature is right.
         return;
     }
-    let allowed = match kind {
-        MethodKind::OnStart => !matches!(hook.output, ReturnKind::Value(_)),
-        _ => matches!(hook.output, ReturnKind::Unit),
-    };
-    if !allowed {
+    // What an `#[on_start]` method returns is checked by the compiler (`bounds::StartResult`),
+    // which can tell a `Result` from a type merely named like one.
+    if kind == MethodKind::OnStop && hook.output.is_some() {
         errors.push(syn::Error::new_spanned(
             &hook.sig.output,
-            match kind {
-                MethodKind::OnStart => {
-                    "`#[on_start]` methods return nothing or `Result<(), E>` (an error stops the server starting)"
-                }
-                _ => "`#[on_stop]` methods return nothing: report problems through `tracing`",
-            },
+            "`#[on_stop]` methods return nothing: report problems through `tracing`",
         ));
     }
 }

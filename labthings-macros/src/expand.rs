@@ -13,9 +13,7 @@ use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Attribute, Ident, Type};
 
-use crate::ast::{
-    Action, FunctionalProperty, Method, ParamRole, ReturnKind, ThingImpl, ThingStruct,
-};
+use crate::ast::{Action, FunctionalProperty, Method, ParamRole, ThingImpl, ThingStruct};
 use crate::attr::Constraint;
 
 /// Wrap generated items in `const _: () = { … };` with the runtime in scope as `__lt`, and the
@@ -27,7 +25,7 @@ pub fn in_const(body: TokenStream) -> TokenStream {
             #[allow(unused_imports)]
             use __lt::{
                 Decode as _, DecodeUnchecked as _, Describe as _, DescribeUnchecked as _,
-                Emit as _, EmitUnchecked as _,
+                Emit as _, EmitUnchecked as _, Split as _, SplitPlain as _,
             };
 
             #body
@@ -77,6 +75,20 @@ fn bound_check(ty: &Type, bound: &str) -> TokenStream {
 /// `(&__lt::Probe::<ty>::new())`, spanned at `ty`.
 fn probe(ty: &Type) -> TokenStream {
     quote_spanned!(ty.span()=> (&__lt::Probe::<#ty>::new()))
+}
+
+/// A probe of the value a method returns: `T` for a `Result<T, E>`, else the return type.
+fn value_probe(returned: &Type) -> TokenStream {
+    let probe = probe(returned);
+    quote_spanned!(returned.span()=> (&#probe.value_probe()))
+}
+
+/// The check that the value `returned` carries can be sent to clients, at the return type.
+fn return_value_check(returned: &Type) -> TokenStream {
+    let probe = probe(returned);
+    quote_spanned! {returned.span()=>
+        __lt::bounds::ReturnValue::check(&#probe.value_probe());
+    }
 }
 
 pub fn expand_struct(thing: &ThingStruct) -> TokenStream {
@@ -426,14 +438,14 @@ fn value_checks(thing: &ThingImpl) -> Vec<TokenStream> {
                 bound_check(&param.ty, "ActionParameter"),
             ));
         }
-        if let ReturnKind::Value(ty) | ReturnKind::Result(ty) = &method.output {
-            checks.push(with_cfgs(&method.cfgs, bound_check(ty, "ReturnValue")));
+        if let Some(returned) = &method.output {
+            checks.push(with_cfgs(&method.cfgs, return_value_check(returned)));
         }
     }
     for property in &thing.properties {
         let getter = &property.getter;
-        if let ReturnKind::Value(ty) | ReturnKind::Result(ty) = &getter.output {
-            checks.push(with_cfgs(&getter.cfgs, bound_check(ty, "ReturnValue")));
+        if let Some(returned) = &getter.output {
+            checks.push(with_cfgs(&getter.cfgs, return_value_check(returned)));
         }
         if let Some(setter) = &property.setter
             && let Some(ty) = &setter.value_ty
@@ -451,10 +463,11 @@ fn value_checks(thing: &ThingImpl) -> Vec<TokenStream> {
 fn lifecycle_hooks(thing: &ThingImpl) -> TokenStream {
     let start = thing.on_start.as_ref().map(|hook| {
         let (method, cfgs) = (hook.ident(), &hook.cfgs);
-        let call = if hook.output.is_result() {
-            quote!(__lt::lifecycle_result(self.#method()))
-        } else {
-            quote!({ self.#method(); ::core::result::Result::Ok(()) })
+        let call = match &hook.output {
+            Some(returned) => quote_spanned! {returned.span()=>
+                __lt::bounds::StartResult::into_start_result(self.#method())
+            },
+            None => quote!({ self.#method(); ::core::result::Result::Ok(()) }),
         };
         quote! {
             #(#cfgs)*
@@ -482,8 +495,7 @@ fn functional_metadata(property: &FunctionalProperty) -> TokenStream {
     let title = getter.docs.title().unwrap_or_else(|| name.clone());
     let description = option_str(getter.docs.full());
     let read_only = property.setter.is_none();
-    let value_ty = getter.output.value_type();
-    let schema = probe(&value_ty);
+    let schema = value_probe(&getter.returned_type());
     let uses_lock = !property.args.no_lock;
     let constraints = constraints(&property.args.constraints);
     quote! {
@@ -498,11 +510,10 @@ fn functional_metadata(property: &FunctionalProperty) -> TokenStream {
 fn read_arm(property: &FunctionalProperty) -> TokenStream {
     let getter = &property.getter;
     let (name, cfgs, method) = (&getter.name, &getter.cfgs, getter.ident());
-    let probe = probe(&getter.output.value_type());
-    let read = if getter.output.is_result() {
-        quote!(__lt::accessor_result(self.#method().map(|value| #probe.property_value(value))))
-    } else {
-        quote!(#probe.property_value(self.#method()))
+    let returned = getter.returned_type();
+    let (split, value) = (probe(&returned), value_probe(&returned));
+    let read = quote! {
+        __lt::accessor_result(#split.split(self.#method()).map(|value| #value.property_value(value)))
     };
     quote!(#(#cfgs)* #name => #read,)
 }
@@ -515,15 +526,19 @@ fn write_arm(property: &FunctionalProperty) -> TokenStream {
     };
     let method = setter.method.ident();
     let setter_cfgs = &setter.method.cfgs;
-    let value_ty = setter
-        .value_ty
-        .clone()
-        .unwrap_or_else(|| getter.output.value_type());
-    let probe = probe(&value_ty);
-    let call = if setter.method.output.is_result() {
-        quote!(__lt::accessor_result(self.#method(value).map(::core::result::Result::Ok)))
-    } else {
-        quote!({ self.#method(value); ::core::result::Result::Ok(()) })
+    // `check` has refused a setter without exactly one value parameter.
+    let Some(value_ty) = &setter.value_ty else {
+        return TokenStream::new();
+    };
+    let probe = probe(value_ty);
+    let call = match &setter.method.output {
+        Some(returned) => {
+            let split = self::probe(returned);
+            quote! {
+                __lt::accessor_result(#split.split(self.#method(value)).map(|_| ::core::result::Result::Ok(())))
+            }
+        }
+        None => quote!({ self.#method(value); ::core::result::Result::Ok(()) }),
     };
     quote! {
         #(#cfgs)* #(#setter_cfgs)*
@@ -622,7 +637,7 @@ fn action_metadata(action: &Action) -> TokenStream {
     } else {
         quote!(__lt::no_input_schema(#name))
     };
-    let output_schema = probe(&method.output.value_type());
+    let output_schema = value_probe(&method.returned_type());
     let is_async = method.is_async();
     let uses_lock = !action.args.no_lock && !is_async;
     quote! {
@@ -703,20 +718,20 @@ fn prepare_body(action: &Action) -> TokenStream {
     } else {
         quote!(self.#ident(#(#args),*))
     };
-    let output = probe(&method.output.value_type());
-    let outcome = match method.output {
-        ReturnKind::Result(_) => quote! {
-            match #call {
-                ::core::result::Result::Ok(value) => #output.outcome(value),
-                ::core::result::Result::Err(error) => {
-                    #[allow(unused_imports)]
-                    use __lt::{ViaAny as _, ViaErrorSource as _};
-                    let cancelled = (&__lt::ErrorProbe(&error)).is_cancellation();
-                    __lt::Outcome::from_error(error, cancelled)
-                }
+    let returned = method.returned_type();
+    let (split, value) = (probe(&returned), value_probe(&returned));
+    let outcome = quote! {
+        match #split.split(#call) {
+            ::core::result::Result::Ok(value) => #value.outcome(value),
+            // Unreachable when the method returns no `Result` (the error is `Infallible`).
+            #[allow(unreachable_patterns)]
+            ::core::result::Result::Err(error) => {
+                #[allow(unused_imports)]
+                use __lt::{ViaAny as _, ViaErrorSource as _};
+                let cancelled = (&__lt::ErrorProbe(&error)).is_cancellation();
+                __lt::Outcome::from_error(error, cancelled)
             }
-        },
-        ReturnKind::Unit | ReturnKind::Value(_) => quote!(#output.outcome(#call)),
+        }
     };
     let body = if is_async {
         quote! {

@@ -179,3 +179,41 @@ impl<T> EmitUnchecked<T> for &Probe<T> {
         unreachable!("{UNCHECKED}")
     }
 }
+
+/// What a method returned, split into its value and, for a `Result`, its error. The compiler
+/// tells a `Result` apart (an alias of `Result` counts; a struct named `SearchResult` doesn't),
+/// so `#[thing]` never guesses from a type's name. `value_probe` gives a probe of the value's
+/// type, for its schema and its check.
+pub trait Split<R> {
+    type Value;
+    type Error;
+    fn split(&self, returned: R) -> Result<Self::Value, Self::Error>;
+    fn value_probe(&self) -> Probe<Self::Value> {
+        Probe::new()
+    }
+}
+
+impl<T, E> Split<Result<T, E>> for Probe<Result<T, E>> {
+    type Value = T;
+    type Error = E;
+    fn split(&self, returned: Result<T, E>) -> Result<T, E> {
+        returned
+    }
+}
+
+pub trait SplitPlain<R> {
+    type Value;
+    type Error;
+    fn split(&self, returned: R) -> Result<Self::Value, Self::Error>;
+    fn value_probe(&self) -> Probe<Self::Value> {
+        Probe::new()
+    }
+}
+
+impl<R> SplitPlain<R> for &Probe<R> {
+    type Value = R;
+    type Error = std::convert::Infallible;
+    fn split(&self, returned: R) -> Result<R, std::convert::Infallible> {
+        Ok(returned)
+    }
+}
