@@ -173,16 +173,6 @@ pub fn bind<F: PropertyField>(
     });
 }
 
-/// A getter's plain return value as a property value.
-pub fn getter_value<T: Serialize>(value: T) -> Result<Value, PropertyError> {
-    serde_json::to_value(value).map_err(|e| {
-        PropertyError::Failed(Failure {
-            title: "SerializationError".into(),
-            detail: e.to_string(),
-        })
-    })
-}
-
 /// A getter's or setter's `Result`, its value already converted (the getter's by
 /// [`Emit::property_value`]), as the outcome of a read or write.
 pub fn accessor_result<T, E: std::fmt::Display + 'static>(
