@@ -14,14 +14,13 @@ use crate::ast::{
 };
 use crate::errors::Errors;
 
+const NOT_GENERIC: &str = "a Thing can't be generic: the server describes each Thing type once; \
+                           make a concrete struct for each instrument";
+
 pub fn check_struct(thing: &ThingStruct, errors: &mut Errors) {
     let generics = &thing.item.generics;
     if !generics.params.is_empty() || generics.where_clause.is_some() {
-        errors.push(syn::Error::new_spanned(
-            generics,
-            "a Thing can't be generic: the server describes each Thing type once; \
-             make a concrete struct for each instrument",
-        ));
+        errors.push(syn::Error::new_spanned(generics, NOT_GENERIC));
     }
     for slot in &thing.slots {
         check_field_type(&slot.ty, FieldKind::Slot, errors);
@@ -64,10 +63,7 @@ pub fn check_impl(thing: &ThingImpl, errors: &mut Errors) {
         ));
     }
     if !item.generics.params.is_empty() {
-        errors.push(syn::Error::new_spanned(
-            &item.generics,
-            "a Thing can't be generic",
-        ));
+        errors.push(syn::Error::new_spanned(&item.generics, NOT_GENERIC));
     }
     for method in thing.methods() {
         check_receiver(method, errors);
