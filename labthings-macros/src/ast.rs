@@ -151,6 +151,16 @@ pub struct ThingImpl {
 }
 
 impl ThingImpl {
+    /// Whether this impl is generic over the generics of its self type (`impl<T> Counter<T>`):
+    /// a mistake the struct's `#[thing]` reports, so this impl is left to the fallback.
+    pub fn deferred_to_struct(&self) -> bool {
+        !self.item.generics.params.is_empty()
+            && matches!(
+                ungroup(&self.item.self_ty),
+                Type::Path(path) if path.path.segments.last().is_some_and(|s| !s.arguments.is_none())
+            )
+    }
+
     /// Every method carrying one of our attributes.
     pub fn methods(&self) -> impl Iterator<Item = &Method> {
         let actions = self.actions.iter().map(|a| &a.method);

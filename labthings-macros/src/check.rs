@@ -62,7 +62,9 @@ pub fn check_impl(thing: &ThingImpl, errors: &mut Errors) {
             "`#[thing]` goes on the inherent `impl` block of the Thing (`impl MyThing { … }`), not on a trait impl",
         ));
     }
-    if !item.generics.params.is_empty() {
+    // `impl<T> Counter<T>` is generic because its struct is, and `#[thing]` on that struct says
+    // so; saying it here too would be a second error for one mistake (see `deferred_to_struct`).
+    if !item.generics.params.is_empty() && !thing.deferred_to_struct() {
         errors.push(syn::Error::new_spanned(&item.generics, NOT_GENERIC));
     }
     for method in thing.methods() {

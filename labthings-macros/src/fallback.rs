@@ -7,7 +7,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use syn::{ItemImpl, ItemStruct, Type};
 
-use crate::expand::{deferred_bounds, in_const};
+use crate::expand::{deferred_bounds, in_const, thing_fields_of};
 
 /// The struct, and a `ThingFields` impl that declares nothing.
 pub fn for_struct(item: &ItemStruct) -> TokenStream {
@@ -61,8 +61,10 @@ pub fn for_struct(item: &ItemStruct) -> TokenStream {
 }
 
 /// The impl block, and a `Thing` impl that does nothing. Its bounds are deferred like the real
-/// one's, so a Thing that also fails them gets no second error here.
-pub fn for_impl(item: &ItemImpl) -> TokenStream {
+/// one's, so a Thing that also fails them gets no second error here. With `needs_struct`, it
+/// requires the struct's `ThingFields`, so an impl whose mistake is left to the struct's
+/// `#[thing]` still fails to build when that attribute is missing.
+pub fn for_impl(item: &ItemImpl, needs_struct: bool) -> TokenStream {
     let self_ty: &Type = &item.self_ty;
     let (impl_generics, _, _) = item.generics.split_for_impl();
     let bounds = deferred_bounds(self_ty, false);
@@ -70,10 +72,15 @@ pub fn for_impl(item: &ItemImpl) -> TokenStream {
         let predicates = &w.predicates;
         quote!(, #predicates)
     });
+    let struct_check = needs_struct.then(|| {
+        let thing_fields = thing_fields_of(self_ty);
+        quote!(let _ = #thing_fields::DESCRIPTION;)
+    });
     let body = quote! {
         #[automatically_derived]
         impl #impl_generics __lt::Thing for #self_ty #bounds #extra {
             fn metadata(&self) -> &'static __lt::ThingMetadata {
+                #struct_check
                 ::core::unreachable!()
             }
             fn read_property(&self, _: &str) -> ::core::result::Result<__lt::Value, __lt::PropertyError> {

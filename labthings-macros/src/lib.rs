@@ -55,10 +55,12 @@ pub fn thing(args: TokenStream, input: TokenStream) -> TokenStream {
         Item::Impl(item) => {
             let thing = ast::parse_impl(item, &mut errors);
             check::check_impl(&thing, &mut errors);
-            if errors.is_empty() {
+            if errors.is_empty() && !thing.deferred_to_struct() {
                 expand::expand_impl(&thing)
             } else {
-                fallback::for_impl(&thing.item)
+                // With no error of its own, the impl still needs the struct's `#[thing]`, which
+                // reports the mistake; without it, this is where the author hears of it.
+                fallback::for_impl(&thing.item, errors.is_empty())
             }
         }
         other => {

@@ -15,7 +15,7 @@ mod fields;
 mod thing;
 
 use proc_macro2::{Group, Span, TokenStream, TokenTree};
-use quote::{quote, quote_spanned};
+use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Ident, Type};
 
@@ -102,11 +102,19 @@ pub(super) fn return_value_check(returned: &Type) -> TokenStream {
 /// `where for<'__lt> T: Send + Sync + ThingFields`: the bounds `impl Thing` needs, written
 /// so that when one fails the impl is absent instead of an error. Each failure is reported
 /// once elsewhere, at the author's token: a field that isn't `Send + Sync` at that field, a
-/// struct without `#[thing]` by `thing::thing_fields_of`. (The `for<'__lt>` stops rustc treating
+/// struct without `#[thing]` by [`thing_fields_of`]. (The `for<'__lt>` stops rustc treating
 /// the bound as a trivially false one to reject.)
 pub fn deferred_bounds(self_ty: &Type, thing_fields: bool) -> TokenStream {
     let fields = thing_fields.then(|| quote!(+ __lt::ThingFields));
     quote! {
         where for<'__lt> #self_ty: ::core::marker::Send + ::core::marker::Sync + 'static #fields
     }
+}
+
+/// `<T as ThingFields>`, spanned at the impl's self type, so every error about a struct missing
+/// `#[thing]` is the same error at the same token (and rustc shows it once).
+pub fn thing_fields_of(self_ty: &Type) -> TokenStream {
+    let span = self_ty.span();
+    let self_ty = respan(self_ty.to_token_stream(), span);
+    quote_spanned!(span=> <#self_ty as __lt::ThingFields>)
 }

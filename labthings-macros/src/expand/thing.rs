@@ -2,28 +2,20 @@
 //! actions (whose parts are in `action`).
 
 use proc_macro2::TokenStream;
-use quote::{ToTokens, quote, quote_spanned};
+use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Attribute, Type};
 
 use super::action::{action_metadata, input_type, prepare_body};
 use super::{
-    bound_check, constraints, deferred_bounds, in_const, option_str, probe, respan,
-    return_value_check, value_probe,
+    bound_check, constraints, deferred_bounds, in_const, option_str, probe, return_value_check,
+    thing_fields_of, value_probe,
 };
 use crate::ast::{FunctionalProperty, ThingImpl};
 
 /// The last identifier of the impl's self type: the Thing's type name.
 fn type_name(ty: &Type) -> String {
     crate::ast::last_segment(ty).unwrap_or_default()
-}
-
-/// `<T as ThingFields>`, spanned at the impl's self type, so every error about a struct missing
-/// `#[thing]` is the same error at the same token (and rustc shows it once).
-fn thing_fields_of(self_ty: &Type) -> TokenStream {
-    let span = self_ty.span();
-    let self_ty = respan(self_ty.to_token_stream(), span);
-    quote_spanned!(span=> <#self_ty as __lt::ThingFields>)
 }
 
 pub fn expand_impl(thing: &ThingImpl) -> TokenStream {
