@@ -95,6 +95,7 @@
 //!   `#[property]` getters, with an optional `#[setter(name)]`.
 
 mod action_body;
+pub mod bounds;
 mod cancel;
 mod capture;
 mod context;

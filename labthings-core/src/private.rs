@@ -9,6 +9,7 @@ pub use serde;
 pub use serde_json::{self, Value, json};
 
 pub use crate::action_body::{ActionBody, BlockingBody, OutcomeFuture, PreparedAction};
+pub use crate::bounds::{self, ThingFields};
 pub use crate::context::{FromInvocation, InvocationContext};
 pub use crate::outcome::{Failure, Outcome};
 pub use crate::property::{Property, PropertyBinding, PropertyObserver, Setting};
@@ -19,53 +20,20 @@ pub use crate::thing::{
     ThingMetadata,
 };
 
-use schemars::JsonSchema;
-use serde::Serialize;
+use std::borrow::Cow;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+#[path = "private/probe.rs"]
+mod probe;
+pub use probe::{
+    Decode, DecodeUnchecked, Describe, DescribeUnchecked, Emit, EmitUnchecked, Encode,
+    EncodeUnchecked, Probe, Split, SplitPlain,
+};
 
 use crate::validate::{ValidationErrors, validate, validate_action_input};
-
-/// What `#[thing]` on a struct tells `#[thing]` on its `impl` block: the data properties and
-/// slots declared on fields, and the struct's documentation.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is missing `#[thing]` on its struct definition",
-    label = "`#[thing]` on this impl block needs the struct to be marked too",
-    note = "add `#[thing]` above `struct {Self}` (it declares the struct's properties, settings and slots)"
-)]
-pub trait ThingFields {
-    const DATA_PROPERTY_NAMES: &'static [&'static str];
-    const DESCRIPTION: Option<&'static str>;
-    fn data_property_metadata() -> Vec<PropertyMetadata>;
-    fn slot_metadata() -> Vec<SlotMetadata>;
-    fn wire_slot_field(
-        &self,
-        name: &str,
-        target: Arc<dyn Any + Send + Sync>,
-    ) -> Result<(), WrongSlotType>;
-    fn read_data_property(&self, name: &str) -> Result<Value, PropertyError>;
-    /// `schema` is the property's schema from the metadata.
-    fn write_data_property(
-        &self,
-        name: &str,
-        value: Value,
-        schema: &Value,
-    ) -> Result<(), PropertyError>;
-    /// Write a saved value of setting `name`, read-only or not (the settings file's loader).
-    fn restore_setting_field(
-        &self,
-        name: &str,
-        value: Value,
-        schema: &Value,
-    ) -> Result<(), PropertyError>;
-    fn reset_data_property(&self, name: &str) -> Result<(), PropertyError>;
-    fn data_property_default(&self, name: &str) -> Option<Value>;
-    fn attach_data_properties(
-        &self,
-        thing: &str,
-        metadata: &'static ThingMetadata,
-        observer: Arc<dyn PropertyObserver>,
-    );
-}
 
 /// The value type inside a `Property<T>` or `Setting<T>` field.
 pub trait PropertyField {
@@ -90,17 +58,6 @@ impl<T: Clone + Serialize + DeserializeOwned + JsonSchema + Send + Sync> Propert
         self
     }
 }
-
-/// A Thing must be shareable between the server's threads.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` can't be a Thing: it must be `Send + Sync + 'static`",
-    label = "the server shares this Thing between threads",
-    note = "hold hardware handles and other non-thread-safe state behind a `std::sync::Mutex`, and shared data in `Arc` rather than `Rc`"
-)]
-pub trait ThingBounds {}
-impl<T: Send + Sync + 'static> ThingBounds for T {}
-
-pub const fn assert_thing_bounds<T: ThingBounds>() {}
 
 /// Whether `names` contains `name` (usable in constants, to reject duplicate affordances).
 pub const fn contains(names: &[&str], name: &str) -> bool {
@@ -129,8 +86,10 @@ const fn str_eq(a: &str, b: &str) -> bool {
     true
 }
 
-/// Metadata of a property whose value has type `T`.
-pub fn property_metadata<T: JsonSchema>(
+/// Metadata of a property whose value has the data schema `schema`.
+#[allow(clippy::too_many_arguments)]
+pub fn property_metadata(
+    mut schema: Value,
     name: &'static str,
     title: &str,
     description: Option<&str>,
@@ -139,7 +98,6 @@ pub fn property_metadata<T: JsonSchema>(
     uses_global_lock: bool,
     constraints: &[(&str, Value)],
 ) -> PropertyMetadata {
-    let mut schema = data_schema::<T>();
     apply_constraints(&mut schema, constraints);
     check_patterns(name, constraints);
     PropertyMetadata {
@@ -216,35 +174,141 @@ pub fn bind<F: PropertyField>(
     });
 }
 
-/// A getter's plain return value as a property value.
-pub fn getter_value<T: Serialize>(value: T) -> Result<Value, PropertyError> {
-    serde_json::to_value(value).map_err(|e| {
-        PropertyError::Failed(Failure {
-            title: "SerializationError".into(),
-            detail: e.to_string(),
-        })
-    })
-}
-
-/// A getter's `Result` as a property value.
-pub fn getter_result<T: Serialize, E: std::fmt::Display + 'static>(
-    result: Result<T, E>,
-) -> Result<Value, PropertyError> {
-    match Outcome::from_result(result) {
-        Outcome::Completed(value) => Ok(value),
-        Outcome::Failed(failure) => Err(PropertyError::Failed(failure)),
-        Outcome::Cancelled => Err(PropertyError::Failed(Failure {
-            title: "Cancelled".into(),
-            detail: "cancelled".into(),
-        })),
+/// A getter's or setter's `Result`, its value already converted (the getter's by
+/// [`Emit::property_value`]), as the outcome of a read or write.
+pub fn accessor_result<T, E: std::fmt::Display + 'static>(
+    result: Result<Result<T, PropertyError>, E>,
+) -> Result<T, PropertyError> {
+    match result {
+        Ok(converted) => converted,
+        Err(error) => match Outcome::from_result(Err::<(), E>(error)) {
+            Outcome::Failed(failure) => Err(PropertyError::Failed(failure)),
+            _ => Err(PropertyError::Failed(Failure {
+                title: "Cancelled".into(),
+                detail: "cancelled".into(),
+            })),
+        },
     }
 }
 
-/// A setter's `Result` as the outcome of a write.
-pub fn setter_result<E: std::fmt::Display + 'static>(
-    result: Result<(), E>,
-) -> Result<(), PropertyError> {
-    getter_result(result).map(drop)
+/// Validate `value` against a functional property's `schema`, then decode it for the setter.
+pub fn decode_setter_value<T>(
+    schema: &Value,
+    value: Value,
+    decode: impl FnOnce(&Value) -> Result<T, serde_json::Error>,
+) -> Result<T, PropertyError> {
+    let value = validate(schema, value).map_err(PropertyError::Invalid)?;
+    decode(&value).map_err(|e| {
+        PropertyError::Invalid(ValidationErrors::single(
+            "value_error",
+            format!("Value error, {e}"),
+            value,
+        ))
+    })
+}
+
+/// How the hidden input type of an action holds one parameter. `#[thing]` implements it (with
+/// [`param_codec!`](crate::param_codec)) for a marker type per parameter, so that the hidden
+/// type's derives never require anything of the author's type: the one check that does is
+/// spanned at the parameter.
+pub trait ParamCodec {
+    type Value;
+    fn decode<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self::Value, D::Error>;
+    fn encode<S: Serializer>(value: &Self::Value, serializer: S) -> Result<S::Ok, S::Error>;
+    fn inline_schema() -> bool;
+    fn schema_name() -> Cow<'static, str>;
+    fn schema_id() -> Cow<'static, str>;
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema;
+    fn non_optional_json_schema(generator: &mut SchemaGenerator) -> Schema;
+    fn is_option() -> bool;
+}
+
+/// Implement [`ParamCodec`] for `$marker`, holding a `$ty`, through the [`Probe`]s.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! param_codec {
+    ($marker:ident, $ty:ty) => {
+        const _: () = {
+            #[allow(unused_imports)]
+            use $crate::__private::{
+                Decode as _, DecodeUnchecked as _, Describe as _, DescribeUnchecked as _,
+                Encode as _, EncodeUnchecked as _,
+            };
+            impl $crate::__private::ParamCodec for $marker {
+                type Value = $ty;
+                fn decode<'de, D: $crate::__private::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<$ty, D::Error> {
+                    (&$crate::__private::Probe::<$ty>::new()).decode(deserializer)
+                }
+                fn encode<S: $crate::__private::serde::Serializer>(
+                    value: &$ty,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    (&$crate::__private::Probe::<$ty>::new()).encode(value, serializer)
+                }
+                fn inline_schema() -> bool {
+                    (&$crate::__private::Probe::<$ty>::new()).inline_schema()
+                }
+                fn schema_name() -> ::std::borrow::Cow<'static, str> {
+                    (&$crate::__private::Probe::<$ty>::new()).schema_name()
+                }
+                fn schema_id() -> ::std::borrow::Cow<'static, str> {
+                    (&$crate::__private::Probe::<$ty>::new()).schema_id()
+                }
+                fn json_schema(
+                    generator: &mut $crate::__private::schemars::SchemaGenerator,
+                ) -> $crate::__private::schemars::Schema {
+                    (&$crate::__private::Probe::<$ty>::new()).json_schema(generator)
+                }
+                fn non_optional_json_schema(
+                    generator: &mut $crate::__private::schemars::SchemaGenerator,
+                ) -> $crate::__private::schemars::Schema {
+                    (&$crate::__private::Probe::<$ty>::new()).non_optional_json_schema(generator)
+                }
+                fn is_option() -> bool {
+                    (&$crate::__private::Probe::<$ty>::new()).is_option()
+                }
+            }
+        };
+    };
+}
+pub use crate::param_codec;
+
+/// One action parameter in the hidden input type; see [`ParamCodec`].
+pub struct Param<C: ParamCodec>(pub C::Value);
+
+impl<'de, C: ParamCodec> Deserialize<'de> for Param<C> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        C::decode(deserializer).map(Param)
+    }
+}
+
+impl<C: ParamCodec> Serialize for Param<C> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        C::encode(&self.0, serializer)
+    }
+}
+
+impl<C: ParamCodec> JsonSchema for Param<C> {
+    fn inline_schema() -> bool {
+        C::inline_schema()
+    }
+    fn schema_name() -> Cow<'static, str> {
+        C::schema_name()
+    }
+    fn schema_id() -> Cow<'static, str> {
+        C::schema_id()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        C::json_schema(generator)
+    }
+    fn _schemars_private_non_optional_json_schema(generator: &mut SchemaGenerator) -> Schema {
+        C::non_optional_json_schema(generator)
+    }
+    fn _schemars_private_is_option() -> bool {
+        C::is_option()
+    }
 }
 
 /// The input schema of an action whose parameters make up `I`, with per-parameter constraints.
@@ -287,11 +351,6 @@ pub fn parse_no_input(
     validate_action_input(&metadata.input_schema, false, input).map_err(PrepareError::Invalid)
 }
 
-/// Resolve an injected parameter from the invocation context.
-pub fn resolve<T: FromInvocation>(ctx: &InvocationContext) -> T {
-    ctx.resolve::<T>()
-}
-
 /// Box an `async` action body.
 pub fn async_body<F>(future: F) -> OutcomeFuture
 where
@@ -307,16 +366,6 @@ pub fn slot_metadata<F: SlotField>(name: &'static str) -> SlotMetadata {
         target_type: TypeId::of::<F::Target>(),
         target_type_name: std::any::type_name::<F::Target>(),
         optional: F::OPTIONAL,
-    }
-}
-
-/// An `#[on_start]` method's `Result` as the outcome of starting.
-pub fn lifecycle_result<E: std::fmt::Display + 'static>(
-    result: Result<(), E>,
-) -> Result<(), Failure> {
-    match Outcome::from_result(result) {
-        Outcome::Failed(failure) => Err(failure),
-        _ => Ok(()),
     }
 }
 

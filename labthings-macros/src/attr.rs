@@ -1,8 +1,13 @@
 //! The arguments of our attributes: `#[property(read_only, minimum = 0)]`, `#[setting(…)]`,
-//! `#[param(default = 5.0)]`, `#[setter(name)]`, `#[inject]`.
+//! `#[action(no_lock)]`, `#[param(default = 5.0)]`, `#[setter(name)]`, and the bare ones.
+//!
+//! Every argument may be given once: a repeat is an error rather than "last one wins", since
+//! `minimum = 0, minimum = 5` is a slip the author wants to hear about.
 
-use syn::spanned::Spanned;
-use syn::{Attribute, Expr, ExprLit, ExprUnary, Ident, Lit, UnOp};
+use syn::meta::ParseNestedMeta;
+use syn::{Attribute, Expr, ExprLit, ExprUnary, Ident, Lit, Meta, UnOp};
+
+use crate::kw::{self, Symbol};
 
 /// A constraint on a value, checked on writes and shown in the schema.
 #[derive(Clone)]
@@ -13,15 +18,23 @@ pub struct Constraint {
 }
 
 /// (argument, JSON Schema keyword, what the value must be)
-const CONSTRAINTS: [(&str, &str, ValueKind); 8] = [
-    ("minimum", "minimum", ValueKind::Number),
-    ("maximum", "maximum", ValueKind::Number),
-    ("exclusive_minimum", "exclusiveMinimum", ValueKind::Number),
-    ("exclusive_maximum", "exclusiveMaximum", ValueKind::Number),
-    ("multiple_of", "multipleOf", ValueKind::Number),
-    ("min_length", "minLength", ValueKind::Count),
-    ("max_length", "maxLength", ValueKind::Count),
-    ("pattern", "pattern", ValueKind::Text),
+const CONSTRAINTS: [(Symbol, &str, ValueKind); 8] = [
+    (Symbol("minimum"), "minimum", ValueKind::Number),
+    (Symbol("maximum"), "maximum", ValueKind::Number),
+    (
+        Symbol("exclusive_minimum"),
+        "exclusiveMinimum",
+        ValueKind::Number,
+    ),
+    (
+        Symbol("exclusive_maximum"),
+        "exclusiveMaximum",
+        ValueKind::Number,
+    ),
+    (Symbol("multiple_of"), "multipleOf", ValueKind::Number),
+    (Symbol("min_length"), "minLength", ValueKind::Count),
+    (Symbol("max_length"), "maxLength", ValueKind::Count),
+    (Symbol("pattern"), "pattern", ValueKind::Text),
 ];
 
 #[derive(Clone, Copy, PartialEq)]
@@ -54,37 +67,64 @@ pub struct ParamArgs {
     pub constraints: Vec<Constraint>,
 }
 
+/// The arguments met so far in one attribute, to refuse a repeat.
+struct Given {
+    attr: Symbol,
+    names: Vec<String>,
+}
+
+impl Given {
+    fn new(attr: Symbol) -> Self {
+        Self {
+            attr,
+            names: Vec::new(),
+        }
+    }
+
+    fn first_time(&mut self, meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+        let name = path_text(&meta.path);
+        if self.names.contains(&name) {
+            return Err(meta.error(format!(
+                "`{name}` is given twice in `#[{}(…)]`; keep one",
+                self.attr
+            )));
+        }
+        self.names.push(name);
+        Ok(())
+    }
+}
+
 fn constraint_names() -> String {
     CONSTRAINTS
         .iter()
-        .map(|(name, _, _)| *name)
+        .map(|(name, _, _)| name.0)
         .collect::<Vec<_>>()
         .join(", ")
 }
 
 /// Parse `name = value` as a constraint, if `name` is one.
-fn parse_constraint(meta: &syn::meta::ParseNestedMeta<'_>) -> syn::Result<Option<Constraint>> {
-    let Some((_, keyword, kind)) = CONSTRAINTS
-        .iter()
-        .find(|(name, _, _)| meta.path.is_ident(name))
+fn parse_constraint(meta: &ParseNestedMeta<'_>) -> syn::Result<Option<Constraint>> {
+    let Some((name, keyword, kind)) = CONSTRAINTS.iter().find(|(name, _, _)| meta.path == *name)
     else {
         return Ok(None);
     };
     let value: Expr = meta.value()?.parse()?;
-    check_constraint_value(&value, *kind, meta.path.get_ident())?;
+    check_constraint_value(&value, *kind, *name)?;
     Ok(Some(Constraint { keyword, value }))
 }
 
-fn check_constraint_value(value: &Expr, kind: ValueKind, name: Option<&Ident>) -> syn::Result<()> {
-    let name = name.map(ToString::to_string).unwrap_or_default();
+fn is_number(expr: &Expr) -> bool {
+    matches!(
+        expr,
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(_) | Lit::Float(_),
+            ..
+        })
+    )
+}
+
+fn check_constraint_value(value: &Expr, kind: ValueKind, name: Symbol) -> syn::Result<()> {
     let ok = match (kind, value) {
-        (
-            ValueKind::Number,
-            Expr::Lit(ExprLit {
-                lit: Lit::Int(_) | Lit::Float(_),
-                ..
-            }),
-        ) => true,
         (
             ValueKind::Number,
             Expr::Unary(ExprUnary {
@@ -92,15 +132,8 @@ fn check_constraint_value(value: &Expr, kind: ValueKind, name: Option<&Ident>) -
                 expr,
                 ..
             }),
-        ) => {
-            matches!(
-                &**expr,
-                Expr::Lit(ExprLit {
-                    lit: Lit::Int(_) | Lit::Float(_),
-                    ..
-                })
-            )
-        }
+        ) => is_number(expr),
+        (ValueKind::Number, value) => is_number(value),
         (
             ValueKind::Count,
             Expr::Lit(ExprLit {
@@ -123,24 +156,26 @@ fn check_constraint_value(value: &Expr, kind: ValueKind, name: Option<&Ident>) -
         ValueKind::Count => "a non-negative integer literal, e.g. `3`",
         ValueKind::Text => "a string literal holding a regular expression, e.g. `\"^[a-z]+$\"`",
     };
-    Err(syn::Error::new(
-        value.span(),
+    Err(syn::Error::new_spanned(
+        value,
         format!("`{name}` must be {expected}"),
     ))
 }
 
 /// Parse the arguments of `#[property(…)]` or `#[setting(…)]` (`which` names the attribute).
-pub fn parse_property_args(attr: &Attribute, which: &str) -> syn::Result<PropertyArgs> {
+pub fn parse_property_args(attr: &Attribute, which: Symbol) -> syn::Result<PropertyArgs> {
     let mut args = PropertyArgs::default();
-    if matches!(attr.meta, syn::Meta::Path(_)) {
+    if matches!(attr.meta, Meta::Path(_)) {
         return Ok(args);
     }
+    let mut given = Given::new(which);
     attr.parse_nested_meta(|meta| {
-        if meta.path.is_ident("read_only") {
+        given.first_time(&meta)?;
+        if meta.path == kw::READ_ONLY {
             args.read_only = true;
             return Ok(());
         }
-        if meta.path.is_ident("no_lock") {
+        if meta.path == kw::NO_LOCK {
             args.no_lock = true;
             return Ok(());
         }
@@ -149,8 +184,10 @@ pub fn parse_property_args(attr: &Attribute, which: &str) -> syn::Result<Propert
             return Ok(());
         }
         Err(meta.error(format!(
-            "unknown argument `{}` to `#[{which}]`; valid arguments are: read_only, no_lock, {}",
+            "unknown argument `{}` to `#[{which}]`; valid arguments are: {}, {}, {}",
             path_text(&meta.path),
+            kw::READ_ONLY,
+            kw::NO_LOCK,
             constraint_names()
         )))
     })?;
@@ -160,8 +197,10 @@ pub fn parse_property_args(attr: &Attribute, which: &str) -> syn::Result<Propert
 /// Parse the arguments of `#[param(…)]`.
 pub fn parse_param_args(attr: &Attribute) -> syn::Result<ParamArgs> {
     let mut args = ParamArgs::default();
+    let mut given = Given::new(kw::PARAM);
     attr.parse_nested_meta(|meta| {
-        if meta.path.is_ident("default") {
+        given.first_time(&meta)?;
+        if meta.path == kw::DEFAULT {
             args.default = Some(meta.value()?.parse()?);
             return Ok(());
         }
@@ -170,8 +209,10 @@ pub fn parse_param_args(attr: &Attribute) -> syn::Result<ParamArgs> {
             return Ok(());
         }
         Err(meta.error(format!(
-            "unknown argument `{}` to `#[param]`; valid arguments are: default, {}",
+            "unknown argument `{}` to `#[{}]`; valid arguments are: {}, {}",
             path_text(&meta.path),
+            kw::PARAM,
+            kw::DEFAULT,
             constraint_names()
         )))
     })?;
@@ -181,9 +222,13 @@ pub fn parse_param_args(attr: &Attribute) -> syn::Result<ParamArgs> {
 /// Parse `#[setter(property_name)]`.
 pub fn parse_setter_target(attr: &Attribute) -> syn::Result<Ident> {
     attr.parse_args::<Ident>().map_err(|_| {
-        syn::Error::new(
-            attr.span(),
-            "`#[setter]` names the property it sets, e.g. `#[setter(temperature)]`",
+        syn::Error::new_spanned(
+            &attr.meta,
+            format!(
+                "`#[{}]` names the property it sets, and nothing else, e.g. `#[{}(temperature)]`",
+                kw::SETTER,
+                kw::SETTER
+            ),
         )
     })
 }
@@ -191,30 +236,35 @@ pub fn parse_setter_target(attr: &Attribute) -> syn::Result<Ident> {
 /// Parse the arguments of `#[action(…)]`.
 pub fn parse_action_args(attr: &Attribute) -> syn::Result<ActionArgs> {
     let mut args = ActionArgs::default();
-    if matches!(attr.meta, syn::Meta::Path(_)) {
+    if matches!(attr.meta, Meta::Path(_)) {
         return Ok(args);
     }
+    let mut given = Given::new(kw::ACTION);
     attr.parse_nested_meta(|meta| {
-        if meta.path.is_ident("no_lock") {
+        given.first_time(&meta)?;
+        if meta.path == kw::NO_LOCK {
             args.no_lock = true;
             return Ok(());
         }
         Err(meta.error(format!(
-            "unknown argument `{}` to `#[action]`; the valid argument is: no_lock \
-             (document the action with `///` comments, configure parameters with `#[param(…)]`)",
-            path_text(&meta.path)
+            "unknown argument `{}` to `#[{}]`; the valid argument is: {} \
+             (document the action with `///` comments, configure parameters with `#[{}(…)]`)",
+            path_text(&meta.path),
+            kw::ACTION,
+            kw::NO_LOCK,
+            kw::PARAM
         )))
     })?;
     Ok(args)
 }
 
-/// `#[slot]`, `#[on_start]` and `#[on_stop]` take no arguments.
-pub fn check_no_args(attr: &Attribute, name: &str) -> syn::Result<()> {
+/// `#[slot]`, `#[inject]`, `#[on_start]` and `#[on_stop]` take no arguments.
+pub fn check_no_args(attr: &Attribute, name: Symbol) -> syn::Result<()> {
     match &attr.meta {
-        syn::Meta::Path(_) => Ok(()),
+        Meta::Path(_) => Ok(()),
         other => Err(syn::Error::new_spanned(
             other,
-            format!("`#[{name}]` takes no arguments"),
+            format!("`#[{name}]` takes no arguments: write `#[{name}]`"),
         )),
     }
 }
@@ -225,9 +275,4 @@ fn path_text(path: &syn::Path) -> String {
         .map(|s| s.ident.to_string())
         .collect::<Vec<_>>()
         .join("::")
-}
-
-/// Whether `attr` is `#[name]` or `#[name(…)]` for one of our attribute names.
-pub fn is(attr: &Attribute, name: &str) -> bool {
-    attr.path().is_ident(name)
 }

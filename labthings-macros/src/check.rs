@@ -1,157 +1,131 @@
 //! Check: the rules a Thing must follow, each broken rule a compile error at the offending
 //! token with a message that names the fix.
+//!
+//! Rules about pairing (a setter without a getter, a second `#[on_start]`) are enforced while
+//! parsing, where the pairs are made; the rules here look at one finished model.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 
 use syn::spanned::Spanned;
-use syn::{FnArg, Pat, Signature, Type};
+use syn::{FnArg, ReceiverKind, Type};
 
-use crate::ast::{Action, Hook, ParamRole, ReturnKind, ThingImpl, ThingStruct, json_name};
+use crate::ast::{
+    Action, FieldKind, Method, MethodKind, ParamRole, ThingImpl, ThingStruct, last_segment, ungroup,
+};
 use crate::errors::Errors;
+
+const NOT_GENERIC: &str = "a Thing can't be generic: the server describes each Thing type once; \
+                           make a concrete struct for each instrument";
 
 pub fn check_struct(thing: &ThingStruct, errors: &mut Errors) {
     let generics = &thing.item.generics;
     if !generics.params.is_empty() || generics.where_clause.is_some() {
-        errors.push(syn::Error::new_spanned(
-            generics,
-            "a Thing can't be generic: the server describes each Thing type once; \
-             make a concrete struct for each instrument",
-        ));
+        errors.push(syn::Error::new_spanned(generics, NOT_GENERIC));
     }
     for slot in &thing.slots {
-        let last = last_segment(&slot.ty);
-        if !matches!(last.as_deref(), Some("Slot" | "OptionalSlot")) {
-            errors.push(syn::Error::new_spanned(
-                &slot.ty,
-                "a `#[slot]` field must have type `Slot<T>` (required) or `OptionalSlot<T>`, \
-                 where `T` is the type of the other Thing",
-            ));
-        }
+        check_field_type(&slot.ty, FieldKind::Slot, errors);
     }
     for field in &thing.fields {
-        let last = last_segment(&field.ty);
-        let expected = if field.is_setting {
-            "Setting"
-        } else {
-            "Property"
-        };
-        if last.as_deref() != Some(expected) {
-            errors.push(syn::Error::new_spanned(
-                &field.ty,
-                format!(
-                    "a `#[{}]` field must have type `{expected}<T>`; for a value computed on \
-                     demand, write a `#[property]` getter method in the `#[thing]` impl block",
-                    expected.to_lowercase()
-                ),
-            ));
-        }
+        check_field_type(&field.ty, field.kind, errors);
     }
+}
+
+fn check_field_type(ty: &Type, kind: FieldKind, errors: &mut Errors) {
+    let last = last_segment(ty);
+    if kind
+        .expected_types()
+        .contains(&last.as_deref().unwrap_or_default())
+    {
+        return;
+    }
+    let message = match kind {
+        FieldKind::Slot => "a `#[slot]` field must have type `Slot<T>` (required) or \
+                            `OptionalSlot<T>`, where `T` is the type of the other Thing"
+            .to_owned(),
+        FieldKind::Property | FieldKind::Setting => {
+            let expected = kind.expected_types()[0];
+            format!(
+                "a `#[{}]` field must have type `{expected}<T>`; for a value computed on \
+                 demand, write a `#[property]` getter method in the `#[thing]` impl block",
+                kind.keyword()
+            )
+        }
+    };
+    errors.push(syn::Error::new_spanned(ty, message));
 }
 
 pub fn check_impl(thing: &ThingImpl, errors: &mut Errors) {
     let item = &thing.item;
-    for (hooks, name) in [(&thing.on_start, "on_start"), (&thing.on_stop, "on_stop")] {
-        for extra in hooks.iter().skip(1) {
-            errors.push(syn::Error::new_spanned(
-                &extra.sig.ident,
-                format!("a Thing has at most one `#[{name}]` method"),
-            ));
-        }
-        for hook in hooks {
-            check_hook(hook, name, errors);
-        }
-    }
-    if let Some((_, path, _)) = &item.trait_ {
+    if let Some((path, _)) = &item.trait_ {
         errors.push(syn::Error::new_spanned(
             path,
             "`#[thing]` goes on the inherent `impl` block of the Thing (`impl MyThing { … }`), not on a trait impl",
         ));
     }
-    if !item.generics.params.is_empty() {
-        errors.push(syn::Error::new_spanned(
-            &item.generics,
-            "a Thing can't be generic",
-        ));
+    // `impl<T> Counter<T>` is generic because its struct is, and `#[thing]` on that struct says
+    // so; saying it here too would be a second error for one mistake (see `deferred_to_struct`).
+    if !item.generics.params.is_empty() && !thing.deferred_to_struct() {
+        errors.push(syn::Error::new_spanned(&item.generics, NOT_GENERIC));
+    }
+    for method in thing.methods() {
+        check_receiver(method, errors);
+        check_not_generic(method, errors);
+    }
+    for hook in thing.on_start.iter().chain(&thing.on_stop) {
+        check_hook(hook, errors);
     }
     for action in &thing.actions {
         check_action(action, errors);
     }
-    let mut getter_names = HashMap::new();
-    for getter in &thing.getters {
-        check_receiver(&getter.sig, "#[property]", errors);
-        check_not_generic(&getter.sig, "property getters", errors);
-        if let Some(asyncness) = getter.sig.asyncness {
-            errors.push(syn::Error::new(
-                asyncness.span(),
-                "property getters can't be `async`: make it a plain `fn` (the server runs it off the async runtime), or use an `#[action]`",
-            ));
-        }
-        let extra: Vec<&FnArg> = getter
-            .sig
-            .inputs
-            .iter()
-            .filter(|a| matches!(a, FnArg::Typed(_)))
-            .collect();
-        if let Some(first) = extra.first() {
+    for property in &thing.properties {
+        check_getter(&property.getter, errors);
+        if let Some(setter) = &property.setter
+            && setter.value_ty.is_none()
+        {
             errors.push(syn::Error::new_spanned(
-                first,
-                "a `#[property]` getter takes only `&self`; to make the property writable, add a \
-                 `#[setter(name)] fn set_name(&self, value: T)` method; for inputs, use an `#[action]`",
-            ));
-        }
-        if matches!(getter.output, ReturnKind::Unit) {
-            errors.push(syn::Error::new(
-                getter.sig.ident.span(),
-                "a `#[property]` getter must return the property's value, e.g. `-> f64`",
-            ));
-        }
-        getter_names.insert(json_name(&getter.sig.ident), getter.attr_span);
-    }
-    let mut set = HashMap::new();
-    for setter in &thing.setters {
-        check_receiver(&setter.sig, "#[setter]", errors);
-        check_not_generic(&setter.sig, "property setters", errors);
-        let target = json_name(&setter.target);
-        if !getter_names.contains_key(&target) {
-            errors.push(syn::Error::new(
-                setter.target.span(),
+                &setter.method.sig.inputs,
                 format!(
-                    "`#[setter({target})]` has no getter: add `#[property] fn {target}(&self) -> T` \
-                     to this impl block"
-                ),
-            ));
-        }
-        if set.insert(target.clone(), ()).is_some() {
-            errors.push(syn::Error::new(
-                setter.target.span(),
-                format!("property `{target}` already has a setter"),
-            ));
-        }
-        if setter.value_type().is_none() {
-            errors.push(syn::Error::new_spanned(
-                &setter.sig.inputs,
-                format!(
-                    "a setter takes `&self` and the new value: `fn set_{target}(&self, value: T)`"
+                    "a setter takes `&self` and the new value: `fn set_{}(&self, value: T)`",
+                    property.getter.name
                 ),
             ));
         }
     }
 }
 
-fn last_segment(ty: &Type) -> Option<String> {
-    match ty {
-        Type::Path(path) => path.path.segments.last().map(|s| s.ident.to_string()),
-        _ => None,
+fn check_getter(getter: &Method, errors: &mut Errors) {
+    if let Some(asyncness) = getter.sig.asyncness {
+        errors.push(syn::Error::new(
+            asyncness.span(),
+            "property getters can't be `async`: make it a plain `fn` (the server runs it off the async runtime), or use an `#[action]`",
+        ));
+    }
+    if let Some(first) = getter
+        .sig
+        .inputs
+        .iter()
+        .find(|a| matches!(a, FnArg::Typed(_)))
+    {
+        errors.push(syn::Error::new_spanned(
+            first,
+            "a `#[property]` getter takes only `&self`; to make the property writable, add a \
+             `#[setter(name)] fn set_name(&self, value: T)` method; for inputs, use an `#[action]`",
+        ));
+    }
+    if getter.output.is_none() {
+        errors.push(syn::Error::new(
+            getter.ident().span(),
+            "a `#[property]` getter must return the property's value, e.g. `-> f64`",
+        ));
     }
 }
 
-fn check_hook(hook: &Hook, name: &str, errors: &mut Errors) {
-    check_receiver(&hook.sig, &format!("#[{name}]"), errors);
-    check_not_generic(&hook.sig, "lifecycle methods", errors);
+fn check_hook(hook: &Method, errors: &mut Errors) {
+    let kind = hook.kind;
     if let Some(asyncness) = &hook.sig.asyncness {
         errors.push(syn::Error::new_spanned(
             asyncness,
-            format!("`#[{name}]` methods can't be `async`: they run once, before or after serving, on a plain thread"),
+            format!("`{kind}` methods can't be `async`: they run once, before or after serving, on a plain thread"),
         ));
     }
     if let Some(extra) = hook
@@ -162,42 +136,29 @@ fn check_hook(hook: &Hook, name: &str, errors: &mut Errors) {
     {
         errors.push(syn::Error::new_spanned(
             extra,
-            format!("`#[{name}]` methods take only `&self`"),
+            format!("`{kind}` methods take only `&self`"),
         ));
+        // One mistake, one error: the return type is judged once the signature is right.
+        return;
     }
-    if matches!(hook.output, ReturnKind::Value(_)) || (name == "on_stop" && hook.output.is_result())
-    {
+    // What an `#[on_start]` method returns is checked by the compiler (`bounds::StartResult`),
+    // which can tell a `Result` from a type merely named like one.
+    if kind == MethodKind::OnStop && hook.output.is_some() {
         errors.push(syn::Error::new_spanned(
             &hook.sig.output,
-            if name == "on_start" {
-                "`#[on_start]` methods return nothing or `Result<(), E>` (an error stops the server starting)"
-            } else {
-                "`#[on_stop]` methods return nothing: report problems through `tracing`"
-            },
+            "`#[on_stop]` methods return nothing: report problems through `tracing`",
         ));
     }
 }
 
 fn check_action(action: &Action, errors: &mut Errors) {
-    check_receiver(&action.sig, "#[action]", errors);
-    check_not_generic(&action.sig, "actions", errors);
-    let mut seen = HashMap::new();
+    let mut seen = HashSet::new();
     for param in &action.params {
-        match &param.pat {
-            Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => {
-                let name = json_name(&pat.ident);
-                if seen.insert(name.clone(), ()).is_some() {
-                    errors.push(syn::Error::new(
-                        pat.ident.span(),
-                        format!("parameter `{name}` appears twice"),
-                    ));
-                }
-            }
-            other => errors.push(syn::Error::new_spanned(
-                other,
-                "action parameters must be plain names (each input parameter becomes a field of \
-                 the JSON input); take the whole value and destructure it in the body",
-            )),
+        if !seen.insert(param.name.as_str()) {
+            errors.push(syn::Error::new(
+                param.ident.span(),
+                format!("parameter `{}` appears twice", param.name),
+            ));
         }
         if let ParamRole::Input(_) = param.role
             && let Some(problem) = unsupported_input_type(&param.ty)
@@ -208,7 +169,7 @@ fn check_action(action: &Action, errors: &mut Errors) {
 }
 
 fn unsupported_input_type(ty: &Type) -> Option<&'static str> {
-    match ty {
+    match ungroup(ty) {
         Type::Reference(_) => Some(
             "action inputs are deserialized from JSON, so they must be owned: use `String` for \
              `&str`, `Vec<T>` for `&[T]`",
@@ -221,47 +182,45 @@ fn unsupported_input_type(ty: &Type) -> Option<&'static str> {
     }
 }
 
-fn check_receiver(sig: &Signature, attr: &str, errors: &mut Errors) {
-    let what = match attr {
-        "#[action]" => "actions",
-        "#[property]" | "#[setter]" => "property methods",
-        _ => "lifecycle methods",
+fn check_receiver(method: &Method, errors: &mut Errors) {
+    let (kind, sig) = (method.kind, &method.sig);
+    let what = match kind {
+        MethodKind::Getter | MethodKind::Setter => "property methods",
+        other => other.plural(),
     };
-    match sig.receiver() {
-        None => errors.push(syn::Error::new(
+    let Some(receiver) = sig.receiver() else {
+        errors.push(syn::Error::new(
             sig.ident.span(),
-            format!("`{attr}` methods need a `&self` receiver: `fn {}(&self, …)`", sig.ident),
-        )),
-        Some(receiver) if receiver.mutability.is_some() && receiver.reference.is_some() => {
-            errors.push(syn::Error::new_spanned(
-                receiver,
-                format!(
-                    "{what} take `&self`, not `&mut self`: the server calls them from many threads at \
-                     once; keep changing state in `Property` fields or behind a `Mutex`"
-                ),
-            ))
-        }
-        Some(receiver) if receiver.reference.is_none() && receiver.colon_token.is_none() => {
-            errors.push(syn::Error::new_spanned(
-                receiver,
-                format!("{what} take `&self`, not `self`: the Thing is shared by every request, so it can't be moved out"),
-            ))
-        }
-        Some(receiver) if receiver.colon_token.is_some() => errors.push(syn::Error::new_spanned(
-            receiver,
-            format!("{what} take plain `&self`"),
-        )),
-        Some(_) => {}
-    }
+            format!(
+                "`{kind}` methods need a `&self` receiver: `fn {}(&self, …)`",
+                sig.ident
+            ),
+        ));
+        return;
+    };
+    let problem = match &receiver.kind {
+        ReceiverKind::Reference(_, _, Some(_)) => format!(
+            "{what} take `&self`, not `&mut self`: the server calls them from many threads at \
+             once; keep changing state in `Property` fields or behind a `Mutex`"
+        ),
+        ReceiverKind::Value => format!(
+            "{what} take `&self`, not `self`: the Thing is shared by every request, so it can't be moved out"
+        ),
+        ReceiverKind::Typed(..) => format!("{what} take plain `&self`"),
+        _ => return,
+    };
+    errors.push(syn::Error::new_spanned(receiver, problem));
 }
 
-fn check_not_generic(sig: &Signature, what: &str, errors: &mut Errors) {
-    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+fn check_not_generic(method: &Method, errors: &mut Errors) {
+    let generics = &method.sig.generics;
+    if !generics.params.is_empty() || generics.where_clause.is_some() {
         errors.push(syn::Error::new_spanned(
-            &sig.generics,
+            generics,
             format!(
-                "{what} can't be generic: the server needs each parameter's concrete type to \
-                 describe and decode it; use concrete types (or an enum)"
+                "{} can't be generic: the server needs each parameter's concrete type to \
+                 describe and decode it; use concrete types (or an enum)",
+                method.kind.plural()
             ),
         ));
     }

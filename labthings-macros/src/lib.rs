@@ -2,9 +2,10 @@
 //!
 //! `#[thing]` on a struct reads its `#[property]` / `#[setting]` fields; `#[thing]` on the
 //! struct's `impl` block reads its `#[action]`, `#[property]` and `#[setter]` methods and
-//! implements `labthings_core::Thing`. Each runs in three steps, one module each:
-//! [`ast`] parses (and strips our inner attributes), [`check`] reports misuse with spans, and
-//! [`expand`] emits code. The inner attributes exist as macros only to explain themselves
+//! implements `labthings_core::Thing`. Each runs in three steps, one module each: `ast`
+//! parses into a model of the Thing (and strips our inner attributes), `check` reports misuse
+//! with spans, and `expand` emits code; after an error, `fallback` emits stub impls instead, so
+//! one mistake is one error. The inner attributes exist as macros only to explain themselves
 //! when used outside a `#[thing]` impl.
 
 use proc_macro::TokenStream;
@@ -17,6 +18,8 @@ mod check;
 mod docs;
 mod errors;
 mod expand;
+mod fallback;
+mod kw;
 
 use errors::Errors;
 
@@ -30,9 +33,15 @@ pub fn thing(args: TokenStream, input: TokenStream) -> TokenStream {
     if !args.is_empty() {
         errors.push(syn::Error::new_spanned(
             &args,
-            "`#[thing]` takes no arguments",
+            format!(
+                "`#[{}]` takes no arguments: a Thing's name is given where it is served, \
+                 `ThingServer::new().thing(\"name\", …)`; its description comes from `///` comments",
+                kw::THING
+            ),
         ));
     }
+    // Parse, check, then emit; after any error, emit a stub impl instead, so the one error
+    // reported is not followed by others about the impl being absent.
     let output = match item {
         Item::Struct(item) => {
             let thing = ast::parse_struct(item, &mut errors);
@@ -40,37 +49,36 @@ pub fn thing(args: TokenStream, input: TokenStream) -> TokenStream {
             if errors.is_empty() {
                 expand::expand_struct(&thing)
             } else {
-                emit_plain(&thing.item)
+                fallback::for_struct(&thing.item)
             }
         }
         Item::Impl(item) => {
             let thing = ast::parse_impl(item, &mut errors);
             check::check_impl(&thing, &mut errors);
-            if errors.is_empty() {
+            if errors.is_empty() && !thing.deferred_to_struct() {
                 expand::expand_impl(&thing)
             } else {
-                emit_plain(&thing.item)
+                // With no error of its own, the impl still needs the struct's `#[thing]`, which
+                // reports the mistake; without it, this is where the author hears of it.
+                fallback::for_impl(&thing.item, errors.is_empty())
             }
         }
         other => {
             errors.push(syn::Error::new_spanned(
                 &other,
-                "`#[thing]` goes on a struct and on that struct's `impl` block",
+                format!(
+                    "`#[{}]` goes on a struct and on that struct's `impl` block",
+                    kw::THING
+                ),
             ));
-            emit_plain(&other)
+            quote!(#other)
         }
     };
     let compile_errors = errors.to_compile_errors();
     quote!(#output #compile_errors).into()
 }
 
-/// On error, emit the item itself (our attributes already stripped), so the user sees our
-/// message rather than a cascade of errors about the item's absence.
-fn emit_plain(item: &impl quote::ToTokens) -> proc_macro2::TokenStream {
-    quote!(#item)
-}
-
-fn misplaced(name: &str, input: TokenStream) -> TokenStream {
+fn misplaced(name: kw::Symbol, input: TokenStream) -> TokenStream {
     let input = proc_macro2::TokenStream::from(input);
     let message = format!(
         "`#[{name}]` only works inside a `#[thing]` item: put `#[thing]` on the struct and on \
@@ -82,55 +90,55 @@ fn misplaced(name: &str, input: TokenStream) -> TokenStream {
 /// Marks a method of a `#[thing]` impl block as an action.
 #[proc_macro_attribute]
 pub fn action(_args: TokenStream, input: TokenStream) -> TokenStream {
-    misplaced("action", input)
+    misplaced(kw::ACTION, input)
 }
 
 /// Marks a `Property<T>` field, or a getter method, of a `#[thing]` as a property.
 #[proc_macro_attribute]
 pub fn property(_args: TokenStream, input: TokenStream) -> TokenStream {
-    misplaced("property", input)
+    misplaced(kw::PROPERTY, input)
 }
 
 /// Marks a `Setting<T>` field of a `#[thing]` struct as a persisted setting.
 #[proc_macro_attribute]
 pub fn setting(_args: TokenStream, input: TokenStream) -> TokenStream {
-    misplaced("setting", input)
+    misplaced(kw::SETTING, input)
 }
 
 /// Marks the setter method of a functional property: `#[setter(name)]`.
 #[proc_macro_attribute]
 pub fn setter(_args: TokenStream, input: TokenStream) -> TokenStream {
-    misplaced("setter", input)
+    misplaced(kw::SETTER, input)
 }
 
 /// Marks an action parameter as injected from the invocation (its type implements
 /// `FromInvocation`).
 #[proc_macro_attribute]
 pub fn inject(_args: TokenStream, input: TokenStream) -> TokenStream {
-    misplaced("inject", input)
+    misplaced(kw::INJECT, input)
 }
 
 /// Marks a `Slot<T>` / `OptionalSlot<T>` field: a reference to another Thing, wired by the
 /// server.
 #[proc_macro_attribute]
 pub fn slot(_args: TokenStream, input: TokenStream) -> TokenStream {
-    misplaced("slot", input)
+    misplaced(kw::SLOT, input)
 }
 
 /// Marks the method a Thing runs before the server starts serving.
 #[proc_macro_attribute]
 pub fn on_start(_args: TokenStream, input: TokenStream) -> TokenStream {
-    misplaced("on_start", input)
+    misplaced(kw::ON_START, input)
 }
 
 /// Marks the method a Thing runs after the server stops serving.
 #[proc_macro_attribute]
 pub fn on_stop(_args: TokenStream, input: TokenStream) -> TokenStream {
-    misplaced("on_stop", input)
+    misplaced(kw::ON_STOP, input)
 }
 
 /// Declares a default and constraints for an action parameter.
 #[proc_macro_attribute]
 pub fn param(_args: TokenStream, input: TokenStream) -> TokenStream {
-    misplaced("param", input)
+    misplaced(kw::PARAM, input)
 }

@@ -1,0 +1,150 @@
+//! What the types in a Thing must implement.
+//!
+//! `#[thing]` checks each type against one of these traits, at the type the author wrote, so a
+//! missing derive is one error that says which derive to add, rather than one error per place
+//! the generated code uses the type. Every type that has the underlying traits has these; there
+//! is nothing to implement by hand.
+//!
+//! The traits name their requirements in the blanket impl, not as supertraits, and that impl
+//! is `#[diagnostic::do_not_recommend]`: so rustc reports the unmet trait itself, with the
+//! message below, instead of the `Serialize`/`Send`/… underneath it.
+
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::__private::Probe;
+use crate::outcome::{Failure, Outcome};
+use crate::property::PropertyObserver;
+use crate::slot::{SlotMetadata, WrongSlotType};
+use crate::thing::{PropertyError, PropertyMetadata, ThingMetadata};
+use serde_json::Value;
+use std::any::Any;
+use std::sync::Arc;
+
+/// The type of an action parameter: decoded from JSON, described by a JSON schema.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` can't be an action parameter: it must implement `Deserialize` and `JsonSchema`",
+    label = "the server decodes this parameter from JSON and describes it in the Thing Description",
+    note = "add `#[derive(serde::Deserialize, schemars::JsonSchema)]` to the definition of `{Self}`"
+)]
+pub trait ActionParameter {
+    #[doc(hidden)]
+    const CHECKED: () = ();
+}
+
+#[diagnostic::do_not_recommend]
+impl<T: DeserializeOwned + JsonSchema> ActionParameter for T {}
+
+/// The type an action returns, or a property getter reads: sent as JSON, described by a JSON
+/// schema.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` can't be sent to clients: it must implement `Serialize` and `JsonSchema`",
+    label = "the server sends this value as JSON and describes it in the Thing Description",
+    note = "add `#[derive(serde::Serialize, schemars::JsonSchema)]` to the definition of `{Self}`"
+)]
+pub trait ReturnValue {
+    /// Checks the type a `Probe` stands for: generated code only has a probe of a method's
+    /// value type, the `T` of a returned `Result<T, E>` (see `__private::Split`).
+    #[doc(hidden)]
+    fn check(_: &Probe<Self>)
+    where
+        Self: Sized,
+    {
+    }
+}
+
+#[diagnostic::do_not_recommend]
+impl<T: Serialize + JsonSchema> ReturnValue for T {}
+
+/// The value a property setter takes: decoded from JSON.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` can't be written by clients: it must implement `Deserialize`",
+    label = "the server decodes the new value from JSON",
+    note = "add `#[derive(serde::Deserialize)]` to the definition of `{Self}`"
+)]
+pub trait SetterValue {
+    #[doc(hidden)]
+    const CHECKED: () = ();
+}
+
+#[diagnostic::do_not_recommend]
+impl<T: DeserializeOwned> SetterValue for T {}
+
+/// What an `#[on_start]` method returns, when it returns something: `Result<(), E>`, whose
+/// error stops the server starting.
+#[diagnostic::on_unimplemented(
+    message = "`#[on_start]` methods return nothing or `Result<(), E>`, not `{Self}`",
+    label = "an error returned here stops the server starting",
+    note = "return `Result<(), E>` (with `E: Display`) to report that starting failed, or nothing"
+)]
+pub trait StartResult {
+    #[doc(hidden)]
+    fn into_start_result(self) -> Result<(), Failure>;
+}
+
+impl<E: std::fmt::Display + 'static> StartResult for Result<(), E> {
+    fn into_start_result(self) -> Result<(), Failure> {
+        match Outcome::from_result(self) {
+            Outcome::Failed(failure) => Err(failure),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The type of any field of a Thing: the server shares a Thing between threads.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` can't be held by a Thing: the server shares a Thing between threads, so each field must be `Send + Sync`",
+    label = "this field is not `Send + Sync`",
+    note = "use `Arc` rather than `Rc`, atomics or a `Mutex` rather than `Cell`/`RefCell`, and put a handle that is `Send` but not `Sync` behind a `std::sync::Mutex`"
+)]
+pub trait ThreadSafe {
+    #[doc(hidden)]
+    const CHECKED: () = ();
+}
+
+#[diagnostic::do_not_recommend]
+impl<T: ?Sized + Send + Sync> ThreadSafe for T {}
+
+/// What `#[thing]` on a struct tells `#[thing]` on its `impl` block: the data properties and
+/// slots declared on fields, and the struct's documentation.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is missing `#[thing]` on its struct definition",
+    label = "`#[thing]` on this impl block needs the struct to be marked too",
+    note = "add `#[thing]` above `struct {Self}` (it declares the struct's properties, settings and slots)"
+)]
+pub trait ThingFields {
+    const DATA_PROPERTY_NAMES: &'static [&'static str];
+    const DESCRIPTION: Option<&'static str>;
+    fn data_property_metadata() -> Vec<PropertyMetadata>;
+    fn slot_metadata() -> Vec<SlotMetadata>;
+    fn wire_slot_field(
+        &self,
+        name: &str,
+        target: Arc<dyn Any + Send + Sync>,
+    ) -> Result<(), WrongSlotType>;
+    fn read_data_property(&self, name: &str) -> Result<Value, PropertyError>;
+    /// `schema` is the property's schema from the metadata.
+    fn write_data_property(
+        &self,
+        name: &str,
+        value: Value,
+        schema: &Value,
+    ) -> Result<(), PropertyError>;
+    /// Write a saved value of setting `name`, read-only or not (the settings file's loader).
+    fn restore_setting_field(
+        &self,
+        name: &str,
+        value: Value,
+        schema: &Value,
+    ) -> Result<(), PropertyError>;
+    fn reset_data_property(&self, name: &str) -> Result<(), PropertyError>;
+    fn data_property_default(&self, name: &str) -> Option<Value>;
+    fn attach_data_properties(
+        &self,
+        thing: &str,
+        metadata: &'static ThingMetadata,
+        observer: Arc<dyn PropertyObserver>,
+    );
+}

@@ -1,0 +1,179 @@
+//! `impl ThingFields` for a `#[thing]` struct: its data properties, settings and slots.
+
+use proc_macro2::TokenStream;
+use quote::{ToTokens, quote, quote_spanned};
+use syn::Ident;
+use syn::spanned::Spanned;
+
+use super::{constraints, in_const, option_str, respan};
+use crate::ast::ThingStruct;
+
+pub fn expand_struct(thing: &ThingStruct) -> TokenStream {
+    let item = &thing.item;
+    let ident = &item.ident;
+    let description = option_str(thing.docs.full());
+    let names: Vec<&String> = thing.fields.iter().map(|f| &f.name).collect();
+
+    // Every field, marked or not, is shared between the server's threads: one error per field
+    // that isn't, pointing at the field's name.
+    let thread_safety = item.fields.iter().map(|field| {
+        let span = field
+            .ident
+            .as_ref()
+            .map_or_else(|| field.ty.span(), Ident::span);
+        let ty = respan(field.ty.to_token_stream(), span);
+        quote_spanned!(span=> const _: () = <#ty as __lt::bounds::ThreadSafe>::CHECKED;)
+    });
+
+    let metadata = thing.fields.iter().map(|field| {
+        let (ty, name) = (&field.ty, &field.name);
+        let title = field.docs.title().unwrap_or_else(|| name.clone());
+        let description = option_str(field.docs.full());
+        let read_only = field.args.read_only;
+        let kind = if field.is_setting() {
+            quote!(Setting)
+        } else {
+            quote!(Data)
+        };
+        let uses_lock = !field.args.no_lock;
+        let constraints = constraints(&field.args.constraints);
+        quote! {
+            __lt::property_metadata(
+                __lt::data_schema::<<#ty as __lt::PropertyField>::Value>(),
+                #name, #title, #description, #read_only, __lt::PropertyKind::#kind, #uses_lock, #constraints,
+            )
+        }
+    });
+    let read_arms = thing.fields.iter().map(|field| {
+        let (ident, name) = (&field.ident, &field.name);
+        quote!(#name => __lt::read_data(&self.#ident),)
+    });
+    let write_arms = thing.fields.iter().map(|field| {
+        let (ident, name) = (&field.ident, &field.name);
+        if field.args.read_only {
+            quote!(#name => ::core::result::Result::Err(__lt::PropertyError::ReadOnly),)
+        } else {
+            quote!(#name => __lt::write_data(&self.#ident, value, schema),)
+        }
+    });
+    let restore_arms = thing
+        .fields
+        .iter()
+        .filter(|field| field.is_setting())
+        .map(|field| {
+            let (ident, name) = (&field.ident, &field.name);
+            quote!(#name => __lt::write_data(&self.#ident, value, schema),)
+        });
+    let reset_arms = thing.fields.iter().map(|field| {
+        let (ident, name) = (&field.ident, &field.name);
+        if field.args.read_only {
+            quote!(#name => ::core::result::Result::Err(__lt::PropertyError::ReadOnly),)
+        } else {
+            quote! {
+                #name => {
+                    __lt::PropertyField::property(&self.#ident).reset();
+                    ::core::result::Result::Ok(())
+                }
+            }
+        }
+    });
+    let default_arms = thing.fields.iter().map(|field| {
+        let (ident, name) = (&field.ident, &field.name);
+        quote!(#name => __lt::default_json(&self.#ident),)
+    });
+    let bind_calls = thing.fields.iter().map(|field| {
+        let (ident, name) = (&field.ident, &field.name);
+        quote! {
+            if let ::core::option::Option::Some(property) = metadata.property(#name) {
+                __lt::bind(&self.#ident, thing, property, &observer);
+            }
+        }
+    });
+    let slot_metadata = thing.slots.iter().map(|slot| {
+        let (ty, name) = (&slot.ty, &slot.name);
+        quote!(__lt::slot_metadata::<#ty>(#name))
+    });
+    let slot_arms = thing.slots.iter().map(|slot| {
+        let (ident, name) = (&slot.ident, &slot.name);
+        quote!(#name => __lt::SlotField::fill(&self.#ident, target),)
+    });
+
+    let body = quote! {
+        #(#thread_safety)*
+
+        #[automatically_derived]
+        impl __lt::ThingFields for #ident {
+            const DATA_PROPERTY_NAMES: &'static [&'static str] = &[#(#names),*];
+            const DESCRIPTION: ::core::option::Option<&'static str> = #description;
+
+            fn data_property_metadata() -> ::std::vec::Vec<__lt::PropertyMetadata> {
+                ::std::vec![#(#metadata),*]
+            }
+
+            fn slot_metadata() -> ::std::vec::Vec<__lt::SlotMetadata> {
+                ::std::vec![#(#slot_metadata),*]
+            }
+
+            #[allow(unused_variables)]
+            fn wire_slot_field(
+                &self,
+                name: &str,
+                target: __lt::Arc<dyn __lt::Any + ::core::marker::Send + ::core::marker::Sync>,
+            ) -> ::core::result::Result<(), __lt::WrongSlotType> {
+                match name {
+                    #(#slot_arms)*
+                    _ => ::core::result::Result::Ok(()),
+                }
+            }
+
+            fn read_data_property(&self, name: &str) -> ::core::result::Result<__lt::Value, __lt::PropertyError> {
+                match name {
+                    #(#read_arms)*
+                    _ => ::core::result::Result::Err(__lt::PropertyError::NotFound),
+                }
+            }
+
+            #[allow(unused_variables)]
+            fn write_data_property(&self, name: &str, value: __lt::Value, schema: &__lt::Value) -> ::core::result::Result<(), __lt::PropertyError> {
+                match name {
+                    #(#write_arms)*
+                    _ => ::core::result::Result::Err(__lt::PropertyError::NotFound),
+                }
+            }
+
+            #[allow(unused_variables)]
+            fn restore_setting_field(&self, name: &str, value: __lt::Value, schema: &__lt::Value) -> ::core::result::Result<(), __lt::PropertyError> {
+                match name {
+                    #(#restore_arms)*
+                    _ => ::core::result::Result::Err(__lt::PropertyError::NotFound),
+                }
+            }
+
+            fn reset_data_property(&self, name: &str) -> ::core::result::Result<(), __lt::PropertyError> {
+                match name {
+                    #(#reset_arms)*
+                    _ => ::core::result::Result::Err(__lt::PropertyError::NotFound),
+                }
+            }
+
+            fn data_property_default(&self, name: &str) -> ::core::option::Option<__lt::Value> {
+                match name {
+                    #(#default_arms)*
+                    _ => ::core::option::Option::None,
+                }
+            }
+
+            #[allow(unused_variables)]
+            fn attach_data_properties(
+                &self,
+                thing: &str,
+                metadata: &'static __lt::ThingMetadata,
+                observer: __lt::Arc<dyn __lt::PropertyObserver>,
+            ) {
+                #(#bind_calls)*
+            }
+        }
+    };
+    let wrapped = in_const(body);
+    quote!(#item #wrapped)
+}

@@ -1,0 +1,15 @@
+use labthings_core::prelude::*;
+
+#[thing]
+struct Stage {}
+
+#[thing]
+impl Stage {
+    /// Move by some steps.
+    #[action]
+    fn step(&self, #[param(default = 1)] #[param(minimum = 0)] steps: i64) -> i64 {
+        steps
+    }
+}
+
+fn main() {}

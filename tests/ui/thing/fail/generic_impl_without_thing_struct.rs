@@ -1,0 +1,17 @@
+use labthings_core::prelude::*;
+
+struct Counter<T> {
+    count: Property<i64>,
+    tag: T,
+}
+
+#[thing]
+impl<T: Send + Sync + 'static> Counter<T> {
+    /// Add one.
+    #[action]
+    fn increment(&self) -> i64 {
+        self.count.get() + 1
+    }
+}
+
+fn main() {}

@@ -1,0 +1,20 @@
+use labthings_core::prelude::*;
+
+#[derive(schemars::JsonSchema)]
+struct Target {
+    x: f64,
+}
+
+#[thing]
+struct Stage {}
+
+#[thing]
+impl Stage {
+    /// Move to a target.
+    #[action]
+    fn move_to(&self, target: Target) -> f64 {
+        target.x
+    }
+}
+
+fn main() {}
