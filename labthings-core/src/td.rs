@@ -98,9 +98,14 @@ pub fn thing_description(thing: &dyn Thing, served: &Served<'_>) -> Value {
         json!({"no_security": {"description": "No security", "scheme": "nosec"}}),
     );
     td.insert("security".into(), json!("no_security"));
+    // TD 1.1 allows the 1.0 context first, then 1.1's; validators that know only TD 1.0
+    // (node-wot 0.9 refuses a TD whose context is the 1.1 URI alone) accept it too.
     td.insert(
         "@context".into(),
-        json!("https://www.w3.org/2022/wot/td/v1.1"),
+        json!([
+            "https://www.w3.org/2019/wot/td/v1",
+            "https://www.w3.org/2022/wot/td/v1.1"
+        ]),
     );
     Value::Object(td)
 }

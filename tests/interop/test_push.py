@@ -131,8 +131,13 @@ def read_sse(http: httpx.Client, path: str, wanted: int, out: queue.Queue, heade
     """Read ``wanted`` SSE messages from ``path`` into ``out`` (in a thread)."""
     with connect_sse(http, "GET", path, headers=headers or {}) as source:
         out.put(("response", source.response))
-        for count, event in enumerate(source.iter_sse(), start=1):
+        count = 0
+        for event in source.iter_sse():
+            # As EventSource does, a block without data (the opening `retry:`) is no message.
+            if not event.data:
+                continue
             out.put(("event", event))
+            count += 1
             if count == wanted:
                 return
 

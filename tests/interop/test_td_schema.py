@@ -104,18 +104,21 @@ def _walk(value):
 def test_td_shape(all_tds, base_url, name):
     """The shape PROTOCOL.md asks for, beyond what the W3C schema checks."""
     td = all_tds[name]
-    assert list(td) == [
-        "title",
-        "properties",
-        "actions",
-        "description",
-        "base",
-        "securityDefinitions",
-        "security",
-        "@context",
-    ]
+    # The reference's keys in its order, with ours (events, Thing-level forms) in between.
+    expected = ["title", "properties", "actions"]
+    expected += ["events"] if "events" in td else []
+    expected += ["description", "base", "forms", "securityDefinitions", "security", "@context"]
+    assert list(td) == expected
     assert td["base"] == base_url + "/"
-    assert td["@context"] == "https://www.w3.org/2022/wot/td/v1.1"
+    # TD 1.1 context after the 1.0 one, so node-wot's TD 1.0 validator accepts it too.
+    assert td["@context"] == ["https://www.w3.org/2019/wot/td/v1", "https://www.w3.org/2022/wot/td/v1.1"]
+    ws = base_url.replace("http://", "ws://", 1) + f"/{name}/ws"
+    observe_all = {
+        "href": f"/{name}/properties",
+        "op": ["observeallproperties", "unobserveallproperties"],
+        "subprotocol": "sse",
+    }
+    assert td["forms"][0] == observe_all
     assert td["security"] == "no_security"
     assert td["securityDefinitions"] == {
         "no_security": {"description": "No security", "scheme": "nosec"}
@@ -124,7 +127,14 @@ def test_td_shape(all_tds, base_url, name):
     for pname, prop in td["properties"].items():
         assert prop["writeOnly"] is False
         ops = ["readproperty"] if prop["readOnly"] else ["readproperty", "writeproperty"]
-        assert prop["forms"] == [{"href": f"/{name}/{pname}", "op": ops}]
+        href = f"/{name}/{pname}"
+        forms = [{"href": href, "op": ops}]
+        if prop.get("observable"):
+            # HTTP first, SSE on the same href next, ws:// last: node-wot takes the first match.
+            observe = ["observeproperty", "unobserveproperty"]
+            forms.append({"href": href, "op": observe, "subprotocol": "sse"})
+            forms.append({"href": ws, "op": observe, "subprotocol": "labthings"})
+        assert prop["forms"] == forms
         assert prop["title"] and prop["description"].startswith(prop["title"])
     for aname, action in td["actions"].items():
         assert action["forms"] == [{"href": f"/{name}/{aname}", "op": ["invokeaction"]}]
@@ -169,10 +179,13 @@ _COMPARED = {
 def _compare(ours: dict, ref: dict, where: str) -> list[str]:
     diffs = []
     for key in sorted(_COMPARED & set(ref)):
+        mine = ours.get(key)
+        if key == "forms" and isinstance(mine, list):
+            mine = mine[: len(ref[key])]  # ours adds observe forms after the reference's
         if key not in ours:
             diffs.append(f"{where}: missing {key!r} (reference: {ref[key]!r})")
-        elif ours[key] != ref[key] or type(ours[key]) is not type(ref[key]):
-            diffs.append(f"{where}.{key}: {ours[key]!r} != reference {ref[key]!r}")
+        elif mine != ref[key] or type(mine) is not type(ref[key]):
+            diffs.append(f"{where}.{key}: {mine!r} != reference {ref[key]!r}")
     return diffs
 
 

@@ -28,6 +28,7 @@ INVOCATION_KEYS = [
     "output",
     "log",
     "error",
+    "progress",  # ours (issue #10), after the reference's twelve
 ]
 SUMMARY_KEYS = INVOCATION_KEYS[:8]
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -54,6 +55,8 @@ def check_time(value: str) -> datetime:
 def check_invocation(inv: dict, base_url: str, action: str, keys=INVOCATION_KEYS) -> None:
     """Field order, links and times of a full invocation (or a summary with SUMMARY_KEYS)."""
     assert list(inv) == keys
+    if "progress" in inv:
+        assert inv["progress"] is None or 0 <= inv["progress"] <= 1
     assert inv["status"] in ("pending", "running", "completed", "cancelled", "error")
     assert UUID.match(inv["id"]), inv["id"]
     assert inv["action"] == action

@@ -461,7 +461,7 @@ fn the_thing_description_is_exactly_as_expected() {
         "forms": [{"href": "/thermo/properties", "op": ["observeallproperties", "unobserveallproperties"], "subprotocol": "sse"}],
         "securityDefinitions": {"no_security": {"description": "No security", "scheme": "nosec"}},
         "security": "no_security",
-        "@context": "https://www.w3.org/2022/wot/td/v1.1"
+        "@context": ["https://www.w3.org/2019/wot/td/v1", "https://www.w3.org/2022/wot/td/v1.1"]
     });
     assert_eq!(td, expected, "{td:#}");
     // The key order of the TD and its affordances follows the reference's TDs (inside data

@@ -27,7 +27,13 @@ async fn thing_descriptions_and_directory() {
         td["actions"]["slow"]["input"]["properties"]["step"]["default"],
         0.5
     );
-    assert_eq!(td["@context"], "https://www.w3.org/2022/wot/td/v1.1");
+    assert_eq!(
+        td["@context"],
+        serde_json::json!([
+            "https://www.w3.org/2019/wot/td/v1",
+            "https://www.w3.org/2022/wot/td/v1.1"
+        ])
+    );
 
     let redirect = server.get("/counter").await;
     assert_eq!(redirect.status, StatusCode::TEMPORARY_REDIRECT);
@@ -224,8 +230,14 @@ async fn actions_run_as_tracked_invocations() {
             "input",
             "output",
             "log",
-            "error"
+            "error",
+            "progress"
         ]
+    );
+    assert_eq!(
+        invocation["progress"],
+        json!(null),
+        "increment reports no progress"
     );
 
     let done = server.wait_for(&id, |s| s == "completed").await;

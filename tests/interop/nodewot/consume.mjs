@@ -8,8 +8,12 @@
 // and whose scheme it speaks), so this checks the TD's form order as much as the streams.
 // Prints {"values": [...], "events": [...]} and exits 0 once everything expected arrived;
 // exits 1 with what did arrive after `timeoutMs`.
-import { Servient } from "@node-wot/core";
-import { HttpClientFactory } from "@node-wot/binding-http";
+// Both packages are CommonJS: import their default export.
+import core from "@node-wot/core";
+import bindingHttp from "@node-wot/binding-http";
+
+const { Servient } = core;
+const { HttpClientFactory } = bindingHttp;
 
 const plan = JSON.parse(process.argv[2]);
 const timeoutMs = plan.timeoutMs ?? 8000;
