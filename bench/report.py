@@ -157,6 +157,43 @@ def main() -> None:
     row(f"{burst_n} long actions: RSS while all run (MB)", b("ours", "rss_running_kb", 1 / 1024), b("reference", "rss_running_kb", 1 / 1024))
     row(f"{burst_n} long actions: peak RSS, VmHWM (MB)", b("ours", "hwm_kb", 1 / 1024), b("reference", "hwm_kb", 1 / 1024))
 
+    # Push: several runs per server (transport × observers), so keyed apart from `by`.
+    push = {(r["server"], r["transport"], int(r["observers"])): r.get("result")
+            for r in rows if r["scenario"] == "push"}
+    many = max((k[2] for k in push), default=0)
+
+    def pr(server, transport, n, *keys):
+        r = push.get((server, transport, n))
+        if r is None:
+            return "failed" if (server, transport, n) in push else None
+        for key in keys:
+            r = r.get(key) if isinstance(r, dict) else None
+        return r
+
+    def delivered(server, transport):
+        r = push.get((server, transport, many))
+        if not r:
+            return None
+        ok = "✓" if r["missing"] == 0 else "✗"
+        return f"{r['delivered']:,} / {r['expected_deliveries']:,} {ok}"
+
+    for transport, name in (("ws", "WebSocket"), ("sse", "SSE")):
+        label = f"{many} {name} observers of one property, 20 writes/s"
+        row(f"{label}: deliveries / expected (every observer, every value?)",
+            delivered("ours", transport), delivered("reference", transport))
+        for p in ("p50", "p99"):
+            row(f"{label}: write → delivery {p} (ms)",
+                pr("ours", transport, many, "write_to_delivery_ms", p),
+                pr("reference", transport, many, "write_to_delivery_ms", p))
+        row(f"{label}: PUT p50 (ms)", pr("ours", transport, many, "put_ms", "p50"),
+            pr("reference", transport, many, "put_ms", "p50"))
+    row("No observer, 20 writes/s: PUT p50 (ms)", pr("ours", "ws", 0, "put_ms", "p50"),
+        pr("reference", "ws", 0, "put_ms", "p50"))
+    idle_push = (by.get(("push-idle", "ours")) or {}).get("result") or {}
+    if idle_push:
+        row(f"{idle_push['observers']:,} idle observers (half WS, half SSE): server RSS (MB)",
+            idle_push.get("server_rss_mib"))
+
     idle = {s: field("get", s, "idle_kb", 1 / 1024) for s in SERVERS}
     row("Idle RSS, 1 s after start (MB)", idle["ours"], idle["reference"], idle["ceiling"])
     peak = {}
@@ -224,6 +261,24 @@ def main() -> None:
     v = bo.get("hwm_kb")
     target(f"{burst_n} long actions RSS ≤ 40 MB (VmHWM)", fmt(None if v is None else v / 1024, " MB"),
            None if v is None else v / 1024 <= 40)
+
+    for transport, name in (("ws", "WebSocket"), ("sse", "SSE")):
+        r = push.get(("ours", transport, many))
+        if isinstance(r, dict):
+            target(f"{many} {name} observers: every observer hears every value",
+                   f"{r['missing']} missing", r["missing"] == 0)
+            v = r["write_to_delivery_ms"]["p99"]
+            target(f"{many} {name} observers: p99 write → delivery ≤ 10 ms", fmt(v, " ms"),
+                   None if v is None else v <= 10)
+        else:
+            target(f"{many} {name} observers", "failed" if r is None and ("ours", transport, many) in push else "not run", None)
+    with_many, with_none = pr("ours", "ws", many, "put_ms", "p50"), pr("ours", "ws", 0, "put_ms", "p50")
+    if isinstance(with_many, (int, float)) and isinstance(with_none, (int, float)):
+        target(f"PUT p50 with {many} observers ≤ 2 × PUT p50 with none",
+               f"{with_many / with_none:.2f}×", with_many <= 2 * with_none)
+    v = idle_push.get("server_rss_mib")
+    target(f"{idle_push.get('observers', '?')} idle observers: server RSS ≤ 64 MB", fmt(v, " MB"),
+           None if v is None else v <= 64)
 
     # ------------------------------------------------------------------ print
     cpu_model = "?"

@@ -83,9 +83,12 @@ pub fn websocket(
     tokio::spawn(async move {
         match on_upgrade.await {
             Ok(upgraded) => {
-                let socket =
-                    WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, None)
-                        .await;
+                let socket = WebSocketStream::from_raw_socket(
+                    TokioIo::new(upgraded),
+                    Role::Server,
+                    Some(ws_session::config()),
+                )
+                .await;
                 session.run(socket).await;
             }
             Err(error) => tracing::debug!(%error, "WebSocket upgrade failed"),

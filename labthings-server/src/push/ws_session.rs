@@ -22,6 +22,7 @@ use tokio::time::{Instant, MissedTickBehavior, timeout};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
@@ -34,6 +35,19 @@ const PING_EVERY: Duration = Duration::from_secs(20);
 const SILENCE_LIMIT: Duration = Duration::from_secs(60);
 /// A send that takes longer than this means the client stopped reading: end the session.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Buffer sizes and limits of a session's socket. tungstenite's defaults (128 KiB read buffer
+/// allocated up front, unbounded write buffer, 64 MiB messages) suit a client downloading
+/// large messages, not a server holding thousands of mostly idle observers: clients here send
+/// small requests, and a slow client must not make its socket buffer grow without bound.
+pub fn config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_write_buffer_size(1024 * 1024)
+        .max_message_size(Some(64 * 1024))
+        .max_frame_size(Some(64 * 1024))
+}
 
 /// The `101 Switching Protocols` answer to a WebSocket handshake, or `None` when the request
 /// is not one (the route then answers 404, as the reference does to a plain GET).

@@ -215,14 +215,22 @@ async fn observe(
     let mut written_at = Vec::with_capacity(writes);
     let mut put_ms = Vec::with_capacity(writes);
     let delivered = Arc::new(AtomicUsize::new(0));
+    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
     let collector = tokio::spawn({
         let delivered = delivered.clone();
         async move {
             let mut seen: Vec<(i64, Instant)> = Vec::new();
-            while let Some((_, value, at)) = hearing.recv().await {
-                if value >= 1 {
-                    seen.push((value, at));
-                    delivered.fetch_add(1, Ordering::Relaxed);
+            loop {
+                tokio::select! {
+                    heard = hearing.recv() => match heard {
+                        Some((_, value, at)) if value >= 1 => {
+                            seen.push((value, at));
+                            delivered.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Some(_) => {}
+                        None => break,
+                    },
+                    _ = &mut stopped => break,
                 }
             }
             seen
@@ -241,7 +249,7 @@ async fn observe(
     while delivered.load(Ordering::Relaxed) < expected && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    collector.abort();
+    let _ = stop.send(());
     let seen = collector.await.unwrap_or_default();
     let latencies: Vec<f64> = seen
         .iter()
