@@ -34,7 +34,9 @@ pub struct Event<T> {
     payload: PhantomData<fn(T)>,
 }
 
-impl<T: Serialize> Event<T> {
+// Building and binding ask nothing of `T`: a payload type without `Serialize` is reported once,
+// by `#[thing]`'s check at the field (`bounds::EventPayload`), not again at every constructor.
+impl<T> Event<T> {
     /// An event not yet bound to a served Thing.
     pub fn new() -> Self {
         Self {
@@ -43,6 +45,14 @@ impl<T: Serialize> Event<T> {
         }
     }
 
+    /// Bind to a served Thing. An event is bound at most once; later calls are ignored.
+    #[doc(hidden)]
+    pub fn bind(&self, binding: EventBinding) {
+        let _ = self.binding.set(binding);
+    }
+}
+
+impl<T: Serialize> Event<T> {
     /// Announce the event to its subscribers. Never blocks and never fails: a payload that
     /// can't be serialised (a map with non-string keys, say) is logged and dropped.
     pub fn emit(&self, data: T) {
@@ -60,15 +70,9 @@ impl<T: Serialize> Event<T> {
             ),
         }
     }
-
-    /// Bind to a served Thing. An event is bound at most once; later calls are ignored.
-    #[doc(hidden)]
-    pub fn bind(&self, binding: EventBinding) {
-        let _ = self.binding.set(binding);
-    }
 }
 
-impl<T: Serialize> Default for Event<T> {
+impl<T> Default for Event<T> {
     fn default() -> Self {
         Self::new()
     }

@@ -79,10 +79,11 @@
 //!
 //! ## Rules
 //!
-//! - Actions take `&self`. Parameters typed [`InvocationId`], [`CancelHook`] or [`Logger`], and
-//!   parameters marked `#[inject]` whose type implements [`FromInvocation`], are *injected*;
-//!   every other parameter is a field of the action's JSON input. Each injected resource is
-//!   built once per invocation and shared.
+//! - Actions take `&self`. Parameters typed [`InvocationId`], [`CancelHook`], [`Logger`] or
+//!   [`Progress`], and parameters marked `#[inject]` whose type implements [`FromInvocation`],
+//!   are *injected*; every other parameter is a field of the action's JSON input. Each injected
+//!   resource is built once per invocation and shared. `progress.set(0.5)` (or
+//!   `progress.update(done, total)`) reports how far the action has got to its observers.
 //! - `#[param(default = EXPR, minimum = …)]` declares a default and constraints for a parameter;
 //!   `Option<T>` parameters are optional.
 //! - An action may return `T`, `Result<T, E>` with `E: Display`, or nothing. `Err(Cancelled)`
@@ -93,6 +94,11 @@
 //!   `exclusive_minimum`, `exclusive_maximum`, `multiple_of`, `min_length`, `max_length`,
 //!   `pattern`, enforced on every write once the Thing is served. Functional properties are
 //!   `#[property]` getters, with an optional `#[setter(name)]`.
+//! - Events are `#[event]` fields of type [`Event<T>`] (`T: Serialize + JsonSchema`, `()` for
+//!   none), described in the TD with `T`'s schema as their `data`. `self.name.emit(value)` is
+//!   synchronous, never blocks and never fails; before the Thing is served it does nothing.
+//! - Affordance names (properties, actions and events together) are unique, and `properties`,
+//!   `events`, `ws` and `ui` are reserved for the server's own routes.
 
 mod action_body;
 pub mod bounds;
@@ -123,7 +129,7 @@ pub use context::{FromInvocation, InvocationContext};
 pub use event::Event;
 pub use id::InvocationId;
 pub use labthings_macros::{
-    action, inject, on_start, on_stop, param, property, setter, setting, slot, thing,
+    action, event, inject, on_start, on_stop, param, property, setter, setting, slot, thing,
 };
 pub use logger::{InvocationLog, LOG_CAPACITY, LogLevel, LogRecord, Logger, set_capture_level};
 pub use outcome::{Failure, Outcome};
@@ -142,7 +148,7 @@ pub use validate::{LocSegment, ValidationErrors, ValidationIssue};
 pub mod prelude {
     pub use crate::{
         CancelHook, Cancelled, Event, FromInvocation, InvocationContext, InvocationId, Logger,
-        OptionalSlot, Outcome, Progress, Property, Setting, Slot, Thing, action, inject, on_start,
-        on_stop, param, property, setter, setting, slot, thing,
+        OptionalSlot, Outcome, Progress, Property, Setting, Slot, Thing, action, event, inject,
+        on_start, on_stop, param, property, setter, setting, slot, thing,
     };
 }
