@@ -31,7 +31,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 mod probe;
 pub use probe::{
     Decode, DecodeUnchecked, Describe, DescribeUnchecked, Emit, EmitUnchecked, Encode,
-    EncodeUnchecked, Probe, Split, SplitPlain,
+    EncodeUnchecked, Encoder, Probe, Split, SplitPlain,
 };
 
 use crate::validate::{ValidationErrors, validate, validate_action_input};
@@ -139,18 +139,22 @@ pub fn event_metadata(
     }
 }
 
-/// Bind an `#[event]` field to the served Thing `thing`, so that `emit` reaches `observer`.
+/// Bind an `#[event]` field to the served Thing `thing`, so that `emit` reaches `observer`;
+/// `encode` is the payload's `Serialize`, through a [`Probe`] (so a payload type without it is
+/// reported once, by the check at the field).
 pub fn bind_event<T>(
     event: &Event<T>,
     thing: &str,
     name: &'static str,
     observer: &Arc<dyn PropertyObserver>,
+    encode: Encoder<T>,
 ) {
-    event.bind(EventBinding {
+    let binding = EventBinding {
         thing: Arc::from(thing),
         name,
         observer: observer.clone(),
-    });
+    };
+    event.bind_with(binding, encode);
 }
 
 /// The default of a data property, as JSON.

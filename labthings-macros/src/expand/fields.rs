@@ -110,9 +110,10 @@ pub fn expand_struct(thing: &ThingStruct) -> TokenStream {
         };
         quote!(__lt::event_metadata(#name, #title, #description, #schema))
     });
-    let bind_events = thing.events.iter().map(|event| {
+    let bind_events = thing.events.iter().filter_map(|event| {
         let (ident, name) = (&event.ident, &event.name);
-        quote!(__lt::bind_event(&self.#ident, thing, #name, &observer);)
+        let encoder = probe(event.payload.as_ref()?);
+        Some(quote!(__lt::bind_event(&self.#ident, thing, #name, &observer, #encoder.encoder());))
     });
     let slot_metadata = thing.slots.iter().map(|slot| {
         let (ty, name) = (&slot.ty, &slot.name);
