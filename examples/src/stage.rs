@@ -140,3 +140,39 @@ impl MockStage {
         Ok(arrived)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use labthings_core::{InvocationContext, InvocationId, PropertyObserver, Thing};
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    #[derive(Default)]
+    struct Arrivals(Mutex<Vec<Value>>);
+
+    impl PropertyObserver for Arrivals {
+        fn property_changed(&self, _: &str, _: &str, _: &Value) {}
+        fn event_emitted(&self, _: &str, event: &str, data: &Value) {
+            assert_eq!(event, "arrived");
+            self.0.lock().unwrap().push(data.clone());
+        }
+    }
+
+    #[test]
+    fn a_completed_move_announces_where_it_arrived() {
+        let stage = Arc::new(MockStage::new());
+        let arrivals = Arc::new(Arrivals::default());
+        stage.attach("stage", arrivals.clone());
+        let ctx = InvocationContext::new(InvocationId::new());
+        let call = stage
+            .clone()
+            .prepare_action("move_absolute", Some(json!({"position": [3, -2, 1]})))
+            .unwrap();
+        call.body.run_blocking(&ctx).ok().unwrap();
+        assert_eq!(ctx.progress().get(), Some(1.0));
+        assert_eq!(*arrivals.0.lock().unwrap(), [json!([3, -2, 1])]);
+    }
+}

@@ -21,6 +21,9 @@
 //!     /// Top speed in steps per second.
 //!     #[setting(minimum = 1, maximum = 10_000)]
 //!     speed: Setting<u32>,
+//!     /// The stage arrived where a move was going.
+//!     #[event]
+//!     arrived: Event<[i64; 3]>,
 //! }
 //!
 //! #[thing]
@@ -38,8 +41,9 @@
 //!         steps: u32,
 //!         cancel: CancelHook,
 //!         log: Logger,
+//!         progress: Progress,
 //!     ) -> Result<[i64; 3], Cancelled> {
-//!         for _ in 0..steps {
+//!         for step in 0..steps {
 //!             cancel.sleep(Duration::from_millis(1))?; // returns at once on cancel
 //!             self.position
 //!                 .update(|p| {
@@ -48,8 +52,10 @@
 //!                     }
 //!                 })
 //!                 .expect("position has no constraints");
+//!             progress.update(u64::from(step) + 1, u64::from(steps));
 //!         }
 //!         log.info(format_args!("arrived at {:?}", self.position.get()));
+//!         self.arrived.emit(self.position.get()); // to its subscribers, once served
 //!         Ok(self.position.get())
 //!     }
 //!
@@ -62,7 +68,11 @@
 //!
 //! // The server drives a Thing through the object-safe `Thing` trait:
 //! use std::sync::Arc;
-//! let stage = Arc::new(Stage { position: Property::new([0; 3]), speed: Setting::new(100) });
+//! let stage = Arc::new(Stage {
+//!     position: Property::new([0; 3]),
+//!     speed: Setting::new(100),
+//!     arrived: Event::new(),
+//! });
 //! let meta = stage.metadata();
 //! assert_eq!(meta.action("move_relative").unwrap().title, "Move by a displacement.");
 //! assert_eq!(stage.read_property("temperature").unwrap(), 21.5);
@@ -75,6 +85,8 @@
 //! let outcome = call.body.run_blocking(&ctx).ok().unwrap();
 //! assert_eq!(outcome, Outcome::Completed(serde_json::json!([100, 0, -50])));
 //! assert_eq!(ctx.log().snapshot()[0].message, "arrived at [100, 0, -50]");
+//! assert_eq!(ctx.progress().get(), Some(1.0));
+//! assert_eq!(meta.event("arrived").unwrap().title, "The stage arrived where a move was going.");
 //! ```
 //!
 //! ## Rules
