@@ -19,6 +19,11 @@ pub struct MockCamera {
     /// Number of frames captured so far.
     #[property(read_only)]
     frames_captured: Property<u64>,
+    /// A frame was captured.
+    ///
+    /// Sent by `capture` with the metadata of each frame it takes.
+    #[event]
+    frame_captured: Event<FrameMetadata>,
     /// The stage that focuses the sample, if the lab has one.
     #[slot]
     stage: OptionalSlot<MockStage>,
@@ -50,6 +55,7 @@ impl MockCamera {
             exposure_ms: Setting::new(10.0),
             analogue_gain: Setting::new(1.0),
             frames_captured: Property::new(0),
+            frame_captured: Event::new(),
             stage: OptionalSlot::new(),
             width,
             height,
@@ -87,7 +93,8 @@ pub struct FrameMetadata {
 impl MockCamera {
     /// Capture a frame.
     ///
-    /// Exposes for `exposure_ms` (cancellable) and returns the frame's metadata.
+    /// Exposes for `exposure_ms` (cancellable), announces the frame as `frame_captured`, and
+    /// returns its metadata.
     #[action]
     fn capture(&self, cancel: CancelHook) -> Result<FrameMetadata, Cancelled> {
         let exposure_ms = self.exposure_ms.get();
@@ -98,13 +105,15 @@ impl MockCamera {
             *n += 1;
             frame = *n;
         });
-        Ok(FrameMetadata {
+        let metadata = FrameMetadata {
             frame,
             exposure_ms,
             analogue_gain: self.analogue_gain.get(),
             width: self.width,
             height: self.height,
-        })
+        };
+        self.frame_captured.emit(metadata.clone());
+        Ok(metadata)
     }
 
     /// Return metadata about the sensor.

@@ -12,6 +12,12 @@ pub struct MockStage {
     /// Top speed in steps per second.
     #[setting(minimum = 1, maximum = 100_000)]
     speed: Setting<u32>,
+    /// The stage arrived where a move was going.
+    ///
+    /// Sent with the position reached at the end of each completed `move_relative` or
+    /// `move_absolute`; a cancelled move doesn't arrive.
+    #[event]
+    arrived: Event<[i64; 3]>,
 }
 
 impl MockStage {
@@ -19,6 +25,7 @@ impl MockStage {
         Self {
             position: Property::new([0; 3]),
             speed: Setting::new(10_000),
+            arrived: Event::new(),
         }
     }
 
@@ -91,14 +98,17 @@ impl MockStage {
         displacement: [i64; 3],
         cancel: CancelHook,
         log: Logger,
-        #[inject] progress: Progress,
+        progress: Progress,
     ) -> Result<[i64; 3], Cancelled> {
         let start = self.position.get();
         let target = [0, 1, 2].map(|i| start[i].saturating_add(displacement[i]));
         log.info(format_args!("moving from {start:?} to {target:?}"));
         let arrived = self.travel(target, &cancel, Some(&progress));
         match &arrived {
-            Ok(position) => log.info(format_args!("arrived at {position:?}")),
+            Ok(position) => {
+                log.info(format_args!("arrived at {position:?}"));
+                self.arrived.emit(*position);
+            }
             Err(_) => log.warning(format_args!("stopped at {:?}", self.position.get())),
         }
         arrived
@@ -123,8 +133,46 @@ impl MockStage {
         /// Target position in steps (x, y, z).
         position: [i64; 3],
         cancel: CancelHook,
-        #[inject] progress: Progress,
+        progress: Progress,
     ) -> Result<[i64; 3], Cancelled> {
-        self.travel(position, &cancel, Some(&progress))
+        let arrived = self.travel(position, &cancel, Some(&progress))?;
+        self.arrived.emit(arrived);
+        Ok(arrived)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use labthings_core::{InvocationContext, InvocationId, PropertyObserver, Thing};
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    #[derive(Default)]
+    struct Arrivals(Mutex<Vec<Value>>);
+
+    impl PropertyObserver for Arrivals {
+        fn property_changed(&self, _: &str, _: &str, _: &Value) {}
+        fn event_emitted(&self, _: &str, event: &str, data: &Value) {
+            assert_eq!(event, "arrived");
+            self.0.lock().unwrap().push(data.clone());
+        }
+    }
+
+    #[test]
+    fn a_completed_move_announces_where_it_arrived() {
+        let stage = Arc::new(MockStage::new());
+        let arrivals = Arc::new(Arrivals::default());
+        stage.attach("stage", arrivals.clone());
+        let ctx = InvocationContext::new(InvocationId::new());
+        let call = stage
+            .clone()
+            .prepare_action("move_absolute", Some(json!({"position": [3, -2, 1]})))
+            .unwrap();
+        call.body.run_blocking(&ctx).ok().unwrap();
+        assert_eq!(ctx.progress().get(), Some(1.0));
+        assert_eq!(*arrivals.0.lock().unwrap(), [json!([3, -2, 1])]);
     }
 }

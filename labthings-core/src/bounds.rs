@@ -17,7 +17,7 @@ use crate::__private::Probe;
 use crate::outcome::{Failure, Outcome};
 use crate::property::PropertyObserver;
 use crate::slot::{SlotMetadata, WrongSlotType};
-use crate::thing::{PropertyError, PropertyMetadata, ThingMetadata};
+use crate::thing::{EventMetadata, PropertyError, PropertyMetadata, ThingMetadata};
 use serde_json::Value;
 use std::any::Any;
 use std::sync::Arc;
@@ -56,6 +56,20 @@ pub trait ReturnValue {
 
 #[diagnostic::do_not_recommend]
 impl<T: Serialize + JsonSchema> ReturnValue for T {}
+
+/// The payload `T` of an `#[event]` field `Event<T>`: sent as JSON, described by a JSON schema.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` can't be an event payload: it must implement `Serialize` and `JsonSchema`",
+    label = "the server sends this payload to subscribers as JSON and describes it in the Thing Description",
+    note = "add `#[derive(serde::Serialize, schemars::JsonSchema)]` to the definition of `{Self}`"
+)]
+pub trait EventPayload {
+    #[doc(hidden)]
+    const CHECKED: () = ();
+}
+
+#[diagnostic::do_not_recommend]
+impl<T: Serialize + JsonSchema> EventPayload for T {}
 
 /// The value a property setter takes: decoded from JSON.
 #[diagnostic::on_unimplemented(
@@ -106,18 +120,21 @@ pub trait ThreadSafe {
 #[diagnostic::do_not_recommend]
 impl<T: ?Sized + Send + Sync> ThreadSafe for T {}
 
-/// What `#[thing]` on a struct tells `#[thing]` on its `impl` block: the data properties and
-/// slots declared on fields, and the struct's documentation.
+/// What `#[thing]` on a struct tells `#[thing]` on its `impl` block: the data properties,
+/// events and slots declared on fields, and the struct's documentation.
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is missing `#[thing]` on its struct definition",
     label = "`#[thing]` on this impl block needs the struct to be marked too",
-    note = "add `#[thing]` above `struct {Self}` (it declares the struct's properties, settings and slots)"
+    note = "add `#[thing]` above `struct {Self}` (it declares the struct's properties, settings, events and slots)"
 )]
 pub trait ThingFields {
     const DATA_PROPERTY_NAMES: &'static [&'static str];
+    const EVENT_NAMES: &'static [&'static str];
     const DESCRIPTION: Option<&'static str>;
     fn data_property_metadata() -> Vec<PropertyMetadata>;
+    /// The `#[event]` fields, in declaration order.
+    fn event_metadata() -> Vec<EventMetadata>;
     fn slot_metadata() -> Vec<SlotMetadata>;
     fn wire_slot_field(
         &self,
@@ -141,7 +158,8 @@ pub trait ThingFields {
     ) -> Result<(), PropertyError>;
     fn reset_data_property(&self, name: &str) -> Result<(), PropertyError>;
     fn data_property_default(&self, name: &str) -> Option<Value>;
-    fn attach_data_properties(
+    /// Bind every data property and every event to the served Thing.
+    fn attach_fields(
         &self,
         thing: &str,
         metadata: &'static ThingMetadata,

@@ -7,7 +7,6 @@
 //! event has no observer, and `emit` does nothing.
 
 use std::fmt;
-use std::marker::PhantomData;
 use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
@@ -22,6 +21,15 @@ pub struct EventBinding {
     pub observer: Arc<dyn PropertyObserver>,
 }
 
+/// Turns a payload into JSON: `serde_json::to_value`, chosen where `T: Serialize` is known.
+type Encode<T> = crate::__private::Encoder<T>;
+
+/// An event bound to a served Thing, with the way to encode its payload.
+struct Bound<T> {
+    binding: EventBinding,
+    encode: Encode<T>,
+}
+
 /// An event a Thing emits, with a payload of type `T` (`()` for none).
 ///
 /// ```
@@ -30,26 +38,27 @@ pub struct EventBinding {
 /// overheated.emit(71.5); // not served yet: nobody hears it, and nothing fails
 /// ```
 pub struct Event<T> {
-    binding: OnceLock<EventBinding>,
-    payload: PhantomData<fn(T)>,
+    bound: OnceLock<Bound<T>>,
 }
 
-impl<T: Serialize> Event<T> {
+// Nothing here asks anything of `T`: that its payload is `Serialize + JsonSchema` is checked
+// once, by `#[thing]` at the field's type (`bounds::EventPayload`), which then binds the event
+// with an encoder. Bounds here would repeat that one error at every `Event::new()` and `emit`.
+impl<T> Event<T> {
     /// An event not yet bound to a served Thing.
     pub fn new() -> Self {
         Self {
-            binding: OnceLock::new(),
-            payload: PhantomData,
+            bound: OnceLock::new(),
         }
     }
 
     /// Announce the event to its subscribers. Never blocks and never fails: a payload that
     /// can't be serialised (a map with non-string keys, say) is logged and dropped.
     pub fn emit(&self, data: T) {
-        let Some(binding) = self.binding.get() else {
+        let Some(Bound { binding, encode }) = self.bound.get() else {
             return;
         };
-        match serde_json::to_value(&data) {
+        match encode(&data) {
             Ok(json) => binding
                 .observer
                 .event_emitted(&binding.thing, binding.name, &json),
@@ -61,14 +70,23 @@ impl<T: Serialize> Event<T> {
         }
     }
 
-    /// Bind to a served Thing. An event is bound at most once; later calls are ignored.
+    /// Bind to a served Thing, encoding payloads with `encode`. An event is bound at most
+    /// once; later calls are ignored.
     #[doc(hidden)]
-    pub fn bind(&self, binding: EventBinding) {
-        let _ = self.binding.set(binding);
+    pub fn bind_with(&self, binding: EventBinding, encode: Encode<T>) {
+        let _ = self.bound.set(Bound { binding, encode });
     }
 }
 
-impl<T: Serialize> Default for Event<T> {
+impl<T: Serialize> Event<T> {
+    /// Bind to a served Thing. An event is bound at most once; later calls are ignored.
+    #[doc(hidden)]
+    pub fn bind(&self, binding: EventBinding) {
+        self.bind_with(binding, |data| serde_json::to_value(data));
+    }
+}
+
+impl<T> Default for Event<T> {
     fn default() -> Self {
         Self::new()
     }
@@ -76,7 +94,7 @@ impl<T: Serialize> Default for Event<T> {
 
 impl<T> fmt::Debug for Event<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = self.binding.get().map(|b| b.name);
+        let name = self.bound.get().map(|b| b.binding.name);
         f.debug_struct("Event").field("name", &name).finish()
     }
 }

@@ -21,6 +21,9 @@
 //!     /// Top speed in steps per second.
 //!     #[setting(minimum = 1, maximum = 10_000)]
 //!     speed: Setting<u32>,
+//!     /// The stage arrived where a move was going.
+//!     #[event]
+//!     arrived: Event<[i64; 3]>,
 //! }
 //!
 //! #[thing]
@@ -38,8 +41,9 @@
 //!         steps: u32,
 //!         cancel: CancelHook,
 //!         log: Logger,
+//!         progress: Progress,
 //!     ) -> Result<[i64; 3], Cancelled> {
-//!         for _ in 0..steps {
+//!         for step in 0..steps {
 //!             cancel.sleep(Duration::from_millis(1))?; // returns at once on cancel
 //!             self.position
 //!                 .update(|p| {
@@ -48,8 +52,10 @@
 //!                     }
 //!                 })
 //!                 .expect("position has no constraints");
+//!             progress.update(u64::from(step) + 1, u64::from(steps));
 //!         }
 //!         log.info(format_args!("arrived at {:?}", self.position.get()));
+//!         self.arrived.emit(self.position.get()); // to its subscribers, once served
 //!         Ok(self.position.get())
 //!     }
 //!
@@ -62,7 +68,11 @@
 //!
 //! // The server drives a Thing through the object-safe `Thing` trait:
 //! use std::sync::Arc;
-//! let stage = Arc::new(Stage { position: Property::new([0; 3]), speed: Setting::new(100) });
+//! let stage = Arc::new(Stage {
+//!     position: Property::new([0; 3]),
+//!     speed: Setting::new(100),
+//!     arrived: Event::new(),
+//! });
 //! let meta = stage.metadata();
 //! assert_eq!(meta.action("move_relative").unwrap().title, "Move by a displacement.");
 //! assert_eq!(stage.read_property("temperature").unwrap(), 21.5);
@@ -75,14 +85,17 @@
 //! let outcome = call.body.run_blocking(&ctx).ok().unwrap();
 //! assert_eq!(outcome, Outcome::Completed(serde_json::json!([100, 0, -50])));
 //! assert_eq!(ctx.log().snapshot()[0].message, "arrived at [100, 0, -50]");
+//! assert_eq!(ctx.progress().get(), Some(1.0));
+//! assert_eq!(meta.event("arrived").unwrap().title, "The stage arrived where a move was going.");
 //! ```
 //!
 //! ## Rules
 //!
-//! - Actions take `&self`. Parameters typed [`InvocationId`], [`CancelHook`] or [`Logger`], and
-//!   parameters marked `#[inject]` whose type implements [`FromInvocation`], are *injected*;
-//!   every other parameter is a field of the action's JSON input. Each injected resource is
-//!   built once per invocation and shared.
+//! - Actions take `&self`. Parameters typed [`InvocationId`], [`CancelHook`], [`Logger`] or
+//!   [`Progress`], and parameters marked `#[inject]` whose type implements [`FromInvocation`],
+//!   are *injected*; every other parameter is a field of the action's JSON input. Each injected
+//!   resource is built once per invocation and shared. `progress.set(0.5)` (or
+//!   `progress.update(done, total)`) reports how far the action has got to its observers.
 //! - `#[param(default = EXPR, minimum = …)]` declares a default and constraints for a parameter;
 //!   `Option<T>` parameters are optional.
 //! - An action may return `T`, `Result<T, E>` with `E: Display`, or nothing. `Err(Cancelled)`
@@ -93,6 +106,11 @@
 //!   `exclusive_minimum`, `exclusive_maximum`, `multiple_of`, `min_length`, `max_length`,
 //!   `pattern`, enforced on every write once the Thing is served. Functional properties are
 //!   `#[property]` getters, with an optional `#[setter(name)]`.
+//! - Events are `#[event]` fields of type [`Event<T>`] (`T: Serialize + JsonSchema`, `()` for
+//!   none), described in the TD with `T`'s schema as their `data`. `self.name.emit(value)` is
+//!   synchronous, never blocks and never fails; before the Thing is served it does nothing.
+//! - Affordance names (properties, actions and events together) are unique, and `properties`,
+//!   `events`, `ws` and `ui` are reserved for the server's own routes.
 
 mod action_body;
 pub mod bounds;
@@ -123,7 +141,7 @@ pub use context::{FromInvocation, InvocationContext};
 pub use event::Event;
 pub use id::InvocationId;
 pub use labthings_macros::{
-    action, inject, on_start, on_stop, param, property, setter, setting, slot, thing,
+    action, event, inject, on_start, on_stop, param, property, setter, setting, slot, thing,
 };
 pub use logger::{InvocationLog, LOG_CAPACITY, LogLevel, LogRecord, Logger, set_capture_level};
 pub use outcome::{Failure, Outcome};
@@ -142,7 +160,7 @@ pub use validate::{LocSegment, ValidationErrors, ValidationIssue};
 pub mod prelude {
     pub use crate::{
         CancelHook, Cancelled, Event, FromInvocation, InvocationContext, InvocationId, Logger,
-        OptionalSlot, Outcome, Progress, Property, Setting, Slot, Thing, action, inject, on_start,
-        on_stop, param, property, setter, setting, slot, thing,
+        OptionalSlot, Outcome, Progress, Property, Setting, Slot, Thing, action, event, inject,
+        on_start, on_stop, param, property, setter, setting, slot, thing,
     };
 }

@@ -11,13 +11,14 @@ pub use serde_json::{self, Value, json};
 pub use crate::action_body::{ActionBody, BlockingBody, OutcomeFuture, PreparedAction};
 pub use crate::bounds::{self, ThingFields};
 pub use crate::context::{FromInvocation, InvocationContext};
+pub use crate::event::{Event, EventBinding};
 pub use crate::outcome::{Failure, Outcome};
 pub use crate::property::{Property, PropertyBinding, PropertyObserver, Setting};
 pub use crate::schema::{apply_constraints, data_schema, no_input_schema, titled};
 pub use crate::slot::{SlotField, SlotMetadata, WrongSlotType};
 pub use crate::thing::{
-    ActionMetadata, PrepareError, PropertyError, PropertyKind, PropertyMetadata, Thing,
-    ThingMetadata,
+    ActionMetadata, EventMetadata, PrepareError, PropertyError, PropertyKind, PropertyMetadata,
+    Thing, ThingMetadata,
 };
 
 use std::borrow::Cow;
@@ -30,7 +31,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 mod probe;
 pub use probe::{
     Decode, DecodeUnchecked, Describe, DescribeUnchecked, Emit, EmitUnchecked, Encode,
-    EncodeUnchecked, Probe, Split, SplitPlain,
+    EncodeUnchecked, Encoder, Probe, Split, SplitPlain,
 };
 
 use crate::validate::{ValidationErrors, validate, validate_action_input};
@@ -121,6 +122,39 @@ fn check_patterns(name: &str, constraints: &[(&str, Value)]) {
             panic!("the `pattern` of `{name}` is not a valid regular expression: {error}");
         }
     }
+}
+
+/// Metadata of an `#[event]` field; `data_schema` is `None` for an `Event<()>`.
+pub fn event_metadata(
+    name: &'static str,
+    title: &str,
+    description: Option<&str>,
+    data_schema: Option<Value>,
+) -> EventMetadata {
+    EventMetadata {
+        name,
+        title: title.to_owned(),
+        description: description.map(str::to_owned),
+        data_schema,
+    }
+}
+
+/// Bind an `#[event]` field to the served Thing `thing`, so that `emit` reaches `observer`;
+/// `encode` is the payload's `Serialize`, through a [`Probe`] (so a payload type without it is
+/// reported once, by the check at the field).
+pub fn bind_event<T>(
+    event: &Event<T>,
+    thing: &str,
+    name: &'static str,
+    observer: &Arc<dyn PropertyObserver>,
+    encode: Encoder<T>,
+) {
+    let binding = EventBinding {
+        thing: Arc::from(thing),
+        name,
+        observer: observer.clone(),
+    };
+    event.bind_with(binding, encode);
 }
 
 /// The default of a data property, as JSON.

@@ -160,7 +160,8 @@ pub trait Thing: Send + Sync + 'static {
     ) -> Result<PreparedAction, PrepareError>;
 
     /// Bind every data property to this Thing's name (as served), its constraints and an
-    /// observer told of each change. Called once by the server before serving.
+    /// observer told of each change, and every event to the same observer, told of each
+    /// emission. Called once by the server before serving.
     fn attach(&self, thing_name: &str, observer: Arc<dyn PropertyObserver>);
 
     /// Put `target` (another served Thing) into slot `name`.

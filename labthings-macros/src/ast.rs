@@ -82,16 +82,23 @@ pub enum FieldKind {
     Property,
     Setting,
     Slot,
+    Event,
 }
 
 impl FieldKind {
-    const ALL: [FieldKind; 3] = [FieldKind::Property, FieldKind::Setting, FieldKind::Slot];
+    const ALL: [FieldKind; 4] = [
+        FieldKind::Property,
+        FieldKind::Setting,
+        FieldKind::Slot,
+        FieldKind::Event,
+    ];
 
     pub fn keyword(self) -> Symbol {
         match self {
             FieldKind::Property => kw::PROPERTY,
             FieldKind::Setting => kw::SETTING,
             FieldKind::Slot => kw::SLOT,
+            FieldKind::Event => kw::EVENT,
         }
     }
 
@@ -101,6 +108,7 @@ impl FieldKind {
             FieldKind::Property => &["Property"],
             FieldKind::Setting => &["Setting"],
             FieldKind::Slot => &["Slot", "OptionalSlot"],
+            FieldKind::Event => &["Event"],
         }
     }
 
@@ -115,6 +123,24 @@ pub struct ThingStruct {
     pub docs: Docs,
     pub fields: Vec<DataField>,
     pub slots: Vec<SlotField>,
+    pub events: Vec<EventField>,
+}
+
+/// A field marked `#[event]`: an `Event<T>` the Thing emits.
+pub struct EventField {
+    pub ident: Ident,
+    pub name: String,
+    pub ty: Type,
+    /// The `T` of `Event<T>`, when the type is written that way (else `check` reports it).
+    pub payload: Option<Type>,
+    pub docs: Docs,
+}
+
+impl EventField {
+    /// Whether the event carries no payload (`Event<()>`), so its TD entry has no `data`.
+    pub fn has_payload(&self) -> bool {
+        !matches!(self.payload.as_ref().map(ungroup), Some(Type::Tuple(t)) if t.elems.is_empty())
+    }
 }
 
 /// A field marked `#[slot]`: a `Slot<T>` or `OptionalSlot<T>` wired to another Thing.
@@ -269,7 +295,8 @@ pub struct Param {
 pub enum ParamRole {
     /// A field of the JSON input.
     Input(ParamArgs),
-    /// Built from the invocation (`InvocationId`, `CancelHook`, `Logger`, or `#[inject]`).
+    /// Built from the invocation (`InvocationId`, `CancelHook`, `Logger`, `Progress`, or
+    /// `#[inject]`).
     Injected,
 }
 
@@ -328,7 +355,7 @@ pub fn last_segment(ty: &Type) -> Option<String> {
 }
 
 /// Types injected without `#[inject]`, recognised by name.
-const INJECTED_BY_NAME: [&str; 3] = ["InvocationId", "CancelHook", "Logger"];
+const INJECTED_BY_NAME: [&str; 4] = ["InvocationId", "CancelHook", "Logger", "Progress"];
 
 fn is_injected_by_name(ty: &Type) -> bool {
     let Type::Path(path) = ungroup(ty) else {
@@ -344,13 +371,14 @@ pub fn parse_struct(mut item: ItemStruct, errors: &mut Errors) -> ThingStruct {
     let docs = Docs::from_attrs(&item.attrs);
     let mut fields = Vec::new();
     let mut slots = Vec::new();
+    let mut events = Vec::new();
     for field in item.fields.iter_mut() {
         let ours = take_attrs(&mut field.attrs, |a| FieldKind::of(a).is_some());
         let Some(first) = ours.first() else { continue };
         if let Some(second) = ours.get(1) {
             errors.push(syn::Error::new_spanned(
                 second,
-                "a field can carry one of `#[property]`, `#[setting]` and `#[slot]`, once",
+                "a field can carry one of `#[property]`, `#[setting]`, `#[event]` and `#[slot]`, once",
             ));
         }
         let kind = FieldKind::of(first).expect("taken because it has a kind");
@@ -366,6 +394,17 @@ pub fn parse_struct(mut item: ItemStruct, errors: &mut Errors) -> ThingStruct {
         if kind == FieldKind::Slot {
             errors.ok(attr::check_no_args(first, kw::SLOT));
             slots.push(SlotField { ident, name, ty });
+            continue;
+        }
+        if kind == FieldKind::Event {
+            errors.ok(attr::check_event_args(first));
+            events.push(EventField {
+                ident,
+                name,
+                payload: event_payload(&ty),
+                ty,
+                docs: Docs::from_attrs(&field.attrs),
+            });
             continue;
         }
         let args = errors
@@ -385,6 +424,26 @@ pub fn parse_struct(mut item: ItemStruct, errors: &mut Errors) -> ThingStruct {
         docs,
         fields,
         slots,
+        events,
+    }
+}
+
+/// The `T` of a type written `Event<T>` (with any path before `Event`).
+fn event_payload(ty: &Type) -> Option<Type> {
+    let Type::Path(path) = ungroup(ty) else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    if path.qself.is_some() || last.ident != "Event" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    let mut args = args.args.iter();
+    match (args.next(), args.next()) {
+        (Some(syn::GenericArgument::Type(payload)), None) => Some(payload.clone()),
+        _ => None,
     }
 }
 
@@ -399,6 +458,9 @@ pub fn parse_impl(mut item: ItemImpl, errors: &mut Errors) -> ThingImpl {
             reject_misplaced_attrs(impl_item, errors);
             continue;
         };
+        for event in take_attrs(&mut method.attrs, |a| kw::EVENT.is(a)) {
+            errors.push(event_on_method(&event));
+        }
         let ours = take_attrs(&mut method.attrs, |a| MethodKind::of(a).is_some());
         let Some(first) = ours.first() else { continue };
         if let Some(second) = ours.get(1) {
@@ -576,6 +638,15 @@ fn take_attrs(attrs: &mut Vec<Attribute>, ours: impl Fn(&Attribute) -> bool) -> 
     taken
 }
 
+/// `#[event]` on a method of the impl block: events are declared on the struct.
+fn event_on_method(attr: &Attribute) -> syn::Error {
+    syn::Error::new_spanned(
+        attr,
+        "events are fields of type `Event<T>` on the struct: declare \
+         `#[event] name: Event<T>` in the `#[thing]` struct and call `self.name.emit(value)`",
+    )
+}
+
 fn reject_misplaced_attrs(item: &mut ImplItem, errors: &mut Errors) {
     let attrs = match item {
         ImplItem::Const(c) => &mut c.attrs,
@@ -583,6 +654,9 @@ fn reject_misplaced_attrs(item: &mut ImplItem, errors: &mut Errors) {
         ImplItem::Macro(m) => &mut m.attrs,
         _ => return,
     };
+    for event in take_attrs(attrs, |a| kw::EVENT.is(a)) {
+        errors.push(event_on_method(&event));
+    }
     for misplaced in take_attrs(attrs, |a| MethodKind::of(a).is_some()) {
         errors.push(syn::Error::new_spanned(
             &misplaced,

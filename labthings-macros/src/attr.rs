@@ -269,6 +269,21 @@ pub fn check_no_args(attr: &Attribute, name: Symbol) -> syn::Result<()> {
     }
 }
 
+/// `#[event]` takes no arguments: its title and description come from doc comments.
+pub fn check_event_args(attr: &Attribute) -> syn::Result<()> {
+    match &attr.meta {
+        Meta::Path(_) => Ok(()),
+        other => Err(syn::Error::new_spanned(
+            other,
+            format!(
+                "`#[{name}]` takes no arguments: write `#[{name}]`, and document the event with \
+                 `///` comments (they become its title and description)",
+                name = kw::EVENT
+            ),
+        )),
+    }
+}
+
 fn path_text(path: &syn::Path) -> String {
     path.segments
         .iter()

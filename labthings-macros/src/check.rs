@@ -7,7 +7,7 @@
 use std::collections::HashSet;
 
 use syn::spanned::Spanned;
-use syn::{FnArg, ReceiverKind, Type};
+use syn::{FnArg, Ident, ReceiverKind, Type};
 
 use crate::ast::{
     Action, FieldKind, Method, MethodKind, ParamRole, ThingImpl, ThingStruct, last_segment, ungroup,
@@ -27,6 +27,31 @@ pub fn check_struct(thing: &ThingStruct, errors: &mut Errors) {
     }
     for field in &thing.fields {
         check_field_type(&field.ty, field.kind, errors);
+        check_not_reserved(&field.ident, &field.name, errors);
+    }
+    for event in &thing.events {
+        // `Event<T>` exactly: the payload type is read from the field's type.
+        if event.payload.is_none() {
+            wrong_field_type(&event.ty, FieldKind::Event, errors);
+        }
+        check_not_reserved(&event.ident, &event.name, errors);
+    }
+}
+
+/// Affordance names the server uses for its own routes under each Thing (`T properties`,
+/// `T events`, `T ws`) and for the web UI (`/ui/`).
+const RESERVED_NAMES: [&str; 4] = ["properties", "events", "ws", "ui"];
+
+fn check_not_reserved(ident: &Ident, name: &str, errors: &mut Errors) {
+    if RESERVED_NAMES.contains(&name) {
+        errors.push(syn::Error::new(
+            ident.span(),
+            format!(
+                "`{name}` can't name an affordance: the server reserves `{}` for its own routes \
+                 under each Thing; rename it",
+                RESERVED_NAMES.join("`, `")
+            ),
+        ));
     }
 }
 
@@ -38,7 +63,14 @@ fn check_field_type(ty: &Type, kind: FieldKind, errors: &mut Errors) {
     {
         return;
     }
+    wrong_field_type(ty, kind, errors);
+}
+
+fn wrong_field_type(ty: &Type, kind: FieldKind, errors: &mut Errors) {
     let message = match kind {
+        FieldKind::Event => "an `#[event]` field must have type `Event<T>`, where `T` is the \
+                             payload sent to subscribers (`Event<()>` for none)"
+            .to_owned(),
         FieldKind::Slot => "a `#[slot]` field must have type `Slot<T>` (required) or \
                             `OptionalSlot<T>`, where `T` is the type of the other Thing"
             .to_owned(),
@@ -70,6 +102,10 @@ pub fn check_impl(thing: &ThingImpl, errors: &mut Errors) {
     for method in thing.methods() {
         check_receiver(method, errors);
         check_not_generic(method, errors);
+    }
+    let affordances = thing.actions.iter().map(|a| &a.method);
+    for method in affordances.chain(thing.properties.iter().map(|p| &p.getter)) {
+        check_not_reserved(method.ident(), &method.name, errors);
     }
     for hook in thing.on_start.iter().chain(&thing.on_stop) {
         check_hook(hook, errors);

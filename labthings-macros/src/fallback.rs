@@ -17,8 +17,12 @@ pub fn for_struct(item: &ItemStruct) -> TokenStream {
         #[automatically_derived]
         impl #impl_generics __lt::ThingFields for #ident #ty_generics #where_clause {
             const DATA_PROPERTY_NAMES: &'static [&'static str] = &[];
+            const EVENT_NAMES: &'static [&'static str] = &[];
             const DESCRIPTION: ::core::option::Option<&'static str> = ::core::option::Option::None;
             fn data_property_metadata() -> ::std::vec::Vec<__lt::PropertyMetadata> {
+                ::core::unreachable!()
+            }
+            fn event_metadata() -> ::std::vec::Vec<__lt::EventMetadata> {
                 ::core::unreachable!()
             }
             fn slot_metadata() -> ::std::vec::Vec<__lt::SlotMetadata> {
@@ -46,7 +50,7 @@ pub fn for_struct(item: &ItemStruct) -> TokenStream {
             fn data_property_default(&self, _: &str) -> ::core::option::Option<__lt::Value> {
                 ::core::unreachable!()
             }
-            fn attach_data_properties(
+            fn attach_fields(
                 &self,
                 _: &str,
                 _: &'static __lt::ThingMetadata,

@@ -1,8 +1,8 @@
 //! Attribute macros for `labthings-core`. Use them through `labthings_core::prelude`.
 //!
-//! `#[thing]` on a struct reads its `#[property]` / `#[setting]` fields; `#[thing]` on the
-//! struct's `impl` block reads its `#[action]`, `#[property]` and `#[setter]` methods and
-//! implements `labthings_core::Thing`. Each runs in three steps, one module each: `ast`
+//! `#[thing]` on a struct reads its `#[property]` / `#[setting]` / `#[event]` / `#[slot]`
+//! fields; `#[thing]` on the struct's `impl` block reads its `#[action]`, `#[property]` and
+//! `#[setter]` methods and implements `labthings_core::Thing`. Each runs in three steps, one module each: `ast`
 //! parses into a model of the Thing (and strips our inner attributes), `check` reports misuse
 //! with spans, and `expand` emits code; after an error, `fallback` emits stub impls instead, so
 //! one mistake is one error. The inner attributes exist as macros only to explain themselves
@@ -23,8 +23,9 @@ mod kw;
 
 use errors::Errors;
 
-/// Marks a Thing: put it on the struct (declaring `#[property]` / `#[setting]` fields) and on
-/// its `impl` block (declaring `#[action]`, `#[property]` and `#[setter]` methods).
+/// Marks a Thing: put it on the struct (declaring `#[property]` / `#[setting]` / `#[event]`
+/// fields) and on its `impl` block (declaring `#[action]`, `#[property]` and `#[setter]`
+/// methods).
 #[proc_macro_attribute]
 pub fn thing(args: TokenStream, input: TokenStream) -> TokenStream {
     let args = proc_macro2::TokenStream::from(args);
@@ -103,6 +104,13 @@ pub fn property(_args: TokenStream, input: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn setting(_args: TokenStream, input: TokenStream) -> TokenStream {
     misplaced(kw::SETTING, input)
+}
+
+/// Marks an `Event<T>` field of a `#[thing]` struct as an event: `self.name.emit(value)`
+/// announces it to subscribers.
+#[proc_macro_attribute]
+pub fn event(_args: TokenStream, input: TokenStream) -> TokenStream {
+    misplaced(kw::EVENT, input)
 }
 
 /// Marks the setter method of a functional property: `#[setter(name)]`.

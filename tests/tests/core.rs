@@ -50,6 +50,11 @@ struct Thermostat {
     /// Firmware version.
     #[property(read_only)]
     firmware: Property<String>,
+    /// The room got too cold.
+    ///
+    /// Carries the temperature reached, in degrees Celsius.
+    #[event]
+    too_cold: Event<f64>,
     /// Plain state: not part of the Thing's interface.
     display: Mutex<u8>,
 }
@@ -118,6 +123,7 @@ impl Thermostat {
             target: Property::new(21.0),
             room: Setting::new("lab".into()),
             firmware: Property::new("1.0".into()),
+            too_cold: Event::new(),
             display: Mutex::new(5),
         })
     }
@@ -340,6 +346,33 @@ fn constraints_hold_for_writes_from_http_and_from_code() {
 }
 
 #[test]
+fn emitted_events_reach_the_observer_attached() {
+    #[derive(Default)]
+    struct Heard(Mutex<Vec<(String, String, Value)>>);
+    impl PropertyObserver for Heard {
+        fn property_changed(&self, _: &str, _: &str, _: &Value) {}
+        fn event_emitted(&self, thing: &str, event: &str, data: &Value) {
+            let mut heard = self.0.lock().unwrap();
+            heard.push((thing.into(), event.into(), data.clone()));
+        }
+    }
+    let thing = Thermostat::new();
+    thing.too_cold.emit(4.0); // not served yet: nobody hears it
+    let heard = Arc::new(Heard::default());
+    thing.attach("hall", heard.clone());
+    thing.too_cold.emit(3.5);
+    thing.target.set(23.0).unwrap(); // a property write is not an event
+    thing.too_cold.emit(-1.0);
+    assert_eq!(
+        *heard.0.lock().unwrap(),
+        [
+            ("hall".into(), "too_cold".into(), json!(3.5)),
+            ("hall".into(), "too_cold".into(), json!(-1.0)),
+        ]
+    );
+}
+
+#[test]
 fn panics_become_errors() {
     let outcome = Outcome::catching(|| panic!("stalled"));
     assert_eq!(
@@ -456,9 +489,23 @@ fn the_thing_description_is_exactly_as_expected() {
                 "output": {"title": "stubborn_output", "type": "integer", "minimum": 0}
             }
         },
+        "events": {
+            "too_cold": {
+                "description": "The room got too cold.\n\nCarries the temperature reached, in degrees Celsius.",
+                "title": "The room got too cold.",
+                "data": {"type": "number"},
+                "forms": [
+                    {"href": "/thermo/too_cold", "op": ["subscribeevent", "unsubscribeevent"], "subprotocol": "sse"},
+                    {"href": "ws://lab:5000/thermo/ws", "op": ["subscribeevent", "unsubscribeevent"], "subprotocol": "labthings"}
+                ]
+            }
+        },
         "description": "A thermostat.\n\nUsed to test the runtime.",
         "base": "http://lab:5000/",
-        "forms": [{"href": "/thermo/properties", "op": ["observeallproperties", "unobserveallproperties"], "subprotocol": "sse"}],
+        "forms": [
+            {"href": "/thermo/properties", "op": ["observeallproperties", "unobserveallproperties"], "subprotocol": "sse"},
+            {"href": "/thermo/events", "op": ["subscribeallevents", "unsubscribeallevents"], "subprotocol": "sse"}
+        ],
         "securityDefinitions": {"no_security": {"description": "No security", "scheme": "nosec"}},
         "security": "no_security",
         "@context": ["https://www.w3.org/2019/wot/td/v1", "https://www.w3.org/2022/wot/td/v1.1"]
@@ -475,7 +522,7 @@ fn the_thing_description_is_exactly_as_expected() {
             .collect::<Vec<_>>()
     };
     assert_eq!(keys(&td), keys(&expected));
-    for kind in ["properties", "actions"] {
+    for kind in ["properties", "actions", "events"] {
         assert_eq!(
             keys(&td[kind]),
             keys(&expected[kind]),

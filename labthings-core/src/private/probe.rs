@@ -146,13 +146,21 @@ impl<T> DescribeUnchecked for &Probe<T> {
     }
 }
 
-/// A value of `T` on its way to a client: an action's outcome or a property's value.
+/// How an event payload becomes JSON.
+pub type Encoder<T> = fn(&T) -> Result<Value, serde_json::Error>;
+
+/// A value of `T` on its way to a client: an action's outcome, a property's value or an event's
+/// payload.
 pub trait Emit<T> {
     fn outcome(&self, value: T) -> Outcome;
     fn property_value(&self, value: T) -> Result<Value, PropertyError>;
+    fn encoder(&self) -> Encoder<T>;
 }
 
 impl<T: Serialize> Emit<T> for Probe<T> {
+    fn encoder(&self) -> Encoder<T> {
+        |value| serde_json::to_value(value)
+    }
     fn outcome(&self, value: T) -> Outcome {
         Outcome::from_value(value)
     }
@@ -169,9 +177,13 @@ impl<T: Serialize> Emit<T> for Probe<T> {
 pub trait EmitUnchecked<T> {
     fn outcome(&self, value: T) -> Outcome;
     fn property_value(&self, value: T) -> Result<Value, PropertyError>;
+    fn encoder(&self) -> Encoder<T>;
 }
 
 impl<T> EmitUnchecked<T> for &Probe<T> {
+    fn encoder(&self) -> Encoder<T> {
+        |_| unreachable!("{UNCHECKED}")
+    }
     fn outcome(&self, _: T) -> Outcome {
         unreachable!("{UNCHECKED}")
     }

@@ -1,11 +1,11 @@
-//! `impl ThingFields` for a `#[thing]` struct: its data properties, settings and slots.
+//! `impl ThingFields` for a `#[thing]` struct: its data properties, settings, events and slots.
 
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote, quote_spanned};
 use syn::Ident;
 use syn::spanned::Spanned;
 
-use super::{constraints, in_const, option_str, respan};
+use super::{constraints, in_const, option_str, probe, respan};
 use crate::ast::ThingStruct;
 
 pub fn expand_struct(thing: &ThingStruct) -> TokenStream {
@@ -89,6 +89,32 @@ pub fn expand_struct(thing: &ThingStruct) -> TokenStream {
             }
         }
     });
+    let event_names: Vec<&String> = thing.events.iter().map(|e| &e.name).collect();
+    // The payload's one serde/schemars check, at the `T` of `Event<T>`.
+    let payload_checks = thing.events.iter().filter_map(|event| {
+        let payload = event.payload.as_ref()?;
+        Some(quote_spanned! {payload.span()=>
+            const _: () = <#payload as __lt::bounds::EventPayload>::CHECKED;
+        })
+    });
+    let event_metadata = thing.events.iter().map(|event| {
+        let name = &event.name;
+        let title = event.docs.title().unwrap_or_else(|| name.clone());
+        let description = option_str(event.docs.full());
+        let schema = match &event.payload {
+            Some(payload) if event.has_payload() => {
+                let probe = probe(payload);
+                quote!(::core::option::Option::Some(#probe.data_schema()))
+            }
+            _ => quote!(::core::option::Option::None),
+        };
+        quote!(__lt::event_metadata(#name, #title, #description, #schema))
+    });
+    let bind_events = thing.events.iter().filter_map(|event| {
+        let (ident, name) = (&event.ident, &event.name);
+        let encoder = probe(event.payload.as_ref()?);
+        Some(quote!(__lt::bind_event(&self.#ident, thing, #name, &observer, #encoder.encoder());))
+    });
     let slot_metadata = thing.slots.iter().map(|slot| {
         let (ty, name) = (&slot.ty, &slot.name);
         quote!(__lt::slot_metadata::<#ty>(#name))
@@ -100,14 +126,20 @@ pub fn expand_struct(thing: &ThingStruct) -> TokenStream {
 
     let body = quote! {
         #(#thread_safety)*
+        #(#payload_checks)*
 
         #[automatically_derived]
         impl __lt::ThingFields for #ident {
             const DATA_PROPERTY_NAMES: &'static [&'static str] = &[#(#names),*];
+            const EVENT_NAMES: &'static [&'static str] = &[#(#event_names),*];
             const DESCRIPTION: ::core::option::Option<&'static str> = #description;
 
             fn data_property_metadata() -> ::std::vec::Vec<__lt::PropertyMetadata> {
                 ::std::vec![#(#metadata),*]
+            }
+
+            fn event_metadata() -> ::std::vec::Vec<__lt::EventMetadata> {
+                ::std::vec![#(#event_metadata),*]
             }
 
             fn slot_metadata() -> ::std::vec::Vec<__lt::SlotMetadata> {
@@ -164,13 +196,14 @@ pub fn expand_struct(thing: &ThingStruct) -> TokenStream {
             }
 
             #[allow(unused_variables)]
-            fn attach_data_properties(
+            fn attach_fields(
                 &self,
                 thing: &str,
                 metadata: &'static __lt::ThingMetadata,
                 observer: __lt::Arc<dyn __lt::PropertyObserver>,
             ) {
                 #(#bind_calls)*
+                #(#bind_events)*
             }
         }
     };

@@ -33,15 +33,26 @@ pub fn expand_impl(thing: &ThingImpl) -> TokenStream {
     let duplicate_checks = affordances.map(|method| {
         let name = &method.name;
         let cfgs = &method.cfgs;
-        let message = format!(
-            "`{name}` names two affordances: a `#[property]`/`#[setting]` field and a method of \
-             the `#[thing]` impl have the same name; rename one of them"
+        let message = |fields: &str| {
+            format!(
+                "`{name}` names two affordances: {fields} field and a method of the `#[thing]` \
+                 impl have the same name; rename one of them"
+            )
+        };
+        let (data, event) = (
+            message("a `#[property]`/`#[setting]`"),
+            message("an `#[event]`"),
         );
         quote_spanned! {method.ident().span()=>
             #(#cfgs)*
             const _: () = ::core::assert!(
                 !__lt::contains(#thing_fields::DATA_PROPERTY_NAMES, #name),
-                #message
+                #data
+            );
+            #(#cfgs)*
+            const _: () = ::core::assert!(
+                !__lt::contains(#thing_fields::EVENT_NAMES, #name),
+                #event
             );
         }
     });
@@ -86,7 +97,7 @@ pub fn expand_impl(thing: &ThingImpl) -> TokenStream {
                         description: <Self as __lt::ThingFields>::DESCRIPTION.map(::std::string::String::from),
                         properties,
                         actions,
-                        events: ::std::vec::Vec::new(),
+                        events: <Self as __lt::ThingFields>::event_metadata(),
                         slots: <Self as __lt::ThingFields>::slot_metadata(),
                     }
                 })
@@ -141,7 +152,7 @@ pub fn expand_impl(thing: &ThingImpl) -> TokenStream {
             }
 
             fn attach(&self, thing_name: &str, observer: __lt::Arc<dyn __lt::PropertyObserver>) {
-                <Self as __lt::ThingFields>::attach_data_properties(self, thing_name, self.metadata(), observer)
+                <Self as __lt::ThingFields>::attach_fields(self, thing_name, self.metadata(), observer)
             }
 
             fn wire_slot(
