@@ -1,6 +1,7 @@
 """node-wot (``@node-wot/core`` + ``@node-wot/binding-http`` 0.9.2, pinned in
 ``nodewot/package-lock.json``) consumes the test lab's Thing Descriptions, observes a property
-and subscribes to an event over Server-Sent Events, choosing the forms itself.
+and subscribes to an event over Server-Sent Events, choosing the forms itself (it also writes
+the property and invokes the action that emits the event, through the TD's forms).
 
 ``tests/interop/run`` installs node-wot with ``npm ci`` and names its folder in
 ``NODEWOT_DIR``; without it the test fails, saying so.
@@ -43,3 +44,20 @@ def test_nodewot_observes_a_property_over_sse(base_url):
         {"td": f"{base_url}/counter/", "observe": {"property": "count", "writes": [101, 102, 103]}}
     )
     assert seen["values"] == [101, 102, 103]
+
+
+def test_nodewot_subscribes_to_an_event_over_sse(base_url):
+    seen = consume(
+        {
+            "td": f"{base_url}/stage/",
+            "observe": {"property": "speed", "writes": [5000]},
+            "event": {
+                "name": "arrived",
+                "count": 1,
+                "trigger": {"action": "move_relative", "input": {"displacement": [7, 0, 0]}},
+            },
+        }
+    )
+    assert seen["values"] == [5000]
+    [arrived] = seen["events"]
+    assert isinstance(arrived, list) and len(arrived) == 3

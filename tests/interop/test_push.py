@@ -217,3 +217,48 @@ def test_head_answers_on_get_routes(http):
         assert head.status_code == get.status_code == 200, path
         assert head.content == b""
         assert head.headers["content-length"] == get.headers["content-length"], path
+
+
+def test_event_subscription_over_websocket(http, ws_url):
+    with connect(ws_url("stage")) as ws:
+        send(ws, "addEventSubscription", {"arrived": True})
+        send(ws, "addEventSubscription", {"nope": True})
+        reply = json.loads(receive(ws))
+        assert reply["operation"] == "subscribeevent"
+        assert reply["error"]["status"] == "404"
+        assert reply["error"]["detail"] == "No event found with the name 'nope'."
+        r = invoke(http, "stage", "move_relative", {"displacement": [5, 0, 0]})
+        done = wait_finished(http, r.json()["href"])
+        message = json.loads(receive(ws))
+        assert message["messageType"] == "event"
+        event = message["data"]["arrived"]
+        assert event["data"] == done["output"]
+        assert event["timestamp"].endswith("Z")
+
+
+def test_event_streams_over_sse(http, sse_http):
+    def move():
+        r = invoke(http, "stage", "move_relative", {"displacement": [0, 4, 0]})
+        wait_finished(http, r.json()["href"])
+
+    unnamed = sse_messages(sse_http, "/stage/arrived", 1, move)
+    assert unnamed[0].event == "message"
+    position = json.loads(unnamed[0].data)
+    assert len(position) == 3
+    named = sse_messages(sse_http, "/stage/events", 1, move)
+    assert named[0].event == "arrived"
+    assert json.loads(named[0].data)[1] == position[1] + 4
+
+
+def test_td_lists_events_with_schemas_and_forms(http, base_url):
+    td = http.get("/stage/").json()
+    arrived = td["events"]["arrived"]
+    assert arrived["data"]["type"] == "array"
+    assert arrived["forms"][0] == {
+        "href": "/stage/arrived",
+        "op": ["subscribeevent", "unsubscribeevent"],
+        "subprotocol": "sse",
+    }
+    assert arrived["forms"][1]["href"].startswith("ws://")
+    assert {"href": "/stage/events", "op": ["subscribeallevents", "unsubscribeallevents"],
+            "subprotocol": "sse"} in td["forms"]
