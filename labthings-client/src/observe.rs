@@ -2,7 +2,8 @@
 //! typed values.
 //!
 //! The stream URL is the affordance's `observeproperty` / `subscribeevent` form (one with
-//! `subprotocol: "sse"` preferred), else `T<name>`, asked for with
+//! `subprotocol: "sse"` preferred; for a property, its `readproperty` form when it has no
+//! observe form), else `T<name>`, asked for with
 //! `Accept: text/event-stream`. When the connection drops, the stream reconnects after the
 //! server's `retry:` delay, sending `Last-Event-ID` so that a server keeping a replay ring
 //! (ours keeps 64 messages per Thing) sends what was missed; after
@@ -82,8 +83,12 @@ pub struct Named {
 impl ThingClient {
     /// Observe the property `name`: every new value, as a `T`, as the server pushes it.
     pub async fn observe<T: DeserializeOwned>(&self, name: &str) -> Result<Observation<T>> {
-        let url =
-            self.affordance_url(name, self.property_forms(name), &["observeproperty"], true)?;
+        let url = self.affordance_url(
+            name,
+            self.property_forms(name),
+            &["observeproperty", "readproperty"],
+            true,
+        )?;
         self.typed(url).await
     }
 

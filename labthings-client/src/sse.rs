@@ -25,6 +25,9 @@ pub struct SseParser {
     data: String,
     has_data: bool,
     event: Option<String>,
+    /// The `id:` of the message being received.
+    id_buffer: Option<String>,
+    /// The id committed by the last complete message (blank line).
     last_id: Option<String>,
     retry: Option<Duration>,
 }
@@ -35,7 +38,8 @@ impl SseParser {
         Self::default()
     }
 
-    /// The last event id the stream set (to send as `Last-Event-ID` when reconnecting).
+    /// The last event id of a complete message (to send as `Last-Event-ID` when
+    /// reconnecting); an `id:` of a message cut off by a dropped connection doesn't count.
     pub fn last_id(&self) -> Option<&str> {
         self.last_id.as_deref().filter(|id| !id.is_empty())
     }
@@ -53,6 +57,7 @@ impl SseParser {
         self.data.clear();
         self.has_data = false;
         self.event = None;
+        self.id_buffer = self.last_id.clone();
     }
 
     /// Parse `chunk`, appending every message it completes to `out`.
@@ -101,7 +106,7 @@ impl SseParser {
                 self.has_data = true;
             }
             "event" => self.event = Some(value.to_owned()),
-            "id" if !value.contains('\0') => self.last_id = Some(value.to_owned()),
+            "id" if !value.contains('\0') => self.id_buffer = Some(value.to_owned()),
             "retry" if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
                 if let Ok(ms) = value.parse() {
                     self.retry = Some(Duration::from_millis(ms));
@@ -112,6 +117,7 @@ impl SseParser {
     }
 
     fn dispatch(&mut self, out: &mut VecDeque<SseMessage>) {
+        self.last_id = self.id_buffer.clone();
         let event = self.event.take().filter(|e| !e.is_empty());
         if !self.has_data {
             self.data.clear();
@@ -177,7 +183,8 @@ mod tests {
 
     #[test]
     fn an_unfinished_message_is_not_dispatched_and_reset_forgets_it() {
-        let (messages, mut parser) = parse_in_pieces(b"id: 3\ndata: 1\n\ndata: 2\n", 4);
+        let (messages, mut parser) = parse_in_pieces(b"id: 3\ndata: 1\n\nid: 4\ndata: 2\n", 4);
+        assert_eq!(parser.last_id(), Some("3"));
         assert_eq!(messages.len(), 1);
         parser.reset();
         let mut out = VecDeque::new();
