@@ -1,6 +1,9 @@
 //! A smoke test of the client against any counter Thing (ours, or the Python reference's
 //! `PeerCounter` / `bench/peer_thing.py`): `cargo run -p labthings-client --example smoke --
-//! http://127.0.0.1:5000/counter`.
+//! http://127.0.0.1:5000/counter [CAMERA_URL]`.
+//!
+//! With a second URL, that Thing's `capture()` action must return a JPEG blob (the reference's
+//! camera does), which is downloaded.
 //!
 //! Prints one `ok: …` line per check and `smoke: all ok` at the end; the first failed check
 //! prints `FAILED: …` and exits with status 1. Observation over SSE is reported as `ok:`
@@ -10,7 +13,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use labthings_client::{Error, InvocationStatus, ThingClient};
+use labthings_client::{BlobLink, Error, InvocationStatus, ThingClient};
 use serde_json::{Value, json};
 
 fn check(condition: bool, what: String) -> Result<(), String> {
@@ -135,13 +138,46 @@ async fn smoke(url: &str) -> Result<(), String> {
     Ok(())
 }
 
+async fn blob(url: &str) -> Result<(), String> {
+    let camera = ThingClient::from_url(url)
+        .await
+        .map_err(|e| format!("fetching the TD at {url}: {e}"))?;
+    let link: BlobLink = camera
+        .invoke("capture", &())
+        .await
+        .map_err(|e| format!("invoke capture: {e}"))?;
+    let blob = camera
+        .download_link(&link)
+        .await
+        .map_err(|e| format!("download {}: {e}", link.href))?;
+    let jpeg = blob.bytes.starts_with(&[0xff, 0xd8]) && blob.bytes.ends_with(&[0xff, 0xd9]);
+    check(
+        jpeg && link.media_type == "image/jpeg" && blob.media_type.as_deref() == Some("image/jpeg"),
+        format!(
+            "capture blob: {} bytes of {} ({:?}) from {}",
+            blob.bytes.len(),
+            link.media_type,
+            blob.media_type,
+            link.href
+        ),
+    )
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let Some(url) = std::env::args().nth(1) else {
         eprintln!("usage: smoke <URL of a counter Thing>");
         return ExitCode::from(2);
     };
-    match smoke(&url).await {
+    let camera = std::env::args().nth(2);
+    let outcome = match smoke(&url).await {
+        Ok(()) => match camera {
+            Some(camera) => blob(&camera).await,
+            None => Ok(()),
+        },
+        Err(what) => Err(what),
+    };
+    match outcome {
         Ok(()) => {
             println!("smoke: all ok");
             ExitCode::SUCCESS

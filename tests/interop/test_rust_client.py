@@ -5,8 +5,10 @@ them), invokes actions (one failing), reads an invocation's log and cancels it, 
 observe ``count`` over SSE, printing ``ok: ...`` per check and ``smoke: all ok`` at the end.
 
 * ``test_rust_client_on_the_reference`` starts labthings-fastapi 0.3.0 under uvicorn (from this
-  venv) serving ``bench/peer_thing.py`` on a free port and runs the smoke against its counter.
-  The reference has no event streams: the SSE check must say ``skip:``.
+  venv) serving ``rust_client_peer.py`` (``bench/peer_thing.py``'s counter and a camera whose
+  ``capture()`` returns a JPEG blob) on a free port, and runs the smoke against its counter and
+  camera (the blob is downloaded). The reference has no event streams: the SSE check must say
+  ``skip:``.
 * ``test_rust_client_on_ours`` runs it against ``LABTHINGS_BASE_URL``'s counter, where SSE
   must work.
 
@@ -51,10 +53,10 @@ def smoke() -> str:
 
 @pytest.fixture()
 def reference(tmp_path: Path):
-    """The Python reference serving bench/peer_thing.py's counter; yields its base URL."""
+    """The Python reference serving rust_client_peer.py; yields its base URL."""
     env = dict(os.environ, BENCH_SETTINGS_DIR=str(tmp_path), TZ="UTC")
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--app-dir", str(ROOT / "bench"), "peer_thing:app",
+        [sys.executable, "-m", "uvicorn", "--app-dir", str(Path(__file__).parent), "rust_client_peer:app",
          "--host", "127.0.0.1", "--port", "0", "--workers", "1"],
         cwd=tmp_path,
         env=env,
@@ -90,8 +92,8 @@ def reference(tmp_path: Path):
             server.wait()
 
 
-def run_smoke(smoke: str, url: str) -> list[str]:
-    done = subprocess.run([smoke, url], capture_output=True, text=True, timeout=90)
+def run_smoke(smoke: str, *urls: str) -> list[str]:
+    done = subprocess.run([smoke, *urls], capture_output=True, text=True, timeout=90)
     out = done.stdout.splitlines()
     assert done.returncode == 0, f"smoke failed:\n{done.stdout}\n{done.stderr}"
     assert out[-1] == "smoke: all ok", done.stdout
@@ -100,7 +102,7 @@ def run_smoke(smoke: str, url: str) -> list[str]:
 
 def test_rust_client_on_the_reference(smoke: str, reference: str) -> None:
     # Without the slash: the client follows the reference's 307.
-    out = run_smoke(smoke, f"{reference}/counter")
+    out = run_smoke(smoke, f"{reference}/counter", f"{reference}/camera/")
     text = "\n".join(out)
     assert "ok: TD of BenchCounter" in text
     assert "ok: write count \"abc\" refused" in text
@@ -109,6 +111,7 @@ def test_rust_client_on_the_reference(smoke: str, reference: str) -> None:
     assert "ok: invoke fail: problem RuntimeError (500): deliberate failure from fail()" in text
     assert "ok: cancel slow: Err(Cancelled)" in text
     assert any(line.startswith("skip: observe count") for line in out), text
+    assert re.search(r"ok: capture blob: 332 bytes of image/jpeg .* from http://127\.0\.0\.1:\d+/blob/", text), text
 
 
 def test_rust_client_on_ours(smoke: str, base_url: str) -> None:
