@@ -1,12 +1,13 @@
-//! Event subscription and reconnection, against a scripted server: the demo Things have no
-//! events yet, and our server can't be made to drop a stream on cue.
+//! Against a scripted server: event subscription and reconnection (the demo Things have no
+//! events yet, and our server can't be made to drop a stream on cue), a TD without forms, the
+//! headers the client sends, and a blob output.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use labthings_client::{Error, ThingClient};
+use labthings_client::{BlobLink, Error, ThingClient};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -29,7 +30,15 @@ async fn read_head(stream: &mut TcpStream) -> Option<(String, Vec<(String, Strin
     let headers = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
+        .collect::<Vec<(String, String)>>();
+    // Skip the body, so that a kept-alive connection's next request parses.
+    let length = headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .and_then(|(_, v)| v.parse::<usize>().ok())
+        .unwrap_or(0);
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body).await.ok()?;
     Some((path, headers))
 }
 
@@ -43,10 +52,13 @@ async fn scripted() -> (String, Seen) {
         "title": "Alarm",
         "base": format!("http://{addr}/"),
         "properties": {
+            "humidity": {"type": "number", "readOnly": true, "forms": []},
             "temperature": {"type": "number", "readOnly": true, "forms": [
                 {"href": "/alarm/temperature", "op": ["readproperty"]}]}
         },
-        "actions": {},
+        "actions": {
+            "snapshot": {"forms": [{"href": "/alarm/snapshot", "op": "invokeaction"}]}
+        },
         "events": {
             "tripped": {"data": {"type": "integer"}, "forms": [
                 {"href": format!("ws://{addr}/alarm/ws"), "op": ["subscribeevent"]},
@@ -70,6 +82,23 @@ async fn scripted() -> (String, Seen) {
                         "/alarm/temperature" => {
                             ("200 OK\r\ncontent-type: application/json", "21.5".into(), false)
                         }
+                        "/alarm/humidity" => {
+                            ("200 OK\r\ncontent-type: application/json", "40".into(), false)
+                        }
+                        // Completed at once, as `Prefer: wait` allows; the output a blob link.
+                        "/alarm/snapshot" => (
+                            "201 Created\r\ncontent-type: application/json",
+                            json!({
+                                "status": "completed", "id": "1", "action": "/alarm/snapshot",
+                                "href": format!("http://{addr}/action_invocations/1"),
+                                "output": {"href": format!("http://{addr}/blob/1"),
+                                           "media_type": "image/jpeg", "rel": "output"},
+                                "log": [], "error": null
+                            })
+                            .to_string(),
+                            false,
+                        ),
+                        "/blob/1" => ("200 OK\r\ncontent-type: image/jpeg", "JPEG".into(), false),
                         "/alarm/tripped/sse" => match streams.fetch_add(1, Ordering::SeqCst) {
                             0 => (
                                 "200 OK\r\ncontent-type: text/event-stream",
@@ -185,4 +214,39 @@ async fn a_server_without_streams_is_unsupported() {
         }
         other => panic!("observing a plain JSON answer: {other:?}"),
     }
+}
+
+#[tokio::test]
+async fn formless_affordances_fall_back_and_invoke_sends_prefer_wait() {
+    let (url, seen) = scripted().await;
+    let alarm = ThingClient::from_url(&format!("{url}/alarm/"))
+        .await
+        .expect("TD");
+    // No form: `T<name>`, as the reference's client does.
+    assert_eq!(alarm.read::<f64>("humidity").await.expect("read"), 40.0);
+
+    let link: BlobLink = alarm.invoke("snapshot", &()).await.expect("invoke");
+    assert_eq!(link.media_type, "image/jpeg");
+    let blob = alarm.download_link(&link).await.expect("download");
+    assert_eq!(&blob.bytes[..], b"JPEG");
+    assert_eq!(blob.media_type.as_deref(), Some("image/jpeg"));
+
+    let seen = seen.lock().expect("seen").clone();
+    let (_, post) = seen
+        .iter()
+        .find(|(path, _)| path == "/alarm/snapshot")
+        .expect("the POST");
+    let header = |name: &str| {
+        post.iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
+    assert_eq!(header("prefer"), Some("wait=5"));
+    assert_eq!(header("content-type"), Some("application/json"));
+    assert_eq!(
+        header("content-length"),
+        Some("2"),
+        "`()` is sent as `{{}}`"
+    );
+    assert!(seen.iter().any(|(path, _)| path == "/alarm/humidity"));
 }
