@@ -71,6 +71,6 @@ pub use blob::{Blob, BlobLink};
 pub use client::{ClientBuilder, DEFAULT_PREFER_WAIT, ThingClient};
 pub use error::{BoxError, Error, Issue, ProblemDetails, Result};
 pub use invocation::{Invocation, InvocationRecord, InvocationStatus, LogRecord};
-pub use observe::{MAX_RECONNECTS, Named, Observation};
+pub use observe::{MAX_RECONNECTS, Named, Observation, STREAM_IDLE};
 pub use td::{ActionAffordance, EventAffordance, Form, PropertyAffordance, ThingDescription};
 pub use transport::DEFAULT_TIMEOUT;

@@ -6,7 +6,8 @@
 //! observe form), else `T<name>`, asked for with
 //! `Accept: text/event-stream`. When the connection drops, the stream reconnects after the
 //! server's `retry:` delay, sending `Last-Event-ID` so that a server keeping a replay ring
-//! (ours keeps 64 messages per Thing) sends what was missed; after
+//! (ours keeps 64 messages per Thing) sends what was missed. A stream silent for
+//! [`STREAM_IDLE`] is reconnected the same way. After
 //! [`MAX_RECONNECTS`] failed attempts in a row the stream yields the error and ends. A server
 //! that answers with something other than an event stream (the Python reference has no SSE)
 //! is [`Error::Unsupported`](crate::Error::Unsupported).
@@ -35,6 +36,10 @@ pub const MAX_RECONNECTS: u32 = 5;
 
 /// The reconnection delay when the server sets none (its `retry:`).
 const DEFAULT_RETRY: Duration = Duration::from_secs(3);
+
+/// A stream silent this long is taken for a dead connection and reconnected (our server
+/// sends a comment every 15 s).
+pub const STREAM_IDLE: Duration = Duration::from_secs(60);
 
 type Messages = Pin<Box<dyn Stream<Item = Result<SseMessage>> + Send>>;
 
@@ -204,13 +209,16 @@ async fn next(mut c: Connection) -> Option<(Result<SseMessage>, Connection)> {
             return None;
         }
         match c.body.as_mut() {
-            Some(body) => match body.frame().await {
+            Some(body) => match tokio::time::timeout(STREAM_IDLE, body.frame())
+                .await
+                .unwrap_or(None)
+            {
                 Some(Ok(frame)) => {
                     if let Some(data) = frame.data_ref() {
                         c.parser.feed(data, &mut c.queue);
                     }
                 }
-                // The connection ended or broke: reconnect.
+                // The connection ended, broke or went silent: reconnect.
                 Some(Err(_)) | None => {
                     c.body = None;
                     c.parser.reset();
