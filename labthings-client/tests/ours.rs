@@ -309,6 +309,11 @@ async fn observing_a_property_streams_its_writes() {
         .expect("open")
         .expect("decoded");
     assert_eq!(named.name, "limit");
+    // A functional property is not observable: whatever the server answers, no stream.
+    match counter.observe::<f64>("uptime").await {
+        Err(Error::Unsupported(_) | Error::Http { .. } | Error::Problem(_)) => {}
+        other => panic!("observing uptime: {other:?}"),
+    }
     assert_eq!(named.value, json!(7));
     assert!(named.id.is_some());
 }
