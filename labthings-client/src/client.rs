@@ -83,7 +83,7 @@ impl ClientBuilder {
         self
     }
 
-    fn transport(&self) -> Transport {
+    pub(crate) fn transport(&self) -> Transport {
         Transport::new()
             .with_token(self.token.clone())
             .with_timeout(self.timeout)

@@ -20,9 +20,9 @@
 //!   the TD request too);
 //! * [`blocking::ThingClient`] for scripts.
 //!
-//! Plain HTTP/1.1 on hyper; no TLS. Finding Things (mDNS, directories) is not this crate's
-//! job: give whatever found the Thing's TD to [`ThingClient::from_td`], or its URL to
-//! [`ThingClient::from_url`].
+//! Plain HTTP/1.1 on hyper; no TLS. [`ThingClient::list_things`] lists what a server serves
+//! (`GET /things/`); finding servers (mDNS) is not this crate's job: give whatever found a
+//! Thing its URL to [`ThingClient::from_url`], or its TD to [`ThingClient::from_td`].
 //!
 //! ```no_run
 //! use futures_util::StreamExt;
@@ -58,6 +58,7 @@ mod action;
 mod blob;
 pub mod blocking;
 mod client;
+mod directory;
 mod error;
 mod invocation;
 mod observe;

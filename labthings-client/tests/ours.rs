@@ -76,6 +76,22 @@ async fn the_td_lists_affordances_and_the_unslashed_url_redirects() {
 }
 
 #[tokio::test]
+async fn the_server_lists_its_things() {
+    let lab = Lab::start().await;
+    let things = ThingClient::list_things(&lab.url("")).await.expect("list");
+    assert_eq!(
+        things.keys().map(String::as_str).collect::<Vec<_>>(),
+        vec!["camera", "counter", "stage"]
+    );
+    assert_eq!(things["counter"], lab.url("/counter/"));
+    let clients = ThingClient::builder()
+        .connect_all(&lab.url("/"))
+        .await
+        .expect("connect all");
+    assert!(clients["stage"].actions().count() > 0);
+}
+
+#[tokio::test]
 async fn properties_read_and_write_typed() {
     let lab = Lab::start().await;
     let counter = lab.client("counter").await;
