@@ -73,6 +73,6 @@ impl ThingClient {
             .await?
             .success()?;
         let record: InvocationRecord = reply.json(&format!("the invocation of '{name}'"))?;
-        Invocation::new(self.transport.clone(), record)
+        Invocation::new(self.transport.clone(), record, &url)
     }
 }

@@ -181,7 +181,7 @@ impl Invocation {
     }
 
     /// Its URL.
-    pub fn href(&self) -> &str {
+    pub fn href(&self) -> String {
         self.inner.href()
     }
 

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, ProblemDetails, Result};
 use crate::transport::Transport;
-use crate::url::parse_absolute;
+use crate::url::resolve;
 
 /// Polling starts this fast, for actions that finish at once …
 const FIRST_POLL: Duration = Duration::from_millis(5);
@@ -152,8 +152,9 @@ pub struct Invocation {
 }
 
 impl Invocation {
-    pub(crate) fn new(transport: Transport, record: InvocationRecord) -> Result<Self> {
-        let href = parse_absolute(&record.href)?;
+    /// A handle on `record`, whose `href` is resolved against `base` (the URL it came from).
+    pub(crate) fn new(transport: Transport, record: InvocationRecord, base: &Uri) -> Result<Self> {
+        let href = resolve(base, &record.href)?;
         Ok(Self {
             transport,
             href,
@@ -164,7 +165,7 @@ impl Invocation {
     /// Fetch the invocation at `href` (absolute).
     pub(crate) async fn fetch(transport: Transport, href: &Uri) -> Result<Self> {
         let record: InvocationRecord = transport.get_json(href, "an invocation").await?;
-        Self::new(transport, record)
+        Self::new(transport, record, href)
     }
 
     /// Its id.
@@ -172,9 +173,9 @@ impl Invocation {
         &self.record.id
     }
 
-    /// Its URL.
-    pub fn href(&self) -> &str {
-        &self.record.href
+    /// Its URL (the record's `href`, resolved).
+    pub fn href(&self) -> String {
+        self.href.to_string()
     }
 
     /// Its status when last fetched.

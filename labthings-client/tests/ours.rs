@@ -293,7 +293,7 @@ async fn invocations_log_and_cancel() {
     }
 
     // The same invocation, found again by its href.
-    let again = counter.invocation(slow.href()).await.expect("by href");
+    let again = counter.invocation(&slow.href()).await.expect("by href");
     assert_eq!(again.status(), InvocationStatus::Cancelled);
 }
 
