@@ -214,7 +214,9 @@ pub fn collect<R>(serialize: impl FnOnce() -> R) -> (R, Vec<Blob>) {
     }
     let mut restore = Restore(Some(outer));
     let result = serialize();
-    let blobs = COLLECTED.with(|c| c.borrow_mut().take()).unwrap_or_default();
+    let blobs = COLLECTED
+        .with(|c| c.borrow_mut().take())
+        .unwrap_or_default();
     if let Some(Some(outer)) = &mut restore.0 {
         outer.extend(blobs.iter().cloned());
     }
@@ -342,7 +344,8 @@ mod tests {
     #[test]
     fn links_resolve_only_through_the_lookup() {
         let blob = Blob::new("text/plain", &b"hi"[..]);
-        let link = json!({"href": format!("http://h:1/blob/{}", blob.id()), "media_type": "text/plain"});
+        let link =
+            json!({"href": format!("http://h:1/blob/{}", blob.id()), "media_type": "text/plain"});
         let error = serde_json::from_value::<Blob>(link.clone()).unwrap_err();
         assert_eq!(
             error.to_string(),

@@ -144,8 +144,8 @@ pub use validate::{LocSegment, ValidationErrors, ValidationIssue};
 /// Everything a Thing author needs: `use labthings_core::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Blob, CancelHook, Cancelled, Event, FromInvocation, InvocationContext, InvocationId, Logger,
-        OptionalSlot, Outcome, Progress, Property, Setting, Slot, Thing, action, inject, on_start,
-        on_stop, param, property, setter, setting, slot, thing,
+        Blob, CancelHook, Cancelled, Event, FromInvocation, InvocationContext, InvocationId,
+        Logger, OptionalSlot, Outcome, Progress, Property, Setting, Slot, Thing, action, inject,
+        on_start, on_stop, param, property, setter, setting, slot, thing,
     };
 }

@@ -146,7 +146,10 @@ mod tests {
         else {
             panic!("a blob output carries its blob");
         };
-        assert_eq!((value["media_type"].as_str(), blobs), (Some("image/jpeg"), vec![blob]));
+        assert_eq!(
+            (value["media_type"].as_str(), blobs),
+            (Some("image/jpeg"), vec![blob])
+        );
         assert_eq!(
             Outcome::from_result::<i32, Cancelled>(Err(Cancelled)),
             Outcome::Cancelled
