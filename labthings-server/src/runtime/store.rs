@@ -94,6 +94,15 @@ impl InvocationStore {
             .find_map(|record| record.state().blob(id).cloned())
     }
 
+    /// Forget every record and let go of their blobs (shutdown): temporary blob files are
+    /// deleted now, even if something still holds a record.
+    pub fn clear(&self) {
+        let records = std::mem::take(&mut *self.lock());
+        for record in records.by_id.values() {
+            drop(std::mem::take(&mut record.state().blobs));
+        }
+    }
+
     /// Records for which `keep` holds, oldest first.
     pub fn list(&self, keep: impl Fn(&Invocation) -> bool) -> Vec<Arc<Invocation>> {
         let records = self.lock();
@@ -166,6 +175,16 @@ mod tests {
         assert!(store.find_blob(&uuid::Uuid::new_v4()).is_none());
         store.expire(Instant::now() + Duration::from_millis(20));
         assert!(store.find_blob(&blob.id()).is_none());
+
+        let kept = record();
+        store.insert(kept.clone()).unwrap();
+        kept.finish(Outcome::from_value(&blob));
+        store.clear();
+        assert!(store.get(&kept.id).is_none());
+        assert!(
+            kept.state().blobs.is_empty(),
+            "released even though `kept` is still held"
+        );
     }
 
     #[test]
