@@ -230,10 +230,14 @@ async fn a_blob_link_sent_back_as_input_resolves_to_the_blob() {
         )
         .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let issue = &refused.json()["detail"][0];
     assert_eq!(
-        refused.json()["detail"][0]["msg"],
+        issue["msg"],
         format!("Value error, Blob ID {missing} wasn't found on this server.")
     );
+    assert_eq!(issue["type"], "value_error");
+    assert_eq!(issue["loc"], json!(["body", "blob"]), "at the parameter");
+    assert_eq!(issue["input"]["href"], format!("http://x/blob/{missing}"));
     let no_id = server
         .post(
             "/lab/blob_size",
