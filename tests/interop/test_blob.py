@@ -44,9 +44,8 @@ def test_client_sends_a_blob_back_as_input(thing_client):
     assert lab.blob_size(blob=blob) == [1000, "application/octet-stream"]
 
 
-def test_blob_http_shapes(http, thing_client):
+def test_blob_http_shapes(http):
     """The invocation output link, the download and the unknown-blob 404 as captures 93-98."""
-    lab = thing_client("lab")
     r = http.post("/lab/blob", headers={"Prefer": "wait=10"})
     assert r.status_code == 201, r.text
     inv = r.json()
@@ -67,4 +66,3 @@ def test_blob_http_shapes(http, thing_client):
     missing = http.get("/blob/00000000-0000-0000-0000-000000000000")
     assert missing.status_code == 404
     assert missing.json() == {"detail": "Blob not found"}
-    assert lab is not None

@@ -100,6 +100,12 @@ impl Lab {
         Blob::temporary("image/x-test", path)
     }
 
+    /// A blob inside a larger output: a label and the blob of `blob`.
+    #[action]
+    fn labelled_blob(&self) -> (String, Blob) {
+        ("ten bytes".into(), Blob::new("text/plain", blob_bytes(10)))
+    }
+
     /// The size and media type of a blob sent back as input.
     #[action]
     fn blob_size(&self, blob: Blob) -> std::io::Result<(usize, String)> {

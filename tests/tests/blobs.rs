@@ -153,6 +153,25 @@ async fn the_output_route_answers_with_the_bytes() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_blob_inside_an_output_is_linked_and_kept() {
+    let server = TestServer::demo().await;
+    let invocation = completed(&server, "/lab/labelled_blob", None).await;
+    assert_eq!(invocation["output"][0], "ten bytes");
+    let href = invocation["output"][1]["href"].as_str().unwrap();
+    assert!(href.starts_with(&server.url("/blob/")), "{href}");
+    // The output route answers JSON (the output is not itself a blob), links absolute too.
+    let id = invocation["id"].as_str().unwrap();
+    let output = server
+        .get(&format!("/action_invocations/{id}/output"))
+        .await;
+    assert_eq!(output.header("content-type"), Some("application/json"));
+    assert_eq!(output.json(), invocation["output"]);
+    let download = server.get(&path_of(&server, href)).await;
+    assert_eq!(download.header("content-type"), Some("text/plain"));
+    assert_eq!(&download.body[..], &blob_bytes(10)[..]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn unknown_and_malformed_ids() {
     let server = TestServer::demo().await;
     let unknown = server
