@@ -290,3 +290,56 @@ async fn the_td_describes_a_blob_output_as_the_reference() {
     let file_output = &td["actions"]["blob_file"]["output"];
     assert_eq!(file_output["properties"], output["properties"]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_count_cap_takes_blobs_with_their_invocations() {
+    let server = TestServer::start(support::demo_server().max_invocations(1)).await;
+    let first = completed(&server, "/lab/blob", None).await;
+    let path = path_of(&server, first["output"]["href"].as_str().unwrap());
+    assert_eq!(server.get(&path).await.status, StatusCode::OK);
+    // The next invocation makes room by evicting the finished first one, and its blob.
+    completed(&server, "/lab/zero", None).await;
+    assert_eq!(server.get(&path).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn blobs_live_under_the_api_prefix() {
+    let server = TestServer::start(support::demo_server().api_prefix("/api/v1")).await;
+    let invocation = server.post_and_wait("/api/v1/lab/blob", None).await.json();
+    assert_eq!(invocation["status"], "completed", "{invocation}");
+    let href = invocation["output"]["href"].as_str().unwrap();
+    assert!(href.starts_with(&server.url("/api/v1/blob/")), "{href}");
+    let download = server.get(&path_of(&server, href)).await;
+    assert_eq!(&download.body[..], &blob_bytes(1000)[..]);
+    let unprefixed = server
+        .get(&path_of(&server, href).replace("/api/v1", ""))
+        .await;
+    assert_eq!(unprefixed.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn shutdown_deletes_temporary_blob_files() {
+    let server = support::demo_server()
+        .port(0)
+        .shutdown_grace(Duration::from_millis(100))
+        .start()
+        .await
+        .expect("server starts");
+    let started = support::request(
+        server.local_addr(),
+        Method::POST,
+        "/lab/blob_file",
+        &[("prefer", "wait=10")],
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(started["status"], "completed", "{started}");
+    let file = blob_file_path(started["id"].as_str().unwrap());
+    assert!(file.exists());
+    server.shutdown().await;
+    assert!(
+        !file.exists(),
+        "deleted at shutdown, long before the retention"
+    );
+}
