@@ -93,7 +93,7 @@ impl Blob {
     }
 
     /// A blob of the file at `path`, read from disk whenever it is downloaded (the file is left
-    /// in place). Fails if `path` is not a readable file.
+    /// in place). Fails if nothing is at `path` or it is not a file.
     pub fn from_file(media_type: impl Into<String>, path: impl Into<PathBuf>) -> io::Result<Self> {
         let path = path.into();
         check_file(&path)?;
