@@ -4,12 +4,13 @@
 //! it happens, and the action's progress at most every [`PROGRESS_INTERVAL`] — the newest
 //! value always gets out, by a trailing push if it came too soon after the last.
 
+use std::borrow::Cow;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use labthings_core::{
-    CancelHook, InvocationId, InvocationLog, LogLevel, LogRecord, Outcome, Progress, rfc3339,
+    Blob, CancelHook, InvocationId, InvocationLog, LogLevel, LogRecord, Outcome, Progress, rfc3339,
 };
 use serde::Serialize;
 use serde::ser::SerializeStruct;
@@ -56,8 +57,64 @@ pub struct RunState {
     pub time_completed: Option<DateTime<Utc>>,
     /// When it finished, on the monotonic clock (retention is measured from here).
     pub finished_at: Option<Instant>,
+    /// The output; blob links in it have the relative `href` `blob/<id>`.
     pub output: Option<Value>,
+    /// The blobs the output links to: kept (and served) exactly as long as this record.
+    pub blobs: Vec<Blob>,
     pub error: Option<Problem>,
+}
+
+impl RunState {
+    /// The blob the output *is* (not merely contains), whose bytes `…/output` answers with.
+    pub fn output_blob(&self) -> Option<&Blob> {
+        let [blob] = self.blobs.as_slice() else {
+            return None;
+        };
+        let href = self.output.as_ref()?.get("href")?.as_str()?;
+        (href == blob.relative_href()).then_some(blob)
+    }
+
+    /// The blob with this id, if the output links to it.
+    pub fn blob(&self, id: &uuid::Uuid) -> Option<&Blob> {
+        self.blobs.iter().find(|blob| blob.id() == *id)
+    }
+
+    /// The output as clients see it: blob links made absolute under `base`.
+    pub fn output_under(&self, base: &str) -> Cow<'_, Option<Value>> {
+        if self.blobs.is_empty() {
+            return Cow::Borrowed(&self.output);
+        }
+        let mut output = self.output.clone();
+        if let Some(output) = &mut output {
+            absolute_blob_links(output, &self.blobs, base);
+        }
+        Cow::Owned(output)
+    }
+}
+
+/// Replace each relative blob `href` in `value` by `<base>/blob/<id>`.
+fn absolute_blob_links(value: &mut Value, blobs: &[Blob], base: &str) {
+    match value {
+        Value::Object(object) => {
+            if let Some(Value::String(href)) = object.get_mut("href")
+                && let Some(id) = href.strip_prefix("blob/")
+                && blobs.iter().any(|blob| blob.id().to_string() == id)
+            {
+                *href = format!("{base}/{href}");
+            }
+            for (key, child) in object.iter_mut() {
+                if key != "href" {
+                    absolute_blob_links(child, blobs, base);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                absolute_blob_links(item, blobs, base);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// One invocation of one action.
@@ -116,6 +173,7 @@ impl Invocation {
                 time_completed: None,
                 finished_at: None,
                 output: None,
+                blobs: Vec::new(),
                 error: None,
             }),
             finished: Notify::new(),
@@ -220,7 +278,10 @@ impl Invocation {
     /// Record how the invocation ended and wake anyone waiting for it.
     pub fn finish(&self, outcome: Outcome) {
         let (status, output, problem) = match outcome {
-            Outcome::Completed(value) => (Status::Completed, Some(value), None),
+            Outcome::Completed(value) => (Status::Completed, Some((value, Vec::new())), None),
+            Outcome::CompletedWithBlobs(value, blobs) => {
+                (Status::Completed, Some((value, blobs)), None)
+            }
             Outcome::Cancelled => (Status::Cancelled, None, Some(Problem::cancelled())),
             Outcome::Failed(failure) => (
                 Status::Error,
@@ -264,7 +325,7 @@ impl Invocation {
         Ok(())
     }
 
-    fn settle(&self, status: Status, output: Option<Value>, error: Option<Problem>) {
+    fn settle(&self, status: Status, output: Option<(Value, Vec<Blob>)>, error: Option<Problem>) {
         let mut state = self.state();
         self.settle_locked(&mut state, status, output, error);
         drop(state);
@@ -276,7 +337,7 @@ impl Invocation {
         &self,
         state: &mut RunState,
         status: Status,
-        output: Option<Value>,
+        output: Option<(Value, Vec<Blob>)>,
         error: Option<Problem>,
     ) {
         match (status, &error) {
@@ -295,7 +356,10 @@ impl Invocation {
         state.status = status;
         state.time_completed = Some(Utc::now());
         state.finished_at = Some(Instant::now());
-        state.output = output;
+        (state.output, state.blobs) = match output {
+            Some((value, blobs)) => (Some(value), blobs),
+            None => (None, Vec::new()),
+        };
         state.error = error;
         self.publish(state);
     }
@@ -399,7 +463,7 @@ impl Serialize for InvocationView<'_> {
         )?;
         if !self.summary {
             s.serialize_field("input", &invocation.input)?;
-            s.serialize_field("output", &state.output)?;
+            s.serialize_field("output", &state.output_under(self.base))?;
             s.serialize_field("log", &LogView(&invocation.log))?;
             s.serialize_field("error", &state.error)?;
             // Ours, after the reference's fields: `null` until the action reports any.

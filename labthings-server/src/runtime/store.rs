@@ -9,7 +9,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use labthings_core::InvocationId;
+use labthings_core::{Blob, InvocationId};
 
 use crate::runtime::invocation::Invocation;
 
@@ -81,6 +81,28 @@ impl InvocationStore {
         }
     }
 
+    /// The blob with this id, if a record keeps it. The store's lock is released before the
+    /// blob is read: a download never holds up the action path.
+    pub fn find_blob(&self, id: &uuid::Uuid) -> Option<Blob> {
+        let records = self.lock();
+        // Newest first: a fresh capture is the likeliest to be downloaded.
+        records
+            .order
+            .iter()
+            .rev()
+            .filter_map(|record| records.by_id.get(record))
+            .find_map(|record| record.state().blob(id).cloned())
+    }
+
+    /// Forget every record and let go of their blobs (shutdown): temporary blob files are
+    /// deleted now, even if something still holds a record.
+    pub fn clear(&self) {
+        let records = std::mem::take(&mut *self.lock());
+        for record in records.by_id.values() {
+            drop(std::mem::take(&mut record.state().blobs));
+        }
+    }
+
     /// Records for which `keep` holds, oldest first.
     pub fn list(&self, keep: impl Fn(&Invocation) -> bool) -> Vec<Arc<Invocation>> {
         let records = self.lock();
@@ -140,6 +162,29 @@ mod tests {
         store.insert(third.clone()).unwrap();
         assert!(store.get(&done.id).is_none());
         assert!(store.get(&running.id).is_some() && store.get(&third.id).is_some());
+    }
+
+    #[test]
+    fn blobs_go_with_their_record() {
+        let store = InvocationStore::new(Duration::from_millis(10), 10);
+        let done = record();
+        store.insert(done.clone()).unwrap();
+        let blob = Blob::jpeg(vec![1, 2]);
+        done.finish(Outcome::from_value(&blob));
+        assert_eq!(store.find_blob(&blob.id()), Some(blob.clone()));
+        assert!(store.find_blob(&uuid::Uuid::new_v4()).is_none());
+        store.expire(Instant::now() + Duration::from_millis(20));
+        assert!(store.find_blob(&blob.id()).is_none());
+
+        let kept = record();
+        store.insert(kept.clone()).unwrap();
+        kept.finish(Outcome::from_value(&blob));
+        store.clear();
+        assert!(store.get(&kept.id).is_none());
+        assert!(
+            kept.state().blobs.is_empty(),
+            "released even though `kept` is still held"
+        );
     }
 
     #[test]
