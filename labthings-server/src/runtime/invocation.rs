@@ -21,6 +21,31 @@ use tokio::sync::Notify;
 use crate::problem::Problem;
 use crate::push::hub::{ActionStatus, ThingHub};
 
+/// The size of `value` as compact JSON: a measure of what it holds in memory.
+fn json_bytes<T: Serialize>(value: &T) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    let _ = serde_json::to_writer(&mut counter, value);
+    counter.0
+}
+
+/// Bytes a blob holds in memory (a file blob's bytes are on disk).
+fn memory_bytes(blob: &Blob) -> usize {
+    match blob.data() {
+        labthings_core::blob::Data::Bytes(bytes) => bytes.len(),
+        _ => 0,
+    }
+}
+
 /// The shortest time between two progress pushes of one invocation.
 pub const PROGRESS_INTERVAL: Duration = Duration::from_millis(50);
 
@@ -62,6 +87,8 @@ pub struct RunState {
     /// The blobs the output links to: kept (and served) exactly as long as this record.
     pub blobs: Vec<Blob>,
     pub error: Option<Problem>,
+    /// Bytes the output, error and blobs held in memory hold, counted once when it finished.
+    pub result_bytes: usize,
 }
 
 impl RunState {
@@ -128,6 +155,8 @@ pub struct Invocation {
     /// The action's path, e.g. `/counter/slow`.
     pub action_path: Arc<str>,
     pub input: Value,
+    /// The size of `input` as JSON, counted once.
+    input_bytes: usize,
     pub time_requested: DateTime<Utc>,
     pub cancel: CancelHook,
     pub log: Arc<InvocationLog>,
@@ -160,6 +189,7 @@ impl Invocation {
             thing,
             action,
             action_path,
+            input_bytes: json_bytes(&input),
             input,
             time_requested: Utc::now(),
             cancel: CancelHook::new(),
@@ -175,6 +205,7 @@ impl Invocation {
                 output: None,
                 blobs: Vec::new(),
                 error: None,
+                result_bytes: 0,
             }),
             finished: Notify::new(),
         }
@@ -361,7 +392,19 @@ impl Invocation {
             None => (None, Vec::new()),
         };
         state.error = error;
+        state.result_bytes = json_bytes(&state.output)
+            + json_bytes(&state.error)
+            + state.blobs.iter().map(memory_bytes).sum::<usize>();
         self.publish(state);
+    }
+
+    /// The memory this record holds, as the store's budget counts it: its input, its log
+    /// and, once finished, its output, error and in-memory blobs.
+    pub fn retained_bytes(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.input_bytes
+            + self.log.bytes()
+            + self.state().result_bytes
     }
 
     fn log_server_record(&self, level: LogLevel, message: String, exception_type: Option<String>) {
