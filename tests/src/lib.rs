@@ -43,6 +43,17 @@ impl Lab {
         panic!("the async motor controller exploded")
     }
 
+    /// Log `lines` INFO records as fast as possible (for memory soaks).
+    #[action]
+    fn chatter(&self, lines: u32, log: Logger) -> u32 {
+        for line in 0..lines {
+            log.info(format_args!(
+                "chatter line {line} of {lines}, padded to a typical length"
+            ));
+        }
+        lines
+    }
+
     /// Return zero, a falsy output.
     #[action]
     fn zero(&self) -> i64 {

@@ -440,3 +440,86 @@ async fn debug_records_are_captured_only_with_debug() {
         lab.kill();
     }
 }
+
+fn rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn chatty_invocations_stay_within_the_memory_budget() {
+    // The short soak (bench/soak runs the long one): 600 invocations logging 1,000 lines
+    // each would keep ~90 MB of logs under the count cap alone; a 16 MiB budget keeps the
+    // newest that fit and evicts the oldest finished.
+    let folder = scratch("soak");
+    let things = json!({"lab": "Lab"});
+    let lab = Lab::start(&[
+        "-j",
+        &config(&folder, things),
+        "--invocation-memory",
+        "16MiB",
+    ]);
+    let pid = lab.child.id();
+    let baseline = rss_mib(pid);
+    let (total, parallel) = (600, 8);
+    let mut ids = Vec::new();
+    let mut peak: f64 = 0.0;
+    for batch in 0..total / parallel {
+        let posts = (0..parallel).map(|_| {
+            support::request(
+                lab.addr,
+                Method::POST,
+                "/lab/chatter",
+                &[("content-type", "application/json"), ("prefer", "wait=30")],
+                Some(bytes::Bytes::from_static(br#"{"lines": 1000}"#)),
+            )
+        });
+        for reply in futures_util::future::join_all(posts).await {
+            assert_eq!(reply.status, StatusCode::CREATED);
+            let invocation = reply.json();
+            assert_eq!(invocation["status"], "completed", "{invocation}");
+            ids.push(invocation["id"].as_str().unwrap().to_owned());
+        }
+        if batch % 10 == 0 {
+            peak = peak.max(rss_mib(pid));
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await; // a budget check runs every second
+    peak = peak.max(rss_mib(pid));
+    let oldest = support::request(
+        lab.addr,
+        Method::GET,
+        &format!("/action_invocations/{}", ids[0]),
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(
+        oldest.status,
+        StatusCode::NOT_FOUND,
+        "the oldest was evicted"
+    );
+    let newest = support::request(
+        lab.addr,
+        Method::GET,
+        &format!("/action_invocations/{}", ids[total - 1]),
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(newest.status, StatusCode::OK, "the newest is kept");
+    assert_eq!(
+        newest.json()["log"].as_array().unwrap().len(),
+        1000,
+        "its log is whole"
+    );
+    println!("soak: {total} chatty invocations, RSS {baseline:.1} -> peak {peak:.1} MiB");
+    assert!(
+        peak < baseline + 16.0 + 40.0,
+        "RSS peaked at {peak:.1} MiB (started at {baseline:.1} MiB) with a 16 MiB budget"
+    );
+}
