@@ -117,12 +117,23 @@ pub struct LogRecord {
 }
 
 impl LogRecord {
-    /// The bytes this record holds in memory: its strings plus the record itself.
+    /// The bytes this record holds in memory: the record itself and its strings, each with
+    /// the allocator's overhead (about 16 bytes an allocation).
     pub fn size(&self) -> usize {
+        fn heap(text: &str, capacity: usize) -> usize {
+            if capacity == 0 {
+                0
+            } else {
+                capacity.max(text.len()) + 16
+            }
+        }
         std::mem::size_of::<Self>()
-            + self.message.capacity()
-            + self.filename.capacity()
-            + self.exception_type.as_ref().map_or(0, String::capacity)
+            + heap(&self.message, self.message.capacity())
+            + heap(&self.filename, self.filename.capacity())
+            + self
+                .exception_type
+                .as_ref()
+                .map_or(0, |t| heap(t, t.capacity()))
     }
 
     /// A record written now, at `filename:lineno`, that describes no failure.

@@ -6,7 +6,7 @@
 //! of POSTs can't grow memory without bound.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -33,7 +33,15 @@ pub struct InvocationStore {
     /// Whether the last check found the records over budget (so eviction is announced once
     /// per episode, not on every tick).
     over_budget: AtomicBool,
+    /// When the budget was last checked, in milliseconds since `created`.
+    last_check_ms: AtomicU64,
+    created: Instant,
 }
+
+/// How often an insert may check the budget (a check walks every record): often enough that
+/// a burst of large invocations overshoots the budget by little, rarely enough to cost nothing
+/// on the hot path of quick POSTs.
+const CHECK_EVERY: Duration = Duration::from_millis(50);
 
 /// What the records hold, as the last budget check counted it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +63,8 @@ impl InvocationStore {
             max_records: max_records.max(1),
             memory_budget: budget,
             over_budget: AtomicBool::new(false),
+            last_check_ms: AtomicU64::new(0),
+            created: Instant::now(),
         }
     }
 
@@ -86,6 +96,16 @@ impl InvocationStore {
         }
         records.order.push_back(invocation.id);
         records.by_id.insert(invocation.id, invocation);
+        let now_ms = u64::try_from(self.created.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let last_ms = self.last_check_ms.load(Ordering::Relaxed);
+        if now_ms.saturating_sub(last_ms) >= CHECK_EVERY.as_millis() as u64
+            && self
+                .last_check_ms
+                .compare_exchange(last_ms, now_ms, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            self.enforce_locked(&mut records);
+        }
         Ok(())
     }
 
@@ -138,8 +158,11 @@ impl InvocationStore {
     /// Evict the oldest finished records until the records hold at most the memory budget
     /// (running and pending ones are never evicted); returns what they hold after.
     pub fn enforce_budget(&self) -> MemoryUse {
-        let mut records = self.lock();
-        let Records { by_id, order } = &mut *records;
+        self.enforce_locked(&mut self.lock())
+    }
+
+    fn enforce_locked(&self, records: &mut Records) -> MemoryUse {
+        let Records { by_id, order } = records;
         let sizes: Vec<usize> = order
             .iter()
             .map(|id| by_id.get(id).map_or(0, |r| r.retained_bytes()))
