@@ -251,7 +251,7 @@ mod tests {
 
     #[test]
     fn over_budget_the_oldest_finished_go_first_and_running_ones_stay() {
-        let store = InvocationStore::new(Duration::from_secs(300), 100, 100 * 1024);
+        let store = InvocationStore::new(Duration::from_secs(300), 100, 120 * 1024);
         let chatty = || {
             let record = record();
             for i in 0..200 {
@@ -272,7 +272,7 @@ mod tests {
             record.finish(Outcome::Completed(serde_json::json!("done")));
         }
         let before = store.enforce_budget();
-        assert!(before.bytes <= 100 * 1024, "{before:?}");
+        assert!(before.bytes <= 120 * 1024, "{before:?}");
         assert!(
             store.get(&running.id).is_some(),
             "running records are never evicted"
