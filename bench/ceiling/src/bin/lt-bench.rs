@@ -19,17 +19,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use chrono::NaiveDateTime;
-use http_body_util::{BodyExt, Full};
-use hyper::client::conn::http1::SendRequest;
-use hyper::header::{CONTENT_TYPE, HOST};
-use hyper::{Method, Request, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper::{Method, StatusCode};
 use serde_json::{Value, json};
-use tokio::net::TcpStream;
 
-type Error = Box<dyn std::error::Error + Send + Sync>;
+use labthings_bench::{Conn, Error, finish, proc_status, server_addr};
 
 /// The body of every `slow` POST: long enough never to end by itself during a measurement.
 const SLOW_BODY: &str = r#"{"duration":60,"step":0.5}"#;
@@ -37,62 +31,6 @@ const SLOW_BODY: &str = r#"{"duration":60,"step":0.5}"#;
 const CONNECTIONS: usize = 32;
 /// Give up waiting for a state after this long.
 const PATIENCE: Duration = Duration::from_secs(180);
-
-struct Conn {
-    sender: SendRequest<Full<Bytes>>,
-    host: String,
-}
-
-impl Conn {
-    async fn open(addr: SocketAddr) -> Result<Self, Error> {
-        let stream = TcpStream::connect(addr).await?;
-        stream.set_nodelay(true)?;
-        let (sender, connection) =
-            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-        tokio::spawn(connection);
-        Ok(Self {
-            sender,
-            host: addr.to_string(),
-        })
-    }
-
-    async fn send(
-        &mut self,
-        method: Method,
-        path: &str,
-        body: Option<&str>,
-    ) -> Result<(StatusCode, Bytes), Error> {
-        let mut request = Request::builder()
-            .method(method)
-            .uri(path)
-            .header(HOST, &self.host);
-        if body.is_some() {
-            request = request.header(CONTENT_TYPE, "application/json");
-        }
-        let body = Full::new(Bytes::from(body.unwrap_or("").to_owned()));
-        self.sender.ready().await?;
-        let response = self.sender.send_request(request.body(body)?).await?;
-        let status = response.status();
-        let bytes = response.into_body().collect().await?.to_bytes();
-        Ok((status, bytes))
-    }
-
-    async fn json(
-        &mut self,
-        method: Method,
-        path: &str,
-        body: Option<&str>,
-    ) -> Result<(StatusCode, Value), Error> {
-        let (status, bytes) = self.send(method, path, body).await?;
-        let value = serde_json::from_slice(&bytes).map_err(|e| {
-            format!(
-                "{path}: {status}: bad JSON ({e}): {}",
-                String::from_utf8_lossy(&bytes[..bytes.len().min(200)])
-            )
-        })?;
-        Ok((status, value))
-    }
-}
 
 /// Microseconds since the epoch of an RFC 3339 time, `Z` or naive UTC (the reference's).
 fn micros(value: &Value) -> Option<i64> {
@@ -121,14 +59,6 @@ fn cancel_requested_at(invocation: &Value) -> Option<i64> {
         (message.starts_with("Cancellation of invocation") && message.ends_with("requested."))
             .then(|| micros(&record["created"]))?
     })
-}
-
-fn proc_status(pid: u32, key: &str) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(key)?.strip_prefix(':'))
-        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
 }
 
 /// Poll `GET /action_invocations/{id}` until its status is `want`.
@@ -390,11 +320,7 @@ fn usage() -> ! {
 async fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let base = args.get(1).unwrap_or_else(|| usage());
-    let addr: SocketAddr = base
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .parse()
-        .unwrap_or_else(|_| usage());
+    let addr = server_addr(base).unwrap_or_else(|| usage());
     let number = |i: usize| -> usize {
         args.get(i)
             .and_then(|s| s.parse().ok())
@@ -410,14 +336,5 @@ async fn main() -> std::process::ExitCode {
         "settle" => settle(addr, args.get(2).unwrap_or_else(|| usage())).await,
         _ => usage(),
     };
-    match result {
-        Ok(value) => {
-            println!("{value}");
-            std::process::ExitCode::SUCCESS
-        }
-        Err(error) => {
-            eprintln!("lt-bench: {error}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    finish("lt-bench", result)
 }

@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
-use http_body_util::{BodyExt, Empty, Full};
-use hyper::header::{ACCEPT, CONTENT_TYPE, HOST};
+use http_body_util::{BodyExt, Empty};
+use hyper::header::{ACCEPT, HOST};
 use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
@@ -28,7 +28,7 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
-type Error = Box<dyn std::error::Error + Send + Sync>;
+use labthings_bench::{Conn, Error, finish, proc_status, server_addr};
 
 const PATH: &str = "/counter/count";
 /// The value written until every observer has heard it (measured values count from 1).
@@ -121,42 +121,16 @@ async fn open(
     }
 }
 
-/// A keep-alive connection that PUTs values.
-struct Writer {
-    sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
-    host: String,
-}
-
-impl Writer {
-    async fn open(addr: SocketAddr) -> Result<Self, Error> {
-        let stream = TcpStream::connect(addr).await?;
-        stream.set_nodelay(true)?;
-        let (sender, connection) =
-            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-        tokio::spawn(connection);
-        Ok(Self {
-            sender,
-            host: addr.to_string(),
-        })
+/// PUT `value` to the observed property; how long the answer took.
+async fn put(writer: &mut Conn, value: i64) -> Result<Duration, Error> {
+    let started = Instant::now();
+    let (status, _) = writer
+        .send(Method::PUT, PATH, Some(&value.to_string()))
+        .await?;
+    if !status.is_success() {
+        return Err(format!("PUT: {status}").into());
     }
-
-    async fn put(&mut self, value: i64) -> Result<Duration, Error> {
-        let request = Request::builder()
-            .method(Method::PUT)
-            .uri(PATH)
-            .header(HOST, &self.host)
-            .header(CONTENT_TYPE, "application/json")
-            .body(Full::new(Bytes::from(value.to_string())))?;
-        let started = Instant::now();
-        self.sender.ready().await?;
-        let response = self.sender.send_request(request).await?;
-        let status = response.status();
-        response.into_body().collect().await?;
-        if !status.is_success() {
-            return Err(format!("PUT: {status}").into());
-        }
-        Ok(started.elapsed())
-    }
+    Ok(started.elapsed())
 }
 
 fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
@@ -189,7 +163,7 @@ async fn observe(
         open(addr, transport, id, heard.clone()).await?;
     }
     drop(heard);
-    let mut writer = Writer::open(addr).await?;
+    let mut writer = Conn::open(addr).await?;
 
     // Warm up: repeat WARM_UP until every observer has heard it.
     let mut warm = vec![false; observers];
@@ -201,7 +175,7 @@ async fn observe(
                 format!("only {warmed} of {observers} observers ever heard a value").into(),
             );
         }
-        writer.put(WARM_UP).await?;
+        put(&mut writer, WARM_UP).await?;
         let until = tokio::time::Instant::now() + Duration::from_millis(200);
         while let Ok(Some((id, value, _))) = tokio::time::timeout_at(until, hearing.recv()).await {
             if value == WARM_UP && !warm[id] {
@@ -241,7 +215,7 @@ async fn observe(
     for value in 1..=writes as i64 {
         ticks.tick().await;
         written_at.push(Instant::now());
-        put_ms.push(writer.put(value).await?.as_secs_f64() * 1e3);
+        put_ms.push(put(&mut writer, value).await?.as_secs_f64() * 1e3);
     }
     // Let the last values arrive (bounded), then stop listening.
     let expected = writes * observers;
@@ -270,16 +244,8 @@ async fn observe(
     }))
 }
 
-fn rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
-}
-
 async fn idle(addr: SocketAddr, observers: usize, pid: u32) -> Result<Value, Error> {
-    let before = rss_kib(pid);
+    let before = proc_status(pid, "VmRSS");
     let (heard, mut hearing) = mpsc::unbounded_channel();
     for id in 0..observers {
         let transport = if id % 2 == 0 {
@@ -291,7 +257,7 @@ async fn idle(addr: SocketAddr, observers: usize, pid: u32) -> Result<Value, Err
     }
     drop(heard);
     // One write, so every stream has carried something, then let the server settle.
-    Writer::open(addr).await?.put(WARM_UP).await?;
+    put(&mut Conn::open(addr).await?, WARM_UP).await?;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     let mut heard_by = 0;
     while heard_by < observers {
@@ -301,7 +267,7 @@ async fn idle(addr: SocketAddr, observers: usize, pid: u32) -> Result<Value, Err
         }
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let during = rss_kib(pid);
+    let during = proc_status(pid, "VmRSS");
     Ok(json!({
         "observers": observers,
         "heard_the_write": heard_by,
@@ -322,11 +288,7 @@ fn usage() -> ! {
 async fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or_else(|| usage());
-    let addr: SocketAddr = arg(1)
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .parse()
-        .unwrap_or_else(|_| usage());
+    let addr = server_addr(arg(1)).unwrap_or_else(|| usage());
     let number = |i: usize| -> f64 { arg(i).parse().unwrap_or_else(|_| usage()) };
     let result = match arg(0) {
         "observe" => {
@@ -340,14 +302,5 @@ async fn main() -> std::process::ExitCode {
         "idle" => idle(addr, number(2) as usize, number(3) as u32).await,
         _ => usage(),
     };
-    match result {
-        Ok(value) => {
-            println!("{value}");
-            std::process::ExitCode::SUCCESS
-        }
-        Err(error) => {
-            eprintln!("lt-push: {error}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    finish("lt-push", result)
 }

@@ -19,15 +19,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 
-type Error = Box<dyn std::error::Error + Send + Sync>;
-
-fn proc_figure(pid: u32, key: &str) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(key)?.strip_prefix(':'))
-        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
-}
+use labthings_bench::{Error, finish, proc_status, server_addr};
 
 /// The server's RSS (MiB) and open descriptors.
 fn snapshot(pid: u32) -> Value {
@@ -35,7 +27,7 @@ fn snapshot(pid: u32) -> Value {
         .map(|d| d.count())
         .ok();
     json!({
-        "rss_mib": proc_figure(pid, "VmRSS").map(|k| k as f64 / 1024.0),
+        "rss_mib": proc_status(pid, "VmRSS").map(|k| k as f64 / 1024.0),
         "fds": fds,
     })
 }
@@ -185,11 +177,7 @@ fn usage() -> ! {
 async fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or_else(|| usage());
-    let addr: SocketAddr = arg(1)
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .parse()
-        .unwrap_or_else(|_| usage());
+    let addr = server_addr(arg(1)).unwrap_or_else(|| usage());
     let number = |i: usize| -> usize { arg(i).parse().unwrap_or_else(|_| usage()) };
     let result = match arg(0) {
         "chatter" => chatter(addr, number(2), number(3), number(4) as u32).await,
@@ -197,14 +185,5 @@ async fn main() -> std::process::ExitCode {
         "observers" => observers(addr, number(2), number(3) as u32).await,
         _ => usage(),
     };
-    match result {
-        Ok(value) => {
-            println!("{value}");
-            std::process::ExitCode::SUCCESS
-        }
-        Err(error) => {
-            eprintln!("lt-soak: {error}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    finish("lt-soak", result)
 }
