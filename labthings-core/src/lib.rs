@@ -146,7 +146,9 @@ pub use id::InvocationId;
 pub use labthings_macros::{
     action, event, inject, on_start, on_stop, param, property, setter, setting, slot, thing,
 };
-pub use logger::{InvocationLog, LOG_CAPACITY, LogLevel, LogRecord, Logger, set_capture_level};
+pub use logger::{
+    InvocationLog, LOG_BYTES, LOG_CAPACITY, LogLevel, LogRecord, Logger, set_capture_level,
+};
 pub use outcome::{Failure, Outcome};
 pub use progress::Progress;
 pub use property::{Property, PropertyObserver, Setting};
