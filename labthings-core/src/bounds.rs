@@ -166,3 +166,46 @@ pub trait ThingFields {
         observer: Arc<dyn PropertyObserver>,
     );
 }
+
+/// A value a typed client (`<Thing>Client`, with the `client` feature) reads: an action's
+/// output, a property's value, an event's payload. Only the client methods that read such a
+/// value require it, so a Thing whose output can't be decoded (a `&'static str`) still builds;
+/// calling that one method is the error.
+#[cfg(feature = "client")]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` can't be read by a typed client: it must implement `Deserialize` (owned)",
+    label = "the client decodes this value from the server's JSON",
+    note = "add `#[derive(serde::Deserialize)]` to the definition of `{Self}`, or read the affordance with an owned type through `labthings_client::ThingClient`"
+)]
+pub trait ClientReadable: DeserializeOwned {}
+
+#[cfg(feature = "client")]
+#[diagnostic::do_not_recommend]
+impl<T: DeserializeOwned> ClientReadable for T {}
+
+/// A value a typed client sends: an action's parameter, a property's new value.
+#[cfg(feature = "client")]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` can't be sent by a typed client: it must implement `Serialize`",
+    label = "the client encodes this value as JSON",
+    note = "add `#[derive(serde::Serialize)]` to the definition of `{Self}`"
+)]
+pub trait ClientWritable: Serialize {}
+
+#[cfg(feature = "client")]
+#[diagnostic::do_not_recommend]
+impl<T: Serialize + ?Sized> ClientWritable for T {}
+
+/// What a typed client's action or getter returns (`O`) is what the Thing's method gives on
+/// success (`Self`). They differ only when the method returns an alias of `Result`
+/// (`io::Result<T>`, `anyhow::Result<T>`), which `#[thing]` can't see through.
+#[cfg(feature = "client")]
+#[diagnostic::on_unimplemented(
+    message = "the typed client would return `{O}`, but the method gives `{Self}` on success",
+    label = "`#[thing]` reads the success type off this signature",
+    note = "write the return type as `Result<T, E>` (not an alias of `Result`) so that the typed client returns `T`"
+)]
+pub trait ClientValue<O> {}
+
+#[cfg(feature = "client")]
+impl<T> ClientValue<T> for T {}

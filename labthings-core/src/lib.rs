@@ -156,6 +156,11 @@ pub use thing::{
 pub use time::rfc3339;
 pub use validate::{LocSegment, ValidationErrors, ValidationIssue};
 
+/// The `labthings-client` crate, which the typed clients are made of (with the `client`
+/// feature): `client::Error`, `client::ThingClient`, `client::Invocation`, …
+#[cfg(feature = "client")]
+pub use labthings_client as client;
+
 /// Everything a Thing author needs: `use labthings_core::prelude::*;`.
 pub mod prelude {
     pub use crate::{

@@ -309,6 +309,33 @@ macro_rules! param_codec {
 }
 pub use crate::param_codec;
 
+#[cfg(feature = "client")]
+pub use labthings_client;
+
+/// `client_items! { … }`: the typed client `#[thing]` generates, kept with the `client`
+/// feature and dropped without it. The feature is this crate's, so a server-only build never
+/// compiles (or depends on) `labthings-client`, and the Thing crate declares nothing.
+#[cfg(feature = "client")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __labthings_client_items {
+    ($($items:tt)*) => { $($items)* };
+}
+
+#[cfg(not(feature = "client"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __labthings_client_items {
+    ($($items:tt)*) => {};
+}
+
+pub use crate::__labthings_client_items as client_items;
+
+/// The check that a typed client's return type, `O` (read off the method's signature: the `T`
+/// of `Result<T, E>`), is what the Thing sends, `V` (the compiler's split, see [`Split`]).
+#[cfg(feature = "client")]
+pub fn client_value<O, V: crate::bounds::ClientValue<O>>(_: &Probe<V>) {}
+
 /// One action parameter in the hidden input type; see [`ParamCodec`].
 pub struct Param<C: ParamCodec>(pub C::Value);
 

@@ -11,6 +11,7 @@
 //! autoref `Probe`, which compiles whatever the type, so a missing derive is one error.
 
 mod action;
+pub mod client;
 mod fields;
 mod thing;
 
