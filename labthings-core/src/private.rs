@@ -331,6 +331,32 @@ macro_rules! __labthings_client_items {
 
 pub use crate::__labthings_client_items as client_items;
 
+/// What `#[thing]` on an impl block adds to the typed client of its Thing: the type holding
+/// the methods of its actions and functional properties, which `<Thing>Client` (declared by
+/// the struct's `#[thing]`) dereferences to. Going through the Thing's type, the impl block
+/// never names the client type, so a struct missing its `#[thing]` is one error, not two.
+#[cfg(feature = "client")]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is missing `#[thing]` on its impl block",
+    label = "the typed client of `{Self}` needs the methods `#[thing]` on its impl block declares",
+    note = "add a `#[thing] impl {Self} {{}}` block (it declares the actions and implements `Thing`)"
+)]
+pub trait ClientActions {
+    type Actions: From<labthings_client::ThingClient> + Clone + std::fmt::Debug + Send + Sync;
+}
+
+/// The actions of a typed client whose impl block had an error: none.
+#[cfg(feature = "client")]
+#[derive(Clone, Debug)]
+pub struct NoClientActions;
+
+#[cfg(feature = "client")]
+impl From<labthings_client::ThingClient> for NoClientActions {
+    fn from(_: labthings_client::ThingClient) -> Self {
+        NoClientActions
+    }
+}
+
 /// The check that a typed client's return type, `O` (read off the method's signature: the `T`
 /// of `Result<T, E>`), is what the Thing sends, `V` (the compiler's split, see [`Split`]).
 #[cfg(feature = "client")]

@@ -124,5 +124,6 @@ pub fn for_impl(item: &ItemImpl, needs_struct: bool) -> TokenStream {
         }
     };
     let stub = in_const(body);
-    quote!(#item #stub)
+    let client = crate::expand::client::for_failed_impl(item);
+    quote!(#item #stub #client)
 }

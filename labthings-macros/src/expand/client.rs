@@ -6,7 +6,9 @@
 //! is evaluated in `labthings-core`, so a Thing crate declares nothing and a server-only build
 //! never compiles the client. The struct's `#[thing]` emits the client type, its constructors
 //! and the methods of the fields (data properties, settings, events); the impl's `#[thing]`
-//! adds the methods of the actions and functional properties.
+//! emits a hidden type with the methods of the actions and functional properties, which the
+//! client dereferences to through `<Thing as ClientActions>::Actions`. So the impl block never
+//! names the client type, and a struct missing its `#[thing]` is still one error.
 //!
 //! Each method requires what it sends to be `Serialize` and what it reads to be `Deserialize`
 //! in its own `where` clause (`for<'__lt>` keeps rustc from rejecting a bound that fails as
@@ -16,7 +18,7 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{GenericArgument, Ident, ItemStruct, PathArguments, Type};
+use syn::{GenericArgument, Ident, ItemImpl, ItemStruct, PathArguments, Type};
 
 use super::value_probe;
 use crate::ast::{Action, FunctionalProperty, ThingImpl, ThingStruct, ungroup};
@@ -24,21 +26,6 @@ use crate::ast::{Action, FunctionalProperty, ThingImpl, ThingStruct, ungroup};
 /// `Counter` → `CounterClient`.
 fn client_ident(thing: &Ident) -> Ident {
     format_ident!("{}Client", thing)
-}
-
-/// The client type as the impl block names it: its self type's path with `Client` appended
-/// to the last segment (`super::Counter` → `super::CounterClient`).
-fn client_path(self_ty: &Type) -> Option<TokenStream> {
-    let Type::Path(path) = ungroup(self_ty) else {
-        return None;
-    };
-    if path.qself.is_some() {
-        return None;
-    }
-    let mut path = path.path.clone();
-    let last = path.segments.last_mut()?;
-    last.ident = client_ident(&last.ident);
-    Some(quote!(#path))
 }
 
 /// Wrap `items` so that they exist only with the `client` feature of `labthings-core`.
@@ -109,6 +96,11 @@ fn doc_line(kind: &str, name: &str, docs: Option<&str>) -> String {
 /// emitted by the fallback, so that code naming the client sees no second error).
 pub fn client_type(item: &ItemStruct) -> TokenStream {
     let (thing, vis) = (&item.ident, &item.vis);
+    if !item.generics.params.is_empty() {
+        // A generic Thing is an error reported elsewhere; it has no client.
+        return TokenStream::new();
+    }
+    let actions = quote!(<#thing as __lt::ClientActions>::Actions);
     let ident = client_ident(thing);
     let doc = format!(
         "A typed client for a remote `{thing}`: one async method per affordance, with the \
@@ -136,7 +128,18 @@ pub fn client_type(item: &ItemStruct) -> TokenStream {
 
         impl ::core::convert::From<__lt::labthings_client::ThingClient> for #ident {
             fn from(client: __lt::labthings_client::ThingClient) -> Self {
-                Self { client }
+                Self {
+                    actions: ::core::convert::From::from(::core::clone::Clone::clone(&client)),
+                    client,
+                }
+            }
+        }
+
+        /// The methods of the Thing's actions and functional properties.
+        impl ::core::ops::Deref for #ident {
+            type Target = #actions;
+            fn deref(&self) -> &Self::Target {
+                &self.actions
             }
         }
     });
@@ -146,6 +149,7 @@ pub fn client_type(item: &ItemStruct) -> TokenStream {
         #[allow(dead_code)]
         #vis struct #ident {
             client: ::labthings_core::__private::labthings_client::ThingClient,
+            actions: <#thing as ::labthings_core::__private::ClientActions>::Actions,
         }
         #body
     })
@@ -228,16 +232,45 @@ pub fn for_struct(thing: &ThingStruct) -> TokenStream {
 
 /// The methods of a `#[thing]` impl block's actions and functional properties.
 pub fn for_impl(thing: &ThingImpl) -> TokenStream {
-    let Some(client) = client_path(&thing.item.self_ty) else {
-        return TokenStream::new();
-    };
+    let self_ty = &thing.item.self_ty;
+    let doc = format!(
+        "The methods of a typed client of `{}` for its actions and functional properties.",
+        quote!(#self_ty).to_string().replace(' ', "")
+    );
     let actions = thing.actions.iter().map(action_methods);
     let properties = thing.properties.iter().map(property_methods);
     gated(in_const(quote! {
+        #[doc = #doc]
+        #[derive(Clone, Debug)]
+        pub struct __LabthingsClientActions {
+            client: __lt::labthings_client::ThingClient,
+        }
+
+        impl ::core::convert::From<__lt::labthings_client::ThingClient> for __LabthingsClientActions {
+            fn from(client: __lt::labthings_client::ThingClient) -> Self {
+                Self { client }
+            }
+        }
+
+        impl __lt::ClientActions for #self_ty {
+            type Actions = __LabthingsClientActions;
+        }
+
         #[allow(dead_code)]
-        impl #client {
+        impl __LabthingsClientActions {
             #(#actions)*
             #(#properties)*
+        }
+    }))
+}
+
+/// The client part of a `#[thing]` impl block that had an error: no methods.
+pub fn for_failed_impl(item: &ItemImpl) -> TokenStream {
+    let self_ty = &item.self_ty;
+    let (impl_generics, _, where_clause) = item.generics.split_for_impl();
+    gated(in_const(quote! {
+        impl #impl_generics __lt::ClientActions for #self_ty #where_clause {
+            type Actions = __lt::NoClientActions;
         }
     }))
 }
