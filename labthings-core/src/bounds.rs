@@ -175,7 +175,7 @@ pub trait ThingFields {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` can't be read by a typed client: it must implement `Deserialize` (owned)",
     label = "the client decodes this value from the server's JSON",
-    note = "add `#[derive(serde::Deserialize)]` to the definition of `{Self}`, or read the affordance with an owned type through `labthings_client::ThingClient`"
+    note = "add `#[derive(serde::Deserialize)]` to the definition of `{Self}`; if it is an alias of `Result`, write the return type as `Result<T, E>` so that the typed client returns `T`"
 )]
 pub trait ClientReadable: DeserializeOwned {}
 
@@ -196,16 +196,19 @@ pub trait ClientWritable: Serialize {}
 #[diagnostic::do_not_recommend]
 impl<T: Serialize + ?Sized> ClientWritable for T {}
 
-/// What a typed client's action or getter returns (`O`) is what the Thing's method gives on
-/// success (`Self`). They differ only when the method returns an alias of `Result`
-/// (`io::Result<T>`, `anyhow::Result<T>`), which `#[thing]` can't see through.
+/// What a typed client's action or getter returns (`O`, read off the signature: the `T` of
+/// `Result<T, E>`, else the whole type) fits what the Thing's method returns (`Self`): `Self`
+/// is `O`, or a `Result<O, E>`. It fails for a type that is merely named `Result`.
 #[cfg(feature = "client")]
 #[diagnostic::on_unimplemented(
-    message = "the typed client would return `{O}`, but the method gives `{Self}` on success",
+    message = "the typed client would return `{O}`, but the method returns `{Self}`",
     label = "`#[thing]` reads the success type off this signature",
-    note = "write the return type as `Result<T, E>` (not an alias of `Result`) so that the typed client returns `T`"
+    note = "write the return type as `Result<T, E>` (the standard one) so that the typed client returns `T`"
 )]
 pub trait ClientValue<O> {}
 
 #[cfg(feature = "client")]
 impl<T> ClientValue<T> for T {}
+
+#[cfg(feature = "client")]
+impl<T, E> ClientValue<T> for Result<T, E> {}

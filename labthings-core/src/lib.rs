@@ -161,6 +161,14 @@ pub use validate::{LocSegment, ValidationErrors, ValidationIssue};
 #[cfg(feature = "client")]
 pub use labthings_client as client;
 
+/// What the methods of a typed client return (with the `client` feature): a future of the
+/// affordance's typed result, to `.await`. (A boxed future rather than an `async fn`, so that a
+/// method whose value can't be decoded is one error where it is called.)
+#[cfg(feature = "client")]
+pub type ClientFuture<'a, T> = std::pin::Pin<
+    Box<dyn std::future::Future<Output = labthings_client::Result<T>> + Send + 'a>,
+>;
+
 /// Everything a Thing author needs: `use labthings_core::prelude::*;`.
 pub mod prelude {
     pub use crate::{

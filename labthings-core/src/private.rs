@@ -334,7 +334,9 @@ pub use crate::__labthings_client_items as client_items;
 /// What `#[thing]` on an impl block adds to the typed client of its Thing: the type holding
 /// the methods of its actions and functional properties, which `<Thing>Client` (declared by
 /// the struct's `#[thing]`) dereferences to. Going through the Thing's type, the impl block
-/// never names the client type, so a struct missing its `#[thing]` is one error, not two.
+/// never names the client type, so a struct missing its `#[thing]` is one error, not two; and
+/// the client requires it only where deferred bounds say so, so a struct without a `#[thing]`
+/// impl block still builds.
 #[cfg(feature = "client")]
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is missing `#[thing]` on its impl block",
@@ -342,7 +344,53 @@ pub use crate::__labthings_client_items as client_items;
     note = "add a `#[thing] impl {Self} {{}}` block (it declares the actions and implements `Thing`)"
 )]
 pub trait ClientActions {
-    type Actions: From<labthings_client::ThingClient> + Clone + std::fmt::Debug + Send + Sync;
+    type Actions: From<labthings_client::ThingClient> + Send + Sync + 'static;
+}
+
+/// `client.write(name, value)`, with `value` encoded before the future is made (so that the
+/// future holds JSON, not a borrow of `value`).
+#[cfg(feature = "client")]
+pub fn write_property<'a, V: Serialize + ?Sized>(
+    client: &'a labthings_client::ThingClient,
+    name: &'static str,
+    value: &V,
+) -> crate::ClientFuture<'a, ()> {
+    match serde_json::to_value(value) {
+        Ok(value) => Box::pin(async move { client.write(name, &value).await }),
+        Err(error) => Box::pin(std::future::ready(Err(labthings_client::Error::Encode(error)))),
+    }
+}
+
+#[cfg(feature = "client")]
+pub use crate::ClientFuture;
+
+/// An action's input as a typed client sends it: one JSON member per input parameter, named
+/// as the server's hidden input type names its fields.
+#[cfg(feature = "client")]
+pub struct ClientInput(Result<serde_json::Map<String, Value>, labthings_client::Error>);
+
+#[cfg(feature = "client")]
+impl ClientInput {
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        ClientInput(Ok(serde_json::Map::new()))
+    }
+
+    pub fn field<V: Serialize + ?Sized>(mut self, name: &str, value: &V) -> Self {
+        if let Ok(input) = &mut self.0 {
+            match serde_json::to_value(value) {
+                Ok(value) => {
+                    input.insert(name.to_owned(), value);
+                }
+                Err(error) => self.0 = Err(labthings_client::Error::Encode(error)),
+            }
+        }
+        self
+    }
+
+    pub fn finish(self) -> Result<serde_json::Map<String, Value>, labthings_client::Error> {
+        self.0
+    }
 }
 
 /// The actions of a typed client whose impl block had an error: none.
@@ -356,11 +404,6 @@ impl From<labthings_client::ThingClient> for NoClientActions {
         NoClientActions
     }
 }
-
-/// The check that a typed client's return type, `O` (read off the method's signature: the `T`
-/// of `Result<T, E>`), is what the Thing sends, `V` (the compiler's split, see [`Split`]).
-#[cfg(feature = "client")]
-pub fn client_value<O, V: crate::bounds::ClientValue<O>>(_: &Probe<V>) {}
 
 /// One action parameter in the hidden input type; see [`ParamCodec`].
 pub struct Param<C: ParamCodec>(pub C::Value);
