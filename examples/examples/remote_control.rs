@@ -54,16 +54,26 @@ async fn main() -> Result<(), Error> {
         }
     }
     drop(counts);
-    println!("serial {}, limit {}", counter.serial().await?, counter.limit().await?);
+    println!(
+        "serial {}, limit {}",
+        counter.serial().await?,
+        counter.limit().await?
+    );
 
     // A typed output: the position the stage arrived at.
     let arrived: [i64; 3] = stage.move_relative([100, 0, -50]).await?;
-    println!("stage arrived at {arrived:?}; position reads {:?}", stage.position().await?);
+    println!(
+        "stage arrived at {arrived:?}; position reads {:?}",
+        stage.position().await?
+    );
     // `stage.set_position(&[0; 3])` would not compile: `position` is read-only.
 
     // A struct output, decoded into the server's own type.
     let frame = camera.capture().await?;
-    println!("captured frame {} ({}x{})", frame.frame, frame.width, frame.height);
+    println!(
+        "captured frame {} ({}x{})",
+        frame.frame, frame.width, frame.height
+    );
 
     // A refused input is typed too.
     match counter.set_limit(&5000).await {

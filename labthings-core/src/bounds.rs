@@ -212,3 +212,20 @@ impl<T> ClientValue<T> for T {}
 
 #[cfg(feature = "client")]
 impl<T, E> ClientValue<T> for Result<T, E> {}
+
+/// What `#[thing]` on an impl block adds to the typed client of its Thing: the type holding
+/// the methods of its actions and functional properties, which `<Thing>Client` (declared by
+/// the struct's `#[thing]`) dereferences to. Going through the Thing's type, the impl block
+/// never names the client type, so a struct missing its `#[thing]` is one error, not two; and
+/// the client requires it only where deferred bounds say so, so a struct without a `#[thing]`
+/// impl block still builds.
+#[cfg(feature = "client")]
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is missing `#[thing]` on its impl block",
+    label = "the typed client of `{Self}` needs the methods `#[thing]` on its impl block declares",
+    note = "add a `#[thing] impl {Self} {{}}` block (it declares the actions and implements `Thing`)"
+)]
+pub trait ClientActions {
+    type Actions: From<labthings_client::ThingClient> + Send + Sync + 'static;
+}

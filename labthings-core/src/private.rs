@@ -331,21 +331,8 @@ macro_rules! __labthings_client_items {
 
 pub use crate::__labthings_client_items as client_items;
 
-/// What `#[thing]` on an impl block adds to the typed client of its Thing: the type holding
-/// the methods of its actions and functional properties, which `<Thing>Client` (declared by
-/// the struct's `#[thing]`) dereferences to. Going through the Thing's type, the impl block
-/// never names the client type, so a struct missing its `#[thing]` is one error, not two; and
-/// the client requires it only where deferred bounds say so, so a struct without a `#[thing]`
-/// impl block still builds.
 #[cfg(feature = "client")]
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is missing `#[thing]` on its impl block",
-    label = "the typed client of `{Self}` needs the methods `#[thing]` on its impl block declares",
-    note = "add a `#[thing] impl {Self} {{}}` block (it declares the actions and implements `Thing`)"
-)]
-pub trait ClientActions {
-    type Actions: From<labthings_client::ThingClient> + Send + Sync + 'static;
-}
+pub use crate::bounds::ClientActions;
 
 /// `client.write(name, value)`, with `value` encoded before the future is made (so that the
 /// future holds JSON, not a borrow of `value`).
@@ -357,7 +344,9 @@ pub fn write_property<'a, V: Serialize + ?Sized>(
 ) -> crate::ClientFuture<'a, ()> {
     match serde_json::to_value(value) {
         Ok(value) => Box::pin(async move { client.write(name, &value).await }),
-        Err(error) => Box::pin(std::future::ready(Err(labthings_client::Error::Encode(error)))),
+        Err(error) => Box::pin(std::future::ready(Err(labthings_client::Error::Encode(
+            error,
+        )))),
     }
 }
 

@@ -25,7 +25,9 @@ async fn next<T>(stream: &mut labthings_core::client::Observation<T>) -> T {
 #[tokio::test]
 async fn actions_and_properties_have_the_things_types() {
     let server = TestServer::demo().await;
-    let counter = CounterClient::connect(&server.url("/counter/")).await.unwrap();
+    let counter = CounterClient::connect(&server.url("/counter/"))
+        .await
+        .unwrap();
 
     counter.set_count(&41).await.unwrap();
     let count: i64 = counter.increment().await.unwrap();
@@ -39,13 +41,17 @@ async fn actions_and_properties_have_the_things_types() {
     let steps: u64 = counter.slow(0.02, 0.01).await.unwrap();
     assert_eq!(steps, 2);
 
-    let stage = MockStageClient::connect(&server.url("/stage/")).await.unwrap();
+    let stage = MockStageClient::connect(&server.url("/stage/"))
+        .await
+        .unwrap();
     let arrived: [i64; 3] = stage.move_relative([30, 0, -20]).await.unwrap();
     assert_eq!(arrived, [30, 0, -20]);
     assert_eq!(stage.position().await.unwrap(), [30, 0, -20]);
     assert_eq!(stage.move_absolute([0, 5, 0]).await.unwrap(), [0, 5, 0]);
 
-    let camera = MockCameraClient::connect(&server.url("/camera/")).await.unwrap();
+    let camera = MockCameraClient::connect(&server.url("/camera/"))
+        .await
+        .unwrap();
     let frame: FrameMetadata = camera.capture().await.unwrap();
     assert_eq!((frame.frame, frame.width, frame.height), (1, 640, 480));
 
@@ -78,7 +84,10 @@ async fn refused_inputs_failures_and_cancellation_are_typed_errors() {
     }
     match counter.fail().await {
         Err(Error::Problem(problem)) => {
-            assert!(format!("{problem}").contains("deliberate failure"), "{problem}")
+            assert!(
+                format!("{problem}").contains("deliberate failure"),
+                "{problem}"
+            )
         }
         other => panic!("expected a failed invocation, got {other:?}"),
     }
@@ -92,14 +101,18 @@ async fn refused_inputs_failures_and_cancellation_are_typed_errors() {
 #[tokio::test]
 async fn observations_and_events_are_streams_of_the_things_types() {
     let server = TestServer::demo().await;
-    let counter = CounterClient::connect(&server.url("/counter/")).await.unwrap();
+    let counter = CounterClient::connect(&server.url("/counter/"))
+        .await
+        .unwrap();
     let mut counts = counter.observe_count().await.unwrap();
     for expected in 1..=3 {
         assert_eq!(counter.increment().await.unwrap(), expected);
         assert_eq!(next(&mut counts).await, expected);
     }
 
-    let stage = MockStageClient::connect(&server.url("/stage/")).await.unwrap();
+    let stage = MockStageClient::connect(&server.url("/stage/"))
+        .await
+        .unwrap();
     let mut arrivals = stage.subscribe_arrived().await.unwrap();
     stage.move_absolute([7, 8, 9]).await.unwrap();
     assert_eq!(next(&mut arrivals).await, [7, 8, 9]);
