@@ -116,22 +116,22 @@
 //!
 //! With `labthings-core = { …, features = ["client"] }`, `#[thing]` also generates
 //! `<Thing>Client` next to each Thing: a client for a remote instance of it, over
-//! [`labthings-client`](client), with the Thing's own types. The crate that defines the Things
-//! then serves them and controls them remotely with the same types, so a controller that no
-//! longer matches the Thing (a renamed action, a changed parameter type, a write of a
+//! `labthings-client` (re-exported as `labthings_core::client`), with the Thing's own types.
+//! The crate that defines the Things then serves them and controls them remotely with the same
+//! types, so a controller that no longer matches the Thing (a renamed action, a changed parameter type, a write of a
 //! read-only property) is a compile error, not a 422 at run time.
 //!
 //! - `StageClient::connect(url).await?`, or `StageClient::from(thing_client)` for a client made
-//!   with [`client::ThingClient::builder`] (a token, a timeout); `thing_client()` gives it back.
+//!   with `client::ThingClient::builder` (a token, a timeout); `thing_client()` gives it back.
 //! - One method per action, with its input parameters (the injected ones left out, `Option`
 //!   and defaulted ones kept as plain parameters), giving its success type: the `T` of
-//!   `Result<T, E>`. `start_<action>(…)` returns a [`client::Invocation`] to cancel or poll.
+//!   `Result<T, E>`. `start_<action>(…)` returns a `client::Invocation` to cancel or poll.
 //! - Per property `<property>()`, `set_<property>(&value)` for writable ones only (so writing a
 //!   read-only property doesn't compile), and `observe_<property>()` for data properties, a
 //!   stream of the value type. Per event `subscribe_<event>()`, a stream of its payload type.
-//! - Every method returns a [`ClientFuture`]: `.await` it for a `Result<T, client::Error>`, where
-//!   a refused input is [`client::Error::Validation`] and a failed action
-//!   [`client::Error::Problem`].
+//! - Every method returns a `ClientFuture`: `.await` it for a `Result<T, client::Error>`, where
+//!   a refused input is `client::Error::Validation` and a failed action
+//!   `client::Error::Problem`.
 //!
 //! The methods of actions and functional properties are declared by the impl block's
 //! `#[thing]` on a hidden type the client dereferences to; rustdoc lists only the client's
