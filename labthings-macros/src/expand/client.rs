@@ -1,5 +1,7 @@
-//! The typed client, `<Thing>Client`: one async method per affordance, with the Thing's own
-//! types, over a `labthings_client::ThingClient`.
+//! The typed client, `<Thing>Client`: one method per affordance, with the Thing's own types,
+//! over a `labthings_client::ThingClient`. Methods return a boxed `ClientFuture` rather than
+//! being `async fn`s: an `async fn`'s opaque future repeats its `where` clause, so a failed
+//! bound would be reported three times at a call (the method, the call, the `.await`).
 //!
 //! Everything here is emitted inside `::labthings_core::__private::client_items! { … }`, which
 //! keeps it when `labthings-core` has its `client` feature and drops it otherwise: the feature
