@@ -79,7 +79,7 @@ impl Default for MockCamera {
 }
 
 /// What `capture` reports about the frame it took.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct FrameMetadata {
     /// Sequence number of the frame, from 1.
     pub frame: u64,

@@ -11,6 +11,11 @@ pub use camera::{AutofocusError, CameraConfig, FrameMetadata, MockCamera};
 pub use counter::Counter;
 pub use stage::MockStage;
 
+/// The typed clients `#[thing]` generates for these Things (with the `client` feature): the
+/// demo lab driven from another process with the types it is served with.
+#[cfg(feature = "client")]
+pub use {camera::MockCameraClient, counter::CounterClient, stage::MockStageClient};
+
 use labthings_server::config::{NoConfig, ThingRegistry};
 
 /// The demo lab's built-in config: what `demo-lab` serves when given no `-c`/`-j`.

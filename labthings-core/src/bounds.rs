@@ -166,3 +166,66 @@ pub trait ThingFields {
         observer: Arc<dyn PropertyObserver>,
     );
 }
+
+/// A value a typed client (`<Thing>Client`, with the `client` feature) reads: an action's
+/// output, a property's value, an event's payload. Only the client methods that read such a
+/// value require it, so a Thing whose output can't be decoded (a `&'static str`) still builds;
+/// calling that one method is the error.
+#[cfg(feature = "client")]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` can't be read by a typed client: it must implement `Deserialize` (owned)",
+    label = "the client decodes this value from the server's JSON",
+    note = "add `#[derive(serde::Deserialize)]` to the definition of `{Self}`; if it is an alias of `Result`, write the return type as `Result<T, E>` so that the typed client returns `T`"
+)]
+pub trait ClientReadable: DeserializeOwned {}
+
+#[cfg(feature = "client")]
+#[diagnostic::do_not_recommend]
+impl<T: DeserializeOwned> ClientReadable for T {}
+
+/// A value a typed client sends: an action's parameter, a property's new value.
+#[cfg(feature = "client")]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` can't be sent by a typed client: it must implement `Serialize`",
+    label = "the client encodes this value as JSON",
+    note = "add `#[derive(serde::Serialize)]` to the definition of `{Self}`"
+)]
+pub trait ClientWritable: Serialize {}
+
+#[cfg(feature = "client")]
+#[diagnostic::do_not_recommend]
+impl<T: Serialize + ?Sized> ClientWritable for T {}
+
+/// What a typed client's action or getter returns (`O`, read off the signature: the `T` of
+/// `Result<T, E>`, else the whole type) fits what the Thing's method returns (`Self`): `Self`
+/// is `O`, or a `Result<O, E>`. It fails for a type that is merely named `Result`.
+#[cfg(feature = "client")]
+#[diagnostic::on_unimplemented(
+    message = "the typed client would return `{O}`, but the method returns `{Self}`",
+    label = "`#[thing]` reads the success type off this signature",
+    note = "write the return type as `Result<T, E>` (the standard one) so that the typed client returns `T`"
+)]
+pub trait ClientValue<O> {}
+
+#[cfg(feature = "client")]
+impl<T> ClientValue<T> for T {}
+
+#[cfg(feature = "client")]
+impl<T, E> ClientValue<T> for Result<T, E> {}
+
+/// What `#[thing]` on an impl block adds to the typed client of its Thing: the type holding
+/// the methods of its actions and functional properties, which `<Thing>Client` (declared by
+/// the struct's `#[thing]`) dereferences to. Going through the Thing's type, the impl block
+/// never names the client type, so a struct missing its `#[thing]` is one error, not two; and
+/// the client requires it only where deferred bounds say so, so a struct without a `#[thing]`
+/// impl block still builds.
+#[cfg(feature = "client")]
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is missing `#[thing]` on its impl block",
+    label = "the typed client of `{Self}` needs the methods `#[thing]` on its impl block declares",
+    note = "add a `#[thing] impl {Self} {{}}` block (it declares the actions and implements `Thing`)"
+)]
+pub trait ClientActions {
+    type Actions: From<labthings_client::ThingClient> + Send + Sync + 'static;
+}

@@ -112,6 +112,81 @@
 //!   synchronous, never blocks and never fails; before the Thing is served it does nothing.
 //! - Affordance names (properties, actions and events together) are unique, and `properties`,
 //!   `events`, `ws` and `ui` are reserved for the server's own routes.
+//!
+//! ## Typed clients (the `client` feature)
+//!
+//! With `labthings-core = { …, features = ["client"] }`, `#[thing]` also generates
+//! `<Thing>Client` next to each Thing: a client for a remote instance of it, over
+//! `labthings-client` (re-exported as `labthings_core::client`), with the Thing's own types.
+//! The crate that defines the Things then serves them and controls them remotely with the same
+//! types, so a controller that no longer matches the Thing (a renamed action, a changed parameter type, a write of a
+//! read-only property) is a compile error, not a 422 at run time.
+//!
+//! - `StageClient::connect(url).await?`, or `StageClient::from(thing_client)` for a client made
+//!   with `client::ThingClient::builder` (a token, a timeout); `thing_client()` gives it back.
+//! - One method per action, with its input parameters (the injected ones left out, `Option`
+//!   and defaulted ones kept as plain parameters), giving its success type: the `T` of
+//!   `Result<T, E>`. `start_<action>(…)` returns a `client::Invocation` to cancel or poll.
+//! - Per property `<property>()`, `set_<property>(&value)` for writable ones only (so writing a
+//!   read-only property doesn't compile), and `observe_<property>()` for data properties, a
+//!   stream of the value type. Per event `subscribe_<event>()`, a stream of its payload type.
+//! - Every method returns a `ClientFuture`: `.await` it for a `Result<T, client::Error>`, where
+//!   a refused input is `client::Error::Validation` and a failed action
+//!   `client::Error::Problem`.
+//!
+//! The methods of actions and functional properties are declared by the impl block's
+//! `#[thing]` on a hidden type the client dereferences to; rustdoc lists only the client's
+//! own (property and event) methods.
+//!
+//! The feature is this crate's, and the generated code is kept or dropped here: a Thing crate
+//! declares nothing, and a build without the feature (a server) doesn't compile
+//! `labthings-client` at all. Like every Cargo feature it is unified across a build, so any
+//! crate enabling it gives every Thing in that build its client. Each client method asks of
+//! the types it touches only what it needs (`Deserialize` for what it reads, `Serialize` for
+//! what it sends), in its own `where` clause: a Thing whose action returns a `&'static str`
+//! still builds, and only calling that method is an error. An action returning an alias of
+//! `Result` (`io::Result<T>` is recognised; `MyResult<T>` is not) gives the whole type on the
+//! client; write `Result<T, E>` to get `T`.
+//!
+#![cfg_attr(
+    feature = "client",
+    doc = r#"```no_run
+use labthings_core::client::{Error, ThingClient};
+use labthings_core::prelude::*;
+
+#[thing]
+pub struct Counter {
+    /// The count.
+    #[property]
+    count: Property<i64>,
+    /// A serial number.
+    #[property(read_only)]
+    serial: Property<String>,
+}
+
+#[thing]
+impl Counter {
+    /// Add `by` to the count.
+    #[action]
+    fn add(&self, by: i64, log: Logger) -> Result<i64, Cancelled> {
+        log.info("adding");
+        Ok(self.count.update(|count| *count += by).map(|_| self.count.get()).unwrap_or(0))
+    }
+}
+
+# async fn remote() -> Result<(), Error> {
+let counter = CounterClient::from(
+    ThingClient::builder().token("secret").connect("http://127.0.0.1:5000/counter/").await?,
+);
+counter.set_count(&40).await?;
+let count: i64 = counter.add(2).await?;
+assert_eq!(count, counter.count().await?);
+let serial: String = counter.serial().await?; // no `set_serial`: it's read-only
+# let _ = serial;
+# Ok(())
+# }
+```"#
+)]
 
 mod action_body;
 pub mod blob;
@@ -160,6 +235,18 @@ pub use thing::{
 };
 pub use time::rfc3339;
 pub use validate::{LocSegment, ValidationErrors, ValidationIssue};
+
+/// The `labthings-client` crate, which the typed clients are made of (with the `client`
+/// feature): `client::Error`, `client::ThingClient`, `client::Invocation`, …
+#[cfg(feature = "client")]
+pub use labthings_client as client;
+
+/// What the methods of a typed client return (with the `client` feature): a future of the
+/// affordance's typed result, to `.await`. (A boxed future rather than an `async fn`, so that a
+/// method whose value can't be decoded is one error where it is called.)
+#[cfg(feature = "client")]
+pub type ClientFuture<'a, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = labthings_client::Result<T>> + Send + 'a>>;
 
 /// Everything a Thing author needs: `use labthings_core::prelude::*;`.
 pub mod prelude {

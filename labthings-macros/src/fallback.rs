@@ -61,7 +61,9 @@ pub fn for_struct(item: &ItemStruct) -> TokenStream {
         }
     };
     let stub = in_const(body);
-    quote!(#item #stub)
+    // The typed client's type, without methods, so that code naming it isn't a second error.
+    let client = crate::expand::client::client_type(item);
+    quote!(#item #stub #client)
 }
 
 /// The impl block, and a `Thing` impl that does nothing. Its bounds are deferred like the real
@@ -122,5 +124,6 @@ pub fn for_impl(item: &ItemImpl, needs_struct: bool) -> TokenStream {
         }
     };
     let stub = in_const(body);
-    quote!(#item #stub)
+    let client = crate::expand::client::for_failed_impl(item);
+    quote!(#item #stub #client)
 }

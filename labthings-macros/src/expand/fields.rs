@@ -208,5 +208,6 @@ pub fn expand_struct(thing: &ThingStruct) -> TokenStream {
         }
     };
     let wrapped = in_const(body);
-    quote!(#item #wrapped)
+    let client = super::client::for_struct(thing);
+    quote!(#item #wrapped #client)
 }

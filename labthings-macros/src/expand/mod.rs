@@ -1,6 +1,7 @@
 //! Emit: the code `#[thing]` generates for a Thing that passed every check, one file per
-//! generated impl: `fields` (the struct's `ThingFields`), `thing` (the impl block's `Thing`)
-//! and `action` (what each action adds: its hidden input type, metadata and call).
+//! generated impl: `fields` (the struct's `ThingFields`), `thing` (the impl block's `Thing`),
+//! `action` (what each action adds: its hidden input type, metadata and call) and `client`
+//! (the typed `<Thing>Client`, kept only with `labthings-core`'s `client` feature).
 //!
 //! Everything generated sits in `const _: () = { … };` (see [`in_const`]) and reaches the
 //! runtime only through `::labthings_core::__private`, so nothing leaks into the user's
@@ -11,6 +12,7 @@
 //! autoref `Probe`, which compiles whatever the type, so a missing derive is one error.
 
 mod action;
+pub mod client;
 mod fields;
 mod thing;
 

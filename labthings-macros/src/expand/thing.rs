@@ -167,7 +167,8 @@ pub fn expand_impl(thing: &ThingImpl) -> TokenStream {
         }
     };
     let wrapped = in_const(body);
-    quote!(#item #wrapped)
+    let client = super::client::for_impl(thing);
+    quote!(#item #wrapped #client)
 }
 
 /// The serde/schemars check of every type that crosses the wire, each at its own type.
