@@ -12,7 +12,7 @@ pub fn check(options: &mut ServerOptions, addr: SocketAddr) {
         None if !addr.ip().is_loopback() => {
             tracing::warn!(
                 %addr,
-                "serving without authentication on a non-loopback address: anyone on that \\
+                "serving without authentication on a non-loopback address: anyone on that \
                  network can drive the instruments (configure tokens with --tokens-file)"
             );
         }
