@@ -61,6 +61,11 @@ impl Advertiser {
         let daemon = ServiceDaemon::new()?;
         let ip = addr.ip();
         if ip.is_loopback() {
+            tracing::warn!(
+                %addr,
+                "the server listens on loopback only: mDNS advertises it to this machine alone \
+                 (use --host 0.0.0.0 to reach the network)"
+            );
             daemon.enable_interface(if ip.is_ipv4() {
                 IfKind::LoopbackV4
             } else {
