@@ -98,7 +98,8 @@
 //!   `progress.update(done, total)`) reports how far the action has got to its observers.
 //! - `#[param(default = EXPR, minimum = …)]` declares a default and constraints for a parameter;
 //!   `Option<T>` parameters are optional.
-//! - An action may return `T`, `Result<T, E>` with `E: Display`, or nothing. `Err(Cancelled)`
+//! - An action may return `T`, `Result<T, E>` with `E: Display`, or nothing. A [`Blob`]
+//!   (binary data with a media type) is sent as a link to download it. `Err(Cancelled)`
 //!   ends the invocation as `cancelled`; other errors and panics end it as `error`.
 //! - Doc comments become titles (first line) and descriptions, for affordances and parameters.
 //! - Data properties are `Property<T>` fields (`#[property]`) and persisted `Setting<T>` fields
@@ -113,6 +114,7 @@
 //!   `events`, `ws` and `ui` are reserved for the server's own routes.
 
 mod action_body;
+pub mod blob;
 pub mod bounds;
 mod cancel;
 mod capture;
@@ -135,6 +137,7 @@ pub mod validate;
 pub mod __private;
 
 pub use action_body::{ActionBody, BlockingBody, OutcomeFuture, PreparedAction};
+pub use blob::Blob;
 pub use cancel::{CancelHook, Cancelled};
 pub use capture::{Captured, run_captured};
 pub use context::{FromInvocation, InvocationContext};
@@ -159,8 +162,8 @@ pub use validate::{LocSegment, ValidationErrors, ValidationIssue};
 /// Everything a Thing author needs: `use labthings_core::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        CancelHook, Cancelled, Event, FromInvocation, InvocationContext, InvocationId, Logger,
-        OptionalSlot, Outcome, Progress, Property, Setting, Slot, Thing, action, event, inject,
-        on_start, on_stop, param, property, setter, setting, slot, thing,
+        Blob, CancelHook, Cancelled, Event, FromInvocation, InvocationContext, InvocationId,
+        Logger, OptionalSlot, Outcome, Progress, Property, Setting, Slot, Thing, action, event,
+        inject, on_start, on_stop, param, property, setter, setting, slot, thing,
     };
 }

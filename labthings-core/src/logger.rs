@@ -19,6 +19,10 @@ use crate::time::rfc3339;
 /// How many records an invocation keeps; older ones are dropped first.
 pub const LOG_CAPACITY: usize = 1000;
 
+/// How many bytes of records an invocation keeps by default (see [`LogRecord::size`]); older
+/// ones are dropped first, so one chatty action can't hold much memory whatever it logs.
+pub const LOG_BYTES: usize = 256 * 1024;
+
 /// The `tracing` target of records written through a [`Logger`]. The capture of other
 /// `tracing` events skips this target, because the `Logger` already stored those records.
 pub const LOGGER_TARGET: &str = "labthings::invocation";
@@ -113,6 +117,25 @@ pub struct LogRecord {
 }
 
 impl LogRecord {
+    /// The bytes this record holds in memory: the record itself and its strings, each with
+    /// the allocator's overhead (about 16 bytes an allocation).
+    pub fn size(&self) -> usize {
+        fn heap(text: &str, capacity: usize) -> usize {
+            if capacity == 0 {
+                0
+            } else {
+                capacity.max(text.len()) + 16
+            }
+        }
+        std::mem::size_of::<Self>()
+            + heap(&self.message, self.message.capacity())
+            + heap(&self.filename, self.filename.capacity())
+            + self
+                .exception_type
+                .as_ref()
+                .map_or(0, |t| heap(t, t.capacity()))
+    }
+
     /// A record written now, at `filename:lineno`, that describes no failure.
     pub fn new(level: LogLevel, message: String, filename: &str, lineno: u32) -> Self {
         Self {
@@ -143,49 +166,112 @@ impl Serialize for LogRecord {
 }
 
 /// The bounded log of one invocation, shared by its [`Logger`] and the server's record.
-#[derive(Debug, Default)]
+///
+/// It keeps the newest records within [`LOG_CAPACITY`] records and a byte limit
+/// ([`LOG_BYTES`] unless made [`with_byte_limit`](Self::with_byte_limit)), and counts what it
+/// dropped: the serialised log then opens with a WARNING record saying how many earlier
+/// records were dropped.
+#[derive(Debug)]
 pub struct InvocationLog {
-    records: Mutex<VecDeque<LogRecord>>,
+    kept: Mutex<Kept>,
+    byte_limit: usize,
+}
+
+#[derive(Debug, Default)]
+struct Kept {
+    records: VecDeque<LogRecord>,
+    /// Σ [`LogRecord::size`] of `records`.
+    bytes: usize,
+    dropped: u64,
+}
+
+impl Default for InvocationLog {
+    fn default() -> Self {
+        Self::with_byte_limit(LOG_BYTES)
+    }
 }
 
 impl InvocationLog {
-    fn lock(&self) -> MutexGuard<'_, VecDeque<LogRecord>> {
-        // Records are pushed whole; a panic elsewhere can't leave the deque inconsistent.
-        self.records
+    /// A log keeping at most `byte_limit` bytes of records (and [`LOG_CAPACITY`] records).
+    pub fn with_byte_limit(byte_limit: usize) -> Self {
+        Self {
+            kept: Mutex::new(Kept::default()),
+            byte_limit,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Kept> {
+        // Records are pushed whole and counted with them; a panic elsewhere can't leave the
+        // deque and its counters disagreeing.
+        self.kept
             .lock()
             .unwrap_or_else(|poison| poison.into_inner())
     }
 
-    /// Append a record, dropping the oldest beyond [`LOG_CAPACITY`].
+    /// Append a record, dropping the oldest beyond [`LOG_CAPACITY`] records or the byte limit
+    /// (the newest record is always kept).
     pub fn push(&self, record: LogRecord) {
-        let mut records = self.lock();
-        if records.len() == LOG_CAPACITY {
-            records.pop_front();
+        let mut kept = self.lock();
+        kept.bytes += record.size();
+        kept.records.push_back(record);
+        while kept.records.len() > 1
+            && (kept.records.len() > LOG_CAPACITY || kept.bytes > self.byte_limit)
+        {
+            if let Some(oldest) = kept.records.pop_front() {
+                kept.bytes -= oldest.size();
+                kept.dropped += 1;
+            }
         }
-        records.push_back(record);
     }
 
-    /// A copy of the records, oldest first.
+    /// A copy of the records, oldest first (without the dropped-records notice).
     pub fn snapshot(&self) -> Vec<LogRecord> {
-        self.lock().iter().cloned().collect()
+        self.lock().records.iter().cloned().collect()
     }
 
     /// How many records are held.
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.lock().records.len()
     }
 
     /// Whether no record is held.
     pub fn is_empty(&self) -> bool {
-        self.lock().is_empty()
+        self.lock().records.is_empty()
     }
 
-    /// Serialize the records as a JSON array without copying them out first.
+    /// How many records were dropped to stay within the limits.
+    pub fn dropped(&self) -> u64 {
+        self.lock().dropped
+    }
+
+    /// The bytes the held records take (see [`LogRecord::size`]).
+    pub fn bytes(&self) -> usize {
+        self.lock().bytes
+    }
+
+    /// Serialize the records as a JSON array without copying them out first, opened by a
+    /// notice of the records dropped, if any.
     pub fn serialize_into<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeSeq;
-        let records = self.lock();
-        let mut seq = serializer.serialize_seq(Some(records.len()))?;
-        for record in records.iter() {
+        let kept = self.lock();
+        let notice = (kept.dropped > 0).then(|| {
+            let first = kept.records.front();
+            LogRecord {
+                created: first.map_or_else(Utc::now, |r| r.created),
+                ..LogRecord::new(
+                    LogLevel::Warning,
+                    format!("… {} earlier records dropped", kept.dropped),
+                    file!(),
+                    line!(),
+                )
+            }
+        });
+        let length = kept.records.len() + usize::from(notice.is_some());
+        let mut seq = serializer.serialize_seq(Some(length))?;
+        if let Some(notice) = &notice {
+            seq.serialize_element(notice)?;
+        }
+        for record in kept.records.iter() {
             seq.serialize_element(record)?;
         }
         seq.end()
@@ -312,5 +398,44 @@ mod tests {
         assert_eq!(records.len(), LOG_CAPACITY);
         assert_eq!(records[0].message, "5");
         assert_eq!(records[999].message, "1004");
+        assert_eq!(log.dropped(), 5);
+    }
+
+    #[test]
+    fn keeps_the_newest_within_its_byte_limit_and_says_what_it_dropped() {
+        let log = Arc::new(InvocationLog::with_byte_limit(4096));
+        let logger = Logger::new(InvocationId::new(), log.clone());
+        for i in 0..500 {
+            logger.info(format_args!("{i:>100}"));
+        }
+        assert!(log.bytes() <= 4096, "{} bytes held", log.bytes());
+        let records = log.snapshot();
+        assert_eq!(
+            records.last().unwrap().message.trim(),
+            "499",
+            "the newest is kept"
+        );
+        assert_eq!(log.dropped() as usize, 500 - records.len());
+
+        let json = serde_json::to_value(SerializedLog(&log)).unwrap();
+        let notice = &json[0];
+        assert_eq!(
+            notice["message"],
+            format!("… {} earlier records dropped", 500 - records.len())
+        );
+        assert_eq!(notice["levelname"], "WARNING");
+        assert_eq!(json.as_array().unwrap().len(), records.len() + 1);
+
+        // One record larger than the limit is still kept, alone.
+        logger.info("x".repeat(10_000));
+        assert_eq!(log.len(), 1);
+    }
+
+    struct SerializedLog<'a>(&'a InvocationLog);
+
+    impl Serialize for SerializedLog<'_> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            self.0.serialize_into(serializer)
+        }
     }
 }

@@ -3,6 +3,10 @@
 //! `T` or `Ok(T)` → completed with `T` as output; `Err(Cancelled)` → cancelled; any other
 //! `Err(e)` → error titled with `e`'s type name and detailed with its `Display`; a panic →
 //! error titled `Panic`, caught so it never takes a worker thread down with it.
+//!
+//! An output holding [`Blob`]s (the output itself, or values inside it) completes as
+//! [`Outcome::CompletedWithBlobs`]: the JSON has each blob's link, and the blobs ride along so
+//! the invocation can keep them (and serve them) for as long as it is kept.
 
 use std::any::Any;
 use std::fmt::Display;
@@ -11,12 +15,16 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::blob::{self, Blob};
 use crate::cancel::Cancelled;
 
 /// How an invocation ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     Completed(Value),
+    /// Completed with an output that holds blobs: the value has their links (`href`
+    /// `blob/<id>`, made absolute by the server), the blobs are the data they name.
+    CompletedWithBlobs(Value, Vec<Blob>),
     Cancelled,
     Failed(Failure),
 }
@@ -33,9 +41,10 @@ pub struct Failure {
 impl Outcome {
     /// The outcome of an action that returned a plain value.
     pub fn from_value<T: Serialize>(value: T) -> Self {
-        match serde_json::to_value(value) {
-            Ok(value) => Outcome::Completed(value),
-            Err(error) => Outcome::Failed(Failure {
+        match blob::collect(|| serde_json::to_value(value)) {
+            (Ok(value), blobs) if blobs.is_empty() => Outcome::Completed(value),
+            (Ok(value), blobs) => Outcome::CompletedWithBlobs(value, blobs),
+            (Err(error), _) => Outcome::Failed(Failure {
                 title: "OutputSerializationError".into(),
                 detail: format!("the action's output could not be serialised to JSON: {error}"),
             }),
@@ -131,6 +140,16 @@ mod tests {
     fn maps_values_results_and_panics() {
         assert_eq!(Outcome::from_value(3), Outcome::Completed(json!(3)));
         assert_eq!(Outcome::from_value(()), Outcome::Completed(Value::Null));
+        let blob = Blob::jpeg(vec![0xFF]);
+        let Outcome::CompletedWithBlobs(value, blobs) =
+            Outcome::from_result::<_, Cancelled>(Ok(blob.clone()))
+        else {
+            panic!("a blob output carries its blob");
+        };
+        assert_eq!(
+            (value["media_type"].as_str(), blobs),
+            (Some("image/jpeg"), vec![blob])
+        );
         assert_eq!(
             Outcome::from_result::<i32, Cancelled>(Err(Cancelled)),
             Outcome::Cancelled

@@ -22,9 +22,10 @@ pub use crate::thing::{
 };
 
 use std::borrow::Cow;
+use std::cell::Cell;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator};
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, DeserializeSeed, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 #[path = "private/probe.rs"]
@@ -34,7 +35,7 @@ pub use probe::{
     EncodeUnchecked, Encoder, Probe, Split, SplitPlain,
 };
 
-use crate::validate::{ValidationErrors, validate, validate_action_input};
+use crate::validate::{LocSegment, ValidationErrors, validate, validate_action_input};
 
 /// The value type inside a `Property<T>` or `Setting<T>` field.
 pub trait PropertyField {
@@ -367,14 +368,107 @@ pub fn parse_input<I: DeserializeOwned>(
 ) -> Result<(Value, I), PrepareError> {
     let value = validate_action_input(&metadata.input_schema, metadata.takes_input, input)
         .map_err(PrepareError::Invalid)?;
-    let decoded = I::deserialize(&value).map_err(|e| {
-        PrepareError::Invalid(ValidationErrors::single(
+    let failed_at = Cell::new(None);
+    let decoded = I::deserialize(FieldTracking {
+        value: &value,
+        failed_at: &failed_at,
+    })
+    .map_err(|e| {
+        // A parameter's own `Deserialize` refused its value (e.g. a blob link naming no blob
+        // this server keeps): the issue is at that parameter, as pydantic places it.
+        let field = failed_at
+            .get()
+            .and_then(|index| value.as_object()?.iter().nth(index));
+        let mut errors = ValidationErrors::single(
             "value_error",
             format!("Value error, {e}"),
-            value.clone(),
-        ))
+            field.map_or_else(|| value.clone(), |(_, input)| input.clone()),
+        );
+        if let Some((name, _)) = field {
+            errors = errors.prefixed(LocSegment::Field(name.clone()));
+        }
+        PrepareError::Invalid(errors)
     })?;
     Ok((value, decoded))
+}
+
+/// Deserializes a JSON object like `&Value` does, noting the position (in the object's order)
+/// of the field whose value failed to decode.
+struct FieldTracking<'a> {
+    value: &'a Value,
+    failed_at: &'a Cell<Option<usize>>,
+}
+
+impl<'de> Deserializer<'de> for FieldTracking<'de> {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        self.value.deserialize_any(TrackingVisitor {
+            inner: visitor,
+            failed_at: self.failed_at,
+        })
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map struct enum
+        identifier ignored_any
+    }
+}
+
+struct TrackingVisitor<'a, V> {
+    inner: V,
+    failed_at: &'a Cell<Option<usize>>,
+}
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for TrackingVisitor<'_, V> {
+    type Value = V::Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.inner.expecting(f)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
+        self.inner.visit_map(TrackingMap {
+            inner: map,
+            index: 0,
+            failed_at: self.failed_at,
+        })
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<V::Value, E> {
+        self.inner.visit_unit()
+    }
+}
+
+struct TrackingMap<'a, A> {
+    inner: A,
+    index: usize,
+    failed_at: &'a Cell<Option<usize>>,
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for TrackingMap<'_, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        self.inner.next_key_seed(seed)
+    }
+
+    fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, A::Error> {
+        let result = self.inner.next_value_seed(seed);
+        if result.is_err() {
+            self.failed_at.set(Some(self.index));
+        }
+        self.index += 1;
+        result
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.inner.size_hint()
+    }
 }
 
 /// Validate the input of an action without parameters (`{}`, `null` or no body).

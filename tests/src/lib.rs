@@ -43,6 +43,17 @@ impl Lab {
         panic!("the async motor controller exploded")
     }
 
+    /// Log `lines` INFO records as fast as possible (for memory soaks).
+    #[action]
+    fn chatter(&self, lines: u32, log: Logger) -> u32 {
+        for line in 0..lines {
+            log.info(format_args!(
+                "chatter line {line} of {lines}, padded to a typical length"
+            ));
+        }
+        lines
+    }
+
     /// Return zero, a falsy output.
     #[action]
     fn zero(&self) -> i64 {
@@ -81,11 +92,52 @@ impl Lab {
         text.unwrap_or_default().repeat(times as usize)
     }
 
+    /// Return a blob of known bytes (`blob_bytes(1000)`).
+    #[action]
+    fn blob(&self) -> Blob {
+        Blob::new("application/octet-stream", blob_bytes(1000))
+    }
+
+    /// Return a blob held in a temporary file (`blob_bytes(size)`), deleted with the blob:
+    /// `blob_file_path(invocation id)`.
+    #[action]
+    fn blob_file(
+        &self,
+        #[param(default = 150_000)] size: usize,
+        id: InvocationId,
+    ) -> std::io::Result<Blob> {
+        let path = blob_file_path(&id.to_string());
+        std::fs::write(&path, blob_bytes(size))?;
+        Blob::temporary("image/x-test", path)
+    }
+
+    /// A blob inside a larger output: a label and the blob of `blob`.
+    #[action]
+    fn labelled_blob(&self) -> (String, Blob) {
+        ("ten bytes".into(), Blob::new("text/plain", blob_bytes(10)))
+    }
+
+    /// The size and media type of a blob sent back as input.
+    #[action]
+    fn blob_size(&self, blob: Blob) -> std::io::Result<(usize, String)> {
+        Ok((blob.content()?.len(), blob.media_type().to_owned()))
+    }
+
     /// A getter that fails.
     #[property]
     fn broken(&self) -> Result<f64, String> {
         Err("sensor unplugged".into())
     }
+}
+
+/// The bytes of the `lab` Thing's blobs: `0, 1, …, 250, 0, 1, …`, `len` of them.
+pub fn blob_bytes(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i % 251) as u8).collect()
+}
+
+/// Where the `lab` Thing's `blob_file` action keeps the file of invocation `id`.
+pub fn blob_file_path(id: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("labthings-lab-{id}.bin"))
 }
 
 /// A Thing that cannot work without a stage.

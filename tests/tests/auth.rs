@@ -149,7 +149,12 @@ fn routes() -> Vec<(Method, &'static str, Option<&'static str>, StatusCode)> {
         ),
         (Method::GET, "/.well-known/wot", None, StatusCode::OK),
         (Method::HEAD, "/.well-known/wot", None, StatusCode::OK),
-        (Method::GET, "/blob/0", None, StatusCode::NOT_FOUND),
+        (
+            Method::GET,
+            "/blob/00000000-0000-4000-8000-000000000000",
+            None,
+            StatusCode::NOT_FOUND,
+        ),
         (Method::GET, "/no/such/route", None, StatusCode::NOT_FOUND),
         (
             Method::POST,
@@ -535,4 +540,62 @@ async fn the_directory_is_at_the_root_whatever_the_prefix() {
         server.get("/api/.well-known/wot").await.status,
         StatusCode::NOT_FOUND
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn blob_downloads_need_a_token_in_any_carrier() {
+    let server = secured().await;
+    let started = send(
+        &server,
+        Carrier::Header(TOKEN),
+        Method::POST,
+        "/lab/blob",
+        None,
+    )
+    .await;
+    assert_eq!(started.status, StatusCode::CREATED);
+    let id = started.json()["id"].as_str().unwrap().to_owned();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let href = loop {
+        let invocation = send(
+            &server,
+            Carrier::Header(TOKEN),
+            Method::GET,
+            &format!("/action_invocations/{id}"),
+            None,
+        )
+        .await
+        .json();
+        if let Some(href) = invocation["output"]["href"].as_str() {
+            break href.to_owned();
+        }
+        assert!(std::time::Instant::now() < deadline, "{invocation}");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    };
+    let path = href
+        .strip_prefix(&format!("http://{}", server.addr))
+        .unwrap()
+        .to_owned();
+    for (carrier, expected) in [
+        (Carrier::None, StatusCode::UNAUTHORIZED),
+        (Carrier::Query(WRONG), StatusCode::UNAUTHORIZED),
+        (Carrier::Header(TOKEN), StatusCode::OK),
+        (Carrier::Cookie(TOKEN), StatusCode::OK),
+        (Carrier::Query(TOKEN), StatusCode::OK),
+    ] {
+        let reply = send(&server, carrier, Method::GET, &path, None).await;
+        assert_eq!(reply.status, expected, "{carrier:?}");
+        if expected == StatusCode::OK {
+            assert_eq!(reply.body.len(), 1000, "{carrier:?}");
+        }
+    }
+    let output = send(
+        &server,
+        Carrier::None,
+        Method::GET,
+        &format!("/action_invocations/{id}/output"),
+        None,
+    )
+    .await;
+    assert_refused(&output, false, "the invocation's output");
 }

@@ -253,12 +253,24 @@ async fn bad_settings_files_are_kept_aside_and_bad_values_keep_defaults() {
     assert_eq!(content, "{\"gain\": 3.0, ", "kept exactly as it was");
 }
 
+/// Rounds of the kill -9 campaign: `LABTHINGS_CRASH_ROUNDS`, default 100 (bench/soak runs more).
+fn crash_rounds() -> u32 {
+    std::env::var("LABTHINGS_CRASH_ROUNDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(100)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn kill_9_during_setting_writes_never_leaves_a_torn_file() {
     let folder = scratch("kill9");
     let config = config(&folder, json!({"counter": "Counter"}));
     let file = folder.join("counter/Settings-Counter.json");
-    for round in 0..5_u32 {
+    // Kill moments spread over the burst by a seeded generator (printed on failure).
+    let mut seed: u64 = 0x6b69_6c6c_3921;
+    let rounds = crash_rounds();
+    let mut last_saved = None;
+    for round in 0..rounds {
         let lab = Lab::start(&["-j", &config]);
         let addr = lab.addr;
         let writer = tokio::spawn(async move {
@@ -276,17 +288,87 @@ async fn kill_9_during_setting_writes_never_leaves_a_torn_file() {
                 .await;
             }
         });
-        tokio::time::sleep(Duration::from_millis(30 + 25 * u64::from(round))).await;
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        tokio::time::sleep(Duration::from_millis(20 + seed % 150)).await;
         lab.kill();
         writer.abort();
         let _ = writer.await;
         if let Ok(text) = std::fs::read_to_string(&file) {
-            let saved: Value = serde_json::from_str(&text)
-                .unwrap_or_else(|e| panic!("round {round}: torn file ({e}): {text:?}"));
-            assert!(saved["gain"].is_number(), "round {round}: {saved}");
+            let saved: Value = serde_json::from_str(&text).unwrap_or_else(|e| {
+                panic!("round {round} (seed state {seed:#x}): torn file ({e}): {text:?}")
+            });
+            // Every value written is `<round * 1000 + i>.5`: the file holds one of them.
+            let gain = saved["gain"].as_f64().unwrap_or(f64::NAN);
+            assert!(
+                gain.fract() == 0.5 && gain < f64::from((round + 1) * 1000),
+                "round {round}: {saved} is no value that was written"
+            );
+            last_saved = Some(gain);
         }
     }
-    assert!(file.exists(), "some writes reached disk");
+    let saved = last_saved.expect("some writes reached disk");
+    // A restart loads what the file holds.
+    let lab = Lab::start(&["-j", &config]);
+    let loaded = lab.request(Method::GET, "/counter/gain", None).await.json();
+    assert_eq!(loaded, json!(saved), "after {rounds} kill -9 rounds");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_during_256_running_actions_cancels_them_all_and_exits_zero() {
+    let folder = scratch("sigterm-256");
+    let lab = Lab::start(&["-j", &config(&folder, json!({"counter": "Counter"}))]);
+    let posts = (0..256).map(|_| {
+        support::request(
+            lab.addr,
+            Method::POST,
+            "/counter/slow",
+            &[("content-type", "application/json")],
+            Some(bytes::Bytes::from_static(
+                br#"{"duration": 60, "step": 0.5}"#,
+            )),
+        )
+    });
+    let ids: Vec<String> = futures_util::future::join_all(posts)
+        .await
+        .into_iter()
+        .map(|reply| reply.json()["id"].as_str().unwrap().to_owned())
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let all = lab
+            .request(Method::GET, "/action_invocations", None)
+            .await
+            .json();
+        let running = all
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|summary| summary["status"] == "running")
+            .count();
+        if running == 256 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "only {running} of 256 running");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let sent = Instant::now();
+    lab.signal("TERM");
+    let (status, log) = lab.wait();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    let took = sent.elapsed();
+    assert!(
+        took < Duration::from_secs(5),
+        "shutdown took {took:?} (grace 5 s)"
+    );
+    let cancelled = log
+        .lines()
+        .filter(|line| line.contains("stopped by shutdown"))
+        .filter(|line| line.contains("status=\"cancelled\""))
+        .filter(|line| ids.iter().any(|id| line.contains(id.as_str())))
+        .count();
+    assert_eq!(cancelled, 256, "every action ended cancelled");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -439,4 +521,87 @@ async fn debug_records_are_captured_only_with_debug() {
         assert!(levels.contains(&"INFO"));
         lab.kill();
     }
+}
+
+fn rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn chatty_invocations_stay_within_the_memory_budget() {
+    // The short soak (bench/soak runs the long one): 600 invocations logging 1,000 lines
+    // each would keep ~90 MB of logs under the count cap alone; a 16 MiB budget keeps the
+    // newest that fit and evicts the oldest finished.
+    let folder = scratch("soak");
+    let things = json!({"lab": "Lab"});
+    let lab = Lab::start(&[
+        "-j",
+        &config(&folder, things),
+        "--invocation-memory",
+        "16MiB",
+    ]);
+    let pid = lab.child.id();
+    let baseline = rss_mib(pid);
+    let (total, parallel) = (600, 8);
+    let mut ids = Vec::new();
+    let mut peak: f64 = 0.0;
+    for batch in 0..total / parallel {
+        let posts = (0..parallel).map(|_| {
+            support::request(
+                lab.addr,
+                Method::POST,
+                "/lab/chatter",
+                &[("content-type", "application/json"), ("prefer", "wait=30")],
+                Some(bytes::Bytes::from_static(br#"{"lines": 1000}"#)),
+            )
+        });
+        for reply in futures_util::future::join_all(posts).await {
+            assert_eq!(reply.status, StatusCode::CREATED);
+            let invocation = reply.json();
+            assert_eq!(invocation["status"], "completed", "{invocation}");
+            ids.push(invocation["id"].as_str().unwrap().to_owned());
+        }
+        if batch % 10 == 0 {
+            peak = peak.max(rss_mib(pid));
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await; // a budget check runs every second
+    peak = peak.max(rss_mib(pid));
+    let oldest = support::request(
+        lab.addr,
+        Method::GET,
+        &format!("/action_invocations/{}", ids[0]),
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(
+        oldest.status,
+        StatusCode::NOT_FOUND,
+        "the oldest was evicted"
+    );
+    let newest = support::request(
+        lab.addr,
+        Method::GET,
+        &format!("/action_invocations/{}", ids[total - 1]),
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(newest.status, StatusCode::OK, "the newest is kept");
+    assert_eq!(
+        newest.json()["log"].as_array().unwrap().len(),
+        1000,
+        "its log is whole"
+    );
+    println!("soak: {total} chatty invocations, RSS {baseline:.1} -> peak {peak:.1} MiB");
+    assert!(
+        peak < baseline + 16.0 + 40.0,
+        "RSS peaked at {peak:.1} MiB (started at {baseline:.1} MiB) with a 16 MiB budget"
+    );
 }

@@ -144,6 +144,8 @@ async fn sighup_reloads_the_tokens_file_and_a_bad_file_keeps_the_old_tokens() {
 
     std::fs::write(&file, "sha256:not-hex\n").unwrap();
     lab.signal("HUP");
+    // Signals coalesce: give this reload time to read the bad file before it disappears.
+    tokio::time::sleep(Duration::from_millis(500)).await;
     std::fs::remove_file(&file).unwrap();
     lab.signal("HUP");
     tokio::time::sleep(Duration::from_millis(300)).await;

@@ -38,14 +38,16 @@ pub async fn invoke(
     let wait = requested_wait(&request.headers);
     let bytes = request_body::read(&request.headers, body, state.body_limit).await?;
     let input = request_body::json(&bytes)?;
-    let PreparedAction { input, body } = served
-        .thing
-        .clone()
-        .prepare_action(action.name, input)
-        .map_err(|error| match error {
-            PrepareError::Invalid(errors) => ApiError::unprocessable(errors, "body"),
-            PrepareError::NotFound => ApiError::NotFound,
-        })?;
+    // A blob link in the input resolves to a blob a kept invocation holds.
+    let store = state.store.clone();
+    let prepared = labthings_core::blob::resolving(
+        move |id| store.find_blob(id),
+        || served.thing.clone().prepare_action(action.name, input),
+    );
+    let PreparedAction { input, body } = prepared.map_err(|error| match error {
+        PrepareError::Invalid(errors) => ApiError::unprocessable(errors, "body"),
+        PrepareError::NotFound => ApiError::NotFound,
+    })?;
     let action_path = served.action_paths.get(action.name).cloned();
     let action_path = action_path.ok_or(ApiError::NotFound)?;
     let invocation = Arc::new(

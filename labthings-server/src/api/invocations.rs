@@ -2,10 +2,12 @@
 
 use std::sync::Arc;
 
+use hyper::http::request::Parts;
 use hyper::{Response, StatusCode};
 use labthings_core::{InvocationId, LocSegment, ValidationIssue};
 use serde_json::Value;
 
+use crate::api::blobs;
 use crate::api::state::ServerState;
 use crate::http::error::ApiError;
 use crate::http::origin::Origin;
@@ -21,24 +23,29 @@ pub fn list(state: &ServerState, origin: &Origin) -> Response<Body> {
 
 /// Look up `{id}`: 422 if it isn't a UUID (FastAPI's path validation), 404 if unknown.
 pub fn find(state: &ServerState, id: &str) -> Result<Arc<Invocation>, ApiError> {
-    let parsed: InvocationId = id.parse().map_err(|error: uuid::Error| {
-        let error = uuid_error_text(id, &error);
-        ApiError::Unprocessable(vec![ValidationIssue {
-            kind: "uuid_parsing",
-            loc: vec![
-                LocSegment::Field("path".into()),
-                LocSegment::Field("id".into()),
-            ],
-            msg: format!("Input should be a valid UUID, {error}"),
-            input: Value::String(id.to_owned()),
-            ctx: Some(serde_json::json!({ "error": error })),
-        }])
-    })?;
+    let parsed: InvocationId = parse_uuid(id, "id")?.into();
     state.store.get(&parsed).ok_or_else(|| {
         ApiError::detail(
             StatusCode::NOT_FOUND,
             format!("No action invocation found with ID {parsed}"),
         )
+    })
+}
+
+/// The path parameter `name` as a UUID, or FastAPI's 422 for it.
+pub fn parse_uuid(id: &str, name: &str) -> Result<uuid::Uuid, ApiError> {
+    id.parse().map_err(|error: uuid::Error| {
+        let error = uuid_error_text(id, &error);
+        ApiError::Unprocessable(vec![ValidationIssue {
+            kind: "uuid_parsing",
+            loc: vec![
+                LocSegment::Field("path".into()),
+                LocSegment::Field(name.into()),
+            ],
+            msg: format!("Input should be a valid UUID, {error}"),
+            input: Value::String(id.to_owned()),
+            ctx: Some(serde_json::json!({ "error": error })),
+        }])
     })
 }
 
@@ -58,16 +65,31 @@ pub fn get(state: &ServerState, invocation: &Invocation, origin: &Origin) -> Res
     response::json(StatusCode::OK, &invocation.view(&state.base(origin)))
 }
 
-/// The output of a completed invocation, even when it is falsy (`0`, `false`, `null`).
-pub fn output(invocation: &Invocation) -> Result<Response<Body>, ApiError> {
-    let state = invocation.state();
-    match (&state.status, &state.output) {
-        (Status::Completed, Some(output)) => Ok(response::json(StatusCode::OK, output)),
-        _ => Err(ApiError::detail(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "No result is available for this invocation",
-        )),
-    }
+/// The output of a completed invocation, even when it is falsy (`0`, `false`, `null`); the
+/// bytes themselves when the output is a blob.
+pub async fn output(
+    state: &ServerState,
+    invocation: &Invocation,
+    request: &Parts,
+    origin: &Origin,
+) -> Result<Response<Body>, ApiError> {
+    let base = state.base(origin);
+    let blob = {
+        let run = invocation.state();
+        match (&run.status, run.output_blob()) {
+            (Status::Completed, Some(blob)) => blob.clone(),
+            (Status::Completed, None) if run.output.is_some() => {
+                return Ok(response::json(StatusCode::OK, &run.output_under(&base)));
+            }
+            _ => {
+                return Err(ApiError::detail(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "No result is available for this invocation",
+                ));
+            }
+        }
+    }; // the record's lock is released before the blob is read
+    blobs::serve(blob, request).await
 }
 
 /// Ask a pending or running invocation to stop. A pending one is cancelled at once: it never

@@ -1,6 +1,7 @@
 //! The HTTP API of the served Things: the route table and a handler per route.
 
 pub mod actions;
+pub mod blobs;
 pub mod invocations;
 pub mod properties;
 pub mod push;

@@ -13,7 +13,7 @@ use labthings_core::{ActionMetadata, EventMetadata, PropertyKind, PropertyMetada
 
 use crate::api::push::wants_event_stream;
 use crate::api::state::{ServedThing, ServerState};
-use crate::api::{actions, invocations, properties, push, things};
+use crate::api::{actions, blobs, invocations, properties, push, things};
 use crate::discovery::directory;
 use crate::http::error::ApiError;
 use crate::http::origin::Origin;
@@ -95,6 +95,8 @@ enum Route<'s, 'p> {
     Invocation(&'p str),
     /// `P/action_invocations/{id}/output`.
     InvocationOutput(&'p str),
+    /// `P/blob/{id}`: a blob an invocation keeps.
+    Blob(&'p str),
     /// `P/<name>`: 307 to the Thing's path.
     ThingRedirect(&'s ServedThing),
     /// `T`: the Thing Description.
@@ -138,6 +140,7 @@ impl<'s, 'p> Route<'s, 'p> {
             ("action_invocations", Some(""), None) => Route::DropSlash,
             ("action_invocations", Some(id), None) => Route::Invocation(id),
             ("action_invocations", Some(id), Some("output")) => Route::InvocationOutput(id),
+            ("blob", Some(id), None) if !id.is_empty() => Route::Blob(id),
             (name, None, None) => Route::ThingRedirect(state.thing(name)?),
             (name, Some(""), None) => Route::Thing(state.thing(name)?),
             (name, Some(affordance), None) => {
@@ -178,6 +181,7 @@ impl<'s, 'p> Route<'s, 'p> {
             | Route::Descriptions
             | Route::Invocations
             | Route::InvocationOutput(_)
+            | Route::Blob(_)
             | Route::Thing(_)
             | Route::Event(..)
             | Route::WebSocket(_)
@@ -260,11 +264,12 @@ async fn dispatch(
         Route::InvocationOutput(id) => {
             let invocation = invocations::find(state, id)?;
             if get {
-                invocations::output(&invocation)
+                invocations::output(state, &invocation, request, &origin()).await
             } else {
                 Err(not_allowed())
             }
         }
+        Route::Blob(id) if get => blobs::download(state, id, request).await,
         Route::AddSlash(path) => Ok(response::redirect(&format!("{}{path}/", origin().0))),
         Route::DropSlash => Ok(response::redirect(&format!(
             "{}{}/action_invocations",

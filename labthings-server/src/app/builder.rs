@@ -29,7 +29,7 @@ use crate::push::hub::ThingHub;
 use crate::runtime::expiry::expire_loop;
 use crate::runtime::lock::GlobalLock;
 use crate::runtime::pool::ActionPool;
-use crate::runtime::store::InvocationStore;
+use crate::runtime::store::{DEFAULT_MEMORY_BUDGET, InvocationStore};
 use crate::settings::store::SettingsStore;
 
 /// Names a Thing can't have because the server's own routes use them.
@@ -59,6 +59,9 @@ pub struct ServerOptions {
     pub retention: Duration,
     /// At most this many invocation records are kept (default 10 000).
     pub max_invocations: usize,
+    /// Bytes the kept invocation records (inputs, outputs, logs, in-memory blobs) may hold
+    /// (default 64 MiB); beyond it the oldest finished are evicted.
+    pub invocation_memory: usize,
     pub cors: Cors,
     /// Largest request body accepted (default 1 MiB); larger is 413.
     pub body_limit: usize,
@@ -84,6 +87,7 @@ impl Default for ServerOptions {
             action_queue: 4096,
             retention: Duration::from_secs(300),
             max_invocations: 10_000,
+            invocation_memory: DEFAULT_MEMORY_BUDGET,
             cors: Cors::default(),
             body_limit: 1024 * 1024,
             settings_folder: None,
@@ -208,6 +212,12 @@ impl ThingServer {
 
     pub fn retention(mut self, retention: Duration) -> Self {
         self.options.retention = retention;
+        self
+    }
+
+    /// Bytes the kept invocation records may hold before the oldest finished are evicted.
+    pub fn invocation_memory(mut self, bytes: usize) -> Self {
+        self.options.invocation_memory = bytes;
         self
     }
 
@@ -356,6 +366,7 @@ impl ThingServer {
             store: Arc::new(InvocationStore::new(
                 options.retention,
                 options.max_invocations,
+                options.invocation_memory,
             )),
             pool: ActionPool::new(options.action_threads, options.action_queue),
             cors: options.cors.clone(),

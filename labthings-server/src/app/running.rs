@@ -67,7 +67,8 @@ impl RunningServer {
 
     /// Stop: refuse new invocations, stop accepting connections, cancel running and pending
     /// invocations, wait — all within one grace period — for them and for open requests, then
-    /// run the on-stop hooks (in reverse order) and make sure settings are on disk.
+    /// run the on-stop hooks (in reverse order), forget the invocations (deleting temporary
+    /// blob files) and make sure settings are on disk.
     pub async fn shutdown(self) {
         let deadline = tokio::time::Instant::now() + self.grace;
         // First, so clients stop finding a server that is going away.
@@ -96,6 +97,9 @@ impl RunningServer {
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
         let _ = tokio::task::spawn_blocking(move || pool.wait_idle(left)).await;
         self.lifecycle.stop().await;
+        // Invocation records and their blobs (temporary blob files are deleted) go now, not
+        // whenever the last connection task lets go of the state.
+        self.state.store.clear();
         if let Some(settings) = self.settings {
             let _ = tokio::task::spawn_blocking(move || settings.stop()).await;
         }

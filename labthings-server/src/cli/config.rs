@@ -43,6 +43,10 @@ pub struct ServerConfig {
     pub enable_global_lock: bool,
     #[serde(default = "empty_object")]
     pub application_config: Value,
+    /// Bytes the kept invocation records may hold: a number of bytes or a string such as
+    /// `"64MiB"` (default 64 MiB).
+    #[serde(default, deserialize_with = "invocation_memory")]
+    pub invocation_memory: Option<usize>,
     /// Authentication; absent: none (unless the command line or the environment names tokens).
     #[serde(default, deserialize_with = "auth")]
     pub auth: Option<AuthConfig>,
@@ -171,6 +175,52 @@ where
     named(field, Option::<T>::deserialize(deserializer)).map(Option::unwrap_or_default)
 }
 
+fn invocation_memory<'de, D: Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Size {
+        Bytes(usize),
+        Text(String),
+    }
+    let size: Option<Size> = optional("invocation_memory", d)?;
+    size.map(|size| match size {
+        Size::Bytes(bytes) => Ok(bytes),
+        Size::Text(text) => parse_bytes(&text)
+            .map_err(|e| serde::de::Error::custom(format!("`invocation_memory`: {e}"))),
+    })
+    .transpose()
+}
+
+/// A size in bytes: `1048576`, `512KiB`, `64MiB`, `1GiB` (also `KB`/`MB`/`GB`, as powers of
+/// 1000, and `B`).
+pub fn parse_bytes(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let digits = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    let number: usize = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size such as 64MiB"))?;
+    let scale: usize = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        "KB" => 1_000,
+        "MB" => 1_000_000,
+        "GB" => 1_000_000_000,
+        other => {
+            return Err(format!(
+                "unknown unit `{other}` in `{text}`: use B, KiB, MiB or GiB"
+            ));
+        }
+    };
+    number
+        .checked_mul(scale)
+        .ok_or_else(|| format!("`{text}` is too large"))
+}
+
 fn settings_folder<'de, D: Deserializer<'de>>(d: D) -> Result<Option<PathBuf>, D::Error> {
     optional("settings_folder", d)
 }
@@ -217,6 +267,25 @@ fn empty_object() -> Value {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sizes_read_with_their_units() {
+        use super::parse_bytes;
+        assert_eq!(parse_bytes("1048576"), Ok(1 << 20));
+        assert_eq!(parse_bytes("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_bytes(" 2 GiB "), Ok(2 << 30));
+        assert_eq!(parse_bytes("5KB"), Ok(5000));
+        assert!(parse_bytes("lots").is_err());
+        assert!(
+            parse_bytes("5 parsecs")
+                .unwrap_err()
+                .contains("unknown unit")
+        );
+        let config =
+            super::ServerConfig::from_json(r#"{"things": {}, "invocation_memory": "16MiB"}"#)
+                .unwrap();
+        assert_eq!(config.invocation_memory, Some(16 << 20));
+    }
+
     use super::*;
     use serde_json::json;
 

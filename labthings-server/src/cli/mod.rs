@@ -58,6 +58,10 @@ pub struct Cli {
     /// Threads available to blocking actions (default 256).
     #[arg(long, value_name = "N")]
     pub action_threads: Option<usize>,
+    /// Memory the kept invocation records may hold, e.g. `64MiB` (default; overrides the
+    /// config's `invocation_memory`); beyond it the oldest finished are evicted.
+    #[arg(long, value_name = "SIZE", value_parser = config::parse_bytes)]
+    pub invocation_memory: Option<usize>,
     /// Require a bearer token from this file (one token or `sha256:<hex>` a line; reloaded on
     /// SIGHUP). Also the config's `auth.tokens_file`, or `LABTHINGS_TOKENS_FILE`;
     /// `LABTHINGS_TOKEN` adds one token.
@@ -153,6 +157,9 @@ pub async fn run(cli: Cli, registry: ThingRegistry, default_config: Option<&str>
     }
     if let Some(threads) = cli.action_threads {
         server = server.action_threads(threads);
+    }
+    if let Some(bytes) = cli.invocation_memory {
+        server = server.invocation_memory(bytes);
     }
     let running = match server.start().await {
         Ok(running) => running,

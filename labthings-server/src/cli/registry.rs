@@ -75,6 +75,9 @@ impl ThingRegistry {
         let mut server = ThingServer::new()
             .api_prefix(&config.api_prefix)
             .global_lock(config.enable_global_lock);
+        if let Some(bytes) = config.invocation_memory {
+            server = server.invocation_memory(bytes);
+        }
         if let Some(folder) = &config.settings_folder {
             server = server.settings_folder(folder);
         }

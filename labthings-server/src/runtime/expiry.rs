@@ -1,4 +1,5 @@
-//! The timer that removes finished invocations once their retention has passed.
+//! The timer that removes finished invocations once their retention has passed, and keeps the
+//! records within their memory budget.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -7,13 +8,31 @@ use tokio::sync::watch;
 
 use crate::runtime::store::InvocationStore;
 
-/// Expire `store` every tenth of its retention (between 50 ms and 1 s) until `stopped` changes.
+/// How often the memory the records hold is logged (at DEBUG, so `--debug` shows it).
+const REPORT_EVERY: Duration = Duration::from_secs(10);
+
+/// Expire `store` and enforce its memory budget every tenth of its retention (between 50 ms
+/// and 1 s) until `stopped` changes.
 pub async fn expire_loop(store: Arc<InvocationStore>, mut stopped: watch::Receiver<bool>) {
     let period = (store.retention() / 10).clamp(Duration::from_millis(50), Duration::from_secs(1));
     let mut ticks = tokio::time::interval(period);
+    let mut last_report: Option<Instant> = None;
     loop {
         tokio::select! {
-            _ = ticks.tick() => { store.expire(Instant::now()); }
+            _ = ticks.tick() => {
+                let now = Instant::now();
+                store.expire(now);
+                let memory = store.enforce_budget();
+                if last_report.is_none_or(|at| now.duration_since(at) >= REPORT_EVERY) {
+                    last_report = Some(now);
+                    tracing::debug!(
+                        records = memory.records,
+                        used_bytes = memory.bytes,
+                        budget_bytes = memory.budget,
+                        "invocation records' memory"
+                    );
+                }
+            }
             _ = stopped.changed() => break,
         }
     }

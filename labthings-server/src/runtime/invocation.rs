@@ -4,12 +4,13 @@
 //! it happens, and the action's progress at most every [`PROGRESS_INTERVAL`] — the newest
 //! value always gets out, by a trailing push if it came too soon after the last.
 
+use std::borrow::Cow;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use labthings_core::{
-    CancelHook, InvocationId, InvocationLog, LogLevel, LogRecord, Outcome, Progress, rfc3339,
+    Blob, CancelHook, InvocationId, InvocationLog, LogLevel, LogRecord, Outcome, Progress, rfc3339,
 };
 use serde::Serialize;
 use serde::ser::SerializeStruct;
@@ -19,6 +20,31 @@ use tokio::sync::Notify;
 
 use crate::problem::Problem;
 use crate::push::hub::{ActionStatus, ThingHub};
+
+/// The size of `value` as compact JSON: a measure of what it holds in memory.
+fn json_bytes<T: Serialize>(value: &T) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    let _ = serde_json::to_writer(&mut counter, value);
+    counter.0
+}
+
+/// Bytes a blob holds in memory (a file blob's bytes are on disk).
+fn memory_bytes(blob: &Blob) -> usize {
+    match blob.data() {
+        labthings_core::blob::Data::Bytes(bytes) => bytes.len(),
+        _ => 0,
+    }
+}
 
 /// The shortest time between two progress pushes of one invocation.
 pub const PROGRESS_INTERVAL: Duration = Duration::from_millis(50);
@@ -56,8 +82,66 @@ pub struct RunState {
     pub time_completed: Option<DateTime<Utc>>,
     /// When it finished, on the monotonic clock (retention is measured from here).
     pub finished_at: Option<Instant>,
+    /// The output; blob links in it have the relative `href` `blob/<id>`.
     pub output: Option<Value>,
+    /// The blobs the output links to: kept (and served) exactly as long as this record.
+    pub blobs: Vec<Blob>,
     pub error: Option<Problem>,
+    /// Bytes the output, error and blobs held in memory hold, counted once when it finished.
+    pub result_bytes: usize,
+}
+
+impl RunState {
+    /// The blob the output *is* (not merely contains), whose bytes `…/output` answers with.
+    pub fn output_blob(&self) -> Option<&Blob> {
+        let [blob] = self.blobs.as_slice() else {
+            return None;
+        };
+        let href = self.output.as_ref()?.get("href")?.as_str()?;
+        (href == blob.relative_href()).then_some(blob)
+    }
+
+    /// The blob with this id, if the output links to it.
+    pub fn blob(&self, id: &uuid::Uuid) -> Option<&Blob> {
+        self.blobs.iter().find(|blob| blob.id() == *id)
+    }
+
+    /// The output as clients see it: blob links made absolute under `base`.
+    pub fn output_under(&self, base: &str) -> Cow<'_, Option<Value>> {
+        if self.blobs.is_empty() {
+            return Cow::Borrowed(&self.output);
+        }
+        let mut output = self.output.clone();
+        if let Some(output) = &mut output {
+            absolute_blob_links(output, &self.blobs, base);
+        }
+        Cow::Owned(output)
+    }
+}
+
+/// Replace each relative blob `href` in `value` by `<base>/blob/<id>`.
+fn absolute_blob_links(value: &mut Value, blobs: &[Blob], base: &str) {
+    match value {
+        Value::Object(object) => {
+            if let Some(Value::String(href)) = object.get_mut("href")
+                && let Some(id) = href.strip_prefix("blob/")
+                && blobs.iter().any(|blob| blob.id().to_string() == id)
+            {
+                *href = format!("{base}/{href}");
+            }
+            for (key, child) in object.iter_mut() {
+                if key != "href" {
+                    absolute_blob_links(child, blobs, base);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                absolute_blob_links(item, blobs, base);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// One invocation of one action.
@@ -71,6 +155,8 @@ pub struct Invocation {
     /// The action's path, e.g. `/counter/slow`.
     pub action_path: Arc<str>,
     pub input: Value,
+    /// The size of `input` as JSON, counted once.
+    input_bytes: usize,
     pub time_requested: DateTime<Utc>,
     pub cancel: CancelHook,
     pub log: Arc<InvocationLog>,
@@ -103,6 +189,7 @@ impl Invocation {
             thing,
             action,
             action_path,
+            input_bytes: json_bytes(&input),
             input,
             time_requested: Utc::now(),
             cancel: CancelHook::new(),
@@ -116,7 +203,9 @@ impl Invocation {
                 time_completed: None,
                 finished_at: None,
                 output: None,
+                blobs: Vec::new(),
                 error: None,
+                result_bytes: 0,
             }),
             finished: Notify::new(),
         }
@@ -220,7 +309,10 @@ impl Invocation {
     /// Record how the invocation ended and wake anyone waiting for it.
     pub fn finish(&self, outcome: Outcome) {
         let (status, output, problem) = match outcome {
-            Outcome::Completed(value) => (Status::Completed, Some(value), None),
+            Outcome::Completed(value) => (Status::Completed, Some((value, Vec::new())), None),
+            Outcome::CompletedWithBlobs(value, blobs) => {
+                (Status::Completed, Some((value, blobs)), None)
+            }
             Outcome::Cancelled => (Status::Cancelled, None, Some(Problem::cancelled())),
             Outcome::Failed(failure) => (
                 Status::Error,
@@ -264,7 +356,7 @@ impl Invocation {
         Ok(())
     }
 
-    fn settle(&self, status: Status, output: Option<Value>, error: Option<Problem>) {
+    fn settle(&self, status: Status, output: Option<(Value, Vec<Blob>)>, error: Option<Problem>) {
         let mut state = self.state();
         self.settle_locked(&mut state, status, output, error);
         drop(state);
@@ -276,7 +368,7 @@ impl Invocation {
         &self,
         state: &mut RunState,
         status: Status,
-        output: Option<Value>,
+        output: Option<(Value, Vec<Blob>)>,
         error: Option<Problem>,
     ) {
         match (status, &error) {
@@ -295,9 +387,24 @@ impl Invocation {
         state.status = status;
         state.time_completed = Some(Utc::now());
         state.finished_at = Some(Instant::now());
-        state.output = output;
+        (state.output, state.blobs) = match output {
+            Some((value, blobs)) => (Some(value), blobs),
+            None => (None, Vec::new()),
+        };
         state.error = error;
+        state.result_bytes = json_bytes(&state.output)
+            + json_bytes(&state.error)
+            + state.blobs.iter().map(memory_bytes).sum::<usize>();
         self.publish(state);
+    }
+
+    /// The memory this record holds, as the store's budget counts it: its input, its log
+    /// and, once finished, its output, error and in-memory blobs.
+    pub fn retained_bytes(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.input_bytes
+            + self.log.bytes()
+            + self.state().result_bytes
     }
 
     fn log_server_record(&self, level: LogLevel, message: String, exception_type: Option<String>) {
@@ -399,7 +506,7 @@ impl Serialize for InvocationView<'_> {
         )?;
         if !self.summary {
             s.serialize_field("input", &invocation.input)?;
-            s.serialize_field("output", &state.output)?;
+            s.serialize_field("output", &state.output_under(self.base))?;
             s.serialize_field("log", &LogView(&invocation.log))?;
             s.serialize_field("error", &state.error)?;
             // Ours, after the reference's fields: `null` until the action reports any.

@@ -6,12 +6,16 @@
 //! of POSTs can't grow memory without bound.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use labthings_core::InvocationId;
+use labthings_core::{Blob, InvocationId};
 
 use crate::runtime::invocation::Invocation;
+
+/// The default memory budget of the kept records: 64 MiB.
+pub const DEFAULT_MEMORY_BUDGET: usize = 64 * 1024 * 1024;
 
 #[derive(Default)]
 struct Records {
@@ -23,6 +27,28 @@ pub struct InvocationStore {
     records: Mutex<Records>,
     retention: Duration,
     max_records: usize,
+    /// Bytes the kept records may hold (see [`Invocation::retained_bytes`]); beyond it the
+    /// oldest finished records are evicted.
+    memory_budget: usize,
+    /// Whether the last check found the records over budget (so eviction is announced once
+    /// per episode, not on every tick).
+    over_budget: AtomicBool,
+    /// When the budget was last checked, in milliseconds since `created`.
+    last_check_ms: AtomicU64,
+    created: Instant,
+}
+
+/// How often an insert may check the budget (a check walks every record): often enough that
+/// a burst of large invocations overshoots the budget by little, rarely enough to cost nothing
+/// on the hot path of quick POSTs.
+const CHECK_EVERY: Duration = Duration::from_millis(50);
+
+/// What the records hold, as the last budget check counted it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemoryUse {
+    pub records: usize,
+    pub bytes: usize,
+    pub budget: usize,
 }
 
 /// Every record is still pending or running: nothing can make room.
@@ -30,11 +56,15 @@ pub struct InvocationStore {
 pub struct StoreFull;
 
 impl InvocationStore {
-    pub fn new(retention: Duration, max_records: usize) -> Self {
+    pub fn new(retention: Duration, max_records: usize, budget: usize) -> Self {
         Self {
             records: Mutex::new(Records::default()),
             retention,
             max_records: max_records.max(1),
+            memory_budget: budget,
+            over_budget: AtomicBool::new(false),
+            last_check_ms: AtomicU64::new(0),
+            created: Instant::now(),
         }
     }
 
@@ -66,6 +96,16 @@ impl InvocationStore {
         }
         records.order.push_back(invocation.id);
         records.by_id.insert(invocation.id, invocation);
+        let now_ms = u64::try_from(self.created.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let last_ms = self.last_check_ms.load(Ordering::Relaxed);
+        if now_ms.saturating_sub(last_ms) >= CHECK_EVERY.as_millis() as u64
+            && self
+                .last_check_ms
+                .compare_exchange(last_ms, now_ms, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            self.enforce_locked(&mut records);
+        }
         Ok(())
     }
 
@@ -81,6 +121,28 @@ impl InvocationStore {
         }
     }
 
+    /// The blob with this id, if a record keeps it. The store's lock is released before the
+    /// blob is read: a download never holds up the action path.
+    pub fn find_blob(&self, id: &uuid::Uuid) -> Option<Blob> {
+        let records = self.lock();
+        // Newest first: a fresh capture is the likeliest to be downloaded.
+        records
+            .order
+            .iter()
+            .rev()
+            .filter_map(|record| records.by_id.get(record))
+            .find_map(|record| record.state().blob(id).cloned())
+    }
+
+    /// Forget every record and let go of their blobs (shutdown): temporary blob files are
+    /// deleted now, even if something still holds a record.
+    pub fn clear(&self) {
+        let records = std::mem::take(&mut *self.lock());
+        for record in records.by_id.values() {
+            drop(std::mem::take(&mut record.state().blobs));
+        }
+    }
+
     /// Records for which `keep` holds, oldest first.
     pub fn list(&self, keep: impl Fn(&Invocation) -> bool) -> Vec<Arc<Invocation>> {
         let records = self.lock();
@@ -91,6 +153,51 @@ impl InvocationStore {
             .filter(|r| keep(r))
             .cloned()
             .collect()
+    }
+
+    /// Evict the oldest finished records until the records hold at most the memory budget
+    /// (running and pending ones are never evicted); returns what they hold after.
+    pub fn enforce_budget(&self) -> MemoryUse {
+        self.enforce_locked(&mut self.lock())
+    }
+
+    fn enforce_locked(&self, records: &mut Records) -> MemoryUse {
+        let Records { by_id, order } = records;
+        let sizes: Vec<usize> = order
+            .iter()
+            .map(|id| by_id.get(id).map_or(0, |r| r.retained_bytes()))
+            .collect();
+        let mut bytes: usize = sizes.iter().sum();
+        let over = bytes > self.memory_budget;
+        if over && !self.over_budget.swap(true, Ordering::Relaxed) {
+            tracing::info!(
+                used_bytes = bytes,
+                budget_bytes = self.memory_budget,
+                records = order.len(),
+                "invocation records over their memory budget: evicting the oldest finished"
+            );
+        } else if !over {
+            self.over_budget.store(false, Ordering::Relaxed);
+        }
+        if over {
+            let mut index = 0;
+            order.retain(|id| {
+                let size = sizes[index];
+                index += 1;
+                let evict = bytes > self.memory_budget
+                    && by_id.get(id).is_none_or(|r| r.status().is_finished());
+                if evict {
+                    by_id.remove(id);
+                    bytes -= size;
+                }
+                !evict
+            });
+        }
+        MemoryUse {
+            records: order.len(),
+            bytes,
+            budget: self.memory_budget,
+        }
     }
 
     /// Remove records that finished more than `retention` before `now`; returns how many.
@@ -131,7 +238,7 @@ mod tests {
 
     #[test]
     fn caps_by_evicting_the_oldest_finished() {
-        let store = InvocationStore::new(Duration::from_secs(300), 2);
+        let store = InvocationStore::new(Duration::from_secs(300), 2, DEFAULT_MEMORY_BUDGET);
         let (running, done, third) = (record(), record(), record());
         store.insert(running.clone()).unwrap();
         store.insert(done.clone()).unwrap();
@@ -143,8 +250,67 @@ mod tests {
     }
 
     #[test]
+    fn over_budget_the_oldest_finished_go_first_and_running_ones_stay() {
+        let store = InvocationStore::new(Duration::from_secs(300), 100, 120 * 1024);
+        let chatty = || {
+            let record = record();
+            for i in 0..200 {
+                record.log.push(labthings_core::LogRecord::new(
+                    labthings_core::LogLevel::Info,
+                    format!("{i:>90}"),
+                    "here.rs",
+                    1,
+                ));
+            }
+            record
+        };
+        let running = chatty();
+        store.insert(running.clone()).unwrap();
+        let finished: Vec<_> = (0..4).map(|_| chatty()).collect();
+        for record in &finished {
+            store.insert(record.clone()).unwrap();
+            record.finish(Outcome::Completed(serde_json::json!("done")));
+        }
+        let before = store.enforce_budget();
+        assert!(before.bytes <= 120 * 1024, "{before:?}");
+        assert!(
+            store.get(&running.id).is_some(),
+            "running records are never evicted"
+        );
+        assert!(
+            store.get(&finished[0].id).is_none(),
+            "the oldest finished went first"
+        );
+        assert!(store.get(&finished[3].id).is_some(), "the newest stays");
+        assert_eq!(before.records, store.list(|_| true).len());
+    }
+
+    #[test]
+    fn blobs_go_with_their_record() {
+        let store = InvocationStore::new(Duration::from_millis(10), 10, DEFAULT_MEMORY_BUDGET);
+        let done = record();
+        store.insert(done.clone()).unwrap();
+        let blob = Blob::jpeg(vec![1, 2]);
+        done.finish(Outcome::from_value(&blob));
+        assert_eq!(store.find_blob(&blob.id()), Some(blob.clone()));
+        assert!(store.find_blob(&uuid::Uuid::new_v4()).is_none());
+        store.expire(Instant::now() + Duration::from_millis(20));
+        assert!(store.find_blob(&blob.id()).is_none());
+
+        let kept = record();
+        store.insert(kept.clone()).unwrap();
+        kept.finish(Outcome::from_value(&blob));
+        store.clear();
+        assert!(store.get(&kept.id).is_none());
+        assert!(
+            kept.state().blobs.is_empty(),
+            "released even though `kept` is still held"
+        );
+    }
+
+    #[test]
     fn expires_only_finished_records_past_retention() {
-        let store = InvocationStore::new(Duration::from_millis(10), 10);
+        let store = InvocationStore::new(Duration::from_millis(10), 10, DEFAULT_MEMORY_BUDGET);
         let (running, done) = (record(), record());
         store.insert(running.clone()).unwrap();
         store.insert(done.clone()).unwrap();

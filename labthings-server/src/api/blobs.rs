@@ -1,0 +1,288 @@
+//! `P/blob/{id}`: the bytes of a blob an action returned, for as long as its invocation is
+//! kept. Also how `P/action_invocations/{id}/output` answers for a blob output.
+//!
+//! The blob is taken out of the store (a clone of an `Arc`) and every lock released before a
+//! byte is sent. Bytes in memory are sent as they are (a slice for a range, never a copy);
+//! a file is read in chunks as the client takes them. Answers carry the media type,
+//! `Content-Length`, a strong `ETag` (`If-None-Match` → 304) and `Accept-Ranges: bytes`; a
+//! single `Range` gets 206 with `Content-Range`, an unsatisfiable one 416, several ranges the
+//! whole blob (200).
+
+use std::io::SeekFrom;
+
+use bytes::Bytes;
+use hyper::header::{
+    ACCEPT_RANGES, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, HeaderMap, HeaderValue,
+    IF_NONE_MATCH, IF_RANGE, RANGE,
+};
+use hyper::http::request::Parts;
+use hyper::{Method, Response, StatusCode};
+use labthings_core::Blob;
+use labthings_core::blob::Data;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tokio::sync::mpsc;
+
+use crate::api::invocations::parse_uuid;
+use crate::api::state::ServerState;
+use crate::http::error::ApiError;
+use crate::http::response::Body;
+use crate::problem::Problem;
+
+/// How much of a file is read at a time.
+const CHUNK: usize = 64 * 1024;
+
+/// `GET P/blob/{id}`: 422 for a malformed id, 404 `{"detail":"Blob not found"}` for one no
+/// kept invocation holds.
+pub async fn download(
+    state: &ServerState,
+    id: &str,
+    request: &Parts,
+) -> Result<Response<Body>, ApiError> {
+    let id = parse_uuid(id, "blob_id")?;
+    let blob = state
+        .store
+        .find_blob(&id)
+        .ok_or_else(|| ApiError::detail(StatusCode::NOT_FOUND, "Blob not found"))?;
+    serve(blob, request).await
+}
+
+/// Answer `request` with `blob`'s bytes.
+pub async fn serve(blob: Blob, request: &Parts) -> Result<Response<Body>, ApiError> {
+    let source = Source::open(&blob).await?;
+    let (length, etag) = (source.length(), source.etag(&blob));
+    let mut response = Response::new(Body::empty());
+    let headers = response.headers_mut();
+    let media_type = HeaderValue::from_str(blob.media_type())
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    headers.insert(CONTENT_TYPE, media_type);
+    headers.insert(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        headers.insert(ETAG, value);
+    }
+    if none_match(&request.headers, &etag) {
+        headers.remove(CONTENT_TYPE);
+        *response.status_mut() = StatusCode::NOT_MODIFIED;
+        return Ok(response);
+    }
+    let range = if if_range_holds(&request.headers, &etag) {
+        requested_range(&request.headers, length)
+    } else {
+        None
+    };
+    let (start, end) = match range {
+        None => (0, length),
+        Some(Ok((start, end))) => {
+            *response.status_mut() = StatusCode::PARTIAL_CONTENT;
+            let range = format!("bytes {start}-{}/{length}", end - 1);
+            response
+                .headers_mut()
+                .insert(CONTENT_RANGE, header_value(&range));
+            (start, end)
+        }
+        Some(Err(Unsatisfiable)) => {
+            let mut refusal = ApiError::detail(
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                "Requested Range Not Satisfiable",
+            )
+            .into_response();
+            refusal
+                .headers_mut()
+                .insert(CONTENT_RANGE, header_value(&format!("bytes */{length}")));
+            return Ok(refusal);
+        }
+    };
+    response
+        .headers_mut()
+        .insert(CONTENT_LENGTH, header_value(&(end - start).to_string()));
+    if request.method != Method::HEAD {
+        *response.body_mut() = source.body(blob, start, end);
+    }
+    Ok(response)
+}
+
+fn header_value(text: &str) -> HeaderValue {
+    HeaderValue::from_str(text).expect("digits, spaces, `-`, `/` and `*` make a header value")
+}
+
+/// A blob's bytes, ready to send.
+enum Source {
+    Bytes(Bytes),
+    File {
+        file: tokio::fs::File,
+        length: u64,
+        /// Nanoseconds since the epoch of the last change, for the ETag.
+        modified: u128,
+    },
+}
+
+impl Source {
+    async fn open(blob: &Blob) -> Result<Self, ApiError> {
+        match blob.data() {
+            Data::Bytes(bytes) => Ok(Source::Bytes(bytes.clone())),
+            Data::File(path) => {
+                let unreadable = |error: std::io::Error| {
+                    ApiError::from(Problem::internal(
+                        "BlobFileError",
+                        format!("The blob's file could not be read: {error}"),
+                    ))
+                };
+                let file = tokio::fs::File::open(path).await.map_err(unreadable)?;
+                let metadata = file.metadata().await.map_err(unreadable)?;
+                let modified = metadata
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_nanos());
+                Ok(Source::File {
+                    file,
+                    length: metadata.len(),
+                    modified,
+                })
+            }
+        }
+    }
+
+    fn length(&self) -> u64 {
+        match self {
+            Source::Bytes(bytes) => bytes.len() as u64,
+            Source::File { length, .. } => *length,
+        }
+    }
+
+    /// Bytes never change under an id; a file may, so its size and time are in the tag.
+    fn etag(&self, blob: &Blob) -> String {
+        match self {
+            Source::Bytes(_) => format!("\"{}\"", blob.id().simple()),
+            Source::File {
+                length, modified, ..
+            } => format!("\"{}-{length:x}-{modified:x}\"", blob.id().simple()),
+        }
+    }
+
+    /// The bytes `start..end`. A file is streamed by a task that holds `blob` (so a temporary
+    /// file outlives the download) and stops when the client goes.
+    fn body(self, blob: Blob, start: u64, end: u64) -> Body {
+        match self {
+            // Lengths came from `bytes.len()`, so they fit `usize`.
+            Source::Bytes(bytes) => Body::full(bytes.slice(start as usize..end as usize)),
+            Source::File { mut file, .. } => {
+                let (frames, body) = mpsc::channel(2);
+                tokio::spawn(async move {
+                    let _keep = blob;
+                    if start > 0 && file.seek(SeekFrom::Start(start)).await.is_err() {
+                        return;
+                    }
+                    let mut left = end - start;
+                    while left > 0 {
+                        let mut chunk = vec![0; CHUNK.min(usize::try_from(left).unwrap_or(CHUNK))];
+                        let read = match file.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return, // shorter than announced: hyper fails it
+                            Ok(read) => read,
+                        };
+                        chunk.truncate(read);
+                        left -= read as u64;
+                        if frames.send(Bytes::from(chunk)).await.is_err() {
+                            return; // the client went
+                        }
+                    }
+                });
+                Body::channel(body)
+            }
+        }
+    }
+}
+
+/// Whether `If-None-Match` names `etag` (weak comparison, as RFC 9110 asks) or is `*`.
+fn none_match(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|tag| tag.trim())
+        .any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag)
+}
+
+/// Whether a `Range` is to be honoured: no `If-Range`, or one naming the current ETag.
+fn if_range_holds(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get(IF_RANGE)
+        .is_none_or(|v| v.to_str().is_ok_and(|v| v.trim() == etag))
+}
+
+#[derive(Debug, PartialEq)]
+struct Unsatisfiable;
+
+/// The single byte range asked for, as `start..end`: `None` without a usable `Range` (absent,
+/// malformed, another unit, or several ranges: the whole blob is sent).
+fn requested_range(headers: &HeaderMap, length: u64) -> Option<Result<(u64, u64), Unsatisfiable>> {
+    let value = headers.get(RANGE)?.to_str().ok()?.trim();
+    let (unit, spec) = value.split_once('=')?;
+    if !unit.trim().eq_ignore_ascii_case("bytes") || spec.contains(',') {
+        return None;
+    }
+    let (first, last) = spec.trim().split_once('-')?;
+    let number = |text: &str| -> Option<u64> {
+        let text = text.trim();
+        (!text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| text.parse().ok())
+            .flatten()
+    };
+    let (start, end) = match (first.trim().is_empty(), last.trim().is_empty()) {
+        // `-N`: the last N bytes.
+        (true, false) => {
+            let suffix = number(last)?;
+            if suffix == 0 || length == 0 {
+                return Some(Err(Unsatisfiable));
+            }
+            (length.saturating_sub(suffix), length)
+        }
+        // `A-`: from A to the end.
+        (false, true) => (number(first)?, length),
+        // `A-B`, both inclusive.
+        (false, false) => {
+            let (start, last) = (number(first)?, number(last)?);
+            if last < start {
+                return None;
+            }
+            (start, last.saturating_add(1).min(length))
+        }
+        (true, true) => return None,
+    };
+    if start >= length {
+        return Some(Err(Unsatisfiable));
+    }
+    Some(Ok((start, end)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn range(value: &str, length: u64) -> Option<Result<(u64, u64), Unsatisfiable>> {
+        let mut headers = HeaderMap::new();
+        headers.insert(RANGE, HeaderValue::from_str(value).unwrap());
+        requested_range(&headers, length)
+    }
+
+    #[test]
+    fn reads_single_byte_ranges() {
+        assert_eq!(range("bytes=0-3", 10), Some(Ok((0, 4))));
+        assert_eq!(range("bytes=4-", 10), Some(Ok((4, 10))));
+        assert_eq!(range("bytes=-3", 10), Some(Ok((7, 10))));
+        assert_eq!(range("bytes=-30", 10), Some(Ok((0, 10))));
+        assert_eq!(range("bytes=5-100", 10), Some(Ok((5, 10))));
+        assert_eq!(range("bytes=10-", 10), Some(Err(Unsatisfiable)));
+        assert_eq!(range("bytes=-0", 10), Some(Err(Unsatisfiable)));
+        assert_eq!(range("bytes=0-0", 0), Some(Err(Unsatisfiable)));
+        for ignored in [
+            "bytes=0-1,4-5",
+            "items=0-1",
+            "bytes=5-2",
+            "bytes=a-b",
+            "bytes=-",
+        ] {
+            assert_eq!(range(ignored, 10), None, "{ignored}");
+        }
+    }
+}
