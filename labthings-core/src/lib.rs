@@ -228,7 +228,7 @@ pub use outcome::{Failure, Outcome};
 pub use progress::Progress;
 pub use property::{Property, PropertyObserver, Setting};
 pub use slot::{OptionalSlot, Slot, SlotMetadata, WrongSlotType};
-pub use td::{Served, thing_description};
+pub use td::{Served, insert_security, thing_description};
 pub use thing::{
     ActionMetadata, EventMetadata, PrepareError, PropertyError, PropertyKind, PropertyMetadata,
     Thing, ThingMetadata,

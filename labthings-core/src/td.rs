@@ -20,6 +20,8 @@ pub struct Served<'a> {
     pub thing_path: &'a str,
     /// The Thing's stable id (`urn:uuid:…`), if the server keeps one.
     pub id: Option<&'a str>,
+    /// Whether requests need a bearer token: the TD then declares `bearer` instead of `nosec`.
+    pub bearer: bool,
 }
 
 impl Served<'_> {
@@ -32,6 +34,31 @@ impl Served<'_> {
             None => origin.to_owned(),
         };
         format!("{origin}{}ws", self.thing_path)
+    }
+}
+
+/// Add a TD's `securityDefinitions` and `security`: the reference's `nosec`, or, when requests
+/// need a token, a Thing-level `bearer` scheme (node-wot applies only Thing-level credentials,
+/// keyed by the TD's `id`). The token is opaque, not a JWT, so `format` says so.
+pub fn insert_security(td: &mut Map<String, Value>, bearer: bool) {
+    if bearer {
+        td.insert(
+            "securityDefinitions".into(),
+            json!({"bearer": {
+                "description": "A static bearer token (RFC 6750): `Authorization: Bearer <token>`, an `lt_token` cookie, or `?access_token=<token>`",
+                "scheme": "bearer",
+                "in": "header",
+                "name": "Authorization",
+                "format": "opaque",
+            }}),
+        );
+        td.insert("security".into(), json!("bearer"));
+    } else {
+        td.insert(
+            "securityDefinitions".into(),
+            json!({"no_security": {"description": "No security", "scheme": "nosec"}}),
+        );
+        td.insert("security".into(), json!("no_security"));
     }
 }
 
@@ -93,11 +120,7 @@ pub fn thing_description(thing: &dyn Thing, served: &Served<'_>) -> Value {
         }));
     }
     td.insert("forms".into(), Value::Array(forms));
-    td.insert(
-        "securityDefinitions".into(),
-        json!({"no_security": {"description": "No security", "scheme": "nosec"}}),
-    );
-    td.insert("security".into(), json!("no_security"));
+    insert_security(&mut td, served.bearer);
     // TD 1.1 allows the 1.0 context first, then 1.1's; validators that know only TD 1.0
     // (node-wot 0.9 refuses a TD whose context is the 1.1 URI alone) accept it too.
     td.insert(

@@ -26,10 +26,11 @@
 //! | folder | owns |
 //! |---|---|
 //! | `cli/` | the shared command line (`mod.rs`), the config file (`config.rs`), the registry of Thing types a binary can build (`registry.rs`), the `--fallback` error page (`fallback.rs`) |
-//! | `app/` | putting a server together: the builder and options (`builder.rs`), start errors (`error.rs`), slot wiring (`slots.rs`), on-start/on-stop hooks and the observer fan-out (`lifecycle.rs`), the running server and its shutdown (`running.rs`) |
+//! | `app/` | putting a server together: the builder and options (`builder.rs`), start errors (`error.rs`), slot wiring (`slots.rs`), on-start/on-stop hooks and the observer fan-out (`lifecycle.rs`), the start-up security checks (`security.rs`), SIGHUP token reloads (`hangup.rs`), the running server and its shutdown (`running.rs`) |
+//! | `discovery/` | the `/.well-known/wot` directory TD (`directory.rs`), mDNS advertisements (`mdns.rs`) |
 //! | `net/` | sockets: the one accept loop with axum's accept-error policy (`listener.rs`), serving an HTTP/1.1 connection (`connection.rs`) |
 //! | `api/` | the API of the served Things: the route table (`router.rs`), what handlers share (`state.rs`), one file of handlers per resource (`properties.rs`, `actions.rs`, `invocations.rs`, `blobs.rs`, `things.rs`) |
-//! | `http/` | HTTP plumbing that knows no Thing: responses, the handlers' `ApiError`, request bodies, the client's origin, CORS |
+//! | `http/` | HTTP plumbing that knows no Thing: bearer tokens (`auth.rs`), responses, the handlers' `ApiError`, request bodies, the client's origin, CORS |
 //! | `runtime/` | invocations without HTTP: records (with the blobs their outputs hold), their store and expiry timer, the action pool, the global lock |
 //! | `settings/` | settings files: the background writer, one Thing's file, the atomic write |
 //! | `problem.rs` | RFC 9457 ProblemDetails, the error shape shared by HTTP answers and invocation records |
@@ -43,12 +44,13 @@
 //!   from the records that keep them);
 //! - **OpenAPI docs** (`docs`, `redoc`, `openapi.json`) and the **web UI**: `api/openapi.rs`,
 //!   `api/ui.rs`;
-//! - **auth**: `http/auth.rs`, checked in `api/router.rs` before dispatch;
-//! - **discovery** (mDNS, a Thing directory): `discovery/`, started from `app/`.
+//! - **auth** (done): `http/auth.rs`, checked in `api/router.rs` before dispatch;
+//! - **discovery** (done: mDNS, a Thing directory): `discovery/`, started from `app/`.
 
 mod api;
 mod app;
 pub mod cli;
+mod discovery;
 mod http;
 mod net;
 mod problem;
@@ -60,5 +62,6 @@ pub use app::builder::{RESERVED_NAMES, ServerOptions, ThingServer};
 pub use app::error::ServerError;
 pub use app::running::{RunningServer, shutdown_signal};
 pub use cli::config;
+pub use http::auth::{TokenError, Tokens, generate_token};
 pub use http::cors::Cors;
 pub use settings::atomic::write_atomically;

@@ -391,6 +391,7 @@ fn the_thing_description_is_exactly_as_expected() {
         base: "http://lab:5000/",
         thing_path: "/thermo/",
         id: Some("urn:uuid:0b5e7c2e-51b1-4b8e-9a39-3c7a7c2c9d11"),
+        bearer: false,
     };
     let td = thing_description(thing.as_ref(), &served);
     let observe = |name: &str| {

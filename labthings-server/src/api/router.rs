@@ -5,7 +5,7 @@
 //! wrong method 405, both with FastAPI's `{"detail": …}` bodies. The Things never see HTTP.
 
 use hyper::body::Incoming;
-use hyper::header::{ACCESS_CONTROL_REQUEST_METHOD, ORIGIN, UPGRADE};
+use hyper::header::{ACCESS_CONTROL_REQUEST_METHOD, HeaderValue, ORIGIN, REFERRER_POLICY, UPGRADE};
 use hyper::http::request::Parts;
 use hyper::upgrade::OnUpgrade;
 use hyper::{Method, Request, Response};
@@ -14,6 +14,7 @@ use labthings_core::{ActionMetadata, EventMetadata, PropertyKind, PropertyMetada
 use crate::api::push::wants_event_stream;
 use crate::api::state::{ServedThing, ServerState};
 use crate::api::{actions, blobs, invocations, properties, push, things};
+use crate::discovery::directory;
 use crate::http::error::ApiError;
 use crate::http::origin::Origin;
 use crate::http::response::{self, Body};
@@ -25,6 +26,14 @@ pub async fn handle(state: &ServerState, request: Request<Incoming>) -> Response
     if request.method() == Method::OPTIONS && headers.contains_key(ACCESS_CONTROL_REQUEST_METHOD) {
         return state.cors.preflight(headers);
     }
+    // Before anything else, the WebSocket upgrade included: a refused request learns nothing.
+    if let Some(tokens) = &state.tokens
+        && let Err(refusal) = tokens.check(headers, request.uri())
+    {
+        let mut response = refusal.into_response();
+        state.cors.decorate(headers.get(ORIGIN), &mut response);
+        return with_referrer_policy(state, response);
+    }
     // The body goes to the handler; the path, method and headers stay borrowed here.
     let (mut parts, body) = request.into_parts();
     // Only a WebSocket handshake needs the connection's upgrade.
@@ -34,6 +43,9 @@ pub async fn handle(state: &ServerState, request: Request<Incoming>) -> Response
         .then(|| parts.extensions.remove::<OnUpgrade>())
         .flatten();
     let answer = match Route::parse(state, parts.uri.path()) {
+        // At the root whatever the API prefix (RFC 8615), so it can be found knowing only the
+        // host.
+        None if parts.uri.path() == WELL_KNOWN => well_known(state, &parts),
         Some(route) => dispatch(state, route, &parts, body, on_upgrade).await,
         None => Err(ApiError::NotFound),
     };
@@ -41,6 +53,28 @@ pub async fn handle(state: &ServerState, request: Request<Incoming>) -> Response
     state
         .cors
         .decorate(parts.headers.get(ORIGIN), &mut response);
+    with_referrer_policy(state, response)
+}
+
+/// W3C WoT Discovery's well-known TD URL.
+const WELL_KNOWN: &str = "/.well-known/wot";
+
+/// `GET /.well-known/wot`: the directory TD.
+fn well_known(state: &ServerState, request: &Parts) -> Result<Response<Body>, ApiError> {
+    if request.method != Method::GET && request.method != Method::HEAD {
+        return Err(ApiError::MethodNotAllowed(&["GET"]));
+    }
+    let origin = Origin::of(&request.uri, &request.headers, &state.default_host);
+    Ok(directory::response(state, &origin))
+}
+
+/// With tokens on, pages must not leak a `?access_token=` URL through `Referer`.
+fn with_referrer_policy(state: &ServerState, mut response: Response<Body>) -> Response<Body> {
+    if state.tokens.is_some() {
+        response
+            .headers_mut()
+            .insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    }
     response
 }
 

@@ -9,6 +9,7 @@ use labthings_core::{Served, Thing, thing_description};
 
 use tokio::sync::watch;
 
+use crate::http::auth::Tokens;
 use crate::http::cors::Cors;
 use crate::http::origin::Origin;
 use crate::push::hub::ThingHub;
@@ -26,12 +27,20 @@ pub struct ServedThing {
     pub action_paths: HashMap<&'static str, Arc<str>>,
     /// Where its property writes, events and invocation statuses are pushed to clients.
     pub hub: Arc<ThingHub>,
+    /// Whether requests need a bearer token (the TD declares it).
+    pub bearer: bool,
     /// Serialised TDs by base URL: the TD only changes with the `Host` a client used.
     td_cache: Mutex<HashMap<String, Bytes>>,
 }
 
 impl ServedThing {
-    pub fn new(name: &str, thing: Arc<dyn Thing>, prefix: &str, hub: Arc<ThingHub>) -> Self {
+    pub fn new(
+        name: &str,
+        thing: Arc<dyn Thing>,
+        prefix: &str,
+        hub: Arc<ThingHub>,
+        bearer: bool,
+    ) -> Self {
         let path = format!("{prefix}/{name}/");
         let action_paths = thing
             .metadata()
@@ -45,6 +54,7 @@ impl ServedThing {
             path,
             action_paths,
             hub,
+            bearer,
             td_cache: Mutex::new(HashMap::new()),
         }
     }
@@ -60,6 +70,7 @@ impl ServedThing {
             base: &base,
             thing_path: &self.path,
             id: None,
+            bearer: self.bearer,
         };
         let td = thing_description(self.thing.as_ref(), &served);
         let bytes = Bytes::from(serde_json::to_vec(&td).unwrap_or_default());
@@ -80,6 +91,8 @@ pub struct ServerState {
     pub store: Arc<InvocationStore>,
     pub pool: ActionPool,
     pub cors: Cors,
+    /// The accepted bearer tokens; `None`: no authentication.
+    pub tokens: Option<Arc<Tokens>>,
     pub body_limit: usize,
     /// `host:port` used when a request has no usable `Host` header.
     pub default_host: String,

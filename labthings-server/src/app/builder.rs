@@ -15,9 +15,13 @@ use tokio::sync::watch;
 use crate::api::router;
 use crate::api::state::{ServedThing, ServerState};
 use crate::app::error::ServerError;
+use crate::app::hangup::reload_on_hangup;
 use crate::app::lifecycle::{Lifecycle, Observers};
 use crate::app::running::RunningServer;
+use crate::app::security;
 use crate::app::slots::wire_slots;
+use crate::discovery::mdns::Advertiser;
+use crate::http::auth::Tokens;
 use crate::http::cors::Cors;
 use crate::net::connection::serve_connection;
 use crate::net::listener::accept_until;
@@ -67,6 +71,11 @@ pub struct ServerOptions {
     pub global_lock: bool,
     /// How long shutdown waits for cancelled actions and open requests (default 5 s).
     pub shutdown_grace: Duration,
+    /// The bearer tokens every request must carry one of; `None` (the default): no
+    /// authentication. With tokens, CORS allows only listed origins.
+    pub tokens: Option<Arc<Tokens>>,
+    /// Advertise every Thing on the local network by mDNS (DNS-SD `_wot._tcp`).
+    pub mdns: bool,
 }
 
 impl Default for ServerOptions {
@@ -84,6 +93,8 @@ impl Default for ServerOptions {
             settings_folder: None,
             global_lock: false,
             shutdown_grace: Duration::from_secs(5),
+            tokens: None,
+            mdns: false,
         }
     }
 }
@@ -241,6 +252,19 @@ impl ThingServer {
         self
     }
 
+    /// Require one of `tokens` on every request but CORS preflights; the tokens file (if any)
+    /// is read again on SIGHUP.
+    pub fn tokens(mut self, tokens: Tokens) -> Self {
+        self.options.tokens = Some(Arc::new(tokens));
+        self
+    }
+
+    /// Advertise every Thing by mDNS while serving.
+    pub fn mdns(mut self, enabled: bool) -> Self {
+        self.options.mdns = enabled;
+        self
+    }
+
     /// Also tell `observer` of every property change of every Thing.
     pub fn observer(mut self, observer: Arc<dyn PropertyObserver>) -> Self {
         self.observers.push(observer);
@@ -278,7 +302,7 @@ impl ThingServer {
     pub async fn start(self) -> Result<RunningServer, ServerError> {
         self.validate()?;
         wire_slots(&self.things)?;
-        let options = self.options;
+        let mut options = self.options;
         let listener =
             TcpListener::bind(options.addr)
                 .await
@@ -326,13 +350,15 @@ impl ThingServer {
             return Err(ServerError::Settings(error));
         }
 
-        let things = named
+        let bearer = options.tokens.is_some();
+        let things: Vec<ServedThing> = named
             .iter()
             .zip(hubs)
             .map(|((name, thing), hub)| {
-                ServedThing::new(name, thing.clone(), &options.api_prefix, hub)
+                ServedThing::new(name, thing.clone(), &options.api_prefix, hub, bearer)
             })
             .collect();
+        security::check(&mut options, addr);
         let (stop, stopped) = watch::channel(false);
         let state = Arc::new(ServerState {
             things,
@@ -344,12 +370,23 @@ impl ThingServer {
             )),
             pool: ActionPool::new(options.action_threads, options.action_queue),
             cors: options.cors.clone(),
+            tokens: options.tokens.clone(),
             body_limit: options.body_limit,
             default_host: addr.to_string(),
             global_lock: options.global_lock.then(|| Arc::new(GlobalLock::default())),
             closing: AtomicBool::new(false),
             stopped: stopped.clone(),
         });
+        let advertiser = if options.mdns {
+            advertise(&state.things, addr).await
+        } else {
+            None
+        };
+        if let Some(tokens) = &options.tokens
+            && tokens.file().is_some()
+        {
+            tokio::spawn(reload_on_hangup(tokens.clone(), stopped.clone()));
+        }
         let task = tokio::spawn(serve(listener, state.clone(), stopped.clone()));
         tokio::spawn(expire_loop(state.store.clone(), stopped));
         Ok(RunningServer {
@@ -360,6 +397,7 @@ impl ThingServer {
             settings,
             lifecycle,
             grace: options.shutdown_grace,
+            advertiser,
         })
     }
 }
@@ -382,4 +420,32 @@ async fn serve(listener: TcpListener, state: Arc<ServerState>, stopped: watch::R
     })
     .await;
     while connections.join_next().await.is_some() {}
+}
+
+/// Start advertising `things` served at `addr` by mDNS; a failure is logged, not fatal: the
+/// instruments stay reachable by address.
+async fn advertise(things: &[ServedThing], addr: SocketAddr) -> Option<Advertiser> {
+    let things: Vec<(String, String)> = things
+        .iter()
+        .map(|t| (t.name.to_string(), t.path.clone()))
+        .collect();
+    let started = tokio::task::spawn_blocking(move || {
+        let things: Vec<(&str, &str)> = things
+            .iter()
+            .map(|(name, path)| (name.as_str(), path.as_str()))
+            .collect();
+        Advertiser::start(&things, addr)
+    })
+    .await;
+    match started {
+        Ok(Ok(advertiser)) => {
+            tracing::info!("advertising the Things by mDNS as _wot._tcp");
+            Some(advertiser)
+        }
+        Ok(Err(error)) => {
+            tracing::error!(%error, "could not advertise the Things by mDNS");
+            None
+        }
+        Err(_) => None,
+    }
 }

@@ -1,7 +1,10 @@
-//! Putting a server together: the builder, slot wiring, start/stop hooks, the running server.
+//! Putting a server together: the builder, slot wiring, start/stop hooks, the security checks
+//! and token reloading, the running server.
 
 pub mod builder;
 pub mod error;
+pub mod hangup;
 pub mod lifecycle;
 pub mod running;
+pub mod security;
 pub mod slots;

@@ -11,6 +11,8 @@ use tokio::task::JoinHandle;
 
 use crate::api::state::ServerState;
 use crate::app::lifecycle::Lifecycle;
+use crate::discovery::mdns::Advertiser;
+use crate::http::auth::TokenError;
 use crate::settings::store::SettingsStore;
 
 /// A server that is running.
@@ -25,6 +27,7 @@ pub struct RunningServer {
     pub(super) settings: Option<Arc<SettingsStore>>,
     pub(super) lifecycle: Lifecycle,
     pub(super) grace: Duration,
+    pub(super) advertiser: Option<Advertiser>,
 }
 
 impl RunningServer {
@@ -40,6 +43,15 @@ impl RunningServer {
             .iter()
             .map(|t| format!("http://{}{}", self.addr, t.path))
             .collect()
+    }
+
+    /// Read the tokens file again (as SIGHUP does); the number of tokens it now holds. `Ok(0)`
+    /// when the server has no tokens file.
+    pub fn reload_tokens(&self) -> Result<usize, TokenError> {
+        match &self.state.tokens {
+            Some(tokens) => tokens.reload(),
+            None => Ok(0),
+        }
     }
 
     /// Wait (at most `timeout`) until every settings change so far is on disk; false if some
@@ -59,6 +71,10 @@ impl RunningServer {
     /// blob files) and make sure settings are on disk.
     pub async fn shutdown(self) {
         let deadline = tokio::time::Instant::now() + self.grace;
+        // First, so clients stop finding a server that is going away.
+        if let Some(advertiser) = self.advertiser {
+            let _ = tokio::task::spawn_blocking(move || advertiser.withdraw()).await;
+        }
         // Set before the snapshot: an invocation recorded after it sees the flag and withdraws.
         self.state.closing.store(true, Ordering::SeqCst);
         let _ = self.stop.send(true);

@@ -4,7 +4,9 @@
 //! {"things": {"counter": "Counter",
 //!             "camera": {"class": "MockCamera", "kwargs": {"width": 640}, "thing_slots": {"stage": "stage"}}},
 //!  "settings_folder": "./settings", "api_prefix": "", "enable_global_lock": false,
-//!  "application_config": {}}
+//!  "application_config": {},
+//!  "auth": {"tokens_file": "/etc/labthings/tokens"}, "cors_origins": ["http://localhost:3000"],
+//!  "mdns": false}
 //! ```
 //!
 //! Unknown keys are errors (a typo must not be silently ignored); `null` means "not given";
@@ -45,6 +47,25 @@ pub struct ServerConfig {
     /// `"64MiB"` (default 64 MiB).
     #[serde(default, deserialize_with = "invocation_memory")]
     pub invocation_memory: Option<usize>,
+    /// Authentication; absent: none (unless the command line or the environment names tokens).
+    #[serde(default, deserialize_with = "auth")]
+    pub auth: Option<AuthConfig>,
+    /// Origins whose pages may call the API from a browser; absent: any origin without tokens,
+    /// none with them.
+    #[serde(default, deserialize_with = "cors_origins")]
+    pub cors_origins: Option<Vec<String>>,
+    /// Advertise the Things by mDNS.
+    #[serde(default, deserialize_with = "mdns")]
+    pub mdns: bool,
+}
+
+/// The config's `auth` object.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// One token or `sha256:<hex>` digest a line; reloaded on SIGHUP.
+    #[serde(default, deserialize_with = "tokens_file")]
+    pub tokens_file: Option<PathBuf>,
 }
 
 /// One entry of `things`: a type name, or `{"class": …, "kwargs": {…}, "thing_slots": {…}}`.
@@ -212,6 +233,22 @@ fn enable_global_lock<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error>
     optional("enable_global_lock", d)
 }
 
+fn auth<'de, D: Deserializer<'de>>(d: D) -> Result<Option<AuthConfig>, D::Error> {
+    named("auth", Option::<AuthConfig>::deserialize(d))
+}
+
+fn tokens_file<'de, D: Deserializer<'de>>(d: D) -> Result<Option<PathBuf>, D::Error> {
+    optional("tokens_file", d)
+}
+
+fn cors_origins<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
+    named("cors_origins", Option::<Vec<String>>::deserialize(d))
+}
+
+fn mdns<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    optional("mdns", d)
+}
+
 fn class<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     named("class", String::deserialize(d))
 }
@@ -275,6 +312,31 @@ mod tests {
                 .contains("not valid JSON")
         );
         assert!(message(json!({"things": {"a": {"klass": "X"}}})).contains("`klass`"));
+    }
+
+    #[test]
+    fn reads_auth_cors_and_mdns() {
+        let config = ServerConfig::from_value(json!({
+            "things": {}, "auth": {"tokens_file": "/etc/lt/tokens"},
+            "cors_origins": ["http://a"], "mdns": true
+        }))
+        .unwrap();
+        assert_eq!(
+            config.auth.unwrap().tokens_file.unwrap(),
+            PathBuf::from("/etc/lt/tokens")
+        );
+        assert_eq!(config.cors_origins.unwrap(), ["http://a"]);
+        assert!(config.mdns);
+        let config = ServerConfig::from_value(json!({"things": {}})).unwrap();
+        assert_eq!(
+            (config.auth, config.cors_origins, config.mdns),
+            (None, None, false)
+        );
+        assert!(
+            message(json!({"things": {}, "auth": {"token": "x"}}))
+                .contains("unknown field `token`")
+        );
+        assert!(message(json!({"things": {}, "mdns": "yes"})).contains("`mdns`"));
     }
 
     #[test]

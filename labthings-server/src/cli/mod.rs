@@ -1,5 +1,6 @@
 //! The command line every LabThings server binary shares: `-c FILE` / `-j JSON`, `--host`,
-//! `--port`, `--debug`, `--fallback`. One call gives a binary all of it:
+//! `--port`, `--debug`, `--fallback`, `--tokens-file`, `--cors-origin`, `--mdns`, and the
+//! `gen-token` subcommand. One call gives a binary all of it:
 //!
 //! ```no_run
 //! # use labthings_server::{cli, config::{NoConfig, ThingRegistry}};
@@ -15,12 +16,13 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use labthings_core::LogLevel;
 
 pub mod config;
 mod fallback;
 mod registry;
+mod tokens;
 
 use crate::app::running::listen_for_shutdown;
 use crate::cli::config::{ServerConfig, ThingRegistry};
@@ -60,6 +62,27 @@ pub struct Cli {
     /// config's `invocation_memory`); beyond it the oldest finished are evicted.
     #[arg(long, value_name = "SIZE", value_parser = config::parse_bytes)]
     pub invocation_memory: Option<usize>,
+    /// Require a bearer token from this file (one token or `sha256:<hex>` a line; reloaded on
+    /// SIGHUP). Also the config's `auth.tokens_file`, or `LABTHINGS_TOKENS_FILE`;
+    /// `LABTHINGS_TOKEN` adds one token.
+    #[arg(long, value_name = "FILE")]
+    pub tokens_file: Option<PathBuf>,
+    /// Let pages from this origin call the API (repeatable; e.g. `http://localhost:3000`).
+    /// Without it: any origin, or, with tokens, none.
+    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    pub cors_origins: Vec<String>,
+    /// Advertise every Thing on the local network by mDNS (`_wot._tcp`).
+    #[arg(long)]
+    pub mdns: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands: anything but serving.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print a new random token (32 bytes from the OS RNG, URL-safe base64) for a tokens file.
+    GenToken,
 }
 
 /// Parse the command line, serve until SIGINT/SIGTERM, and return the exit code: 0 after a
@@ -67,6 +90,18 @@ pub struct Cli {
 /// neither `-c` nor `-j` is given.
 pub fn main(registry: ThingRegistry, default_config: Option<&str>) -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::GenToken) = cli.command {
+        return match crate::http::auth::generate_token() {
+            Ok(token) => {
+                println!("{token}");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("labthings: the OS random number generator failed: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let level = if cli.debug { "debug" } else { "info" };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
@@ -106,6 +141,17 @@ pub async fn run(cli: Cli, registry: ThingRegistry, default_config: Option<&str>
         Err(error) => return failed(&cli, &format!("config error: {error}"), &text).await,
     };
     server = server.bind(SocketAddr::new(cli.host, cli.port));
+    match tokens::configured(cli.tokens_file.as_ref(), &config, tokens::from_env) {
+        Ok(Some(tokens)) => server = server.tokens(tokens),
+        Ok(None) => {}
+        Err(error) => return failed(&cli, &format!("config error: {error}"), &text).await,
+    }
+    if !cli.cors_origins.is_empty() {
+        server = server.cors(crate::Cors::Origins(cli.cors_origins.clone()));
+    }
+    if cli.mdns {
+        server = server.mdns(true);
+    }
     if let Some(folder) = &cli.settings_folder {
         server = server.settings_folder(folder);
     }

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::ThingServer;
 use crate::cli::config::{ConfigError, ServerConfig};
+use crate::http::cors::Cors;
 
 /// What a Thing's constructor can see besides its own `kwargs`.
 #[derive(Debug, Clone)]
@@ -80,6 +81,10 @@ impl ThingRegistry {
         if let Some(folder) = &config.settings_folder {
             server = server.settings_folder(folder);
         }
+        if let Some(origins) = &config.cors_origins {
+            server = server.cors(Cors::Origins(origins.clone()));
+        }
+        server = server.mdns(config.mdns);
         for (name, spec) in &config.things {
             let Some((_, constructor)) = self.types.iter().find(|(class, _)| *class == spec.class)
             else {

@@ -1,6 +1,7 @@
-//! HTTP plumbing that knows no Thing: the response body, response builders, the handlers' error type, request
+//! HTTP plumbing that knows no Thing: bearer tokens, the response body, response builders, the handlers' error type, request
 //! bodies, the client's origin, CORS.
 
+pub mod auth;
 pub mod body;
 pub mod cors;
 pub mod error;

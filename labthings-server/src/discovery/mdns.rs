@@ -1,0 +1,146 @@
+//! `--mdns`: each Thing advertised on the local network as a DNS-SD `_wot._tcp` service (W3C
+//! WoT Discovery), with the TXT records `td` (the TD's path), `type=Thing` and `scheme=http`,
+//! and withdrawn (goodbye packets) on shutdown. `mdns-sd` answers queries from a thread of
+//! its own; no system daemon is needed, and it coexists with one.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use mdns_sd::{IfKind, ServiceDaemon, ServiceInfo};
+
+/// The DNS-SD service type of a Thing.
+pub const SERVICE_TYPE: &str = "_wot._tcp.local.";
+
+/// The advertisements of a running server.
+pub struct Advertiser {
+    daemon: ServiceDaemon,
+    fullnames: Vec<String>,
+}
+
+/// The TXT records of a Thing whose TD is at `td_path`.
+pub fn txt_records(td_path: &str) -> [(&'static str, String); 3] {
+    [
+        ("td", td_path.to_owned()),
+        ("type", "Thing".to_owned()),
+        ("scheme", "http".to_owned()),
+    ]
+}
+
+/// The instance name of Thing `name` on `host`: unique on the network as long as host names
+/// are, at most 63 bytes (DNS's label limit).
+pub fn instance_name(name: &str, host: &str) -> String {
+    let mut instance = format!("{name} on {host}");
+    while instance.len() > 63 {
+        instance.pop();
+    }
+    instance
+}
+
+/// This machine's host name, for the instance names and the advertised host (`<host>.local.`).
+fn host_name() -> String {
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .unwrap_or_default();
+    let name: String = name
+        .trim()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    if name.is_empty() {
+        "labthings".to_owned()
+    } else {
+        name
+    }
+}
+
+impl Advertiser {
+    /// Advertise `things` (name, TD path) served at `addr`. A server bound to every address
+    /// advertises every interface's addresses; one bound to a single address advertises that
+    /// one (on loopback too, which mDNS responders usually skip).
+    pub fn start(things: &[(&str, &str)], addr: SocketAddr) -> Result<Self, mdns_sd::Error> {
+        let daemon = ServiceDaemon::new()?;
+        let ip = addr.ip();
+        if ip.is_loopback() {
+            tracing::warn!(
+                %addr,
+                "the server listens on loopback only: mDNS advertises it to this machine alone \
+                 (use --host 0.0.0.0 to reach the network)"
+            );
+            daemon.enable_interface(if ip.is_ipv4() {
+                IfKind::LoopbackV4
+            } else {
+                IfKind::LoopbackV6
+            })?;
+        }
+        let host = host_name();
+        let mut advertiser = Self {
+            daemon,
+            fullnames: Vec::new(),
+        };
+        for (name, path) in things {
+            let txt = txt_records(path);
+            let instance = instance_name(name, &host);
+            let host_name = format!("{host}.local.");
+            let info = if ip.is_unspecified() {
+                ServiceInfo::new(
+                    SERVICE_TYPE,
+                    &instance,
+                    &host_name,
+                    "",
+                    addr.port(),
+                    &txt[..],
+                )?
+                .enable_addr_auto()
+            } else {
+                ServiceInfo::new(
+                    SERVICE_TYPE,
+                    &instance,
+                    &host_name,
+                    ip,
+                    addr.port(),
+                    &txt[..],
+                )?
+            };
+            let fullname = info.get_fullname().to_owned();
+            if let Err(error) = advertiser.daemon.register(info) {
+                advertiser.withdraw();
+                return Err(error);
+            }
+            advertiser.fullnames.push(fullname);
+        }
+        Ok(advertiser)
+    }
+
+    /// Withdraw every advertisement (goodbye packets) and stop the responder. Blocks for at
+    /// most about a second per Thing.
+    pub fn withdraw(self) {
+        let wait = Duration::from_secs(1);
+        for fullname in &self.fullnames {
+            if let Ok(done) = self.daemon.unregister(fullname) {
+                let _ = done.recv_timeout(wait);
+            }
+        }
+        if let Ok(done) = self.daemon.shutdown() {
+            let _ = done.recv_timeout(wait);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn txt_records_follow_wot_discovery() {
+        let txt = txt_records("/api/counter/");
+        assert_eq!(txt[0], ("td", "/api/counter/".to_owned()));
+        assert_eq!(txt[1], ("type", "Thing".to_owned()));
+        assert_eq!(txt[2], ("scheme", "http".to_owned()));
+    }
+
+    #[test]
+    fn instance_names_fit_a_dns_label() {
+        assert_eq!(instance_name("counter", "lab-pc"), "counter on lab-pc");
+        assert_eq!(instance_name(&"x".repeat(80), "pc").len(), 63);
+    }
+}

@@ -1,0 +1,420 @@
+//! Bearer tokens: which tokens open the API, where a request may carry one, and the 401 that
+//! refuses it.
+//!
+//! Tokens are kept only as SHA-256 digests and a presented token is hashed and compared with
+//! every digest in constant time (no early exit), so neither the comparison's time nor a
+//! memory dump gives a token away. A token is carried, in the order looked at, by
+//! `Authorization: Bearer <token>`, an `lt_token` cookie, or `?access_token=<token>` (for the
+//! browser APIs that can't set headers: `EventSource`, `WebSocket`, `<img>`). A token or a
+//! digest never appears in a log line, an error message or a response.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use hyper::header::{AUTHORIZATION, COOKIE, HeaderValue, WWW_AUTHENTICATE};
+use hyper::{HeaderMap, Response, Uri};
+use sha2::{Digest as _, Sha256};
+
+use crate::http::response::{self, Body};
+use crate::problem::Problem;
+
+/// The SHA-256 digest of a token.
+type Digest = [u8; 32];
+
+/// The name of the cookie that may carry a token.
+pub const COOKIE_NAME: &str = "lt_token";
+/// The query parameter that may carry a token (RFC 6750 §2.3).
+pub const QUERY_NAME: &str = "access_token";
+
+/// The tokens a server accepts: those of a tokens file (reloadable) plus any given directly.
+///
+/// The file holds one token, or `sha256:<64 hex digits>` (the digest of one), per line; text
+/// after the first whitespace is a label and ignored; blank lines and lines starting with `#`
+/// are skipped.
+pub struct Tokens {
+    file: Option<PathBuf>,
+    /// Given directly (e.g. `LABTHINGS_TOKEN`): kept across reloads.
+    fixed: Vec<Digest>,
+    /// Read from `file`, replaced whole by a successful reload.
+    loaded: RwLock<Arc<[Digest]>>,
+}
+
+/// A tokens file that could not be used. Its messages name the file and the line, never a
+/// line's content.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("could not read the tokens file {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "tokens file {}, line {line}: `sha256:` must be followed by 64 hexadecimal digits",
+        path.display()
+    )]
+    BadDigest { path: PathBuf, line: usize },
+}
+
+impl std::fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Counts only: digests are secrets too (a weak token could be brute-forced from one).
+        f.debug_struct("Tokens")
+            .field("file", &self.file)
+            .field("fixed", &self.fixed.len())
+            .field("loaded", &self.loaded().len())
+            .finish()
+    }
+}
+
+impl Default for Tokens {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Tokens {
+    /// No tokens yet: a server given this refuses every request until some are added.
+    pub fn new() -> Self {
+        Self {
+            file: None,
+            fixed: Vec::new(),
+            loaded: RwLock::new(Arc::from([])),
+        }
+    }
+
+    /// The tokens of `path`, read now; [`reload`](Self::reload) (SIGHUP) reads it again.
+    pub fn from_file(path: impl Into<PathBuf>) -> Result<Self, TokenError> {
+        let path = path.into();
+        let loaded = read_file(&path)?;
+        Ok(Self {
+            file: Some(path),
+            fixed: Vec::new(),
+            loaded: RwLock::new(loaded.into()),
+        })
+    }
+
+    /// Also accept `token`.
+    pub fn with_token(mut self, token: &str) -> Self {
+        self.fixed.push(digest(token.as_bytes()));
+        self
+    }
+
+    /// The tokens file, if any.
+    pub fn file(&self) -> Option<&Path> {
+        self.file.as_deref()
+    }
+
+    /// How many tokens (or digests) are accepted.
+    pub fn len(&self) -> usize {
+        self.fixed.len() + self.loaded().len()
+    }
+
+    /// True when no token is accepted (every request is refused).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Read the tokens file again; if it can't be read or parsed the old tokens stay. The
+    /// number of tokens the file now holds.
+    pub fn reload(&self) -> Result<usize, TokenError> {
+        let Some(path) = &self.file else {
+            return Ok(0);
+        };
+        let loaded = read_file(path)?;
+        let count = loaded.len();
+        *self.loaded.write().unwrap_or_else(|p| p.into_inner()) = loaded.into();
+        Ok(count)
+    }
+
+    /// Whether `token` is one of the accepted tokens.
+    pub fn accepts(&self, token: &str) -> bool {
+        let presented = digest(token.as_bytes());
+        let loaded = self.loaded();
+        matches_any(&presented, self.fixed.iter().chain(loaded.iter()))
+    }
+
+    /// Let the request through, or say why not. `headers` and `uri` are the request's.
+    pub fn check(&self, headers: &HeaderMap, uri: &Uri) -> Result<(), Refusal> {
+        let mut presented = false;
+        for token in carried(headers, uri) {
+            presented = true;
+            if self.accepts(&token) {
+                return Ok(());
+            }
+        }
+        Err(if presented {
+            Refusal::Invalid
+        } else {
+            Refusal::Missing
+        })
+    }
+
+    fn loaded(&self) -> Arc<[Digest]> {
+        self.loaded
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+/// Why a request was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// It carried no token.
+    Missing,
+    /// It carried a token that is not accepted.
+    Invalid,
+}
+
+impl Refusal {
+    /// 401 with `WWW-Authenticate` (RFC 6750 §3) and a problem+json body.
+    pub fn into_response(self) -> Response<Body> {
+        let mut response = response::problem(&Problem {
+            detail: "A valid bearer token is required.".into(),
+            kind: Some("about:blank".into()),
+            status: 401,
+            title: "Unauthorized".into(),
+            instance: None,
+        });
+        let challenge = match self {
+            Refusal::Missing => r#"Bearer realm="labthings""#,
+            Refusal::Invalid => r#"Bearer realm="labthings", error="invalid_token""#,
+        };
+        response
+            .headers_mut()
+            .insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+        response
+    }
+}
+
+/// SHA-256 of `token`.
+pub fn digest(token: &[u8]) -> Digest {
+    Sha256::digest(token).into()
+}
+
+/// Whether `presented` equals one of `stored`: every digest is compared, in constant time, and
+/// the results OR-ed, so the time taken says nothing about which (or whether one) matched.
+fn matches_any<'a>(presented: &Digest, stored: impl Iterator<Item = &'a Digest>) -> bool {
+    stored.fold(false, |found, digest| {
+        found | constant_time_eq::constant_time_eq_32(presented, digest)
+    })
+}
+
+/// The tokens a request carries, in the order they are tried.
+fn carried<'a>(headers: &'a HeaderMap, uri: &'a Uri) -> impl Iterator<Item = String> + 'a {
+    let bearer = headers.get_all(AUTHORIZATION).iter().map(|value| {
+        // Any other scheme (`Basic …`) still counts as a credential presented, and fails.
+        let value = value.to_str().unwrap_or_default().trim();
+        match value.split_once(' ') {
+            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => {
+                token.trim().to_owned()
+            }
+            _ => String::new(),
+        }
+    });
+    let cookies = headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .filter(|(name, _)| *name == COOKIE_NAME)
+        .map(|(_, token)| token.trim_matches('"').to_owned());
+    let query = uri
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .filter(|(name, _)| *name == QUERY_NAME)
+        .map(|(_, token)| percent_decode(token));
+    bearer.chain(cookies).chain(query)
+}
+
+/// Decode `%XX` escapes and `+` (a space) in a query value; bad escapes are kept as they are.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(high), Some(low)) => {
+                    out.push((high * 16 + low) as u8);
+                    i += 3;
+                    continue;
+                }
+                _ => out.push(b'%'),
+            },
+            b'+' => out.push(b' '),
+            byte => out.push(byte),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Parse a tokens file's text into digests; `path` only names the file in errors.
+fn parse(text: &str, path: &Path) -> Result<Vec<Digest>, TokenError> {
+    let mut digests = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let Some(entry) = line.split_whitespace().next() else {
+            continue;
+        };
+        if entry.starts_with('#') {
+            continue;
+        }
+        match entry.strip_prefix("sha256:") {
+            Some(hex) => digests.push(parse_hex(hex).ok_or_else(|| TokenError::BadDigest {
+                path: path.to_owned(),
+                line: index + 1,
+            })?),
+            None => digests.push(digest(entry.as_bytes())),
+        }
+    }
+    Ok(digests)
+}
+
+fn parse_hex(hex: &str) -> Option<Digest> {
+    if hex.len() != 64 {
+        return None;
+    }
+    let mut digest = [0; 32];
+    for (byte, pair) in digest.iter_mut().zip(hex.as_bytes().chunks(2)) {
+        let text = std::str::from_utf8(pair).ok()?;
+        *byte = u8::from_str_radix(text, 16).ok()?;
+    }
+    Some(digest)
+}
+
+fn read_file(path: &Path) -> Result<Vec<Digest>, TokenError> {
+    let text = std::fs::read_to_string(path).map_err(|source| TokenError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    parse(&text, path)
+}
+
+/// A new random token: 32 bytes from the operating system's RNG, URL-safe base64 without
+/// padding (43 characters).
+pub fn generate_token() -> Result<String, getrandom::Error> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)?;
+    Ok(data_encoding::BASE64URL_NOPAD.encode(&bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(digest: &Digest) -> String {
+        digest.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    #[test]
+    fn digests_compare_equal_only_when_equal() {
+        let a = digest(b"alpha");
+        let b = digest(b"bravo");
+        assert!(matches_any(&a, [b, a].iter()));
+        assert!(matches_any(&a, [a, b].iter()), "position does not matter");
+        assert!(!matches_any(&a, [b].iter()));
+        assert!(!matches_any(&a, [].iter()), "no tokens: nothing matches");
+        let mut near = a;
+        near[31] ^= 1;
+        assert!(!matches_any(&a, [near].iter()), "one bit differs");
+        near = a;
+        near[0] ^= 0x80;
+        assert!(!matches_any(&a, [near].iter()), "the first byte differs");
+    }
+
+    #[test]
+    fn the_sha256_digest_is_the_standard_one() {
+        assert_eq!(
+            hex(&digest(b"abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn files_hold_tokens_digests_comments_and_labels() {
+        let path = Path::new("tokens");
+        let text = format!(
+            "# lab tokens\n\nplain-token alice's laptop\n  sha256:{}  \n#sha256:zz\n",
+            hex(&digest(b"hashed")).to_uppercase()
+        );
+        let digests = parse(&text, path).unwrap();
+        assert_eq!(digests, vec![digest(b"plain-token"), digest(b"hashed")]);
+        let error = parse("ok\nsha256:abc secret\n", path).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "tokens file tokens, line 2: `sha256:` must be followed by 64 hexadecimal digits"
+        );
+        assert!(!error.to_string().contains("secret"));
+        assert!(parse(&format!("sha256:{}", "g".repeat(64)), path).is_err());
+    }
+
+    #[test]
+    fn tokens_are_found_in_every_carrier() {
+        let tokens = Tokens::new().with_token("s3cret/+=");
+        let check = |headers: &[(&str, &str)], uri: &str| {
+            let mut map = HeaderMap::new();
+            for (name, value) in headers {
+                map.append(
+                    hyper::header::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                    HeaderValue::from_str(value).unwrap(),
+                );
+            }
+            tokens.check(&map, &uri.parse().unwrap())
+        };
+        assert_eq!(check(&[], "/"), Err(Refusal::Missing));
+        assert_eq!(check(&[("authorization", "Bearer s3cret/+=")], "/"), Ok(()));
+        assert_eq!(
+            check(&[("authorization", "bearer  s3cret/+= ")], "/"),
+            Ok(())
+        );
+        assert_eq!(
+            check(&[("authorization", "Basic s3cret/+=")], "/"),
+            Err(Refusal::Invalid)
+        );
+        assert_eq!(
+            check(&[("cookie", "a=b; lt_token=s3cret/+=; c=d")], "/"),
+            Ok(())
+        );
+        assert_eq!(check(&[], "/x?a=1&access_token=s3cret%2F%2B%3D"), Ok(()));
+        assert_eq!(check(&[], "/x?access_token=wrong"), Err(Refusal::Invalid));
+        assert_eq!(
+            check(
+                &[("authorization", "Bearer wrong")],
+                "/?access_token=s3cret%2F%2B%3D"
+            ),
+            Ok(()),
+            "any carrier with a good token will do"
+        );
+    }
+
+    #[test]
+    fn percent_decoding_keeps_bad_escapes() {
+        assert_eq!(percent_decode("a%2Fb+c"), "a/b c");
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%zz%4"), "%zz%4");
+    }
+
+    #[test]
+    fn generated_tokens_are_url_safe_and_distinct() {
+        let a = generate_token().unwrap();
+        let b = generate_token().unwrap();
+        assert_eq!(a.len(), 43);
+        assert_ne!(a, b);
+        assert!(
+            a.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        );
+    }
+
+    #[test]
+    fn debug_output_shows_no_digest() {
+        let tokens = Tokens::new().with_token("abc");
+        let text = format!("{tokens:?}");
+        assert!(!text.contains("ba7816"), "{text}");
+    }
+}
