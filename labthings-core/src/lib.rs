@@ -114,8 +114,8 @@
 //!   `T<name>` (and a viewer page at `T<name>/viewer`) and linked from the TD.
 //!   `self.name.add_frame(jpeg)` never blocks; [`MjpegStream::wait_for_watcher`] lets a camera
 //!   make frames only while someone watches.
-//! - Affordance names (properties, actions, events and streams together) are unique, and `properties`,
-//!   `events`, `ws` and `ui` are reserved for the server's own routes.
+//! - Affordance names (properties, actions, events and streams together) are unique, and
+//!   `properties`, `events`, `ws` and `ui` are reserved for the server's own routes.
 
 mod action_body;
 pub mod blob;
