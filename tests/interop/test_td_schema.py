@@ -107,9 +107,17 @@ def test_td_shape(all_tds, base_url, name):
     # The reference's keys in its order, with ours (events, Thing-level forms) in between.
     expected = ["title", "properties", "actions"]
     expected += ["events"] if "events" in td else []
-    expected += ["description", "base", "forms", "securityDefinitions", "security", "@context"]
+    expected += ["description", "base", "forms"]
+    expected += ["links"] if "links" in td else []
+    expected += ["securityDefinitions", "security", "@context"]
     assert list(td) == expected
     assert td["base"] == base_url + "/"
+    # MJPEG streams are linked, not affordances: an alternate representation per stream.
+    for link in td.get("links", []):
+        if link["type"] == "multipart/x-mixed-replace":
+            assert link == {"rel": "alternate", "type": "multipart/x-mixed-replace",
+                            "href": link["href"]}
+            assert link["href"].startswith(f"/{name}/")
     # TD 1.1 context after the 1.0 one, so node-wot's TD 1.0 validator accepts it too.
     assert td["@context"] == ["https://www.w3.org/2019/wot/td/v1", "https://www.w3.org/2022/wot/td/v1.1"]
     ws = base_url.replace("http://", "ws://", 1) + f"/{name}/ws"
