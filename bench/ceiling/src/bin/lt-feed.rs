@@ -1,6 +1,6 @@
 //! The MJPEG and blob benchmarks' server: one Thing, `feed`, served by our server.
 //!
-//! lt-feed [--port N] [--width W] [--height H] [--fps F]
+//! `lt-feed [--port N] [--width W] [--height H] [--fps F]`
 //!
 //! `feed.video` is an MJPEG stream playing pre-encoded frames of the demo camera's test
 //! pattern (W × H, 30 distinct frames encoded once at start), F a second while watched, so

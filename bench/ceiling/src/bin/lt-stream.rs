@@ -1,5 +1,6 @@
 //! The MJPEG and blob-download benchmark client. Prints one JSON object.
 //!
+//! ```text
 //! lt-stream mjpeg URL N SECS PID [SLOW]  N clients of the MJPEG stream at URL, counted for
 //!                                       SECS after a 1 s warm-up; SLOW=1 adds one client that
 //!                                       reads a frame a second through a 4 KiB receive buffer.
@@ -7,6 +8,7 @@
 //! lt-stream blob ACTION_URL MB N PID    invoke the action (`{"megabytes": MB}`), follow the
 //!                                       invocation to its blob, download it once alone (best
 //!                                       of two) and N times at once; server PID's peak RSS.
+//! ```
 //!
 //! HTTP/1.0 requests: the server then sends bodies without chunked framing, so a part is
 //! `--frame`, headers, `Content-Length` bytes and CRLF straight off the socket.
