@@ -283,3 +283,40 @@ pub enum AutofocusError {
     #[error("autofocus was cancelled")]
     Cancelled(#[from] Cancelled),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_preview_is_made_only_while_watched() {
+        let camera = MockCamera::new(64, 48);
+        camera.set_frame_rate(60.0);
+        camera.start_preview();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(
+            camera.preview.grab_frame().is_none(),
+            "no frames while nobody watches"
+        );
+
+        let mut watcher = camera.preview.watch();
+        let frame = tokio::time::timeout(Duration::from_secs(5), watcher.next_frame())
+            .await
+            .expect("a frame once watched")
+            .expect("the stream is open");
+        assert_eq!(&frame[..2], &[0xFF, 0xD8]);
+        drop(watcher);
+
+        // Every frame differs (its number is drawn in): an unchanged newest frame means the
+        // producer went back to sleep.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let idle = camera.preview.grab_frame();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(
+            camera.preview.grab_frame(),
+            idle,
+            "frames made while unwatched"
+        );
+        camera.stop_preview();
+    }
+}
