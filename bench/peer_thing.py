@@ -6,7 +6,8 @@ same requests exercise the same work on both servers:
 * properties: ``count`` (int, read/write, 0), ``serial`` (str, read-only), ``limit``
   (int, 0..=1000, default 100), setting ``gain`` (float, 1.0, persisted), ``uptime``
   (float, read-only functional property);
-* actions: ``increment()`` (count += 1, returns the new count), ``slow(duration=5.0,
+* actions: ``big_blob(megabytes=100)`` (an ``application/octet-stream`` blob of that many
+  MB, made once per size and kept, so downloads measure serving, not making), ``increment()`` (count += 1, returns the new count), ``slow(duration=5.0,
   step=0.5)`` (cancellable sleep in ``step`` chunks, one log line per step, returns the
   number of steps), ``fail()`` (always raises ``RuntimeError``).
 
@@ -23,6 +24,13 @@ import time
 
 import labthings_fastapi as lt
 from labthings_fastapi.invocation_contexts import get_invocation_id
+
+
+class OctetBlob(lt.blob.Blob):
+    media_type = "application/octet-stream"
+
+
+_BIG: dict[int, bytes] = {}
 
 
 class BenchCounter(lt.Thing):
@@ -77,6 +85,13 @@ class BenchCounter(lt.Thing):
             done += 1
             self.logger.info(f"slow: step {done}/{steps} done")
         return steps
+
+    @lt.action
+    def big_blob(self, megabytes: int = 100) -> OctetBlob:
+        """Return ``megabytes`` MB of bytes as a blob (the blob-download benchmark)."""
+        if megabytes not in _BIG:
+            _BIG[megabytes] = bytes(range(256)) * (megabytes * 1_000_000 // 256)
+        return OctetBlob.from_bytes(_BIG[megabytes])
 
     @lt.action
     def fail(self) -> None:

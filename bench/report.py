@@ -194,6 +194,33 @@ def main() -> None:
         row(f"{idle_push['observers']:,} idle observers (half WS, half SSE): server RSS (MB)",
             idle_push.get("server_rss_mib"))
 
+    # MJPEG (ours only: the reference's stream has no benchmark peer) and blob downloads.
+    mjpeg = {int(r["slow"]): r for r in rows if r["scenario"] == "mjpeg"}
+    fan = (mjpeg.get(0) or {}).get("result") or {}
+    slow_run = (mjpeg.get(1) or {}).get("result") or {}
+    encode = (mjpeg.get(0) or {}).get("encode") or {}
+    if fan:
+        label = f"{fan['clients']} MJPEG clients, 640×480 at 30 fps (pre-encoded)"
+        row(f"{label}: frames/s per client, min / mean", f"{fan['fps_min']} / {fan['fps_mean']}")
+        row(f"{label}: server CPU for the fan-out", f"{fan['server_cpu'] * 100:.0f}%")
+    if encode:
+        row("Encoding one 640×480 test-pattern frame (jpeg-encoder, q75) (ms)", encode.get("encode_ms"))
+    if slow_run:
+        row("…plus one client reading 1 frame/s: server RSS growth over the run (MB)",
+            (slow_run["rss_end_kb"] - slow_run["rss_start_kb"]) / 1024)
+    blob = {r["server"]: r.get("result") or {} for r in rows if r["scenario"] == "blob"}
+
+    def bl(server, key):
+        return (blob.get(server) or {}).get(key)
+
+    if blob:
+        mb = round((bl("ours", "bytes") or bl("reference", "bytes") or 0) / 1e6)
+        row(f"{mb} MB blob, one download (GB/s)", bl("ours", "single_gb_s"), bl("reference", "single_gb_s"))
+        row(f"{mb} MB blob, {bl('ours', 'concurrent')} downloads at once (GB/s, total)",
+            bl("ours", "concurrent_gb_s"), bl("reference", "concurrent_gb_s"))
+        row(f"{mb} MB blob, {bl('ours', 'concurrent')} downloads at once: peak RSS growth (MB)",
+            bl("ours", "hwm_growth_mb"), bl("reference", "hwm_growth_mb"))
+
     idle = {s: field("get", s, "idle_kb", 1 / 1024) for s in SERVERS}
     row("Idle RSS, 1 s after start (MB)", idle["ours"], idle["reference"], idle["ceiling"])
     peak = {}
@@ -279,6 +306,21 @@ def main() -> None:
     v = idle_push.get("server_rss_mib")
     target(f"{idle_push.get('observers', '?')} idle observers: server RSS ≤ 64 MB", fmt(v, " MB"),
            None if v is None else v <= 64)
+
+    if fan:
+        target(f"{fan['clients']} MJPEG clients of 640×480 at 30 fps: each ≥ 28 frames/s",
+               f"min {fan['fps_min']}", fan["fps_min"] >= 28)
+    if slow_run and fan:
+        growth = slow_run["rss_end_kb"] - slow_run["rss_start_kb"]
+        frame_kb = fan["frame_bytes"] / 1024
+        target("a 1 frame/s client beside them: server RSS grows < 2 frames",
+               f"{growth / 1024:.2f} MB ({growth / frame_kb:.1f} frames)", growth < 2 * frame_kb)
+    v = bl("ours", "single_gb_s")
+    target("100 MB blob over loopback ≥ 1 GB/s", fmt(v, " GB/s"), None if v is None else v >= 1)
+    v = bl("ours", "hwm_growth_mb")
+    if v is not None:
+        target(f"{bl('ours', 'concurrent')} concurrent downloads add < {bl('ours', 'concurrent')} × 100 MB to RSS",
+               fmt(v, " MB"), v < 100 * (bl("ours", "concurrent") or 10))
 
     # ------------------------------------------------------------------ print
     cpu_model = "?"

@@ -1,13 +1,21 @@
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use labthings_core::prelude::*;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::MockStage;
+use crate::test_pattern::Picture;
 
-/// A mock camera: exposure settings, a frame counter, and a capture action that takes as long
-/// as the exposure does.
+/// JPEG quality of the live preview, and of captured frames.
+const PREVIEW_QUALITY: u8 = 75;
+const CAPTURE_QUALITY: u8 = 90;
+
+/// A mock camera: exposure settings, a frame counter, a capture action that takes as long as
+/// the exposure does and returns a real JPEG, and a live MJPEG preview of a moving test
+/// pattern with the stage position drawn in (made only while someone watches).
 #[thing]
 pub struct MockCamera {
     /// Exposure time in milliseconds.
@@ -24,11 +32,21 @@ pub struct MockCamera {
     /// Sent by `capture` with the metadata of each frame it takes.
     #[event]
     frame_captured: Event<FrameMetadata>,
+    /// Live preview.
+    ///
+    /// A moving test pattern with a cross-hair that follows the stage's x and y and a caption
+    /// with the frame number and stage position, at `frame_rate`, encoded only while someone
+    /// watches.
+    #[stream]
+    preview: MjpegStream,
     /// The stage that focuses the sample, if the lab has one.
     #[slot]
     stage: OptionalSlot<MockStage>,
-    width: u32,
-    height: u32,
+    width: u16,
+    height: u16,
+    /// Preview frames per second, shared with the preview thread.
+    frame_rate: Arc<AtomicU64>,
+    preview_started: AtomicBool,
 }
 
 /// The camera's `kwargs` in a server config.
@@ -49,16 +67,54 @@ fn default_height() -> u32 {
     480
 }
 
+/// Default preview frame rate.
+const DEFAULT_FRAME_RATE: f64 = 15.0;
+
 impl MockCamera {
+    /// A camera making `width` × `height` frames (each clamped to 1–65535, a JPEG's limits).
     pub fn new(width: u32, height: u32) -> Self {
+        let side = |n: u32| u16::try_from(n.max(1)).unwrap_or(u16::MAX);
         Self {
             exposure_ms: Setting::new(10.0),
             analogue_gain: Setting::new(1.0),
             frames_captured: Property::new(0),
             frame_captured: Event::new(),
+            preview: MjpegStream::new(),
             stage: OptionalSlot::new(),
-            width,
-            height,
+            width: side(width),
+            height: side(height),
+            frame_rate: Arc::new(AtomicU64::new(DEFAULT_FRAME_RATE.to_bits())),
+            preview_started: AtomicBool::new(false),
+        }
+    }
+
+    /// The preview's producer: sleeps on the stream's watcher wait while nobody watches, else
+    /// renders and encodes a frame every `1 / frame_rate` s. Ends when the stream is closed.
+    fn run_preview(
+        preview: MjpegStream,
+        frame_rate: Arc<AtomicU64>,
+        stage: Option<Arc<MockStage>>,
+        (width, height): (u16, u16),
+    ) {
+        let mut frame = 0;
+        while preview.wait_for_watcher() {
+            let started = Instant::now();
+            frame += 1;
+            let position = stage.as_ref().map(|stage| stage.position());
+            let picture = Picture::render(width, height, frame, position, 1.0);
+            let added = picture
+                .to_jpeg(PREVIEW_QUALITY)
+                .map_err(|e| e.to_string())
+                .and_then(|jpeg| preview.add_frame(jpeg).map_err(|e| e.to_string()));
+            if let Err(error) = added {
+                if !preview.is_closed() {
+                    tracing::error!("camera preview stopped: {error}");
+                }
+                return;
+            }
+            let period =
+                Duration::from_secs_f64(1.0 / f64::from_bits(frame_rate.load(Ordering::Relaxed)));
+            std::thread::sleep(period.saturating_sub(started.elapsed()));
         }
     }
 
@@ -91,12 +147,47 @@ pub struct FrameMetadata {
 
 #[thing]
 impl MockCamera {
+    /// Start the preview thread (idle until someone watches the preview).
+    #[on_start]
+    fn start_preview(&self) {
+        if self.preview_started.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let preview = self.preview.clone();
+        let frame_rate = self.frame_rate.clone();
+        let stage = self.stage.shared().cloned();
+        let size = (self.width, self.height);
+        let spawned = std::thread::Builder::new()
+            .name("camera-preview".into())
+            .spawn(move || Self::run_preview(preview, frame_rate, stage, size));
+        if let Err(error) = spawned {
+            tracing::error!("no camera preview: can't start its thread: {error}");
+        }
+    }
+
+    /// End the preview: its clients' streams end and the preview thread returns.
+    #[on_stop]
+    fn stop_preview(&self) {
+        self.preview.close();
+    }
+
+    /// Preview frame rate, in frames per second.
+    #[property(minimum = 1, maximum = 60)]
+    fn frame_rate(&self) -> f64 {
+        f64::from_bits(self.frame_rate.load(Ordering::Relaxed))
+    }
+
+    #[setter(frame_rate)]
+    fn set_frame_rate(&self, fps: f64) {
+        self.frame_rate.store(fps.to_bits(), Ordering::Relaxed);
+    }
+
     /// Capture a frame.
     ///
-    /// Exposes for `exposure_ms` (cancellable), announces the frame as `frame_captured`, and
-    /// returns its metadata.
+    /// Exposes for `exposure_ms` (cancellable), announces the frame's metadata as
+    /// `frame_captured`, and returns the frame as a full-resolution JPEG.
     #[action]
-    fn capture(&self, cancel: CancelHook) -> Result<FrameMetadata, Cancelled> {
+    fn capture(&self, cancel: CancelHook) -> Result<Blob, CaptureError> {
         let exposure_ms = self.exposure_ms.get();
         cancel.sleep(Duration::from_secs_f64(exposure_ms / 1000.0))?;
         let mut frame = 0;
@@ -109,11 +200,18 @@ impl MockCamera {
             frame,
             exposure_ms,
             analogue_gain: self.analogue_gain.get(),
-            width: self.width,
-            height: self.height,
+            width: u32::from(self.width),
+            height: u32::from(self.height),
         };
-        self.frame_captured.emit(metadata.clone());
-        Ok(metadata)
+        // Brighter with longer exposures and more gain: 10 ms at gain 1 is nominal.
+        let brightness = exposure_ms / 10.0 * metadata.analogue_gain;
+        let position = self.stage.get().map(MockStage::position);
+        let picture = Picture::render(self.width, self.height, frame, position, brightness);
+        let jpeg = picture
+            .to_jpeg(CAPTURE_QUALITY)
+            .map_err(|e| CaptureError::Encoding(e.to_string()))?;
+        self.frame_captured.emit(metadata);
+        Ok(Blob::jpeg(jpeg))
     }
 
     /// Return metadata about the sensor.
@@ -168,6 +266,15 @@ impl MockCamera {
     }
 }
 
+/// Why a capture failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureError {
+    #[error("capture was cancelled")]
+    Cancelled(#[from] Cancelled),
+    #[error("the frame could not be encoded: {0}")]
+    Encoding(String),
+}
+
 /// Why autofocus failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AutofocusError {
@@ -175,4 +282,41 @@ pub enum AutofocusError {
     NoStage,
     #[error("autofocus was cancelled")]
     Cancelled(#[from] Cancelled),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_preview_is_made_only_while_watched() {
+        let camera = MockCamera::new(64, 48);
+        camera.set_frame_rate(60.0);
+        camera.start_preview();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(
+            camera.preview.grab_frame().is_none(),
+            "no frames while nobody watches"
+        );
+
+        let mut watcher = camera.preview.watch();
+        let frame = tokio::time::timeout(Duration::from_secs(5), watcher.next_frame())
+            .await
+            .expect("a frame once watched")
+            .expect("the stream is open");
+        assert_eq!(&frame[..2], &[0xFF, 0xD8]);
+        drop(watcher);
+
+        // Every frame differs (its number is drawn in): an unchanged newest frame means the
+        // producer went back to sleep.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let idle = camera.preview.grab_frame();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(
+            camera.preview.grab_frame(),
+            idle,
+            "frames made while unwatched"
+        );
+        camera.stop_preview();
+    }
 }

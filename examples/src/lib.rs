@@ -6,8 +6,9 @@
 mod camera;
 mod counter;
 mod stage;
+pub mod test_pattern;
 
-pub use camera::{AutofocusError, CameraConfig, FrameMetadata, MockCamera};
+pub use camera::{AutofocusError, CameraConfig, CaptureError, FrameMetadata, MockCamera};
 pub use counter::Counter;
 pub use stage::MockStage;
 

@@ -17,7 +17,8 @@ use crate::__private::Probe;
 use crate::outcome::{Failure, Outcome};
 use crate::property::PropertyObserver;
 use crate::slot::{SlotMetadata, WrongSlotType};
-use crate::thing::{EventMetadata, PropertyError, PropertyMetadata, ThingMetadata};
+use crate::stream::MjpegStream;
+use crate::thing::{EventMetadata, PropertyError, PropertyMetadata, StreamMetadata, ThingMetadata};
 use serde_json::Value;
 use std::any::Any;
 use std::sync::Arc;
@@ -136,6 +137,17 @@ pub trait ThingFields {
     /// The `#[event]` fields, in declaration order.
     fn event_metadata() -> Vec<EventMetadata>;
     fn slot_metadata() -> Vec<SlotMetadata>;
+    /// The `#[stream]` fields' names (none unless the struct declares some).
+    const STREAM_NAMES: &'static [&'static str] = &[];
+    /// The `#[stream]` fields, in declaration order.
+    fn stream_metadata() -> Vec<StreamMetadata> {
+        Vec::new()
+    }
+    /// The `#[stream]` field `name`.
+    fn stream_field(&self, name: &str) -> Option<&MjpegStream> {
+        let _ = name;
+        None
+    }
     fn wire_slot_field(
         &self,
         name: &str,

@@ -110,8 +110,12 @@
 //! - Events are `#[event]` fields of type [`Event<T>`] (`T: Serialize + JsonSchema`, `()` for
 //!   none), described in the TD with `T`'s schema as their `data`. `self.name.emit(value)` is
 //!   synchronous, never blocks and never fails; before the Thing is served it does nothing.
-//! - Affordance names (properties, actions and events together) are unique, and `properties`,
-//!   `events`, `ws` and `ui` are reserved for the server's own routes.
+//! - Live image streams are `#[stream]` fields of type [`MjpegStream`], served as MJPEG at
+//!   `T<name>` (and a viewer page at `T<name>/viewer`) and linked from the TD.
+//!   `self.name.add_frame(jpeg)` never blocks; [`MjpegStream::wait_for_watcher`] lets a camera
+//!   make frames only while someone watches.
+//! - Affordance names (properties, actions, events and streams together) are unique, and
+//!   `properties`, `events`, `ws` and `ui` are reserved for the server's own routes.
 //!
 //! ## Typed clients (the `client` feature)
 //!
@@ -202,6 +206,7 @@ mod progress;
 mod property;
 pub mod schema;
 mod slot;
+mod stream;
 mod td;
 mod thing;
 mod time;
@@ -219,7 +224,7 @@ pub use context::{FromInvocation, InvocationContext};
 pub use event::Event;
 pub use id::InvocationId;
 pub use labthings_macros::{
-    action, event, inject, on_start, on_stop, param, property, setter, setting, slot, thing,
+    action, event, inject, on_start, on_stop, param, property, setter, setting, slot, stream, thing,
 };
 pub use logger::{
     InvocationLog, LOG_BYTES, LOG_CAPACITY, LogLevel, LogRecord, Logger, set_capture_level,
@@ -228,10 +233,11 @@ pub use outcome::{Failure, Outcome};
 pub use progress::Progress;
 pub use property::{Property, PropertyObserver, Setting};
 pub use slot::{OptionalSlot, Slot, SlotMetadata, WrongSlotType};
+pub use stream::{FrameError, MjpegStream, Watcher};
 pub use td::{Served, insert_security, thing_description};
 pub use thing::{
     ActionMetadata, EventMetadata, PrepareError, PropertyError, PropertyKind, PropertyMetadata,
-    Thing, ThingMetadata,
+    StreamMetadata, Thing, ThingMetadata,
 };
 pub use time::rfc3339;
 pub use validate::{LocSegment, ValidationErrors, ValidationIssue};
@@ -252,7 +258,8 @@ pub type ClientFuture<'a, T> =
 pub mod prelude {
     pub use crate::{
         Blob, CancelHook, Cancelled, Event, FromInvocation, InvocationContext, InvocationId,
-        Logger, OptionalSlot, Outcome, Progress, Property, Setting, Slot, Thing, action, event,
-        inject, on_start, on_stop, param, property, setter, setting, slot, thing,
+        Logger, MjpegStream, OptionalSlot, Outcome, Progress, Property, Setting, Slot, Thing,
+        action, event, inject, on_start, on_stop, param, property, setter, setting, slot, stream,
+        thing,
     };
 }

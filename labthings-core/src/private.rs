@@ -16,9 +16,10 @@ pub use crate::outcome::{Failure, Outcome};
 pub use crate::property::{Property, PropertyBinding, PropertyObserver, Setting};
 pub use crate::schema::{apply_constraints, data_schema, no_input_schema, titled};
 pub use crate::slot::{SlotField, SlotMetadata, WrongSlotType};
+pub use crate::stream::MjpegStream;
 pub use crate::thing::{
     ActionMetadata, EventMetadata, PrepareError, PropertyError, PropertyKind, PropertyMetadata,
-    Thing, ThingMetadata,
+    StreamMetadata, Thing, ThingMetadata,
 };
 
 use std::borrow::Cow;
@@ -137,6 +138,19 @@ pub fn event_metadata(
         title: title.to_owned(),
         description: description.map(str::to_owned),
         data_schema,
+    }
+}
+
+/// Metadata of a `#[stream]` field.
+pub fn stream_metadata(
+    name: &'static str,
+    title: &str,
+    description: Option<&str>,
+) -> StreamMetadata {
+    StreamMetadata {
+        name,
+        title: title.to_owned(),
+        description: description.map(str::to_owned),
     }
 }
 

@@ -56,6 +56,12 @@ impl<T> OptionalSlot<T> {
     pub fn get(&self) -> Option<&T> {
         self.target.get().map(|t| &**t)
     }
+
+    /// A handle to the Thing in this slot, if one was wired: for keeping it where `&self`
+    /// can't go (a producer thread, say).
+    pub fn shared(&self) -> Option<&Arc<T>> {
+        self.target.get()
+    }
 }
 
 impl<T> Default for Slot<T> {

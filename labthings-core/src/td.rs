@@ -1,5 +1,5 @@
 //! W3C Thing Description (TD 1.1) of a Thing, in the reference server's shape, plus the push
-//! forms (SSE and WebSocket) and events.
+//! forms (SSE and WebSocket), events, and links to MJPEG streams.
 //!
 //! Form order matters to WoT consumers: node-wot takes the *first* form whose `op` lists the
 //! operation and whose scheme it speaks, so the HTTP forms come first, the SSE observe form on
@@ -120,6 +120,22 @@ pub fn thing_description(thing: &dyn Thing, served: &Served<'_>) -> Value {
         }));
     }
     td.insert("forms".into(), Value::Array(forms));
+    if !metadata.streams.is_empty() {
+        // MJPEG streams aren't affordances in TD 1.1: they are links to alternate
+        // representations, which consumers that don't know them ignore.
+        let links = metadata
+            .streams
+            .iter()
+            .map(|s| {
+                json!({
+                    "rel": "alternate",
+                    "type": "multipart/x-mixed-replace",
+                    "href": format!("{thing_path}{}", s.name),
+                })
+            })
+            .collect();
+        td.insert("links".into(), Value::Array(links));
+    }
     insert_security(&mut td, served.bearer);
     // TD 1.1 allows the 1.0 context first, then 1.1's; validators that know only TD 1.0
     // (node-wot 0.9 refuses a TD whose context is the 1.1 URI alone) accept it too.

@@ -12,6 +12,7 @@ use crate::action_body::PreparedAction;
 use crate::outcome::Failure;
 use crate::property::PropertyObserver;
 use crate::slot::{SlotMetadata, WrongSlotType};
+use crate::stream::MjpegStream;
 use crate::validate::ValidationErrors;
 
 /// What a Thing is: its name in code, its documentation, and its affordances.
@@ -26,6 +27,8 @@ pub struct ThingMetadata {
     pub events: Vec<EventMetadata>,
     /// References to other Things, wired by the server before serving.
     pub slots: Vec<SlotMetadata>,
+    /// MJPEG streams (`#[stream]` fields), in declaration order.
+    pub streams: Vec<StreamMetadata>,
 }
 
 impl ThingMetadata {
@@ -39,6 +42,10 @@ impl ThingMetadata {
 
     pub fn event(&self, name: &str) -> Option<&EventMetadata> {
         self.events.iter().find(|e| e.name == name)
+    }
+
+    pub fn stream(&self, name: &str) -> Option<&StreamMetadata> {
+        self.streams.iter().find(|s| s.name == name)
     }
 }
 
@@ -103,6 +110,14 @@ pub struct EventMetadata {
     pub data_schema: Option<Value>,
 }
 
+/// An MJPEG stream, linked from the TD (`rel: alternate`, `multipart/x-mixed-replace`).
+#[derive(Debug, Clone)]
+pub struct StreamMetadata {
+    pub name: &'static str,
+    pub title: String,
+    pub description: Option<String>,
+}
+
 /// Why a property operation failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PropertyError {
@@ -163,6 +178,12 @@ pub trait Thing: Send + Sync + 'static {
     /// observer told of each change, and every event to the same observer, told of each
     /// emission. Called once by the server before serving.
     fn attach(&self, thing_name: &str, observer: Arc<dyn PropertyObserver>);
+
+    /// The `#[stream]` field `name`, for the server to serve.
+    fn mjpeg_stream(&self, name: &str) -> Option<&MjpegStream> {
+        let _ = name;
+        None
+    }
 
     /// Put `target` (another served Thing) into slot `name`.
     fn wire_slot(

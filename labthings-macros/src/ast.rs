@@ -83,14 +83,16 @@ pub enum FieldKind {
     Setting,
     Slot,
     Event,
+    Stream,
 }
 
 impl FieldKind {
-    const ALL: [FieldKind; 4] = [
+    const ALL: [FieldKind; 5] = [
         FieldKind::Property,
         FieldKind::Setting,
         FieldKind::Slot,
         FieldKind::Event,
+        FieldKind::Stream,
     ];
 
     pub fn keyword(self) -> Symbol {
@@ -99,6 +101,7 @@ impl FieldKind {
             FieldKind::Setting => kw::SETTING,
             FieldKind::Slot => kw::SLOT,
             FieldKind::Event => kw::EVENT,
+            FieldKind::Stream => kw::STREAM,
         }
     }
 
@@ -109,6 +112,7 @@ impl FieldKind {
             FieldKind::Setting => &["Setting"],
             FieldKind::Slot => &["Slot", "OptionalSlot"],
             FieldKind::Event => &["Event"],
+            FieldKind::Stream => &["MjpegStream"],
         }
     }
 
@@ -124,6 +128,15 @@ pub struct ThingStruct {
     pub fields: Vec<DataField>,
     pub slots: Vec<SlotField>,
     pub events: Vec<EventField>,
+    pub streams: Vec<StreamField>,
+}
+
+/// A field marked `#[stream]`: an `MjpegStream` served as MJPEG.
+pub struct StreamField {
+    pub ident: Ident,
+    pub name: String,
+    pub ty: Type,
+    pub docs: Docs,
 }
 
 /// A field marked `#[event]`: an `Event<T>` the Thing emits.
@@ -372,13 +385,15 @@ pub fn parse_struct(mut item: ItemStruct, errors: &mut Errors) -> ThingStruct {
     let mut fields = Vec::new();
     let mut slots = Vec::new();
     let mut events = Vec::new();
+    let mut streams = Vec::new();
     for field in item.fields.iter_mut() {
         let ours = take_attrs(&mut field.attrs, |a| FieldKind::of(a).is_some());
         let Some(first) = ours.first() else { continue };
         if let Some(second) = ours.get(1) {
             errors.push(syn::Error::new_spanned(
                 second,
-                "a field can carry one of `#[property]`, `#[setting]`, `#[event]` and `#[slot]`, once",
+                "a field can carry one of `#[property]`, `#[setting]`, `#[event]`, `#[stream]` \
+                 and `#[slot]`, once",
             ));
         }
         let kind = FieldKind::of(first).expect("taken because it has a kind");
@@ -397,11 +412,25 @@ pub fn parse_struct(mut item: ItemStruct, errors: &mut Errors) -> ThingStruct {
             continue;
         }
         if kind == FieldKind::Event {
-            errors.ok(attr::check_event_args(first));
+            errors.ok(attr::check_documented_field_args(first, kw::EVENT, "event"));
             events.push(EventField {
                 ident,
                 name,
                 payload: event_payload(&ty),
+                ty,
+                docs: Docs::from_attrs(&field.attrs),
+            });
+            continue;
+        }
+        if kind == FieldKind::Stream {
+            errors.ok(attr::check_documented_field_args(
+                first,
+                kw::STREAM,
+                "stream",
+            ));
+            streams.push(StreamField {
+                ident,
+                name,
                 ty,
                 docs: Docs::from_attrs(&field.attrs),
             });
@@ -425,6 +454,7 @@ pub fn parse_struct(mut item: ItemStruct, errors: &mut Errors) -> ThingStruct {
         fields,
         slots,
         events,
+        streams,
     }
 }
 
@@ -460,6 +490,9 @@ pub fn parse_impl(mut item: ItemImpl, errors: &mut Errors) -> ThingImpl {
         };
         for event in take_attrs(&mut method.attrs, |a| kw::EVENT.is(a)) {
             errors.push(event_on_method(&event));
+        }
+        for stream in take_attrs(&mut method.attrs, |a| kw::STREAM.is(a)) {
+            errors.push(stream_on_method(&stream));
         }
         let ours = take_attrs(&mut method.attrs, |a| MethodKind::of(a).is_some());
         let Some(first) = ours.first() else { continue };
@@ -647,6 +680,16 @@ fn event_on_method(attr: &Attribute) -> syn::Error {
     )
 }
 
+/// `#[stream]` on a method of the impl block: streams are declared on the struct.
+fn stream_on_method(attr: &Attribute) -> syn::Error {
+    syn::Error::new_spanned(
+        attr,
+        "streams are fields of type `MjpegStream` on the struct: declare \
+         `#[stream] name: MjpegStream` in the `#[thing]` struct and call \
+         `self.name.add_frame(jpeg)`",
+    )
+}
+
 fn reject_misplaced_attrs(item: &mut ImplItem, errors: &mut Errors) {
     let attrs = match item {
         ImplItem::Const(c) => &mut c.attrs,
@@ -656,6 +699,9 @@ fn reject_misplaced_attrs(item: &mut ImplItem, errors: &mut Errors) {
     };
     for event in take_attrs(attrs, |a| kw::EVENT.is(a)) {
         errors.push(event_on_method(&event));
+    }
+    for stream in take_attrs(attrs, |a| kw::STREAM.is(a)) {
+        errors.push(stream_on_method(&stream));
     }
     for misplaced in take_attrs(attrs, |a| MethodKind::of(a).is_some()) {
         errors.push(syn::Error::new_spanned(

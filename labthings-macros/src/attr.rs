@@ -269,16 +269,16 @@ pub fn check_no_args(attr: &Attribute, name: Symbol) -> syn::Result<()> {
     }
 }
 
-/// `#[event]` takes no arguments: its title and description come from doc comments.
-pub fn check_event_args(attr: &Attribute) -> syn::Result<()> {
+/// `#[event]` and `#[stream]` take no arguments: their title and description come from doc
+/// comments. `what` names the affordance (`event`, `stream`).
+pub fn check_documented_field_args(attr: &Attribute, name: Symbol, what: &str) -> syn::Result<()> {
     match &attr.meta {
         Meta::Path(_) => Ok(()),
         other => Err(syn::Error::new_spanned(
             other,
             format!(
-                "`#[{name}]` takes no arguments: write `#[{name}]`, and document the event with \
-                 `///` comments (they become its title and description)",
-                name = kw::EVENT
+                "`#[{name}]` takes no arguments: write `#[{name}]`, and document the {what} with \
+                 `///` comments (they become its title and description)"
             ),
         )),
     }

@@ -36,6 +36,10 @@ pub fn check_struct(thing: &ThingStruct, errors: &mut Errors) {
         }
         check_not_reserved(&event.ident, &event.name, errors);
     }
+    for stream in &thing.streams {
+        check_field_type(&stream.ty, FieldKind::Stream, errors);
+        check_not_reserved(&stream.ident, &stream.name, errors);
+    }
 }
 
 /// Affordance names the server uses for its own routes under each Thing (`T properties`,
@@ -70,6 +74,9 @@ fn wrong_field_type(ty: &Type, kind: FieldKind, errors: &mut Errors) {
     let message = match kind {
         FieldKind::Event => "an `#[event]` field must have type `Event<T>`, where `T` is the \
                              payload sent to subscribers (`Event<()>` for none)"
+            .to_owned(),
+        FieldKind::Stream => "a `#[stream]` field must have type `MjpegStream`, a live stream \
+                              of JPEG frames served as MJPEG"
             .to_owned(),
         FieldKind::Slot => "a `#[slot]` field must have type `Slot<T>` (required) or \
                             `OptionalSlot<T>`, where `T` is the type of the other Thing"

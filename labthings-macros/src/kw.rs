@@ -15,6 +15,7 @@ pub const PROPERTY: Symbol = Symbol("property");
 pub const SETTING: Symbol = Symbol("setting");
 pub const SLOT: Symbol = Symbol("slot");
 pub const EVENT: Symbol = Symbol("event");
+pub const STREAM: Symbol = Symbol("stream");
 pub const ACTION: Symbol = Symbol("action");
 pub const SETTER: Symbol = Symbol("setter");
 pub const ON_START: Symbol = Symbol("on_start");

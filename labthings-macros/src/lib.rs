@@ -113,6 +113,13 @@ pub fn event(_args: TokenStream, input: TokenStream) -> TokenStream {
     misplaced(kw::EVENT, input)
 }
 
+/// Marks an `MjpegStream` field of a `#[thing]` struct as a live MJPEG stream, served at
+/// `T<name>`: `self.name.add_frame(jpeg)` sends a frame to its watchers.
+#[proc_macro_attribute]
+pub fn stream(_args: TokenStream, input: TokenStream) -> TokenStream {
+    misplaced(kw::STREAM, input)
+}
+
 /// Marks the setter method of a functional property: `#[setter(name)]`.
 #[proc_macro_attribute]
 pub fn setter(_args: TokenStream, input: TokenStream) -> TokenStream {

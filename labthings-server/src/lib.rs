@@ -29,7 +29,7 @@
 //! | `app/` | putting a server together: the builder and options (`builder.rs`), start errors (`error.rs`), slot wiring (`slots.rs`), on-start/on-stop hooks and the observer fan-out (`lifecycle.rs`), the start-up security checks (`security.rs`), SIGHUP token reloads (`hangup.rs`), the running server and its shutdown (`running.rs`) |
 //! | `discovery/` | the `/.well-known/wot` directory TD (`directory.rs`), mDNS advertisements (`mdns.rs`) |
 //! | `net/` | sockets: the one accept loop with axum's accept-error policy (`listener.rs`), serving an HTTP/1.1 connection (`connection.rs`) |
-//! | `api/` | the API of the served Things: the route table (`router.rs`), what handlers share (`state.rs`), one file of handlers per resource (`properties.rs`, `actions.rs`, `invocations.rs`, `blobs.rs`, `things.rs`) |
+//! | `api/` | the API of the served Things: the route table (`router.rs`), what handlers share (`state.rs`), one file of handlers per resource (`properties.rs`, `actions.rs`, `invocations.rs`, `blobs.rs`, `things.rs`, `push.rs`, `streams.rs` for MJPEG) |
 //! | `http/` | HTTP plumbing that knows no Thing: bearer tokens (`auth.rs`), responses, the handlers' `ApiError`, request bodies, the client's origin, CORS |
 //! | `runtime/` | invocations without HTTP: records (with the blobs their outputs hold), their store and expiry timer, the action pool, the global lock |
 //! | `settings/` | settings files: the background writer, one Thing's file, the atomic write |
@@ -40,8 +40,6 @@
 //!   from an upgrade in `net/connection.rs`, routed by a `Route` in `api/router.rs`;
 //! - **events and SSE**: `events/` (the bus observers subscribe to; `sse.rs` streams it),
 //!   fed by the observer fan-out in `app/lifecycle.rs`;
-//! - **MJPEG streams**: `api/streams.rs` (blobs, `P/blob/{id}`, are served by `api/blobs.rs`
-//!   from the records that keep them);
 //! - **OpenAPI docs** (`docs`, `redoc`, `openapi.json`) and the **web UI**: `api/openapi.rs`,
 //!   `api/ui.rs`;
 //! - **auth** (done): `http/auth.rs`, checked in `api/router.rs` before dispatch;

@@ -260,10 +260,12 @@ def test_camera_actions(thing_client):
     exposure = camera.exposure_ms
     frames = camera.frames_captured
     assert camera.capture_metadata() == {"exposure_ms": exposure, "frames": frames}
-    meta = camera.capture()
-    assert meta["frame"] == frames + 1
-    assert meta["exposure_ms"] == exposure
-    assert (meta["width"], meta["height"]) == (640, 480)
+    # capture returns a JPEG blob, as the reference's camera does: the client downloads it.
+    blob = camera.capture()
+    assert blob.media_type == "image/jpeg"
+    jpeg = blob.content
+    assert jpeg[:2] == b"\xff\xd8" and jpeg[-2:] == b"\xff\xd9"
+    assert len(jpeg) > 10_000  # a 640x480 test pattern, not a placeholder
     assert camera.frames_captured == frames + 1
     assert camera.capture_metadata() == {"exposure_ms": exposure, "frames": frames + 1}
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use labthings_core::client::{Error, InvocationStatus, ThingClient};
-use labthings_examples::{CounterClient, FrameMetadata, MockCameraClient, MockStageClient};
+use labthings_examples::{CounterClient, MockCameraClient, MockStageClient};
 use labthings_tests::LabClient;
 use support::TestServer;
 
@@ -52,8 +52,10 @@ async fn actions_and_properties_have_the_things_types() {
     let camera = MockCameraClient::connect(&server.url("/camera/"))
         .await
         .unwrap();
-    let frame: FrameMetadata = camera.capture().await.unwrap();
-    assert_eq!((frame.frame, frame.width, frame.height), (1, 640, 480));
+    // `capture` returns a JPEG blob, which the typed client does not decode yet (see the
+    // README); its metadata comes back typed.
+    let metadata = camera.capture_metadata().await.unwrap();
+    assert_eq!(metadata["frames"], 0);
 
     // Optional and defaulted parameters, and an action whose output is a `&'static str`
     // (its client method exists; calling it would not compile, as a `&str` can't be decoded).

@@ -1,4 +1,5 @@
-//! `impl ThingFields` for a `#[thing]` struct: its data properties, settings, events and slots.
+//! `impl ThingFields` for a `#[thing]` struct: its data properties, settings, events, streams
+//! and slots.
 
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote, quote_spanned};
@@ -115,6 +116,17 @@ pub fn expand_struct(thing: &ThingStruct) -> TokenStream {
         let encoder = probe(event.payload.as_ref()?);
         Some(quote!(__lt::bind_event(&self.#ident, thing, #name, &observer, #encoder.encoder());))
     });
+    let stream_names: Vec<&String> = thing.streams.iter().map(|s| &s.name).collect();
+    let stream_metadata = thing.streams.iter().map(|stream| {
+        let name = &stream.name;
+        let title = stream.docs.title().unwrap_or_else(|| name.clone());
+        let description = option_str(stream.docs.full());
+        quote!(__lt::stream_metadata(#name, #title, #description))
+    });
+    let stream_arms = thing.streams.iter().map(|stream| {
+        let (ident, name) = (&stream.ident, &stream.name);
+        quote!(#name => ::core::option::Option::Some(&self.#ident),)
+    });
     let slot_metadata = thing.slots.iter().map(|slot| {
         let (ty, name) = (&slot.ty, &slot.name);
         quote!(__lt::slot_metadata::<#ty>(#name))
@@ -144,6 +156,19 @@ pub fn expand_struct(thing: &ThingStruct) -> TokenStream {
 
             fn slot_metadata() -> ::std::vec::Vec<__lt::SlotMetadata> {
                 ::std::vec![#(#slot_metadata),*]
+            }
+
+            const STREAM_NAMES: &'static [&'static str] = &[#(#stream_names),*];
+
+            fn stream_metadata() -> ::std::vec::Vec<__lt::StreamMetadata> {
+                ::std::vec![#(#stream_metadata),*]
+            }
+
+            fn stream_field(&self, name: &str) -> ::core::option::Option<&__lt::MjpegStream> {
+                match name {
+                    #(#stream_arms)*
+                    _ => ::core::option::Option::None,
+                }
             }
 
             #[allow(unused_variables)]

@@ -39,9 +39,10 @@ pub fn expand_impl(thing: &ThingImpl) -> TokenStream {
                  impl have the same name; rename one of them"
             )
         };
-        let (data, event) = (
+        let (data, event, stream) = (
             message("a `#[property]`/`#[setting]`"),
             message("an `#[event]`"),
+            message("a `#[stream]`"),
         );
         quote_spanned! {method.ident().span()=>
             #(#cfgs)*
@@ -53,6 +54,11 @@ pub fn expand_impl(thing: &ThingImpl) -> TokenStream {
             const _: () = ::core::assert!(
                 !__lt::contains(#thing_fields::EVENT_NAMES, #name),
                 #event
+            );
+            #(#cfgs)*
+            const _: () = ::core::assert!(
+                !__lt::contains(#thing_fields::STREAM_NAMES, #name),
+                #stream
             );
         }
     });
@@ -99,6 +105,7 @@ pub fn expand_impl(thing: &ThingImpl) -> TokenStream {
                         actions,
                         events: <Self as __lt::ThingFields>::event_metadata(),
                         slots: <Self as __lt::ThingFields>::slot_metadata(),
+                        streams: <Self as __lt::ThingFields>::stream_metadata(),
                     }
                 })
             }
@@ -161,6 +168,10 @@ pub fn expand_impl(thing: &ThingImpl) -> TokenStream {
                 target: __lt::Arc<dyn __lt::Any + ::core::marker::Send + ::core::marker::Sync>,
             ) -> ::core::result::Result<(), __lt::WrongSlotType> {
                 <Self as __lt::ThingFields>::wire_slot_field(self, name, target)
+            }
+
+            fn mjpeg_stream(&self, name: &str) -> ::core::option::Option<&__lt::MjpegStream> {
+                <Self as __lt::ThingFields>::stream_field(self, name)
             }
 
             #hooks

@@ -9,11 +9,13 @@ use hyper::header::{ACCESS_CONTROL_REQUEST_METHOD, HeaderValue, ORIGIN, REFERRER
 use hyper::http::request::Parts;
 use hyper::upgrade::OnUpgrade;
 use hyper::{Method, Request, Response};
-use labthings_core::{ActionMetadata, EventMetadata, PropertyKind, PropertyMetadata};
+use labthings_core::{
+    ActionMetadata, EventMetadata, PropertyKind, PropertyMetadata, StreamMetadata,
+};
 
 use crate::api::push::wants_event_stream;
 use crate::api::state::{ServedThing, ServerState};
-use crate::api::{actions, blobs, invocations, properties, push, things};
+use crate::api::{actions, blobs, invocations, properties, push, streams, things};
 use crate::discovery::directory;
 use crate::http::error::ApiError;
 use crate::http::origin::Origin;
@@ -109,6 +111,10 @@ enum Route<'s, 'p> {
     Reset(&'s ServedThing, &'static PropertyMetadata),
     /// `T<event>`: its Server-Sent Events stream.
     Event(&'s ServedThing, &'static EventMetadata),
+    /// `T<stream>`: an MJPEG stream.
+    Stream(&'s ServedThing, &'static StreamMetadata),
+    /// `T<stream>/viewer`: a page showing it.
+    StreamViewer(&'s ServedThing, &'static StreamMetadata),
     /// `T` + `ws`: the WebSocket.
     WebSocket(&'s ServedThing),
     /// `T` + `properties`: every property write, as named Server-Sent Events.
@@ -155,10 +161,17 @@ impl<'s, 'p> Route<'s, 'p> {
                         Some(property) => Route::Property(served, property),
                         None => match metadata.event(affordance) {
                             Some(event) => Route::Event(served, event),
-                            None => Route::Action(served, metadata.action(affordance)?),
+                            None => match metadata.stream(affordance) {
+                                Some(stream) => Route::Stream(served, stream),
+                                None => Route::Action(served, metadata.action(affordance)?),
+                            },
                         },
                     },
                 }
+            }
+            (name, Some(stream), Some("viewer")) => {
+                let served = state.thing(name)?;
+                Route::StreamViewer(served, served.thing.metadata().stream(stream)?)
             }
             (name, Some(property), Some("reset")) => {
                 let served = state.thing(name)?;
@@ -184,6 +197,8 @@ impl<'s, 'p> Route<'s, 'p> {
             | Route::Blob(_)
             | Route::Thing(_)
             | Route::Event(..)
+            | Route::Stream(..)
+            | Route::StreamViewer(..)
             | Route::WebSocket(_)
             | Route::AllProperties(_)
             | Route::AllEvents(_) => &["GET"],
@@ -242,6 +257,10 @@ async fn dispatch(
         }
         Route::Action(served, action) if get => Ok(actions::list(state, served, action, &origin())),
         Route::Event(served, event) if get => stream(served, Stream::Event(event.name.into())),
+        Route::Stream(served, metadata) if get => {
+            streams::mjpeg(state, served, metadata, request.uri.query())
+        }
+        Route::StreamViewer(served, metadata) if get => Ok(streams::viewer(served, metadata)),
         Route::AllProperties(served) if get => stream(served, Stream::AllProperties),
         Route::AllEvents(served) if get => stream(served, Stream::AllEvents),
         Route::WebSocket(served) if get => {

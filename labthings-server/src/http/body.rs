@@ -1,12 +1,15 @@
 //! The body of every response: bytes already in hand (nearly every answer, with an exact
-//! `Content-Length`), or a stream of frames from a channel (Server-Sent Events; a producer
-//! task writes, and the stream ends when it stops or the client goes, dropping the receiver).
+//! `Content-Length`), a stream of frames from a channel (Server-Sent Events; a producer
+//! task writes, and the stream ends when it stops or the client goes, dropping the receiver),
+//! or a stream pulled only when the connection wants the next chunk (MJPEG: what to send is
+//! decided as late as possible, so a slow client gets the newest frame).
 
 use std::convert::Infallible;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
+use futures_util::Stream;
 use http_body_util::Full;
 use hyper::body::{Frame, SizeHint};
 use tokio::sync::mpsc;
@@ -16,6 +19,7 @@ pub struct Body(Kind);
 enum Kind {
     Full(Full<Bytes>),
     Channel(mpsc::Receiver<Bytes>),
+    Pulled(Pin<Box<dyn Stream<Item = Bytes> + Send>>),
 }
 
 impl Body {
@@ -33,6 +37,12 @@ impl Body {
     pub fn channel(frames: mpsc::Receiver<Bytes>) -> Self {
         Self(Kind::Channel(frames))
     }
+
+    /// A body of the chunks `stream` yields, each polled for only when the connection is
+    /// ready for it; ends when the stream does or the client goes (dropping it).
+    pub fn pulled(stream: impl Stream<Item = Bytes> + Send + 'static) -> Self {
+        Self(Kind::Pulled(Box::pin(stream)))
+    }
 }
 
 impl hyper::body::Body for Body {
@@ -48,20 +58,24 @@ impl hyper::body::Body for Body {
             Kind::Channel(frames) => frames
                 .poll_recv(cx)
                 .map(|frame| frame.map(|bytes| Ok(Frame::data(bytes)))),
+            Kind::Pulled(stream) => stream
+                .as_mut()
+                .poll_next(cx)
+                .map(|chunk| chunk.map(|bytes| Ok(Frame::data(bytes)))),
         }
     }
 
     fn is_end_stream(&self) -> bool {
         match &self.0 {
             Kind::Full(full) => full.is_end_stream(),
-            Kind::Channel(_) => false,
+            Kind::Channel(_) | Kind::Pulled(_) => false,
         }
     }
 
     fn size_hint(&self) -> SizeHint {
         match &self.0 {
             Kind::Full(full) => full.size_hint(),
-            Kind::Channel(_) => SizeHint::default(),
+            Kind::Channel(_) | Kind::Pulled(_) => SizeHint::default(),
         }
     }
 }

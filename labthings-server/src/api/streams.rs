@@ -1,0 +1,260 @@
+//! MJPEG streams: `T<stream>` as `multipart/x-mixed-replace; boundary=frame`, and
+//! `T<stream>/viewer`, a page showing it.
+//!
+//! Each client is a [`Watcher`] of the Thing's `MjpegStream`, pulled by the connection: the
+//! next part is chosen only once the connection has finished writing the previous one (the
+//! chunk handed to hyper tells us when hyper drops it), so a slow client holds at most one
+//! frame and sends the newest when it can; nothing queues per client and the camera never
+//! waits. `?fps=N` spaces one client's frames at least `1/N` s apart. The stream ends with a
+//! closing delimiter when the server stops or the Thing closes the stream.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use hyper::Response;
+use hyper::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
+use labthings_core::{LocSegment, StreamMetadata, ValidationIssue, Watcher};
+use tokio::sync::{oneshot, watch};
+use tokio::time::Instant;
+
+use crate::api::state::{ServedThing, ServerState};
+use crate::http::body::Body;
+use crate::http::error::ApiError;
+
+/// The media type of the stream; parts are delimited by `--frame`.
+const MEDIA_TYPE: &str = "multipart/x-mixed-replace; boundary=frame";
+/// The close delimiter, sent when the stream ends cleanly.
+const CLOSE: &[u8] = b"--frame--\r\n";
+/// The highest `?fps=` that means anything: a cap above it is no cap.
+const MAX_FPS: f64 = 1000.0;
+
+/// `GET T<stream>`.
+pub fn mjpeg(
+    state: &ServerState,
+    served: &ServedThing,
+    metadata: &StreamMetadata,
+    query: Option<&str>,
+) -> Result<Response<Body>, ApiError> {
+    let stream = served
+        .thing
+        .mjpeg_stream(metadata.name)
+        .ok_or(ApiError::NotFound)?;
+    let spacing = frame_spacing(query)?;
+    let client = Client {
+        pacing: Pacing {
+            watcher: stream.watch(),
+            spacing,
+            last_sent: None,
+            in_flight: None,
+        },
+        stopped: state.stopped.clone(),
+        done: false,
+    };
+    let mut response = Response::new(Body::pulled(futures_util::stream::unfold(
+        client,
+        Client::next_chunk,
+    )));
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(MEDIA_TYPE));
+    headers.insert(
+        CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, no-store, must-revalidate"),
+    );
+    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    Ok(response)
+}
+
+/// `GET T<stream>/viewer`: the stream in an `<img>`, nothing loaded from elsewhere.
+pub fn viewer(served: &ServedThing, metadata: &StreamMetadata) -> Response<Body> {
+    let src = escape(&format!("{}{}", served.path, metadata.name));
+    let title = escape(&format!("{} – {}", served.name, metadata.title));
+    let page = format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title>\
+         <style>body{{margin:0;background:#111;display:flex;align-items:center;\
+         justify-content:center;height:100vh}}img{{max-width:100%;max-height:100%}}</style>\
+         </head><body><img src=\"{src}\" alt=\"{title}\"></body></html>\n"
+    );
+    let mut response = Response::new(Body::full(page));
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    response
+}
+
+/// The least time between two frames for `?fps=N` (`None`: as fast as frames come).
+fn frame_spacing(query: Option<&str>) -> Result<Option<Duration>, ApiError> {
+    let Some(value) = query
+        .into_iter()
+        .flat_map(|q| q.split('&'))
+        .find_map(|pair| pair.strip_prefix("fps="))
+    else {
+        return Ok(None);
+    };
+    match value.parse::<f64>() {
+        Ok(fps) if fps > 0.0 && fps.is_finite() => {
+            Ok((fps < MAX_FPS).then(|| Duration::from_secs_f64(1.0 / fps)))
+        }
+        parsed => Err(ApiError::Unprocessable(vec![ValidationIssue {
+            kind: if parsed.is_ok() {
+                "greater_than"
+            } else {
+                "float_parsing"
+            },
+            loc: vec![
+                LocSegment::Field("query".into()),
+                LocSegment::Field("fps".into()),
+            ],
+            msg: if parsed.is_ok() {
+                "Input should be greater than 0".into()
+            } else {
+                "Input should be a valid number, unable to parse string as a number".into()
+            },
+            input: serde_json::Value::String(value.to_owned()),
+            ctx: parsed.is_ok().then(|| serde_json::json!({ "gt": 0 })),
+        }])),
+    }
+}
+
+/// One client's stream: its pacing, and the server's stop signal that ends it.
+struct Client {
+    pacing: Pacing,
+    stopped: watch::Receiver<bool>,
+    done: bool,
+}
+
+impl Client {
+    /// The next chunk to send: a whole part, or the close delimiter once the stream ends.
+    async fn next_chunk(mut self) -> Option<(Bytes, Self)> {
+        if self.done {
+            return None;
+        }
+        let Self {
+            pacing, stopped, ..
+        } = &mut self;
+        let part = tokio::select! {
+            biased;
+            () = crate::push::stopping(stopped) => None,
+            part = pacing.next() => part,
+        };
+        match part {
+            Some(part) => Some((part, self)),
+            None => {
+                self.done = true;
+                Some((Bytes::from_static(CLOSE), self))
+            }
+        }
+    }
+}
+
+/// Which frame one client sends next, and when.
+struct Pacing {
+    watcher: Watcher,
+    /// `?fps=`: the least time between frames.
+    spacing: Option<Duration>,
+    last_sent: Option<Instant>,
+    /// Resolves once the connection has dropped the part last handed to it (written out).
+    in_flight: Option<oneshot::Receiver<()>>,
+}
+
+impl Pacing {
+    /// The next part, once the previous one is written and `?fps=` allows; `None` when the
+    /// Thing closes the stream.
+    async fn next(&mut self) -> Option<Bytes> {
+        // Kept until it resolves, so a cancelled call loses nothing.
+        if let Some(written) = &mut self.in_flight {
+            // An error is the signal: the sender is dropped with the chunk.
+            let _ = written.await;
+            self.in_flight = None;
+        }
+        if let (Some(spacing), Some(last)) = (self.spacing, self.last_sent) {
+            tokio::time::sleep_until(last + spacing).await;
+        }
+        let part = self.watcher.next_part().await?;
+        self.last_sent = Some(Instant::now());
+        let (tell, written) = oneshot::channel();
+        self.in_flight = Some(written);
+        Some(Bytes::from_owner(InFlight { part, _tell: tell }))
+    }
+}
+
+/// A part handed to the connection: shares the frame's bytes, and tells its [`Pacing`] when
+/// the connection is done with it (drops it).
+struct InFlight {
+    part: Bytes,
+    _tell: oneshot::Sender<()>,
+}
+
+impl AsRef<[u8]> for InFlight {
+    fn as_ref(&self) -> &[u8] {
+        &self.part
+    }
+}
+
+/// Escape text for HTML (names come from the config file and doc comments).
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use labthings_core::MjpegStream;
+
+    #[test]
+    fn fps_query() {
+        assert_eq!(frame_spacing(None).unwrap(), None);
+        assert_eq!(frame_spacing(Some("a=1")).unwrap(), None);
+        assert_eq!(
+            frame_spacing(Some("a=1&fps=4")).unwrap(),
+            Some(Duration::from_millis(250))
+        );
+        assert_eq!(frame_spacing(Some("fps=5000")).unwrap(), None);
+        for bad in ["fps=0", "fps=-1", "fps=x", "fps=", "fps=inf", "fps=NaN"] {
+            assert!(
+                matches!(frame_spacing(Some(bad)), Err(ApiError::Unprocessable(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn escapes_html() {
+        assert_eq!(
+            escape("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_part_is_not_replaced_until_the_last_one_is_written() {
+        let stream = MjpegStream::new();
+        let mut pacing = Pacing {
+            watcher: stream.watch(),
+            spacing: None,
+            last_sent: None,
+            in_flight: None,
+        };
+        stream.add_frame([0xFF, 0xD8, 1, 0xFF, 0xD9]).unwrap();
+        let first = pacing.next().await.unwrap();
+        stream.add_frame([0xFF, 0xD8, 2, 0xFF, 0xD9]).unwrap();
+        // The first part is still with the connection: no second one yet.
+        let waiting = tokio::time::timeout(Duration::from_millis(50), pacing.next()).await;
+        assert!(waiting.is_err());
+        stream.add_frame([0xFF, 0xD8, 3, 0xFF, 0xD9]).unwrap();
+        drop(first);
+        let next = pacing.next().await.unwrap();
+        assert!(next.ends_with(&[3, 0xFF, 0xD9, b'\r', b'\n']));
+    }
+}
