@@ -345,3 +345,44 @@ async fn read_only_settings_load_from_their_file() {
         StatusCode::METHOD_NOT_ALLOWED
     );
 }
+
+/// A tree: its schema refers to itself, so schemars can't inline it and leaves a `$ref`.
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+pub struct Node {
+    pub children: Vec<Node>,
+}
+
+/// A Thing whose action input the validator could not check.
+#[thing]
+pub struct Gardener {}
+
+#[thing]
+impl Gardener {
+    /// Count the nodes of a tree.
+    #[action]
+    fn count(&self, tree: Node) -> usize {
+        1 + tree.children.len()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_schema_the_validator_cannot_check_stops_start_up() {
+    let error = ThingServer::new()
+        .thing("gardener", Gardener {})
+        .port(0)
+        .start()
+        .await
+        .err()
+        .expect("start-up refused");
+    assert!(
+        matches!(error, ServerError::UnsupportedSchema { .. }),
+        "{error:?}"
+    );
+    let message = error.to_string();
+    assert!(
+        message.contains("Thing `gardener`, the input of action `count`")
+            && message.contains("`$ref`")
+            && message.contains("recursive"),
+        "{message}"
+    );
+}

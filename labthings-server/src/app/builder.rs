@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use labthings_core::{PropertyObserver, Thing};
+use labthings_core::validate::check_supported;
+use labthings_core::{PropertyObserver, Thing, ThingMetadata};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -293,6 +294,7 @@ impl ThingServer {
             if self.things[..i].iter().any(|other| &other.name == name) {
                 return Err(ServerError::DuplicateName(name.clone()));
             }
+            check_schemas(name, entry.thing.metadata())?;
         }
         Ok(())
     }
@@ -448,4 +450,26 @@ async fn advertise(things: &[ServedThing], addr: SocketAddr) -> Option<Advertise
         }
         Err(_) => None,
     }
+}
+
+/// Refuse a Thing whose property or action-input schemas use JSON Schema the validator does
+/// not implement (a `$ref` from a recursive type, say): requests would not be checked against
+/// it, so this is found at start-up instead of passed over at every request.
+fn check_schemas(thing: &str, metadata: &ThingMetadata) -> Result<(), ServerError> {
+    let properties = metadata
+        .properties
+        .iter()
+        .map(|p| (format!("property `{}`", p.name), &p.schema));
+    let inputs = metadata
+        .actions
+        .iter()
+        .map(|a| (format!("the input of action `{}`", a.name), &a.input_schema));
+    for (affordance, schema) in properties.chain(inputs) {
+        check_supported(schema).map_err(|problem| ServerError::UnsupportedSchema {
+            thing: thing.to_owned(),
+            affordance,
+            problem,
+        })?;
+    }
+    Ok(())
 }

@@ -32,4 +32,12 @@ pub enum ServerError {
     },
     #[error("could not start the settings writer: {0}")]
     Settings(std::io::Error),
+    /// A schema requests are validated against uses JSON Schema the validator doesn't
+    /// implement: it would be passed over in silence, so the server refuses to start.
+    #[error("Thing `{thing}`, {affordance}: {problem}")]
+    UnsupportedSchema {
+        thing: String,
+        affordance: String,
+        problem: labthings_core::validate::UnsupportedKeyword,
+    },
 }
