@@ -6,7 +6,7 @@
 //! of POSTs can't grow memory without bound.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -35,6 +35,9 @@ pub struct InvocationStore {
     over_budget: AtomicBool,
     /// When the budget was last checked, in milliseconds since `created`.
     last_check_ms: AtomicU64,
+    /// What the records held at the last check: far below the budget, inserts leave the
+    /// checking to the timer (a check walks every record).
+    last_use: AtomicUsize,
     created: Instant,
 }
 
@@ -64,6 +67,7 @@ impl InvocationStore {
             memory_budget: budget,
             over_budget: AtomicBool::new(false),
             last_check_ms: AtomicU64::new(0),
+            last_use: AtomicUsize::new(0),
             created: Instant::now(),
         }
     }
@@ -98,7 +102,9 @@ impl InvocationStore {
         records.by_id.insert(invocation.id, invocation);
         let now_ms = u64::try_from(self.created.elapsed().as_millis()).unwrap_or(u64::MAX);
         let last_ms = self.last_check_ms.load(Ordering::Relaxed);
-        if now_ms.saturating_sub(last_ms) >= CHECK_EVERY.as_millis() as u64
+        let near_budget = self.last_use.load(Ordering::Relaxed) > self.memory_budget / 2;
+        if near_budget
+            && now_ms.saturating_sub(last_ms) >= CHECK_EVERY.as_millis() as u64
             && self
                 .last_check_ms
                 .compare_exchange(last_ms, now_ms, Ordering::Relaxed, Ordering::Relaxed)
@@ -193,6 +199,7 @@ impl InvocationStore {
                 !evict
             });
         }
+        self.last_use.store(bytes, Ordering::Relaxed);
         MemoryUse {
             records: order.len(),
             bytes,
