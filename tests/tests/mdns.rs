@@ -6,10 +6,11 @@
 //! starts `test-lab --mdns`, browses `_wot._tcp` with `mdns-sd`, checks each Thing's TXT
 //! records, then stops the server and waits for the goodbyes.
 
+mod support;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use mdns_sd::{IfKind, ServiceDaemon, ServiceEvent};
@@ -56,29 +57,9 @@ struct Lab {
 
 impl Lab {
     fn start(args: &[&str]) -> Self {
-        let mut child = Command::new(BINARY)
-            .args(["-j", CONFIG, "--port", "0"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("test-lab runs");
-        let mut stderr = child.stderr.take().unwrap();
-        let stderr = std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = stderr.read_to_string(&mut text);
-            text
-        });
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut first_line = String::new();
-        stdout.read_line(&mut first_line).unwrap();
-        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-        let addr = first_line
-            .trim()
-            .rsplit("http://")
-            .next()
-            .and_then(|a| a.parse().ok())
-            .unwrap_or_else(|| panic!("no address in {first_line:?}"));
+        let mut command = Command::new(BINARY);
+        command.args(["-j", CONFIG, "--port", "0"]).args(args);
+        let (child, addr, stderr) = support::spawn_server(command);
         Self {
             child,
             addr,

@@ -3,7 +3,7 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -32,16 +32,6 @@ struct Lab {
     child: Child,
     addr: SocketAddr,
     stderr: Option<std::thread::JoinHandle<String>>,
-}
-
-/// Read all of a child's output in the background, so it never blocks or fails on a full or
-/// closed pipe.
-fn drain(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = pipe.read_to_string(&mut text);
-        text
-    })
 }
 
 /// Wait at most `limit` for `child` to exit; `None` (and the child killed) if it didn't.
@@ -79,24 +69,9 @@ impl Drop for Lab {
 
 impl Lab {
     fn start(args: &[&str]) -> Self {
-        let mut child = Command::new(BINARY)
-            .args(args)
-            .args(["--port", "0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("test-lab runs");
-        let stderr = drain(child.stderr.take().unwrap());
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut first_line = String::new();
-        stdout.read_line(&mut first_line).unwrap();
-        drain(stdout);
-        let addr = first_line
-            .trim()
-            .rsplit("http://")
-            .next()
-            .and_then(|a| a.parse().ok())
-            .unwrap_or_else(|| panic!("no address in {first_line:?}"));
+        let mut command = Command::new(BINARY);
+        command.args(args).args(["--port", "0"]);
+        let (child, addr, stderr) = support::spawn_server(command);
         Self {
             child,
             addr,

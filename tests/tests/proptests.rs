@@ -218,7 +218,6 @@ fn path() -> impl Strategy<Value = String> {
         Just("label".to_owned()),
         Just("reset".to_owned()),
         Just("action_invocations".to_owned()),
-        Just("properties".to_owned()),
         Just("ws".to_owned()),
         Just("blob".to_owned()),
         Just(String::new()),
@@ -242,12 +241,9 @@ fn path() -> impl Strategy<Value = String> {
 fn headers() -> impl Strategy<Value = Vec<(&'static str, String)>> {
     let header = prop_oneof![
         "[ -~]{0,20}".prop_map(|v| ("content-type", v)),
-        prop_oneof![
-            Just("application/json".to_owned()),
-            Just("text/event-stream".to_owned()),
-            "[ -~]{0,12}"
-        ]
-        .prop_map(|v| ("accept", v)),
+        // Not `text/event-stream`: event streams never end, and this test reads whole bodies
+        // (the streams have their own tests).
+        prop_oneof![Just("application/json".to_owned()), "[ -~]{0,12}"].prop_map(|v| ("accept", v)),
         "[ -~]{0,16}".prop_map(|v| ("prefer", v)),
         "[ -~]{0,16}".prop_map(|v| ("origin", v)),
         "[ -~]{0,16}".prop_map(|v| ("last-event-id", v)),

@@ -205,3 +205,39 @@ pub async fn request(
         body,
     }
 }
+
+/// Start a server process: `command` with its stdout and stderr piped. Returns the child, the
+/// address its first stdout line announces, and its stderr, read whole in the background (as
+/// is the rest of stdout) so the child never blocks on a full pipe.
+pub fn spawn_server(
+    mut command: std::process::Command,
+) -> (
+    std::process::Child,
+    SocketAddr,
+    std::thread::JoinHandle<String>,
+) {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::Stdio;
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the server binary runs");
+    let mut stderr = child.stderr.take().expect("piped stderr");
+    let stderr = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+    let mut first_line = String::new();
+    let _ = stdout.read_line(&mut first_line);
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    let addr = first_line
+        .trim()
+        .rsplit("http://")
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("no address in {first_line:?}"));
+    (child, addr, stderr)
+}
