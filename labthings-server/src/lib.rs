@@ -27,6 +27,7 @@
 //! |---|---|
 //! | `cli/` | the shared command line (`mod.rs`), the config file (`config.rs`), the registry of Thing types a binary can build (`registry.rs`), the `--fallback` error page (`fallback.rs`) |
 //! | `app/` | putting a server together: the builder and options (`builder.rs`), start errors (`error.rs`), slot wiring (`slots.rs`), on-start/on-stop hooks and the observer fan-out (`lifecycle.rs`), the start-up security checks (`security.rs`), SIGHUP token reloads (`hangup.rs`), the running server and its shutdown (`running.rs`) |
+//! | `docs/` | the API described: the OpenAPI 3.1 document built from the TDs (`openapi.rs`), Swagger UI from inside the binary (`swagger.rs`, feature `docs-ui`) |
 //! | `discovery/` | the `/.well-known/wot` directory TD (`directory.rs`), mDNS advertisements (`mdns.rs`) |
 //! | `net/` | sockets: the one accept loop with axum's accept-error policy (`listener.rs`), serving an HTTP/1.1 connection (`connection.rs`) |
 //! | `api/` | the API of the served Things: the route table (`router.rs`), what handlers share (`state.rs`), one file of handlers per resource (`properties.rs`, `actions.rs`, `invocations.rs`, `blobs.rs`, `things.rs`, `push.rs`, `streams.rs` for MJPEG) |
@@ -40,8 +41,7 @@
 //!   from an upgrade in `net/connection.rs`, routed by a `Route` in `api/router.rs`;
 //! - **events and SSE**: `events/` (the bus observers subscribe to; `sse.rs` streams it),
 //!   fed by the observer fan-out in `app/lifecycle.rs`;
-//! - **OpenAPI docs** (`docs`, `redoc`, `openapi.json`) and the **web UI**: `api/openapi.rs`,
-//!   `api/ui.rs`;
+//! - **OpenAPI docs** (done: `openapi.json`, `docs`): `docs/`; the **web UI**: `api/ui.rs`;
 //! - **auth** (done): `http/auth.rs`, checked in `api/router.rs` before dispatch;
 //! - **discovery** (done: mDNS, a Thing directory): `discovery/`, started from `app/`.
 
@@ -49,6 +49,7 @@ mod api;
 mod app;
 pub mod cli;
 mod discovery;
+mod docs;
 mod http;
 mod net;
 mod problem;

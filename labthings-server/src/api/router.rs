@@ -17,6 +17,7 @@ use crate::api::push::wants_event_stream;
 use crate::api::state::{ServedThing, ServerState};
 use crate::api::{actions, blobs, invocations, properties, push, streams, things};
 use crate::discovery::directory;
+use crate::docs;
 use crate::http::error::ApiError;
 use crate::http::origin::Origin;
 use crate::http::response::{self, Body};
@@ -99,6 +100,10 @@ enum Route<'s, 'p> {
     InvocationOutput(&'p str),
     /// `P/blob/{id}`: a blob an invocation keeps.
     Blob(&'p str),
+    /// `P/openapi.json`: the OpenAPI document.
+    OpenApi,
+    /// `P/docs` (`""`) and `P/docs/<file>`: Swagger UI.
+    Docs(&'p str),
     /// `P/<name>`: 307 to the Thing's path.
     ThingRedirect(&'s ServedThing),
     /// `T`: the Thing Description.
@@ -147,6 +152,9 @@ impl<'s, 'p> Route<'s, 'p> {
             ("action_invocations", Some(id), None) => Route::Invocation(id),
             ("action_invocations", Some(id), Some("output")) => Route::InvocationOutput(id),
             ("blob", Some(id), None) if !id.is_empty() => Route::Blob(id),
+            ("openapi.json", None, None) => Route::OpenApi,
+            ("docs", None, None) => Route::Docs(""),
+            ("docs", Some(file), None) => Route::Docs(file),
             (name, None, None) => Route::ThingRedirect(state.thing(name)?),
             (name, Some(""), None) => Route::Thing(state.thing(name)?),
             (name, Some(affordance), None) => {
@@ -195,6 +203,8 @@ impl<'s, 'p> Route<'s, 'p> {
             | Route::Invocations
             | Route::InvocationOutput(_)
             | Route::Blob(_)
+            | Route::OpenApi
+            | Route::Docs(_)
             | Route::Thing(_)
             | Route::Event(..)
             | Route::Stream(..)
@@ -289,6 +299,8 @@ async fn dispatch(
             }
         }
         Route::Blob(id) if get => blobs::download(state, id, request).await,
+        Route::OpenApi if get => Ok(docs::openapi_json(state, &origin())),
+        Route::Docs(file) if get => docs::page(state, file, &request.headers),
         Route::AddSlash(path) => Ok(response::redirect(&format!("{}{path}/", origin().0))),
         Route::DropSlash => Ok(response::redirect(&format!(
             "{}{}/action_invocations",

@@ -272,6 +272,53 @@ impl ThingServer {
         self
     }
 
+    /// The OpenAPI 3.1 document this server would serve at `origin` (e.g.
+    /// `http://127.0.0.1:5000`), without starting it: what `--print-openapi` prints.
+    pub fn openapi(&self, origin: &str) -> Result<serde_json::Value, ServerError> {
+        self.validate()?;
+        let surface = crate::docs::openapi::ApiSurface {
+            things: self
+                .things
+                .iter()
+                .map(|e| (e.name.as_str(), e.thing.as_ref()))
+                .collect(),
+            prefix: &self.options.api_prefix,
+            bearer: self.options.tokens.is_some(),
+            origin: Some(origin),
+        };
+        Ok(crate::docs::openapi::document(&surface))
+    }
+
+    /// The TD of the Thing served as `name` as it would be served at `origin`, without
+    /// starting: what `--print-td` prints. `Ok(None)`: no Thing of that name.
+    pub fn thing_description(
+        &self,
+        name: &str,
+        origin: &str,
+    ) -> Result<Option<serde_json::Value>, ServerError> {
+        self.validate()?;
+        let Some(entry) = self.things.iter().find(|e| e.name == name) else {
+            return Ok(None);
+        };
+        let base = format!("{origin}/");
+        let thing_path = format!("{}/{name}/", self.options.api_prefix);
+        let served = labthings_core::Served {
+            base: &base,
+            thing_path: &thing_path,
+            id: None,
+            bearer: self.options.tokens.is_some(),
+        };
+        Ok(Some(labthings_core::thing_description(
+            entry.thing.as_ref(),
+            &served,
+        )))
+    }
+
+    /// The names the Things are served under, in order.
+    pub fn thing_names(&self) -> impl Iterator<Item = &str> {
+        self.things.iter().map(|e| e.name.as_str())
+    }
+
     fn validate(&self) -> Result<(), ServerError> {
         let prefix = &self.options.api_prefix;
         if !prefix.is_empty()

@@ -1,6 +1,7 @@
 //! The command line every LabThings server binary shares: `-c FILE` / `-j JSON`, `--host`,
-//! `--port`, `--debug`, `--fallback`, `--tokens-file`, `--cors-origin`, `--mdns`, and the
-//! `gen-token` subcommand. One call gives a binary all of it:
+//! `--port`, `--debug`, `--fallback`, `--tokens-file`, `--cors-origin`, `--mdns`,
+//! `--print-openapi` / `--print-td NAME` (for API snapshot diffs in CI), and the `gen-token`
+//! subcommand. One call gives a binary all of it:
 //!
 //! ```no_run
 //! # use labthings_server::{cli, config::{NoConfig, ThingRegistry}};
@@ -74,6 +75,14 @@ pub struct Cli {
     /// Advertise every Thing on the local network by mDNS (`_wot._tcp`).
     #[arg(long)]
     pub mdns: bool,
+    /// Print the OpenAPI 3.1 document (as served at `--host`/`--port`) and exit without
+    /// serving: for snapshot diffs of the API in CI.
+    #[arg(long, conflicts_with = "print_td")]
+    pub print_openapi: bool,
+    /// Print the Thing Description of the Thing served as NAME (as served at
+    /// `--host`/`--port`) and exit without serving; an unknown NAME exits with code 2.
+    #[arg(long, value_name = "NAME")]
+    pub print_td: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -149,6 +158,9 @@ pub async fn run(cli: Cli, registry: ThingRegistry, default_config: Option<&str>
     if !cli.cors_origins.is_empty() {
         server = server.cors(crate::Cors::Origins(cli.cors_origins.clone()));
     }
+    if cli.print_openapi || cli.print_td.is_some() {
+        return print_description(&cli, &server);
+    }
     if cli.mdns {
         server = server.mdns(true);
     }
@@ -176,6 +188,48 @@ pub async fn run(cli: Cli, registry: ThingRegistry, default_config: Option<&str>
     }
     running.wait_for(stop).await;
     ExitCode::SUCCESS
+}
+
+/// Exit code for `--print-td` naming no configured Thing (a usage error, like clap's).
+pub const UNKNOWN_THING: u8 = 2;
+
+/// `--print-openapi` / `--print-td NAME`: print the document, indented, and exit.
+fn print_description(cli: &Cli, server: &crate::ThingServer) -> ExitCode {
+    let origin = match cli.host {
+        IpAddr::V4(host) => format!("http://{host}:{}", cli.port),
+        IpAddr::V6(host) => format!("http://[{host}]:{}", cli.port),
+    };
+    let document = match &cli.print_td {
+        Some(name) => server.thing_description(name, &origin),
+        None => server.openapi(&origin).map(Some),
+    };
+    let document = match (document, &cli.print_td) {
+        (Ok(Some(document)), _) => document,
+        (Ok(None), Some(name)) => {
+            let known: Vec<&str> = server.thing_names().collect();
+            eprintln!(
+                "labthings: --print-td: no Thing named {name:?} in the config (it has: {})",
+                known.join(", ")
+            );
+            return ExitCode::from(UNKNOWN_THING);
+        }
+        (Ok(None), None) => return ExitCode::FAILURE,
+        (Err(error), _) => {
+            eprintln!("labthings: config error: {error}");
+            return ExitCode::from(CONFIG_ERROR);
+        }
+    };
+    let text = serde_json::to_string_pretty(&document).unwrap_or_default();
+    let mut stdout = std::io::stdout().lock();
+    match std::io::Write::write_all(&mut stdout, format!("{text}\n").as_bytes())
+        .and_then(|()| std::io::Write::flush(&mut stdout))
+    {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("labthings: could not write to stdout: {error}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn config_text(cli: &Cli, default_config: Option<&str>) -> Result<String, String> {

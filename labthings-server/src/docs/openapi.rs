@@ -1,0 +1,966 @@
+//! The OpenAPI 3.1 document of the served API, built by hand from the same source as the
+//! Thing Descriptions.
+//!
+//! Every schema here is taken from the TD the server serves ([`thing_description`]), not
+//! derived a second time: a property's schema is its TD affordance without the TD-only keys
+//! (`forms`, `observable`), an action's request body is the TD's `input`, its output the TD's
+//! `output`, an event's payload the TD's `data`. So the two documents can't disagree, and a
+//! snapshot diff of either shows the same API change. The fixed routes (invocations, blobs,
+//! directories) are described from the wire protocol (`PROTOCOL.md`); what OpenAPI can't model
+//! (the WebSocket, SSE and MJPEG streams) is described in text on a plain `GET`.
+//!
+//! Paths are absolute from the server's origin (the API prefix included), as the TD's `href`s
+//! are, so `servers` holds just the origin and `/.well-known/wot` (always at the root) fits in.
+
+use labthings_core::{
+    ActionMetadata, EventMetadata, PropertyKind, PropertyMetadata, Served, StreamMetadata, Thing,
+    thing_description,
+};
+use serde_json::{Map, Value, json};
+
+/// The OpenAPI version written (and the dialect of every schema: JSON Schema 2020-12).
+pub const OPENAPI_VERSION: &str = "3.1.0";
+
+/// What the document describes: the served Things and how the server is set up.
+pub struct ApiSurface<'a> {
+    /// Each served Thing under its name, in serving order.
+    pub things: Vec<(&'a str, &'a dyn Thing)>,
+    /// The API prefix (`""` or e.g. `/api/v1`).
+    pub prefix: &'a str,
+    /// Whether requests need a bearer token.
+    pub bearer: bool,
+    /// The origin clients reach the server at (`http://127.0.0.1:5000`), when known.
+    pub origin: Option<&'a str>,
+}
+
+impl ApiSurface<'_> {
+    /// A Thing's path: prefix, name, trailing slash (`/api/counter/`).
+    fn thing_path(&self, name: &str) -> String {
+        format!("{}/{name}/", self.prefix)
+    }
+}
+
+/// The whole OpenAPI 3.1 document.
+pub fn document(surface: &ApiSurface<'_>) -> Value {
+    let mut paths = Map::new();
+    let mut tags = Vec::new();
+    for (name, thing) in &surface.things {
+        let mut tag = json!({"name": name, "description": thing_tag_description(name, *thing)});
+        if let Some(origin) = surface.origin {
+            tag["externalDocs"] = json!({
+                "description": "Thing Description (W3C WoT TD 1.1)",
+                "url": format!("{origin}{}", surface.thing_path(name)),
+            });
+        }
+        tags.push(tag);
+        thing_operations(&mut paths, surface, name, *thing);
+        endpoint_operations(&mut paths, surface, name, *thing);
+    }
+    tags.push(json!({"name": "invocations", "description": "Action invocations of every Thing: status, log, output, cancellation."}));
+    tags.push(json!({"name": "server", "description": "The server's own routes: directories of the Things, discovery, this document."}));
+    invocation_operations(&mut paths, surface.prefix);
+    server_operations(&mut paths, surface.prefix);
+
+    let mut document = Map::new();
+    document.insert("openapi".into(), json!(OPENAPI_VERSION));
+    document.insert("info".into(), info(surface));
+    if let Some(origin) = surface.origin {
+        document.insert(
+            "servers".into(),
+            json!([{"url": origin, "description": "This server, as the request reached it"}]),
+        );
+    }
+    document.insert("tags".into(), Value::Array(tags));
+    document.insert("paths".into(), Value::Object(paths));
+    document.insert("components".into(), components(surface.bearer));
+    let mut document = Value::Object(document);
+    if surface.bearer {
+        // Any one of the three ways of carrying the token will do.
+        document["security"] = json!([{"bearer": []}, {"access_token": []}, {"lt_token": []}]);
+        add_unauthorized(&mut document);
+    }
+    document
+}
+
+/// `info`: the Things' titles as the title, this crate's version as the API's version.
+fn info(surface: &ApiSurface<'_>) -> Value {
+    let titles: Vec<&str> = surface
+        .things
+        .iter()
+        .map(|(_, thing)| thing.metadata().title.as_str())
+        .collect();
+    let title = if titles.is_empty() {
+        "LabThings".to_owned()
+    } else {
+        format!("LabThings: {}", titles.join(", "))
+    };
+    let description = format!(
+        "The HTTP API of a LabThings for Rust server (the wire protocol of the Python \
+         labthings-fastapi 0.3.0), generated from the same metadata and schemas as its Thing \
+         Descriptions.\n\n\
+         - Each Thing is described by a W3C WoT Thing Description at `{prefix}/<thing>/`; \
+         its properties, actions and events have routes below it, tagged with the Thing's name.\n\
+         - Starting an action answers **201** at once with an invocation; follow its `href` \
+         (or `GET {prefix}/action_invocations/{{id}}`) for the status, log and output, and \
+         `DELETE` it to cancel. `Prefer: wait=N` waits up to N seconds before answering.\n\
+         - Every `GET` route also answers `HEAD`.\n\
+         - Live values: `Accept: text/event-stream` on a property or action route, the \
+         Thing's `properties` and `events` streams (Server-Sent Events), or the Thing's \
+         WebSocket `ws` (its messages are described on that route).\n\
+         - Errors are `{{\"detail\": …}}` (404, 405, 503), FastAPI's validation list (422), or \
+         RFC 9457 problem details (`application/problem+json`).",
+        prefix = surface.prefix,
+    );
+    json!({
+        "title": title,
+        "version": env!("CARGO_PKG_VERSION"),
+        "description": description,
+        "license": {"name": "MIT OR Apache-2.0", "identifier": "MIT OR Apache-2.0"},
+    })
+}
+
+fn thing_tag_description(name: &str, thing: &dyn Thing) -> String {
+    let metadata = thing.metadata();
+    match &metadata.description {
+        Some(description) => format!("**{}** (`{name}`): {description}", metadata.title),
+        None => format!("**{}** (`{name}`)", metadata.title),
+    }
+}
+
+/// Hook for custom endpoints (`#[endpoint]`): their operations go here, beside the Thing's
+/// affordances, once `Thing::endpoints()` metadata exists. Each should get the Thing's tag
+/// and an operationId `<thing>.<endpoint>.<method>`; they are in OpenAPI, not in the TD.
+fn endpoint_operations(
+    paths: &mut Map<String, Value>,
+    surface: &ApiSurface<'_>,
+    name: &str,
+    thing: &dyn Thing,
+) {
+    let _ = (paths, surface, name, thing);
+}
+
+/// A response whose body is JSON described by `schema`.
+fn json_response(description: &str, schema: Value) -> Value {
+    json!({"description": description, "content": {"application/json": {"schema": schema}}})
+}
+
+fn reference(component: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{component}")})
+}
+
+fn detail_response(description: &str) -> Value {
+    json_response(description, reference("Detail"))
+}
+
+fn problem_response(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": {"application/problem+json": {"schema": reference("Problem")}},
+    })
+}
+
+fn validation_response() -> Value {
+    json_response(
+        "Validation error (FastAPI's shape): where the input is wrong (`loc`) and why (`msg`)",
+        reference("HTTPValidationError"),
+    )
+}
+
+/// The TD affordance `kind` (`properties`, `actions`, `events`) named `name`, from `td`.
+fn affordance<'v>(td: &'v Value, kind: &str, name: &str) -> &'v Value {
+    &td[kind][name]
+}
+
+/// A property's value schema as the TD gives it: the affordance without its TD-only keys.
+pub fn property_schema(td_property: &Value) -> Value {
+    let mut schema = td_property.as_object().cloned().unwrap_or_default();
+    schema.remove("forms");
+    schema.remove("observable");
+    json_schema_2020_12(Value::Object(schema))
+}
+
+/// A TD DataSchema in OpenAPI 3.1's dialect (JSON Schema 2020-12). They differ in one place
+/// our TDs use: a tuple is `items: [schemas]` in the TD (the reference's draft-07 form, which
+/// TD 1.1 validators expect) but `prefixItems` in 2020-12, where `items` must be one schema
+/// (taking over from `additionalItems`). Everything else is kept as it is.
+pub fn json_schema_2020_12(mut schema: Value) -> Value {
+    convert_tuples(&mut schema);
+    schema
+}
+
+fn convert_tuples(schema: &mut Value) {
+    let Some(object) = schema.as_object_mut() else {
+        return;
+    };
+    if object.get("items").is_some_and(Value::is_array) {
+        if let Some(tuple) = object.remove("items") {
+            object.insert("prefixItems".into(), tuple);
+        }
+        if let Some(rest) = object.remove("additionalItems") {
+            object.insert("items".into(), rest);
+        }
+    }
+    for (keyword, value) in object.iter_mut() {
+        match keyword.as_str() {
+            // Keywords holding one schema.
+            "items"
+            | "additionalProperties"
+            | "additionalItems"
+            | "contains"
+            | "not"
+            | "if"
+            | "then"
+            | "else"
+            | "propertyNames"
+            | "unevaluatedItems"
+            | "unevaluatedProperties" => convert_tuples(value),
+            // Keywords holding a list of schemas.
+            "prefixItems" | "allOf" | "anyOf" | "oneOf" => {
+                if let Some(list) = value.as_array_mut() {
+                    list.iter_mut().for_each(convert_tuples);
+                }
+            }
+            // Keywords holding a map of name → schema (not schemas themselves).
+            "properties" | "patternProperties" | "$defs" | "definitions" | "dependentSchemas" => {
+                if let Some(map) = value.as_object_mut() {
+                    map.values_mut().for_each(convert_tuples);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn operation_description(title: &str, description: Option<&String>) -> String {
+    match description {
+        Some(description) => format!("## {title}\n\n{description}"),
+        None => format!("## {title}"),
+    }
+}
+
+fn thing_operations(
+    paths: &mut Map<String, Value>,
+    surface: &ApiSurface<'_>,
+    name: &str,
+    thing: &dyn Thing,
+) {
+    let thing_path = surface.thing_path(name);
+    // The TD as served at a fixed base: the schemas don't depend on the base.
+    let td = thing_description(
+        thing,
+        &Served {
+            base: "http://localhost/",
+            thing_path: &thing_path,
+            id: None,
+            bearer: surface.bearer,
+        },
+    );
+    let metadata = thing.metadata();
+    paths.insert(
+        thing_path.clone(),
+        json!({"get": {
+            "tags": [name],
+            "operationId": format!("{name}.description"),
+            "summary": format!("Thing Description of {}", metadata.title),
+            "description": "The W3C WoT Thing Description (TD 1.1) of this Thing: every property, action and event with its schema and forms. `base` is the URL the request reached.",
+            "responses": {"200": json_response("The Thing Description", reference("ThingDescription"))},
+        }}),
+    );
+    for property in &metadata.properties {
+        let schema = property_schema(affordance(&td, "properties", property.name));
+        property_operations(paths, name, &thing_path, property, schema);
+    }
+    for action in &metadata.actions {
+        let td_action = affordance(&td, "actions", action.name);
+        action_operations(paths, name, &thing_path, action, td_action);
+    }
+    for event in &metadata.events {
+        let data = affordance(&td, "events", event.name).get("data").cloned();
+        event_operation(paths, name, &thing_path, event, data);
+    }
+    for stream in &metadata.streams {
+        stream_operations(paths, name, &thing_path, stream);
+    }
+    push_operations(paths, name, &thing_path, !metadata.events.is_empty());
+}
+
+/// The `text/event-stream` media type of an SSE response, described in text.
+fn event_stream(description: &str) -> Value {
+    json!({"schema": {"type": "string", "description": description}})
+}
+
+fn last_event_id() -> Value {
+    json!({
+        "name": "Last-Event-ID",
+        "in": "header",
+        "required": false,
+        "description": "Resume a Server-Sent Events stream after this event id (the last 64 per Thing are kept).",
+        "schema": {"type": "string"},
+    })
+}
+
+fn property_operations(
+    paths: &mut Map<String, Value>,
+    thing: &str,
+    thing_path: &str,
+    property: &PropertyMetadata,
+    schema: Value,
+) {
+    let path = format!("{thing_path}{}", property.name);
+    let description = operation_description(&property.title, property.description.as_ref());
+    let mut ok = json_response("The current value", schema.clone());
+    let mut get_description = description.clone();
+    let mut parameters = Vec::new();
+    if property.kind != PropertyKind::Functional {
+        ok["content"]["text/event-stream"] = event_stream(
+            "With `Accept: text/event-stream`: a Server-Sent Events stream with one unnamed \
+             `data:` message (the value as JSON) per write, each with an `id:`.",
+        );
+        get_description.push_str(
+            "\n\nWith `Accept: text/event-stream` the value is streamed instead: one message per write.",
+        );
+        parameters.push(last_event_id());
+    }
+    let mut get = json!({
+        "tags": [thing],
+        "operationId": format!("{thing}.{}.read", property.name),
+        "summary": format!("Read {}", property.title),
+        "description": get_description,
+        "responses": {
+            "200": ok,
+            "500": problem_response("The getter failed"),
+        },
+    });
+    if !parameters.is_empty() {
+        get["parameters"] = Value::Array(parameters);
+    }
+    let mut item = json!({ "get": get });
+    if !property.read_only {
+        item["put"] = json!({
+            "tags": [thing],
+            "operationId": format!("{thing}.{}.write", property.name),
+            "summary": format!("Write {}", property.title),
+            "description": description,
+            "requestBody": {
+                "required": true,
+                "description": "The new value, as bare JSON",
+                "content": {"application/json": {"schema": schema}},
+            },
+            "responses": {
+                "201": json_response("Written", json!({"type": "null"})),
+                "409": problem_response("The server's global lock is held by another operation"),
+                "422": validation_response(),
+                "500": problem_response("The setter failed"),
+            },
+        });
+    }
+    paths.insert(path.clone(), item);
+    if property.resettable() {
+        paths.insert(
+            format!("{path}/reset"),
+            json!({"post": {
+                "tags": [thing],
+                "operationId": format!("{thing}.{}.reset", property.name),
+                "summary": format!("Reset {} to its default", property.title),
+                "responses": {
+                    "200": json_response("Reset", json!({"type": "null"})),
+                    "409": problem_response("The server's global lock is held by another operation"),
+                },
+            }}),
+        );
+    }
+}
+
+fn action_operations(
+    paths: &mut Map<String, Value>,
+    thing: &str,
+    thing_path: &str,
+    action: &ActionMetadata,
+    td_action: &Value,
+) {
+    let path = format!("{thing_path}{}", action.name);
+    let input = json_schema_2020_12(td_action.get("input").cloned().unwrap_or(json!({})));
+    let output = json_schema_2020_12(td_action.get("output").cloned().unwrap_or(json!({})));
+    // The invocation as this action returns it: the shared model, with this action's input
+    // and output schemas.
+    let invocation = json!({
+        "allOf": [
+            reference("Invocation"),
+            {"properties": {
+                "input": {"anyOf": [input.clone(), {"type": "null"}]},
+                "output": {
+                    "description": "The action's output once it has completed, else null",
+                    "anyOf": [output, {"type": "null"}],
+                },
+            }},
+        ],
+    });
+    let description = operation_description(&action.title, action.description.as_ref());
+    let request_body = json!({
+        // A no-input action takes no body, `null` or `{}`; so does one whose inputs all have
+        // defaults (the input schema then requires nothing).
+        "required": action.takes_input && requires_something(&input),
+        "description": "The action's input: a JSON object of its parameters",
+        "content": {"application/json": {"schema": input}},
+    });
+    paths.insert(
+        path,
+        json!({
+            "post": {
+                "tags": [thing],
+                "operationId": format!("{thing}.{}.invoke", action.name),
+                "summary": format!("Start {}", action.title),
+                "description": format!(
+                    "{description}\n\nStarts the action and answers **201** at once with the invocation \
+                     (`Location` is its URL). Poll it for the status, log and output, or send \
+                     `Prefer: wait=N` to wait up to N seconds for it to finish first."
+                ),
+                "parameters": [{
+                    "name": "Prefer",
+                    "in": "header",
+                    "required": false,
+                    "description": "`wait=N` (RFC 7240): wait up to N seconds for the invocation to finish before answering (still 201).",
+                    "schema": {"type": "string", "examples": ["wait=10"]},
+                }],
+                "requestBody": request_body,
+                "responses": {
+                    "201": {
+                        "description": "Started: the invocation as it stands",
+                        "headers": {"Location": {
+                            "description": "The invocation's URL",
+                            "schema": {"type": "string", "format": "uri"},
+                        }},
+                        "content": {"application/json": {"schema": invocation}},
+                    },
+                    "422": validation_response(),
+                    "503": problem_response("The action pool's queue is full, or the server is shutting down"),
+                },
+            },
+            "get": {
+                "tags": [thing],
+                "operationId": format!("{thing}.{}.invocations", action.name),
+                "summary": format!("Invocations of {}", action.title),
+                "description": "The invocations of this action the server still keeps, as summaries.\n\nWith `Accept: text/event-stream`: a Server-Sent Events stream of this action's invocation updates (status, progress) instead.",
+                "parameters": [last_event_id()],
+                "responses": {"200": {
+                    "description": "Summaries of this action's invocations",
+                    "content": {
+                        "application/json": {"schema": {"type": "array", "items": reference("InvocationSummary")}},
+                        "text/event-stream": event_stream("With `Accept: text/event-stream`: one message per status or progress change of an invocation of this action."),
+                    },
+                }},
+            },
+        }),
+    );
+}
+
+/// Whether an input schema requires any property (else an empty body will do).
+fn requires_something(input: &Value) -> bool {
+    input
+        .get("required")
+        .and_then(Value::as_array)
+        .is_some_and(|required| !required.is_empty())
+}
+
+fn event_operation(
+    paths: &mut Map<String, Value>,
+    thing: &str,
+    thing_path: &str,
+    event: &EventMetadata,
+    data: Option<Value>,
+) {
+    let payload = match data.map(json_schema_2020_12) {
+        Some(schema) => format!(
+            "Each message's `data:` is the event's payload as JSON, of this schema:\n\n```json\n{}\n```",
+            serde_json::to_string_pretty(&schema).unwrap_or_default()
+        ),
+        None => "The event carries no payload (`data: null`).".to_owned(),
+    };
+    let description = operation_description(&event.title, event.description.as_ref());
+    let stream = json!({"schema": {"type": "string", "description": payload}});
+    paths.insert(
+        format!("{thing_path}{}", event.name),
+        json!({"get": {
+            "tags": [thing],
+            "operationId": format!("{thing}.{}.subscribe", event.name),
+            "summary": format!("Subscribe to {}", event.title),
+            "description": format!("{description}\n\nA Server-Sent Events stream: one unnamed message per emission, each with an `id:`. {payload}"),
+            "parameters": [last_event_id()],
+            "responses": {"200": {
+                "description": "The event stream (never ends while the server runs)",
+                "content": {"text/event-stream": stream},
+            }},
+        }}),
+    );
+}
+
+fn stream_operations(
+    paths: &mut Map<String, Value>,
+    thing: &str,
+    thing_path: &str,
+    stream: &StreamMetadata,
+) {
+    let path = format!("{thing_path}{}", stream.name);
+    let description = operation_description(&stream.title, stream.description.as_ref());
+    paths.insert(
+        path.clone(),
+        json!({"get": {
+            "tags": [thing],
+            "operationId": format!("{thing}.{}.mjpeg", stream.name),
+            "summary": format!("MJPEG stream {}", stream.title),
+            "description": format!(
+                "{description}\n\nAn MJPEG stream (`multipart/x-mixed-replace; boundary=frame`): each part is \
+                 `--frame`, `Content-Type: image/jpeg`, `Content-Length`, then the JPEG. A slow \
+                 client skips frames; it never slows the camera. Show it with `<img src=…>`."
+            ),
+            "parameters": [{
+                "name": "fps",
+                "in": "query",
+                "required": false,
+                "description": "Send at most this many frames a second to this client.",
+                "schema": {"type": "number", "exclusiveMinimum": 0},
+            }],
+            "responses": {
+                "200": {
+                    "description": "The stream (never ends while the server runs)",
+                    "content": {"multipart/x-mixed-replace": {"schema": {"type": "string", "contentMediaType": "image/jpeg"}}},
+                },
+                "422": validation_response(),
+            },
+        }}),
+    );
+    paths.insert(
+        format!("{path}/viewer"),
+        json!({"get": {
+            "tags": [thing],
+            "operationId": format!("{thing}.{}.viewer", stream.name),
+            "summary": format!("A page showing {}", stream.title),
+            "responses": {"200": {
+                "description": "A small HTML page with the stream in an `<img>`",
+                "content": {"text/html": {"schema": {"type": "string"}}},
+            }},
+        }}),
+    );
+}
+
+/// The Thing-level push routes: all properties and all events as SSE, and the WebSocket.
+fn push_operations(
+    paths: &mut Map<String, Value>,
+    thing: &str,
+    thing_path: &str,
+    has_events: bool,
+) {
+    paths.insert(
+        format!("{thing_path}properties"),
+        json!({"get": {
+            "tags": [thing],
+            "operationId": format!("{thing}.properties.observe"),
+            "summary": "Observe every property",
+            "description": "A Server-Sent Events stream of every property write of this Thing: `event: <property name>`, `data: <value as JSON>`, an `id:` each (WoT `observeallproperties`).",
+            "parameters": [last_event_id()],
+            "responses": {"200": {
+                "description": "The event stream (never ends while the server runs)",
+                "content": {"text/event-stream": event_stream("Named messages, one per property write")},
+            }},
+        }}),
+    );
+    if has_events {
+        paths.insert(
+            format!("{thing_path}events"),
+            json!({"get": {
+                "tags": [thing],
+                "operationId": format!("{thing}.events.subscribe"),
+                "summary": "Subscribe to every event",
+                "description": "A Server-Sent Events stream of every event of this Thing: `event: <event name>`, `data: <payload as JSON>`, an `id:` each (WoT `subscribeallevents`).",
+                "parameters": [last_event_id()],
+                "responses": {"200": {
+                    "description": "The event stream (never ends while the server runs)",
+                    "content": {"text/event-stream": event_stream("Named messages, one per event")},
+                }},
+            }}),
+        );
+    }
+    paths.insert(
+        format!("{thing_path}ws"),
+        json!({"get": {
+            "tags": [thing],
+            "operationId": format!("{thing}.websocket"),
+            "summary": "WebSocket: observe properties, actions and events",
+            "description": WEBSOCKET_DESCRIPTION,
+            "parameters": [
+                {"name": "Upgrade", "in": "header", "required": true, "schema": {"const": "websocket"}},
+                {"name": "Connection", "in": "header", "required": true, "schema": {"type": "string", "examples": ["Upgrade"]}},
+            ],
+            "responses": {
+                "101": {"description": "Switching to the WebSocket protocol"},
+                "400": detail_response("Not a WebSocket handshake"),
+            },
+        }}),
+    );
+}
+
+const WEBSOCKET_DESCRIPTION: &str = "OpenAPI can't describe a WebSocket; this `GET` is its handshake (`Upgrade: websocket`). The messages are JSON text frames, labthings-fastapi's protocol:\n\n\
+Client → server: `{\"messageType\": \"addPropertyObservation\", \"data\": {\"<property>\": true}}`, \
+`addActionObservation`, `addEventSubscription`, and the matching `remove…` messages.\n\n\
+Server → client: `{\"messageType\": \"propertyStatus\", \"data\": {\"<property>\": <value>}}` on every write of an observed property; \
+`{\"messageType\": \"actionStatus\", \"data\": {\"action name\": …, \"status\": …, \"id\": …, \"href\": …}}` for each status change of an observed action's invocations; \
+`{\"messageType\": \"event\", \"data\": {\"<event>\": {\"data\": …, \"timestamp\": …}}}` for subscribed events; \
+`{\"messageType\": \"response\", \"error\": {…}}` for an unknown name, a malformed frame (the socket stays open) or dropped messages when the client falls behind.";
+
+fn invocation_operations(paths: &mut Map<String, Value>, prefix: &str) {
+    let id = json!({
+        "name": "id",
+        "in": "path",
+        "required": true,
+        "description": "The invocation's id",
+        "schema": {"type": "string", "format": "uuid"},
+    });
+    let tags = json!(["invocations"]);
+    paths.insert(
+        format!("{prefix}/action_invocations"),
+        json!({"get": {
+            "tags": tags,
+            "operationId": "action_invocations.list",
+            "summary": "Every kept invocation",
+            "description": "Summaries of the invocations of every action of every Thing the server still keeps (finished ones for the retention time, 300 s by default).",
+            "responses": {"200": json_response("Invocation summaries", json!({"type": "array", "items": reference("InvocationSummary")}))},
+        }}),
+    );
+    paths.insert(
+        format!("{prefix}/action_invocations/{{id}}"),
+        json!({
+            "parameters": [id],
+            "get": {
+                "tags": tags,
+                "operationId": "action_invocations.get",
+                "summary": "One invocation",
+                "description": "The invocation with its input, output, log and error.",
+                "responses": {
+                    "200": json_response("The invocation", reference("Invocation")),
+                    "404": detail_response("No invocation with that id (or it has expired)"),
+                    "422": validation_response(),
+                },
+            },
+            "delete": {
+                "tags": tags,
+                "operationId": "action_invocations.cancel",
+                "summary": "Cancel an invocation",
+                "description": "Asks a pending or running invocation to stop; it ends `cancelled` once the action notices.",
+                "responses": {
+                    "200": json_response("Cancellation requested", json!({"type": "null"})),
+                    "404": detail_response("No invocation with that id"),
+                    "422": validation_response(),
+                    "503": detail_response("The invocation has already finished and may not be cancelled"),
+                },
+            },
+        }),
+    );
+    paths.insert(
+        format!("{prefix}/action_invocations/{{id}}/output"),
+        json!({
+            "parameters": [id],
+            "get": {
+                "tags": tags,
+                "operationId": "action_invocations.output",
+                "summary": "An invocation's output",
+                "description": "The output of a completed invocation: its JSON value, or, when the action returned a blob, the blob's bytes with its media type.",
+                "responses": {
+                    "200": {
+                        "description": "The output",
+                        "content": {
+                            "application/json": {"schema": {}},
+                            "application/octet-stream": {"schema": {"type": "string", "contentMediaType": "application/octet-stream"}},
+                        },
+                    },
+                    "404": detail_response("No invocation with that id"),
+                    "422": validation_response(),
+                    "503": detail_response("The invocation has not completed"),
+                },
+            },
+        }),
+    );
+    paths.insert(
+        format!("{prefix}/blob/{{id}}"),
+        json!({"get": {
+            "tags": tags,
+            "operationId": "blob.get",
+            "summary": "Download a blob",
+            "description": "Bytes an action returned as a blob (its output links here). A blob lives as long as its invocation. One `Range` is supported; `ETag`/`If-None-Match`/`If-Range` too.",
+            "parameters": [
+                {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},
+                {"name": "Range", "in": "header", "required": false, "description": "One byte range, e.g. `bytes=0-1023`", "schema": {"type": "string"}},
+                {"name": "If-None-Match", "in": "header", "required": false, "schema": {"type": "string"}},
+                {"name": "If-Range", "in": "header", "required": false, "schema": {"type": "string"}},
+            ],
+            "responses": {
+                "200": blob_response("The whole blob, with its media type"),
+                "206": blob_response("The requested range (`Content-Range` says which)"),
+                "304": {"description": "Not modified (`If-None-Match` matched the `ETag`)"},
+                "404": detail_response("No such blob (`Blob not found`)"),
+                "416": {
+                    "description": "The range lies outside the blob (`Content-Range: bytes */<length>`)",
+                    "headers": {"Content-Range": {"schema": {"type": "string"}}},
+                },
+            },
+        }}),
+    );
+}
+
+fn blob_response(description: &str) -> Value {
+    json!({
+        "description": description,
+        "headers": {
+            "ETag": {"schema": {"type": "string"}},
+            "Accept-Ranges": {"schema": {"const": "bytes"}},
+            "Content-Range": {"description": "On 206 only", "schema": {"type": "string"}},
+        },
+        "content": {"*/*": {"schema": {"type": "string", "contentMediaType": "application/octet-stream"}}},
+    })
+}
+
+fn server_operations(paths: &mut Map<String, Value>, prefix: &str) {
+    let tags = json!(["server"]);
+    paths.insert(
+        format!("{prefix}/things/"),
+        json!({"get": {
+            "tags": tags,
+            "operationId": "things.list",
+            "summary": "The served Things",
+            "responses": {"200": json_response(
+                "Each Thing's name and the absolute URL of its Thing Description",
+                json!({"type": "object", "additionalProperties": {"type": "string", "format": "uri"}}),
+            )},
+        }}),
+    );
+    paths.insert(
+        format!("{prefix}/thing_descriptions/"),
+        json!({"get": {
+            "tags": tags,
+            "operationId": "thing_descriptions.list",
+            "summary": "Every Thing Description",
+            "responses": {"200": json_response(
+                "Each Thing's name and its Thing Description",
+                json!({"type": "object", "additionalProperties": reference("ThingDescription")}),
+            )},
+        }}),
+    );
+    paths.insert(
+        "/.well-known/wot".into(),
+        json!({"get": {
+            "tags": tags,
+            "operationId": "wot.directory",
+            "summary": "WoT discovery: the directory TD",
+            "description": "W3C WoT Discovery's well-known URL (always at the root, whatever the API prefix): a Thing Description linking every served Thing.",
+            "responses": {"200": {
+                "description": "The directory's Thing Description",
+                "content": {"application/td+json": {"schema": reference("ThingDescription")}},
+            }},
+        }}),
+    );
+    paths.insert(
+        format!("{prefix}/openapi.json"),
+        json!({"get": {
+            "tags": tags,
+            "operationId": "openapi",
+            "summary": "This document",
+            "responses": {"200": json_response("The OpenAPI 3.1 document", json!({"type": "object"}))},
+        }}),
+    );
+    paths.insert(
+        format!("{prefix}/docs"),
+        json!({"get": {
+            "tags": tags,
+            "operationId": "docs",
+            "summary": "Interactive API docs (Swagger UI)",
+            "description": "Swagger UI, served from inside the server (works offline), showing this document.",
+            "responses": {
+                "200": {"description": "The page", "content": {"text/html": {"schema": {"type": "string"}}}},
+                "404": detail_response("The server was built without the `docs-ui` feature"),
+            },
+        }}),
+    );
+}
+
+/// The shared models, and the security schemes when tokens are on.
+fn components(bearer: bool) -> Value {
+    let timestamp = json!({"anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]});
+    let summary_properties = json!({
+        "status": {"type": "string", "enum": ["pending", "running", "completed", "cancelled", "error"]},
+        "id": {"type": "string", "format": "uuid"},
+        "action": {"type": "string", "description": "The action's path (`/<thing>/<action>`)"},
+        "href": {"type": "string", "format": "uri", "description": "The invocation's absolute URL"},
+        "timeStarted": timestamp,
+        "timeRequested": {"type": "string", "format": "date-time"},
+        "timeCompleted": timestamp,
+        "links": {"type": "array", "items": reference("LinkElement")},
+    });
+    let summary_fields: Vec<String> = summary_properties
+        .as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default();
+    let mut invocation_properties = summary_properties.as_object().cloned().unwrap_or_default();
+    invocation_properties.insert(
+        "input".into(),
+        json!({"description": "The validated input, defaults filled in (null when none was sent to a no-input action)"}),
+    );
+    invocation_properties.insert(
+        "output".into(),
+        json!({"description": "The output once completed (a blob's output is a link to it), else null"}),
+    );
+    invocation_properties.insert(
+        "log".into(),
+        json!({"type": "array", "items": reference("LogRecord"), "description": "At most 1000 records, oldest dropped"}),
+    );
+    invocation_properties.insert(
+        "error".into(),
+        json!({"anyOf": [reference("Problem"), {"type": "null"}]}),
+    );
+    invocation_properties.insert(
+        "progress".into(),
+        json!({"anyOf": [{"type": "number", "minimum": 0, "maximum": 1}, {"type": "null"}]}),
+    );
+    let invocation_required: Vec<String> = invocation_properties.keys().cloned().collect();
+    let schemas = json!({
+        "ThingDescription": {
+            "type": "object",
+            "description": "A W3C WoT Thing Description 1.1 (https://www.w3.org/TR/wot-thing-description11/)",
+            "required": ["title", "properties", "actions", "@context"],
+            "properties": {
+                "title": {"type": "string"},
+                "description": {"type": "string"},
+                "properties": {"type": "object"},
+                "actions": {"type": "object"},
+                "events": {"type": "object"},
+                "forms": {"type": "array"},
+                "links": {"type": "array"},
+                "base": {"type": "string", "format": "uri"},
+                "securityDefinitions": {"type": "object"},
+                "security": {},
+                "@context": {},
+            },
+        },
+        "LinkElement": {
+            "type": "object",
+            "required": ["href", "rel"],
+            "properties": {
+                "href": {"type": "string", "format": "uri"},
+                "type": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+                "rel": {"type": "string"},
+                "anchor": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+            },
+        },
+        "LogRecord": {
+            "type": "object",
+            "properties": {
+                "message": {"type": "string"},
+                "levelname": {"type": "string", "enum": ["DEBUG", "INFO", "WARNING", "ERROR"]},
+                "levelno": {"type": "integer"},
+                "lineno": {"type": "integer"},
+                "filename": {"type": "string"},
+                "created": {"type": "string", "format": "date-time"},
+                "exception_type": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+                "traceback": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+            },
+        },
+        "InvocationSummary": {
+            "type": "object",
+            "description": "An invocation as the list routes give it",
+            "required": summary_fields,
+            "properties": summary_properties,
+        },
+        "Invocation": {
+            "type": "object",
+            "description": "An action invocation: `pending` → `running` → `completed` | `cancelled` | `error`",
+            "required": invocation_required,
+            "properties": invocation_properties,
+        },
+        "Problem": {
+            "type": "object",
+            "description": "RFC 9457 problem details",
+            "required": ["title", "status", "detail"],
+            "properties": {
+                "type": {"anyOf": [{"type": "string", "format": "uri"}, {"type": "null"}]},
+                "title": {"type": "string"},
+                "status": {"type": "integer"},
+                "detail": {"type": "string"},
+                "instance": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+            },
+        },
+        "Detail": {
+            "type": "object",
+            "description": "FastAPI's shape for HTTP errors",
+            "required": ["detail"],
+            "properties": {"detail": {"type": "string"}},
+        },
+        "ValidationError": {
+            "type": "object",
+            "description": "One validation issue (pydantic's shape)",
+            "required": ["type", "loc", "msg", "input"],
+            "properties": {
+                "type": {"type": "string", "examples": ["int_parsing", "missing", "extra_forbidden", "json_invalid"]},
+                "loc": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}, "examples": [["body", "duration"]]},
+                "msg": {"type": "string"},
+                "input": {},
+                "ctx": {"type": "object"},
+            },
+        },
+        "HTTPValidationError": {
+            "type": "object",
+            "required": ["detail"],
+            "properties": {"detail": {"type": "array", "items": reference("ValidationError")}},
+        },
+    });
+    let mut components = json!({ "schemas": schemas });
+    if bearer {
+        components["securitySchemes"] = json!({
+            "bearer": {
+                "type": "http",
+                "scheme": "bearer",
+                "bearerFormat": "opaque",
+                "description": "A static token from the server's tokens file: `Authorization: Bearer <token>`. A refusal is 401 with `WWW-Authenticate: Bearer realm=\"labthings\"` and a problem+json body.",
+            },
+            "access_token": {
+                "type": "apiKey",
+                "in": "query",
+                "name": "access_token",
+                "description": "The same token as a query parameter (for EventSource, WebSocket and `<img>`)",
+            },
+            "lt_token": {
+                "type": "apiKey",
+                "in": "cookie",
+                "name": "lt_token",
+                "description": "The same token as a cookie",
+            },
+        });
+        components["responses"] = json!({
+            "Unauthorized": problem_response("No valid token (`WWW-Authenticate: Bearer realm=\"labthings\"`)"),
+        });
+    }
+    components
+}
+
+/// With tokens on, every operation may answer 401: add it to each.
+fn add_unauthorized(document: &mut Value) {
+    let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for item in paths.values_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, operation) in item.iter_mut() {
+            if method == "parameters" {
+                continue;
+            }
+            if let Some(responses) = operation
+                .get_mut("responses")
+                .and_then(Value::as_object_mut)
+            {
+                responses.insert(
+                    "401".into(),
+                    json!({"$ref": "#/components/responses/Unauthorized"}),
+                );
+            }
+        }
+    }
+}
