@@ -964,3 +964,44 @@ fn add_unauthorized(document: &mut Value) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tuples_become_prefix_items_wherever_a_schema_can_be() {
+        let td = json!({
+            "type": "object",
+            "properties": {
+                // A property *named* `items` is not the keyword.
+                "items": {"type": "array", "items": [{"type": "integer"}, {"type": "string"}]},
+                "list": {"type": "array", "items": {"type": "integer"}},
+            },
+            "anyOf": [{"type": "array", "items": [{"type": "null"}], "additionalItems": false}],
+        });
+        assert_eq!(
+            json_schema_2020_12(td),
+            json!({
+                "type": "object",
+                "properties": {
+                    "items": {"type": "array", "prefixItems": [{"type": "integer"}, {"type": "string"}]},
+                    "list": {"type": "array", "items": {"type": "integer"}},
+                },
+                "anyOf": [{"type": "array", "prefixItems": [{"type": "null"}], "items": false}],
+            })
+        );
+    }
+
+    #[test]
+    fn a_property_schema_drops_only_the_td_keys() {
+        let affordance = json!({
+            "title": "Count", "readOnly": false, "type": "integer", "minimum": 0,
+            "observable": true, "forms": [{"href": "/counter/count"}],
+        });
+        assert_eq!(
+            property_schema(&affordance),
+            json!({"title": "Count", "readOnly": false, "type": "integer", "minimum": 0})
+        );
+    }
+}
