@@ -231,6 +231,10 @@ fn convert_tuples(schema: &mut Value) {
     }
 }
 
+// Summaries: Swagger UI shows them beside the method and path, which already say whether a
+// route reads, writes or starts something, so a summary is the affordance's title (as FastAPI
+// has it) and names the affordance only where the title would be ambiguous.
+
 fn operation_description(title: &str, description: Option<&String>) -> String {
     match description {
         Some(description) => format!("## {title}\n\n{description}"),
@@ -324,7 +328,7 @@ fn property_operations(
     let mut get = json!({
         "tags": [thing],
         "operationId": format!("{thing}.{}.read", property.name),
-        "summary": format!("Read {}", property.title),
+        "summary": property.title,
         "description": get_description,
         "responses": {
             "200": ok,
@@ -339,7 +343,7 @@ fn property_operations(
         item["put"] = json!({
             "tags": [thing],
             "operationId": format!("{thing}.{}.write", property.name),
-            "summary": format!("Write {}", property.title),
+            "summary": property.title,
             "description": description,
             "requestBody": {
                 "required": true,
@@ -361,7 +365,7 @@ fn property_operations(
             json!({"post": {
                 "tags": [thing],
                 "operationId": format!("{thing}.{}.reset", property.name),
-                "summary": format!("Reset {} to its default", property.title),
+                "summary": format!("Reset `{}` to its default", property.name),
                 "responses": {
                     "200": json_response("Reset", json!({"type": "null"})),
                     "409": problem_response("The server's global lock is held by another operation"),
@@ -409,7 +413,7 @@ fn action_operations(
             "post": {
                 "tags": [thing],
                 "operationId": format!("{thing}.{}.invoke", action.name),
-                "summary": format!("Start {}", action.title),
+                "summary": action.title,
                 "description": format!(
                     "{description}\n\nStarts the action and answers **201** at once with the invocation \
                      (`Location` is its URL). Poll it for the status, log and output, or send \
@@ -439,7 +443,7 @@ fn action_operations(
             "get": {
                 "tags": [thing],
                 "operationId": format!("{thing}.{}.invocations", action.name),
-                "summary": format!("Invocations of {}", action.title),
+                "summary": format!("Invocations of `{}`", action.name),
                 "description": "The invocations of this action the server still keeps, as summaries.\n\nWith `Accept: text/event-stream`: a Server-Sent Events stream of this action's invocation updates (status, progress) instead.",
                 "parameters": [last_event_id()],
                 "responses": {"200": {
@@ -483,7 +487,7 @@ fn event_operation(
         json!({"get": {
             "tags": [thing],
             "operationId": format!("{thing}.{}.subscribe", event.name),
-            "summary": format!("Subscribe to {}", event.title),
+            "summary": event.title,
             "description": format!("{description}\n\nA Server-Sent Events stream: one unnamed message per emission, each with an `id:`. {payload}"),
             "parameters": [last_event_id()],
             "responses": {"200": {
@@ -507,7 +511,7 @@ fn stream_operations(
         json!({"get": {
             "tags": [thing],
             "operationId": format!("{thing}.{}.mjpeg", stream.name),
-            "summary": format!("MJPEG stream {}", stream.title),
+            "summary": stream.title,
             "description": format!(
                 "{description}\n\nAn MJPEG stream (`multipart/x-mixed-replace; boundary=frame`): each part is \
                  `--frame`, `Content-Type: image/jpeg`, `Content-Length`, then the JPEG. A slow \
@@ -534,7 +538,7 @@ fn stream_operations(
         json!({"get": {
             "tags": [thing],
             "operationId": format!("{thing}.{}.viewer", stream.name),
-            "summary": format!("A page showing {}", stream.title),
+            "summary": format!("A page showing `{}`", stream.name),
             "responses": {"200": {
                 "description": "A small HTML page with the stream in an `<img>`",
                 "content": {"text/html": {"schema": {"type": "string"}}},
