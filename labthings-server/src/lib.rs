@@ -62,4 +62,6 @@ pub use app::running::{RunningServer, shutdown_signal};
 pub use cli::config;
 pub use http::auth::{TokenError, Tokens, generate_token};
 pub use http::cors::Cors;
+#[cfg(feature = "tls")]
+pub use net::tls::{Tls, TlsError};
 pub use settings::atomic::write_atomically;

@@ -1,5 +1,6 @@
 //! `--mdns`: each Thing advertised on the local network as a DNS-SD `_wot._tcp` service (W3C
-//! WoT Discovery), with the TXT records `td` (the TD's path), `type=Thing` and `scheme=http`,
+//! WoT Discovery), with the TXT records `td` (the TD's path), `type=Thing` and `scheme=http`
+//! (`https` when serving TLS),
 //! and withdrawn (goodbye packets) on shutdown. `mdns-sd` answers queries from a thread of
 //! its own; no system daemon is needed, and it coexists with one.
 
@@ -17,12 +18,13 @@ pub struct Advertiser {
     fullnames: Vec<String>,
 }
 
-/// The TXT records of a Thing whose TD is at `td_path`.
-pub fn txt_records(td_path: &str) -> [(&'static str, String); 3] {
+/// The TXT records of a Thing whose TD is at `td_path`, served over `scheme` (`http` or
+/// `https`).
+pub fn txt_records(td_path: &str, scheme: &str) -> [(&'static str, String); 3] {
     [
         ("td", td_path.to_owned()),
         ("type", "Thing".to_owned()),
-        ("scheme", "http".to_owned()),
+        ("scheme", scheme.to_owned()),
     ]
 }
 
@@ -36,8 +38,9 @@ pub fn instance_name(name: &str, host: &str) -> String {
     instance
 }
 
-/// This machine's host name, for the instance names and the advertised host (`<host>.local.`).
-fn host_name() -> String {
+/// This machine's host name, for the instance names and the advertised host (`<host>.local.`),
+/// and the Things' derived ids.
+pub(crate) fn host_name() -> String {
     let name = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .or_else(|_| std::fs::read_to_string("/etc/hostname"))
         .unwrap_or_default();
@@ -57,7 +60,11 @@ impl Advertiser {
     /// Advertise `things` (name, TD path) served at `addr`. A server bound to every address
     /// advertises every interface's addresses; one bound to a single address advertises that
     /// one (on loopback too, which mDNS responders usually skip).
-    pub fn start(things: &[(&str, &str)], addr: SocketAddr) -> Result<Self, mdns_sd::Error> {
+    pub fn start(
+        things: &[(&str, &str)],
+        addr: SocketAddr,
+        scheme: &str,
+    ) -> Result<Self, mdns_sd::Error> {
         let daemon = ServiceDaemon::new()?;
         let ip = addr.ip();
         if ip.is_loopback() {
@@ -78,7 +85,7 @@ impl Advertiser {
             fullnames: Vec::new(),
         };
         for (name, path) in things {
-            let txt = txt_records(path);
+            let txt = txt_records(path, scheme);
             let instance = instance_name(name, &host);
             let host_name = format!("{host}.local.");
             let info = if ip.is_unspecified() {
@@ -132,10 +139,11 @@ mod tests {
 
     #[test]
     fn txt_records_follow_wot_discovery() {
-        let txt = txt_records("/api/counter/");
+        let txt = txt_records("/api/counter/", "http");
         assert_eq!(txt[0], ("td", "/api/counter/".to_owned()));
         assert_eq!(txt[1], ("type", "Thing".to_owned()));
         assert_eq!(txt[2], ("scheme", "http".to_owned()));
+        assert_eq!(txt_records("/counter/", "https")[2].1, "https");
     }
 
     #[test]
