@@ -1,7 +1,9 @@
 """node-wot (``@node-wot/core`` + ``@node-wot/binding-http`` 0.9.2, pinned in
 ``nodewot/package-lock.json``) consumes the test lab's Thing Descriptions, observes a property
 and subscribes to an event over Server-Sent Events, choosing the forms itself (it also writes
-the property and invokes the action that emits the event, through the TD's forms).
+the property and invokes the action that emits the event, through the TD's forms). Against a
+server that requires a token, node-wot reads properties with the token filed under the TD's
+``id`` (``servient.addCredentials``), as WoT consumers do, and is refused otherwise.
 
 ``tests/interop/run`` installs node-wot with ``npm ci`` and names its folder in
 ``NODEWOT_DIR``; without it the test fails, saying so.

@@ -28,14 +28,16 @@ pub fn txt_records(td_path: &str, scheme: &str) -> [(&'static str, String); 3] {
     ]
 }
 
-/// The instance name of Thing `name` on `host`: unique on the network as long as host names
-/// are, at most 63 bytes (DNS's label limit).
-pub fn instance_name(name: &str, host: &str) -> String {
+/// The instance name of Thing `name` served on `host` at `port`: unique on the network as
+/// long as host names are, two servers on one machine included, at most 63 bytes (DNS's label
+/// limit; the port is kept, the rest shortened).
+pub fn instance_name(name: &str, host: &str, port: u16) -> String {
+    let port = format!(":{port}");
     let mut instance = format!("{name} on {host}");
-    while instance.len() > 63 {
+    while instance.len() + port.len() > 63 {
         instance.pop();
     }
-    instance
+    instance + &port
 }
 
 /// This machine's host name, for the instance names and the advertised host (`<host>.local.`),
@@ -86,7 +88,7 @@ impl Advertiser {
         };
         for (name, path) in things {
             let txt = txt_records(path, scheme);
-            let instance = instance_name(name, &host);
+            let instance = instance_name(name, &host, addr.port());
             let host_name = format!("{host}.local.");
             let info = if ip.is_unspecified() {
                 ServiceInfo::new(
@@ -148,7 +150,12 @@ mod tests {
 
     #[test]
     fn instance_names_fit_a_dns_label() {
-        assert_eq!(instance_name("counter", "lab-pc"), "counter on lab-pc");
-        assert_eq!(instance_name(&"x".repeat(80), "pc").len(), 63);
+        assert_eq!(
+            instance_name("counter", "lab-pc", 5000),
+            "counter on lab-pc:5000"
+        );
+        let long = instance_name(&"x".repeat(80), "pc", 5001);
+        assert_eq!(long.len(), 63);
+        assert!(long.ends_with("x:5001"), "{long}");
     }
 }
