@@ -3,7 +3,7 @@
 //! (`tls`) of `labthings-server`; a binary built without it refuses to start when asked for
 //! TLS rather than serve plain HTTP to someone expecting HTTPS.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::ThingServer;
 use crate::cli::config::ServerConfig;
@@ -27,7 +27,7 @@ pub fn files(
 
 /// `server`, serving HTTPS with `cert` and `key`; an error naming the file that can't be used.
 #[cfg(feature = "tls")]
-pub fn apply(server: ThingServer, cert: &PathBuf, key: &PathBuf) -> Result<ThingServer, String> {
+pub fn apply(server: ThingServer, cert: &Path, key: &Path) -> Result<ThingServer, String> {
     crate::net::tls::Tls::from_pem_files(cert, key)
         .map(|tls| server.tls(tls))
         .map_err(|e| e.to_string())
@@ -35,7 +35,7 @@ pub fn apply(server: ThingServer, cert: &PathBuf, key: &PathBuf) -> Result<Thing
 
 /// Without the `tls` feature: a clear refusal.
 #[cfg(not(feature = "tls"))]
-pub fn apply(server: ThingServer, cert: &PathBuf, key: &PathBuf) -> Result<ThingServer, String> {
+pub fn apply(server: ThingServer, cert: &Path, key: &Path) -> Result<ThingServer, String> {
     let _ = (server, key);
     Err(format!(
         "TLS was asked for (certificate {}), but this binary was built without the `tls` \
