@@ -68,8 +68,16 @@ async fn main() -> Result<(), Error> {
     );
     // `stage.set_position(&[0; 3])` would not compile: `position` is read-only.
 
-    // A JSON output (`capture` itself returns a JPEG blob, which the typed client doesn't
-    // decode yet).
+    // A blob output: `capture` returns a `Blob`, which comes back as a `RemoteBlob`, a link
+    // that downloads itself (with the token).
+    let image = camera.capture().await?;
+    let jpeg = image.bytes().await?;
+    println!(
+        "captured {} bytes of {} from {}",
+        jpeg.len(),
+        image.media_type(),
+        image.href()
+    );
     let metadata = camera.capture_metadata().await?;
     println!("camera: {metadata}");
 

@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::blob::decoding_blobs_from;
 use crate::error::{Error, ProblemDetails, Result};
 use crate::transport::Transport;
 use crate::url::resolve;
@@ -223,8 +224,11 @@ impl Invocation {
 
     /// Wait until it has finished and return its output as an `O`:
     /// [`Error::Problem`] if it failed, [`Error::Cancelled`] if it was cancelled.
+    ///
+    /// A [`RemoteBlob`](crate::RemoteBlob) in the output downloads with this client.
     pub async fn wait<O: DeserializeOwned>(&mut self) -> Result<O> {
-        self.settle().await?.outcome()
+        self.settle().await?;
+        decoding_blobs_from(&self.transport, &self.href, || self.record.outcome())
     }
 }
 

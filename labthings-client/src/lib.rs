@@ -12,7 +12,8 @@
 //! * push: [`observe`](ThingClient::observe) a property or [`subscribe`](ThingClient::subscribe)
 //!   to an event, as a `futures` [`Stream`](futures_core::Stream) of typed values over
 //!   server-sent events (reconnecting with `Last-Event-ID`);
-//! * blobs: [`download`](ThingClient::download) any href as bytes and a media type;
+//! * blobs: [`download`](ThingClient::download) any href as bytes and a media type, or decode
+//!   an action's output as a [`RemoteBlob`] that downloads itself;
 //! * errors are typed after the wire protocol: [`Error::Validation`] for 422 bodies,
 //!   [`Error::Problem`] for failed invocations and problem+json answers,
 //!   [`Error::Cancelled`], [`Error::Http`] for the rest;
@@ -68,7 +69,7 @@ mod td;
 mod transport;
 mod url;
 
-pub use blob::{Blob, BlobLink};
+pub use blob::{Blob, BlobLink, RemoteBlob};
 pub use client::{ClientBuilder, DEFAULT_PREFER_WAIT, ThingClient};
 pub use error::{BoxError, Error, Issue, ProblemDetails, Result};
 pub use invocation::{Invocation, InvocationRecord, InvocationStatus, LogRecord};

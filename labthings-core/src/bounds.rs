@@ -208,6 +208,20 @@ pub trait ClientWritable: Serialize {}
 #[diagnostic::do_not_recommend]
 impl<T: Serialize + ?Sized> ClientWritable for T {}
 
+/// A type named `Blob` in an action's output, which the typed client returns as a
+/// `labthings_client::RemoteBlob` (the link, which downloads itself): it must be this crate's
+/// [`Blob`](crate::Blob).
+#[cfg(feature = "client")]
+#[diagnostic::on_unimplemented(
+    message = "the typed client takes `{Self}` for `labthings_core::Blob` and returns a `RemoteBlob` for it",
+    label = "a type named `Blob` in an action's output is taken to be `labthings_core::Blob`",
+    note = "rename this type, or return `labthings_core::Blob`"
+)]
+pub trait ServerBlob {}
+
+#[cfg(feature = "client")]
+impl ServerBlob for crate::blob::Blob {}
+
 /// What a typed client's action or getter returns (`O`, read off the signature: the `T` of
 /// `Result<T, E>`, else the whole type) fits what the Thing's method returns (`Self`): `Self`
 /// is `O`, or a `Result<O, E>`. It fails for a type that is merely named `Result`.

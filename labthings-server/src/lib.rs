@@ -25,11 +25,11 @@
 //!
 //! | folder | owns |
 //! |---|---|
-//! | `cli/` | the shared command line (`mod.rs`), the config file (`config.rs`), the registry of Thing types a binary can build (`registry.rs`), the `--fallback` error page (`fallback.rs`) |
-//! | `app/` | putting a server together: the builder and options (`builder.rs`), start errors (`error.rs`), slot wiring (`slots.rs`), on-start/on-stop hooks and the observer fan-out (`lifecycle.rs`), the start-up security checks (`security.rs`), SIGHUP token reloads (`hangup.rs`), the running server and its shutdown (`running.rs`) |
+//! | `cli/` | the shared command line (`mod.rs`), the config file (`config.rs`), the registry of Thing types a binary can build (`registry.rs`), the `--fallback` error page (`fallback.rs`), where tokens (`tokens.rs`) and TLS files (`tls.rs`) come from |
+//! | `app/` | putting a server together: the builder and options (`builder.rs`), start errors (`error.rs`), slot wiring (`slots.rs`), on-start/on-stop hooks and the observer fan-out (`lifecycle.rs`), the start-up security checks (`security.rs`), SIGHUP token reloads (`hangup.rs`), the Things' stable TD ids (`thing_id.rs`), the running server and its shutdown (`running.rs`) |
 //! | `docs/` | the API described: the OpenAPI 3.1 document built from the TDs (`openapi.rs`), Swagger UI from inside the binary (`swagger.rs`, feature `docs-ui`) |
 //! | `discovery/` | the `/.well-known/wot` directory TD (`directory.rs`), mDNS advertisements (`mdns.rs`) |
-//! | `net/` | sockets: the one accept loop with axum's accept-error policy (`listener.rs`), serving an HTTP/1.1 connection (`connection.rs`) |
+//! | `net/` | sockets: the one accept loop with axum's accept-error policy (`listener.rs`), serving an HTTP/1.1 connection (`connection.rs`), the TLS handshake (`tls.rs`, feature `tls`) |
 //! | `api/` | the API of the served Things: the route table (`router.rs`), what handlers share (`state.rs`), one file of handlers per resource (`properties.rs`, `actions.rs`, `invocations.rs`, `blobs.rs`, `things.rs`, `push.rs`, `streams.rs` for MJPEG) |
 //! | `http/` | HTTP plumbing that knows no Thing: bearer tokens (`auth.rs`), responses, the handlers' `ApiError`, request bodies, the client's origin, CORS |
 //! | `runtime/` | invocations without HTTP: records (with the blobs their outputs hold), their store and expiry timer, the action pool, the global lock |
@@ -63,4 +63,6 @@ pub use app::running::{RunningServer, shutdown_signal};
 pub use cli::config;
 pub use http::auth::{TokenError, Tokens, generate_token};
 pub use http::cors::Cors;
+#[cfg(feature = "tls")]
+pub use net::tls::{Tls, TlsError};
 pub use settings::atomic::write_atomically;

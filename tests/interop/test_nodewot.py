@@ -1,7 +1,9 @@
 """node-wot (``@node-wot/core`` + ``@node-wot/binding-http`` 0.9.2, pinned in
 ``nodewot/package-lock.json``) consumes the test lab's Thing Descriptions, observes a property
 and subscribes to an event over Server-Sent Events, choosing the forms itself (it also writes
-the property and invokes the action that emits the event, through the TD's forms).
+the property and invokes the action that emits the event, through the TD's forms). Against a
+server that requires a token, node-wot reads properties with the token filed under the TD's
+``id`` (``servient.addCredentials``), as WoT consumers do, and is refused otherwise.
 
 ``tests/interop/run`` installs node-wot with ``npm ci`` and names its folder in
 ``NODEWOT_DIR``; without it the test fails, saying so.
@@ -61,3 +63,27 @@ def test_nodewot_subscribes_to_an_event_over_sse(base_url):
     assert seen["values"] == [5000]
     [arrived] = seen["events"]
     assert isinstance(arrived, list) and len(arrived) == 3
+
+
+# A second test-lab that requires a token (the fixture of test_secured.py, started once for
+# this module).
+from test_secured import secured_lab  # noqa: E402,F401  (a pytest fixture)
+
+
+def test_nodewot_reads_a_secured_thing_with_credentials_keyed_by_the_td_id(secured_lab):
+    base_url, token = secured_lab
+    plan = {"td": f"{base_url}/counter/", "tdToken": token, "read": ["count", "serial"]}
+    seen = consume({**plan, "credentials": {"$id": {"token": token}}})
+    assert seen["id"].startswith("urn:uuid:")
+    assert seen.get("error") is None, seen
+    assert isinstance(seen["read"]["count"], int)
+    assert seen["read"]["serial"] == "LTRS-0001"
+
+    # The same token filed under anything but the TD's id is not used: node-wot finds no
+    # credentials for the Thing and sends nothing.
+    elsewhere = consume({**plan, "credentials": {f"{base_url}/counter/": {"token": token}}})
+    assert "read" not in elsewhere and elsewhere["error"], elsewhere
+    # A wrong token under the right id reaches the server, which refuses it.
+    refused = consume({**plan, "credentials": {"$id": {"token": "not-the-token"}}})
+    assert "read" not in refused and "Unauthorized" in refused["error"], refused
+

@@ -178,3 +178,53 @@ fn binding_beyond_loopback_without_tokens_warns() {
     assert!(!log.contains("anyone on that network"), "{log}");
     let _ = std::fs::remove_dir_all(folder);
 }
+
+#[test]
+fn two_labs_on_one_machine_are_both_found() {
+    if std::env::var_os(INSIDE).is_none() {
+        return in_namespace("two_labs_on_one_machine_are_both_found");
+    }
+    let browser = ServiceDaemon::new().expect("an mDNS browser");
+    browser
+        .enable_interface(IfKind::LoopbackV4)
+        .expect("browse on loopback");
+    let events = browser.browse("_wot._tcp.local.").expect("browse");
+    let (a, b) = (Lab::start(&["--mdns"]), Lab::start(&["--mdns"]));
+
+    // instance name → (port, TD path)
+    let mut found: BTreeMap<String, (u16, String)> = BTreeMap::new();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while found.len() < 6 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let event = events
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("only these Things were found: {found:?}"));
+        if let ServiceEvent::ServiceResolved(service) = event {
+            let td = service
+                .txt_properties
+                .get_property_val_str("td")
+                .unwrap_or_default()
+                .to_owned();
+            found.insert(service.fullname.clone(), (service.port, td));
+        }
+    }
+    for lab in [&a, &b] {
+        let port = lab.addr.port();
+        let tds: BTreeSet<&str> = found
+            .iter()
+            .filter(|(_, (p, _))| *p == port)
+            .map(|(name, (_, td))| {
+                assert!(name.contains(&format!(":{port}.")), "{name}");
+                td.as_str()
+            })
+            .collect();
+        assert_eq!(
+            tds,
+            BTreeSet::from(["/camera/", "/counter/", "/stage/"]),
+            "{found:?}"
+        );
+    }
+    a.stop();
+    b.stop();
+    let _ = browser.shutdown();
+}

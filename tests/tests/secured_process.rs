@@ -32,6 +32,8 @@ impl Lab {
     fn start(args: &[&str], env: &[(&str, &str)]) -> Self {
         let mut command = Command::new(BINARY);
         command
+            // Out of the source tree: the demo config keeps settings and ids in `./settings`.
+            .current_dir(env!("CARGO_TARGET_TMPDIR"))
             .args(args)
             .args(["--port", "0"])
             .envs(env.iter().copied())

@@ -7,7 +7,7 @@ mod support;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use labthings_core::client::{Error, InvocationStatus, ThingClient};
+use labthings_core::client::{Error, InvocationStatus, RemoteBlob, ThingClient};
 use labthings_examples::{CounterClient, MockCameraClient, MockStageClient};
 use labthings_tests::LabClient;
 use support::TestServer;
@@ -52,8 +52,6 @@ async fn actions_and_properties_have_the_things_types() {
     let camera = MockCameraClient::connect(&server.url("/camera/"))
         .await
         .unwrap();
-    // `capture` returns a JPEG blob, which the typed client does not decode yet (see the
-    // README); its metadata comes back typed.
     let metadata = camera.capture_metadata().await.unwrap();
     assert_eq!(metadata["frames"], 0);
 
@@ -118,4 +116,57 @@ async fn observations_and_events_are_streams_of_the_things_types() {
     let mut arrivals = stage.subscribe_arrived().await.unwrap();
     stage.move_absolute([7, 8, 9]).await.unwrap();
     assert_eq!(next(&mut arrivals).await, [7, 8, 9]);
+}
+
+#[tokio::test]
+async fn a_blob_output_comes_back_as_a_link_that_downloads_itself() {
+    let server = TestServer::demo().await;
+    let camera = MockCameraClient::connect(&server.url("/camera/"))
+        .await
+        .unwrap();
+    // `capture` returns `Result<Blob, CaptureError>`: the typed client gives a `RemoteBlob`.
+    let image: RemoteBlob = camera.capture().await.unwrap();
+    assert_eq!(image.media_type(), "image/jpeg");
+    assert!(
+        image.href().starts_with(&server.url("/")) && image.href().contains("/blob/"),
+        "{}",
+        image.href()
+    );
+    let jpeg = image.bytes().await.unwrap();
+    assert!(jpeg.len() > 100, "{} bytes", jpeg.len());
+    assert_eq!(&jpeg[..2], [0xFF, 0xD8], "JPEG start of image");
+    assert_eq!(&jpeg[jpeg.len() - 2..], [0xFF, 0xD9], "JPEG end of image");
+    let whole = image.download().await.unwrap();
+    assert_eq!(whole.media_type.as_deref(), Some("image/jpeg"));
+    assert_eq!(whole.bytes, jpeg);
+    // A second capture is another blob.
+    let second = camera.capture().await.unwrap();
+    assert_ne!(second.href(), image.href());
+    assert_eq!(camera.capture_metadata().await.unwrap()["frames"], 2);
+
+    // Started, then waited for: the same decoding.
+    let mut started = camera.start_capture().await.unwrap();
+    let third: RemoteBlob = started.wait().await.unwrap();
+    assert_eq!(&third.bytes().await.unwrap()[..2], [0xFF, 0xD8]);
+}
+
+#[tokio::test]
+async fn a_remote_blob_downloads_with_the_token_of_its_client() {
+    let server = TestServer::start(
+        support::demo_server().tokens(labthings_server::Tokens::new().with_token("camera-token")),
+    )
+    .await;
+    let camera = MockCameraClient::from(
+        ThingClient::builder()
+            .token("camera-token")
+            .connect(&server.url("/camera/"))
+            .await
+            .unwrap(),
+    );
+    let image = camera.capture().await.unwrap();
+    let jpeg = image.bytes().await.unwrap();
+    assert_eq!(&jpeg[..2], [0xFF, 0xD8]);
+    // Without the token the same href is refused: the blob used its client's.
+    let anonymous = server.get(&image.href()[server.url("").len()..]).await;
+    assert_eq!(anonymous.status.as_u16(), 401);
 }

@@ -76,6 +76,58 @@ fn success_type(returned: &Type) -> Type {
         .unwrap_or_else(|| returned.clone())
 }
 
+/// The type the client decodes for an action output of type `output`: every `Blob` in it
+/// (alone, or as a type argument: `Option<Blob>`, `Vec<Blob>`, a tuple) becomes
+/// `labthings_client::RemoteBlob`, the link that downloads itself. Also returns the `Blob`s
+/// replaced, each to be checked to be `labthings_core::Blob` (see `bounds::ServerBlob`).
+fn client_output(output: &Type) -> (Type, Vec<Type>) {
+    fn replace(ty: &mut Type, replaced: &mut Vec<Type>) {
+        let is_blob = matches!(&*ty, Type::Path(path) if path.qself.is_none()
+        && path.path.segments.last().is_some_and(|last| {
+            last.ident == "Blob" && matches!(last.arguments, PathArguments::None)
+        }));
+        if is_blob {
+            let span = ty.span();
+            replaced.push(ty.clone());
+            *ty = syn::parse_quote_spanned!(span=> __lt::labthings_client::RemoteBlob);
+            return;
+        }
+        match ty {
+            Type::Path(path) if path.qself.is_none() => {
+                if let Some(PathArguments::AngleBracketed(args)) = path
+                    .path
+                    .segments
+                    .last_mut()
+                    .map(|last| &mut last.arguments)
+                {
+                    for arg in args.args.iter_mut() {
+                        if let GenericArgument::Type(ty) = arg {
+                            replace(ty, replaced);
+                        }
+                    }
+                }
+            }
+            Type::Tuple(tuple) => tuple.elems.iter_mut().for_each(|ty| replace(ty, replaced)),
+            Type::Array(array) => replace(&mut array.elem, replaced),
+            Type::Paren(paren) => replace(&mut paren.elem, replaced),
+            Type::Group(group) => replace(&mut group.elem, replaced),
+            _ => {}
+        }
+    }
+    let mut mapped = output.clone();
+    let mut replaced = Vec::new();
+    replace(&mut mapped, &mut replaced);
+    (mapped, replaced)
+}
+
+/// Each type `client_output` took for a `Blob` must be `labthings_core::Blob`.
+fn server_blobs(replaced: &[Type]) -> Vec<TokenStream> {
+    replaced
+        .iter()
+        .map(|ty| quote_spanned!(ty.span()=> for<'__lt> #ty: __lt::bounds::ServerBlob))
+        .collect()
+}
+
 fn readable(ty: &Type) -> TokenStream {
     quote_spanned!(ty.span()=> for<'__lt> #ty: __lt::bounds::ClientReadable)
 }
@@ -315,6 +367,9 @@ fn action_methods(action: &Action) -> TokenStream {
     let (ident, name, cfgs) = (method.ident(), &method.name, &method.cfgs);
     let returned = method.returned_type();
     let output = success_type(&returned);
+    // What the client gives back: the Thing's type, with its `Blob`s as `RemoteBlob`s.
+    let (decoded, blobs) = client_output(&output);
+    let blobs = server_blobs(&blobs);
     let inputs: Vec<(&Ident, &String, &Type)> = action
         .inputs()
         .map(|(param, _)| (&param.ident, &param.name, &param.ty))
@@ -322,7 +377,7 @@ fn action_methods(action: &Action) -> TokenStream {
     let params = inputs.iter().map(|(ident, _, ty)| quote!(#ident: #ty));
     let params = quote!(#(#params),*);
     let sent: Vec<TokenStream> = inputs.iter().map(|(_, _, ty)| writable(ty)).collect();
-    let read = readable(&output);
+    let read = readable(&decoded);
     let fits = fits(&returned, &output);
     let fields = inputs
         .iter()
@@ -331,22 +386,30 @@ fn action_methods(action: &Action) -> TokenStream {
     let build_input = quote! {
         let __input = __lt::ClientInput::new() #(#fields)* .finish();
     };
+    let blob_note = if blobs.is_empty() {
+        ""
+    } else {
+        " A `Blob` comes back as a `RemoteBlob`: its link, which `.bytes().await` downloads."
+    };
     let invoke_doc = format!(
-        "{}\n\nWaits for the invocation to finish.",
+        "{}\n\nWaits for the invocation to finish.{blob_note}",
         doc_line("Invoke the action", name, method.docs.full())
     );
     let start = format_ident!("start_{}", name);
     let start_doc = format!(
         "Start the action `{name}` and return at once with a handle on the invocation (to \
          poll, cancel, read the log of, or `wait::<{}>()` for).",
-        quote!(#output).to_string().replace(' ', "")
+        quote!(#decoded)
+            .to_string()
+            .replace(' ', "")
+            .replace("__lt::labthings_client::", "")
     );
     quote! {
         #(#cfgs)*
         #[doc = #invoke_doc]
         #[allow(clippy::too_many_arguments)]
-        pub fn #ident(&self, #params) -> __lt::ClientFuture<'_, #output>
-        where #(#sent,)* #read, #fits
+        pub fn #ident(&self, #params) -> __lt::ClientFuture<'_, #decoded>
+        where #(#sent,)* #read, #fits #(, #blobs)*
         {
             #build_input
             ::std::boxed::Box::pin(async move { self.client.invoke(#name, &__input?).await })

@@ -67,7 +67,12 @@ fn well_known(state: &ServerState, request: &Parts) -> Result<Response<Body>, Ap
     if request.method != Method::GET && request.method != Method::HEAD {
         return Err(ApiError::MethodNotAllowed(&["GET"]));
     }
-    let origin = Origin::of(&request.uri, &request.headers, &state.default_host);
+    let origin = Origin::of(
+        &request.uri,
+        &request.headers,
+        state.scheme,
+        &state.default_host,
+    );
     Ok(directory::response(state, &origin))
 }
 
@@ -233,7 +238,14 @@ async fn dispatch(
     let get = method == Method::GET || method == Method::HEAD;
     // Properties, the hot path, never need the client's origin: it is worked out only for the
     // routes that build absolute URLs.
-    let origin = || Origin::of(&request.uri, &request.headers, &state.default_host);
+    let origin = || {
+        Origin::of(
+            &request.uri,
+            &request.headers,
+            state.scheme,
+            &state.default_host,
+        )
+    };
     let not_allowed = || ApiError::MethodNotAllowed(route.allowed().unwrap_or_default());
     let stream = |served, stream| {
         Ok(push::event_stream(

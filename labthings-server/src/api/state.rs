@@ -29,6 +29,8 @@ pub struct ServedThing {
     pub hub: Arc<ThingHub>,
     /// Whether requests need a bearer token (the TD declares it).
     pub bearer: bool,
+    /// Its TD's `id`, `urn:uuid:…`, stable across restarts (see `app::thing_id`).
+    pub id: String,
     /// Serialised TDs by base URL: the TD only changes with the `Host` a client used.
     td_cache: Mutex<HashMap<String, Bytes>>,
 }
@@ -40,6 +42,7 @@ impl ServedThing {
         prefix: &str,
         hub: Arc<ThingHub>,
         bearer: bool,
+        id: String,
     ) -> Self {
         let path = format!("{prefix}/{name}/");
         let action_paths = thing
@@ -55,6 +58,7 @@ impl ServedThing {
             action_paths,
             hub,
             bearer,
+            id,
             td_cache: Mutex::new(HashMap::new()),
         }
     }
@@ -69,7 +73,7 @@ impl ServedThing {
         let served = Served {
             base: &base,
             thing_path: &self.path,
-            id: None,
+            id: Some(&self.id),
             bearer: self.bearer,
         };
         let td = thing_description(self.thing.as_ref(), &served);
@@ -96,6 +100,8 @@ pub struct ServerState {
     pub body_limit: usize,
     /// `host:port` used when a request has no usable `Host` header.
     pub default_host: String,
+    /// `http`, or `https` when serving TLS: absolute URLs are built on it.
+    pub scheme: &'static str,
     /// Present when `enable_global_lock` is on.
     pub global_lock: Option<Arc<GlobalLock>>,
     /// Set when shutdown begins: new invocations are refused.

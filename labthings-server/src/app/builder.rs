@@ -3,7 +3,7 @@
 use std::any::Any;
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
@@ -21,11 +21,14 @@ use crate::app::lifecycle::{Lifecycle, Observers};
 use crate::app::running::RunningServer;
 use crate::app::security;
 use crate::app::slots::wire_slots;
-use crate::discovery::mdns::Advertiser;
+use crate::app::thing_id;
+use crate::discovery::mdns::{Advertiser, host_name};
 use crate::http::auth::Tokens;
 use crate::http::cors::Cors;
 use crate::net::connection::serve_connection;
 use crate::net::listener::accept_until;
+#[cfg(feature = "tls")]
+use crate::net::tls::Tls;
 use crate::push::hub::ThingHub;
 use crate::runtime::expiry::expire_loop;
 use crate::runtime::lock::GlobalLock;
@@ -77,6 +80,20 @@ pub struct ServerOptions {
     pub tokens: Option<Arc<Tokens>>,
     /// Advertise every Thing on the local network by mDNS (DNS-SD `_wot._tcp`).
     pub mdns: bool,
+    /// Serve HTTPS with this certificate and key (feature `tls`); `None`: plain HTTP.
+    #[cfg(feature = "tls")]
+    pub tls: Option<Tls>,
+}
+
+impl ServerOptions {
+    /// `https` when serving TLS, else `http`: the scheme of every URL the server announces.
+    pub fn scheme(&self) -> &'static str {
+        #[cfg(feature = "tls")]
+        if self.tls.is_some() {
+            return "https";
+        }
+        "http"
+    }
 }
 
 impl Default for ServerOptions {
@@ -96,6 +113,8 @@ impl Default for ServerOptions {
             shutdown_grace: Duration::from_secs(5),
             tokens: None,
             mdns: false,
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 }
@@ -266,6 +285,14 @@ impl ThingServer {
         self
     }
 
+    /// Serve HTTPS (and WSS) with `tls` instead of plain HTTP (feature `tls`): see
+    /// [`Tls::from_pem_files`].
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, tls: Tls) -> Self {
+        self.options.tls = Some(tls);
+        self
+    }
+
     /// Also tell `observer` of every property change of every Thing.
     pub fn observer(mut self, observer: Arc<dyn PropertyObserver>) -> Self {
         self.observers.push(observer);
@@ -369,6 +396,9 @@ impl ThingServer {
             .map(|e| (e.name.clone(), e.thing.clone()))
             .collect();
 
+        // Before any on-start hook runs, so that a settings folder we can't write stops
+        // nothing that would need undoing.
+        let ids = thing_ids(&named, options.settings_folder.as_deref(), addr)?;
         // Saved settings are applied before anything is bound, so loading writes nothing back.
         let settings = options
             .settings_folder
@@ -403,8 +433,9 @@ impl ThingServer {
         let things: Vec<ServedThing> = named
             .iter()
             .zip(hubs)
-            .map(|((name, thing), hub)| {
-                ServedThing::new(name, thing.clone(), &options.api_prefix, hub, bearer)
+            .zip(ids)
+            .map(|(((name, thing), hub), id)| {
+                ServedThing::new(name, thing.clone(), &options.api_prefix, hub, bearer, id)
             })
             .collect();
         security::check(&mut options, addr);
@@ -422,12 +453,13 @@ impl ThingServer {
             tokens: options.tokens.clone(),
             body_limit: options.body_limit,
             default_host: addr.to_string(),
+            scheme: options.scheme(),
             global_lock: options.global_lock.then(|| Arc::new(GlobalLock::default())),
             closing: AtomicBool::new(false),
             stopped: stopped.clone(),
         });
         let advertiser = if options.mdns {
-            advertise(&state.things, addr).await
+            advertise(&state.things, addr, options.scheme()).await
         } else {
             None
         };
@@ -436,7 +468,11 @@ impl ThingServer {
         {
             tokio::spawn(reload_on_hangup(tokens.clone(), stopped.clone()));
         }
-        let task = tokio::spawn(serve(listener, state.clone(), stopped.clone()));
+        let connections = Connections {
+            #[cfg(feature = "tls")]
+            tls: options.tls.clone(),
+        };
+        let task = tokio::spawn(serve(listener, connections, state.clone(), stopped.clone()));
         tokio::spawn(expire_loop(state.store.clone(), stopped));
         Ok(RunningServer {
             addr,
@@ -451,9 +487,22 @@ impl ThingServer {
     }
 }
 
+/// What runs on an accepted connection before HTTP: nothing, or (feature `tls`) a TLS
+/// handshake.
+#[derive(Clone)]
+struct Connections {
+    #[cfg(feature = "tls")]
+    tls: Option<Tls>,
+}
+
 /// Serve the API on `listener` until `stopped` changes, then let each open connection finish
 /// its current request.
-async fn serve(listener: TcpListener, state: Arc<ServerState>, stopped: watch::Receiver<bool>) {
+async fn serve(
+    listener: TcpListener,
+    connections: Connections,
+    state: Arc<ServerState>,
+    stopped: watch::Receiver<bool>,
+) {
     let mut stop = stopped.clone();
     let stop = async move {
         let _ = stop.changed().await;
@@ -465,15 +514,51 @@ async fn serve(listener: TcpListener, state: Arc<ServerState>, stopped: watch::R
             let state = state.clone();
             async move { router::handle(&state, request).await }
         };
-        serve_connection(stream, handle, stopped.clone())
+        let (stopped, connections) = (stopped.clone(), connections.clone());
+        async move {
+            #[cfg(feature = "tls")]
+            if let Some(tls) = &connections.tls {
+                if let Some(stream) = tls.accept(stream, stopped.clone()).await {
+                    serve_connection(stream, handle, stopped).await;
+                }
+                return;
+            }
+            let _ = connections;
+            serve_connection(stream, handle, stopped).await
+        }
     })
     .await;
     while connections.join_next().await.is_some() {}
 }
 
+/// Each Thing's TD `id`: kept in the settings folder when there is one, else derived from
+/// this host, the address and the name (see `thing_id`).
+fn thing_ids(
+    things: &[(String, Arc<dyn Thing>)],
+    settings_folder: Option<&Path>,
+    addr: SocketAddr,
+) -> Result<Vec<String>, ServerError> {
+    let host = host_name();
+    things
+        .iter()
+        .map(|(name, _)| match settings_folder {
+            Some(folder) => {
+                let path = thing_id::id_path(folder, name);
+                thing_id::load_or_create(&path)
+                    .map_err(|source| ServerError::ThingId { path, source })
+            }
+            None => Ok(thing_id::derived(&host, addr, name)),
+        })
+        .collect()
+}
+
 /// Start advertising `things` served at `addr` by mDNS; a failure is logged, not fatal: the
 /// instruments stay reachable by address.
-async fn advertise(things: &[ServedThing], addr: SocketAddr) -> Option<Advertiser> {
+async fn advertise(
+    things: &[ServedThing],
+    addr: SocketAddr,
+    scheme: &'static str,
+) -> Option<Advertiser> {
     let things: Vec<(String, String)> = things
         .iter()
         .map(|t| (t.name.to_string(), t.path.clone()))
@@ -483,7 +568,7 @@ async fn advertise(things: &[ServedThing], addr: SocketAddr) -> Option<Advertise
             .iter()
             .map(|(name, path)| (name.as_str(), path.as_str()))
             .collect();
-        Advertiser::start(&things, addr)
+        Advertiser::start(&things, addr, scheme)
     })
     .await;
     match started {

@@ -30,6 +30,11 @@ pub enum ServerError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("could not keep the Thing id in {path}: {source}")]
+    ThingId {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
     #[error("could not start the settings writer: {0}")]
     Settings(std::io::Error),
     /// A schema requests are validated against uses JSON Schema the validator doesn't

@@ -8,3 +8,4 @@ pub mod lifecycle;
 pub mod running;
 pub mod security;
 pub mod slots;
+pub mod thing_id;

@@ -36,12 +36,18 @@ impl RunningServer {
         self.addr
     }
 
+    /// The server's URL on the bound address: `http://127.0.0.1:5000`, or `https://…` when
+    /// serving TLS.
+    pub fn url(&self) -> String {
+        format!("{}://{}", self.state.scheme, self.addr)
+    }
+
     /// The URL of each Thing's description, as seen on the bound address.
     pub fn thing_urls(&self) -> Vec<String> {
         self.state
             .things
             .iter()
-            .map(|t| format!("http://{}{}", self.addr, t.path))
+            .map(|t| format!("{}{}", self.url(), t.path))
             .collect()
     }
 

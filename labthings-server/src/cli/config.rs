@@ -6,7 +6,7 @@
 //!  "settings_folder": "./settings", "api_prefix": "", "enable_global_lock": false,
 //!  "application_config": {},
 //!  "auth": {"tokens_file": "/etc/labthings/tokens"}, "cors_origins": ["http://localhost:3000"],
-//!  "mdns": false}
+//!  "mdns": false, "tls": {"cert": "cert.pem", "key": "key.pem"}}
 //! ```
 //!
 //! Unknown keys are errors (a typo must not be silently ignored); `null` means "not given";
@@ -57,6 +57,19 @@ pub struct ServerConfig {
     /// Advertise the Things by mDNS.
     #[serde(default, deserialize_with = "mdns")]
     pub mdns: bool,
+    /// Serve HTTPS (feature `tls`); absent: plain HTTP (unless the command line names files).
+    #[serde(default, deserialize_with = "tls")]
+    pub tls: Option<TlsConfig>,
+}
+
+/// The config's `tls` object: PEM files.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// The certificate chain, the server's certificate first.
+    pub cert: PathBuf,
+    /// Its private key.
+    pub key: PathBuf,
 }
 
 /// The config's `auth` object.
@@ -247,6 +260,10 @@ fn cors_origins<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, 
 
 fn mdns<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     optional("mdns", d)
+}
+
+fn tls<'de, D: Deserializer<'de>>(d: D) -> Result<Option<TlsConfig>, D::Error> {
+    named("tls", Option::<TlsConfig>::deserialize(d))
 }
 
 fn class<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {

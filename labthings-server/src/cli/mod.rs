@@ -1,7 +1,7 @@
 //! The command line every LabThings server binary shares: `-c FILE` / `-j JSON`, `--host`,
 //! `--port`, `--debug`, `--fallback`, `--tokens-file`, `--cors-origin`, `--mdns`,
-//! `--print-openapi` / `--print-td NAME` (for API snapshot diffs in CI), and the `gen-token`
-//! subcommand. One call gives a binary all of it:
+//! `--tls-cert`/`--tls-key` (feature `tls`), `--print-openapi` / `--print-td NAME` (for API
+//! snapshot diffs in CI), and the `gen-token` subcommand. One call gives a binary all of it:
 //!
 //! ```no_run
 //! # use labthings_server::{cli, config::{NoConfig, ThingRegistry}};
@@ -23,6 +23,7 @@ use labthings_core::LogLevel;
 pub mod config;
 mod fallback;
 mod registry;
+mod tls;
 mod tokens;
 
 use crate::app::running::listen_for_shutdown;
@@ -83,6 +84,13 @@ pub struct Cli {
     /// `--host`/`--port`) and exit without serving; an unknown NAME exits with code 2.
     #[arg(long, value_name = "NAME")]
     pub print_td: Option<String>,
+    /// Serve HTTPS with this certificate chain (PEM), with --tls-key (also the config's
+    /// `tls.cert`). Needs a binary built with the `tls` feature of labthings-server.
+    #[arg(long, value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM; also the config's `tls.key`).
+    #[arg(long, value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -155,6 +163,14 @@ pub async fn run(cli: Cli, registry: ThingRegistry, default_config: Option<&str>
         Ok(None) => {}
         Err(error) => return failed(&cli, &format!("config error: {error}"), &text).await,
     }
+    match tls::files(cli.tls_cert.as_ref(), cli.tls_key.as_ref(), &config) {
+        Ok(Some((cert, key))) => match tls::apply(server, &cert, &key) {
+            Ok(with_tls) => server = with_tls,
+            Err(error) => return failed(&cli, &format!("config error: {error}"), &text).await,
+        },
+        Ok(None) => {}
+        Err(error) => return failed(&cli, &format!("config error: {error}"), &text).await,
+    }
     if !cli.cors_origins.is_empty() {
         server = server.cors(crate::Cors::Origins(cli.cors_origins.clone()));
     }
@@ -179,10 +195,7 @@ pub async fn run(cli: Cli, registry: ThingRegistry, default_config: Option<&str>
     };
     // Before the address is announced: whoever reads it may send SIGTERM at once.
     let stop = listen_for_shutdown();
-    println!(
-        "LabThings server listening on http://{}",
-        running.local_addr()
-    );
+    println!("LabThings server listening on {}", running.url());
     for url in running.thing_urls() {
         println!("  {url}");
     }

@@ -1,5 +1,6 @@
 //! `--mdns`: each Thing advertised on the local network as a DNS-SD `_wot._tcp` service (W3C
-//! WoT Discovery), with the TXT records `td` (the TD's path), `type=Thing` and `scheme=http`,
+//! WoT Discovery), with the TXT records `td` (the TD's path), `type=Thing` and `scheme=http`
+//! (`https` when serving TLS),
 //! and withdrawn (goodbye packets) on shutdown. `mdns-sd` answers queries from a thread of
 //! its own; no system daemon is needed, and it coexists with one.
 
@@ -17,27 +18,31 @@ pub struct Advertiser {
     fullnames: Vec<String>,
 }
 
-/// The TXT records of a Thing whose TD is at `td_path`.
-pub fn txt_records(td_path: &str) -> [(&'static str, String); 3] {
+/// The TXT records of a Thing whose TD is at `td_path`, served over `scheme` (`http` or
+/// `https`).
+pub fn txt_records(td_path: &str, scheme: &str) -> [(&'static str, String); 3] {
     [
         ("td", td_path.to_owned()),
         ("type", "Thing".to_owned()),
-        ("scheme", "http".to_owned()),
+        ("scheme", scheme.to_owned()),
     ]
 }
 
-/// The instance name of Thing `name` on `host`: unique on the network as long as host names
-/// are, at most 63 bytes (DNS's label limit).
-pub fn instance_name(name: &str, host: &str) -> String {
+/// The instance name of Thing `name` served on `host` at `port`: unique on the network as
+/// long as host names are, two servers on one machine included, at most 63 bytes (DNS's label
+/// limit; the port is kept, the rest shortened).
+pub fn instance_name(name: &str, host: &str, port: u16) -> String {
+    let port = format!(":{port}");
     let mut instance = format!("{name} on {host}");
-    while instance.len() > 63 {
+    while instance.len() + port.len() > 63 {
         instance.pop();
     }
-    instance
+    instance + &port
 }
 
-/// This machine's host name, for the instance names and the advertised host (`<host>.local.`).
-fn host_name() -> String {
+/// This machine's host name, for the instance names and the advertised host (`<host>.local.`),
+/// and the Things' derived ids.
+pub(crate) fn host_name() -> String {
     let name = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .or_else(|_| std::fs::read_to_string("/etc/hostname"))
         .unwrap_or_default();
@@ -57,7 +62,11 @@ impl Advertiser {
     /// Advertise `things` (name, TD path) served at `addr`. A server bound to every address
     /// advertises every interface's addresses; one bound to a single address advertises that
     /// one (on loopback too, which mDNS responders usually skip).
-    pub fn start(things: &[(&str, &str)], addr: SocketAddr) -> Result<Self, mdns_sd::Error> {
+    pub fn start(
+        things: &[(&str, &str)],
+        addr: SocketAddr,
+        scheme: &str,
+    ) -> Result<Self, mdns_sd::Error> {
         let daemon = ServiceDaemon::new()?;
         let ip = addr.ip();
         if ip.is_loopback() {
@@ -78,8 +87,8 @@ impl Advertiser {
             fullnames: Vec::new(),
         };
         for (name, path) in things {
-            let txt = txt_records(path);
-            let instance = instance_name(name, &host);
+            let txt = txt_records(path, scheme);
+            let instance = instance_name(name, &host, addr.port());
             let host_name = format!("{host}.local.");
             let info = if ip.is_unspecified() {
                 ServiceInfo::new(
@@ -132,15 +141,21 @@ mod tests {
 
     #[test]
     fn txt_records_follow_wot_discovery() {
-        let txt = txt_records("/api/counter/");
+        let txt = txt_records("/api/counter/", "http");
         assert_eq!(txt[0], ("td", "/api/counter/".to_owned()));
         assert_eq!(txt[1], ("type", "Thing".to_owned()));
         assert_eq!(txt[2], ("scheme", "http".to_owned()));
+        assert_eq!(txt_records("/counter/", "https")[2].1, "https");
     }
 
     #[test]
     fn instance_names_fit_a_dns_label() {
-        assert_eq!(instance_name("counter", "lab-pc"), "counter on lab-pc");
-        assert_eq!(instance_name(&"x".repeat(80), "pc").len(), 63);
+        assert_eq!(
+            instance_name("counter", "lab-pc", 5000),
+            "counter on lab-pc:5000"
+        );
+        let long = instance_name(&"x".repeat(80), "pc", 5001);
+        assert_eq!(long.len(), 63);
+        assert!(long.ends_with("x:5001"), "{long}");
     }
 }

@@ -10,9 +10,9 @@ use hyper::{HeaderMap, Uri};
 pub struct Origin(pub String);
 
 impl Origin {
-    /// From the `Host` header (or the URI's authority), if it is a valid authority; else the
-    /// server's own address.
-    pub fn of(uri: &Uri, headers: &HeaderMap, default_host: &str) -> Self {
+    /// `scheme` (`http` or `https`) and the `Host` header (or the URI's authority), if it is a
+    /// valid authority; else the server's own address.
+    pub fn of(uri: &Uri, headers: &HeaderMap, scheme: &str, default_host: &str) -> Self {
         let host = headers
             .get(HOST)
             .and_then(|h| h.to_str().ok())
@@ -20,8 +20,8 @@ impl Origin {
             .filter(|a| a.as_str().find('@').is_none())
             .or_else(|| uri.authority().cloned());
         match host {
-            Some(authority) => Origin(format!("http://{}", authority.as_str())),
-            None => Origin(format!("http://{default_host}")),
+            Some(authority) => Origin(format!("{scheme}://{}", authority.as_str())),
+            None => Origin(format!("{scheme}://{default_host}")),
         }
     }
 }

@@ -9,7 +9,7 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
 
 use crate::http::response::Body;
@@ -17,13 +17,11 @@ use crate::http::response::Body;
 /// How long a client may take to send a request's headers.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Answer each request on `stream` with `handle`; when `stopped` changes, finish the request
-/// in flight and close.
-pub async fn serve_connection<H, F>(
-    stream: TcpStream,
-    handle: H,
-    mut stopped: watch::Receiver<bool>,
-) where
+/// Answer each request on `stream` (TCP, or TLS over TCP) with `handle`; when `stopped`
+/// changes, finish the request in flight and close.
+pub async fn serve_connection<S, H, F>(stream: S, handle: H, mut stopped: watch::Receiver<bool>)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     H: Fn(Request<Incoming>) -> F + Send + 'static,
     F: Future<Output = Response<Body>> + Send + 'static,
 {

@@ -1,4 +1,7 @@
-//! Sockets: accepting connections and serving HTTP/1.1 on them. Knows nothing of routes.
+//! Sockets: accepting connections, TLS (feature `tls`) and serving HTTP/1.1 on them. Knows
+//! nothing of routes.
 
 pub mod connection;
 pub mod listener;
+#[cfg(feature = "tls")]
+pub mod tls;

@@ -8,6 +8,12 @@
 // and whose scheme it speaks), so this checks the TD's form order as much as the streams.
 // Prints {"values": [...], "events": [...]} and exits 0 once everything expected arrived;
 // exits 1 with what did arrive after `timeoutMs`.
+//
+// A secured server: `tdToken` fetches the TD with `Authorization: Bearer` (node-wot's
+// requestThingDescription sends no credentials: a TD's credentials are keyed by its `id`, unknown
+// before the TD is read), and `credentials` go to `servient.addCredentials`, keyed as given
+// (the key `$id` stands for the TD's `id`). `read` lists properties to read instead of observing:
+// prints {"read": {...}} or, when node-wot fails, {"error": "..."}, and exits 0.
 // Both packages are CommonJS: import their default export.
 import core from "@node-wot/core";
 import bindingHttp from "@node-wot/binding-http";
@@ -28,8 +34,30 @@ const finish = (code) => {
 };
 setTimeout(() => finish(1), timeoutMs);
 
-const td = await WoT.requestThingDescription(plan.td);
+let td;
+if (plan.tdToken) {
+  const response = await fetch(plan.td, { headers: { Authorization: `Bearer ${plan.tdToken}` } });
+  if (!response.ok) throw new Error(`GET ${plan.td}: ${response.status}`);
+  td = await response.json();
+} else {
+  td = await WoT.requestThingDescription(plan.td);
+}
+for (const [key, credential] of Object.entries(plan.credentials ?? {})) {
+  servient.addCredentials({ [key === "$id" ? td.id : key]: credential });
+}
 const thing = await WoT.consume(td);
+if (plan.read) {
+  const read = {};
+  try {
+    for (const name of plan.read) {
+      read[name] = await (await thing.readProperty(name)).value();
+    }
+    console.log(JSON.stringify({ id: td.id, read }));
+  } catch (error) {
+    console.log(JSON.stringify({ id: td.id, error: String(error?.message ?? error) }));
+  }
+  process.exit(0);
+}
 const expectedValues = plan.observe.writes.length;
 const expectedEvents = plan.event ? plan.event.count : 0;
 const done = () => seen.values.length >= expectedValues && seen.events.length >= expectedEvents;
