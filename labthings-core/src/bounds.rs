@@ -14,6 +14,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::__private::Probe;
+use crate::endpoint::EndpointRequest;
 use crate::outcome::{Failure, Outcome};
 use crate::property::PropertyObserver;
 use crate::slot::{SlotMetadata, WrongSlotType};
@@ -104,6 +105,23 @@ impl<E: std::fmt::Display + 'static> StartResult for Result<(), E> {
             Outcome::Failed(failure) => Err(failure),
             _ => Ok(()),
         }
+    }
+}
+
+/// The parameter of an `#[endpoint]` method: the request.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` can't be an endpoint's parameter: an endpoint takes the request, `EndpointRequest`",
+    label = "the server passes the HTTP request here",
+    note = "write `request: EndpointRequest` (its method, headers, query and body), or take no parameter"
+)]
+pub trait EndpointParameter {
+    #[doc(hidden)]
+    fn from_request(request: EndpointRequest) -> Self;
+}
+
+impl EndpointParameter for EndpointRequest {
+    fn from_request(request: EndpointRequest) -> Self {
+        request
     }
 }
 

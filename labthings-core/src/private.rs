@@ -11,6 +11,9 @@ pub use serde_json::{self, Value, json};
 pub use crate::action_body::{ActionBody, BlockingBody, OutcomeFuture, PreparedAction};
 pub use crate::bounds::{self, ThingFields};
 pub use crate::context::{FromInvocation, InvocationContext};
+pub use crate::endpoint::{
+    EndpointCall, EndpointMetadata, EndpointMethod, EndpointRequest, IntoEndpointResponse,
+};
 pub use crate::event::{Event, EventBinding};
 pub use crate::outcome::{Failure, Outcome};
 pub use crate::property::{Property, PropertyBinding, PropertyObserver, Setting};

@@ -1,6 +1,7 @@
 //! Emit: the code `#[thing]` generates for a Thing that passed every check, one file per
 //! generated impl: `fields` (the struct's `ThingFields`), `thing` (the impl block's `Thing`),
-//! `action` (what each action adds: its hidden input type, metadata and call) and `client`
+//! `action` (what each action adds: its hidden input type, metadata and call), `endpoint`
+//! (the same for each `#[endpoint]`) and `client`
 //! (the typed `<Thing>Client`, kept only with `labthings-core`'s `client` feature).
 //!
 //! Everything generated sits in `const _: () = { … };` (see [`in_const`]) and reaches the
@@ -13,6 +14,7 @@
 
 mod action;
 pub mod client;
+mod endpoint;
 mod fields;
 mod thing;
 

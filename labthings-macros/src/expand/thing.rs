@@ -63,6 +63,12 @@ pub fn expand_impl(thing: &ThingImpl) -> TokenStream {
         }
     });
 
+    let endpoint_checks = thing
+        .endpoints
+        .iter()
+        .map(|e| super::endpoint::collision_checks(e, &thing_fields));
+    let endpoint_metadata = thing.endpoints.iter().map(super::endpoint::metadata);
+    let endpoint_arms = thing.endpoints.iter().map(super::endpoint::call_arm);
     let value_checks = value_checks(thing);
     let inputs = thing.actions.iter().map(input_type);
     let hooks = lifecycle_hooks(thing);
@@ -83,6 +89,7 @@ pub fn expand_impl(thing: &ThingImpl) -> TokenStream {
     let body = quote! {
         const _: ::core::option::Option<&'static str> = #thing_fields::DESCRIPTION;
         #(#duplicate_checks)*
+        #(#endpoint_checks)*
         #(#inputs)*
 
         #[automatically_derived]
@@ -155,6 +162,23 @@ pub fn expand_impl(thing: &ThingImpl) -> TokenStream {
                 match name {
                     #(#action_arms)*
                     _ => ::core::result::Result::Err(__lt::PrepareError::NotFound),
+                }
+            }
+
+            fn endpoints(&self) -> &'static [__lt::EndpointMetadata] {
+                const ENDPOINTS: &[__lt::EndpointMetadata] = &[#(#endpoint_metadata)*];
+                ENDPOINTS
+            }
+
+            #[allow(unused_variables)]
+            fn call_endpoint(
+                self: __lt::Arc<Self>,
+                name: &str,
+                request: __lt::EndpointRequest,
+            ) -> ::core::option::Option<__lt::EndpointCall> {
+                match name {
+                    #(#endpoint_arms)*
+                    _ => ::core::option::Option::None,
                 }
             }
 
