@@ -108,6 +108,16 @@ impl<E: std::fmt::Display + 'static> StartResult for Result<(), E> {
     }
 }
 
+/// Implemented by nothing: a property whose value type is [`Blob`](crate::Blob) fails this
+/// bound, at the type. A blob's link names data an action's invocation keeps; a property read
+/// has no invocation, so the link would be dead.
+#[diagnostic::on_unimplemented(
+    message = "a property can't hold a `Blob`: its link would name data nothing keeps",
+    label = "a property's value is sent as JSON on every read; a `Blob` is kept (and served) only by the action invocation that returned it",
+    note = "return the `Blob` from an `#[action]`, or serve the bytes from an `#[endpoint(get, …)]`"
+)]
+pub trait NotAPropertyValue {}
+
 /// The parameter of an `#[endpoint]` method: the request.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` can't be an endpoint's parameter: an endpoint takes the request, `EndpointRequest`",

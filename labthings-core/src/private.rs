@@ -36,7 +36,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 mod probe;
 pub use probe::{
     Decode, DecodeUnchecked, Describe, DescribeUnchecked, Emit, EmitUnchecked, Encode,
-    EncodeUnchecked, Encoder, Probe, Split, SplitPlain,
+    EncodeUnchecked, Encoder, Probe, PropertyValueCheck, Split, SplitPlain,
 };
 
 use crate::validate::{LocSegment, ValidationErrors, validate, validate_action_input};
@@ -181,12 +181,7 @@ pub fn default_json<F: PropertyField>(field: &F) -> Option<Value> {
 }
 
 pub fn read_data<F: PropertyField>(field: &F) -> Result<Value, PropertyError> {
-    serde_json::to_value(&*field.property().read()).map_err(|e| {
-        PropertyError::Failed(Failure {
-            title: "SerializationError".into(),
-            detail: e.to_string(),
-        })
-    })
+    probe::property_json(&*field.property().read())
 }
 
 /// Validate `value` against the property's `schema` and decode it as `T`.

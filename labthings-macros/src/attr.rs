@@ -291,7 +291,8 @@ fn http_method_list() -> String {
 /// Parse the arguments of `#[endpoint(get, path = "…", content_type = "…", no_lock)]`.
 pub fn parse_endpoint_args(attr: &Attribute) -> syn::Result<EndpointArgs> {
     let usage = format!(
-        "`#[{endpoint}]` needs the HTTP method it answers, one of {}, e.g.          `#[{endpoint}(get, path = \"snapshot.jpg\")]`",
+        "`#[{endpoint}]` needs the HTTP method it answers, one of {}, e.g. \
+         `#[{endpoint}(get, path = \"snapshot.jpg\")]`",
         http_method_list(),
         endpoint = kw::ENDPOINT
     );
@@ -318,11 +319,11 @@ pub fn parse_endpoint_args(attr: &Attribute) -> syn::Result<EndpointArgs> {
         }
         given.first_time(&meta)?;
         if meta.path == kw::PATH {
-            path = Some(meta.value()?.parse::<LitStr>()?);
+            path = Some(string_value(&meta, kw::PATH, "snapshot.jpg")?);
             return Ok(());
         }
         if meta.path == kw::CONTENT_TYPE {
-            content_type = Some(meta.value()?.parse::<LitStr>()?);
+            content_type = Some(string_value(&meta, kw::CONTENT_TYPE, "image/jpeg")?);
             return Ok(());
         }
         if meta.path == kw::NO_LOCK {
@@ -360,6 +361,21 @@ pub fn parse_endpoint_args(attr: &Attribute) -> syn::Result<EndpointArgs> {
         content_type,
         no_lock,
     })
+}
+
+/// The string literal after `name =`.
+fn string_value(meta: &ParseNestedMeta<'_>, name: Symbol, example: &str) -> syn::Result<LitStr> {
+    let value: Expr = meta.value()?.parse()?;
+    match value {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(text),
+            ..
+        }) => Ok(text),
+        other => Err(syn::Error::new_spanned(
+            other,
+            format!("`{name}` takes a string literal, e.g. `{name} = \"{example}\"`"),
+        )),
+    }
 }
 
 /// Why `path` can't be an endpoint's path under its Thing, if it can't.

@@ -226,6 +226,8 @@ fn value_checks(thing: &ThingImpl) -> Vec<TokenStream> {
         let getter = &property.getter;
         if let Some(returned) = &getter.output {
             checks.push(with_cfgs(&getter.cfgs, return_value_check(returned)));
+            let not_blob = super::not_blob_check(value_probe(returned), returned);
+            checks.push(with_cfgs(&getter.cfgs, not_blob));
         }
         if let Some(setter) = &property.setter
             && let Some(ty) = &setter.value_ty
