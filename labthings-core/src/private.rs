@@ -65,6 +65,15 @@ impl<T: Clone + Serialize + DeserializeOwned + JsonSchema + Send + Sync> Propert
     }
 }
 
+/// `Arc<Property<T>>` / `Arc<Setting<T>>`: a property the Thing shares with a thread of its own
+/// (a camera's frame producer reading its frame rate).
+impl<F: PropertyField> PropertyField for Arc<F> {
+    type Value = F::Value;
+    fn property(&self) -> &Property<F::Value> {
+        F::property(self)
+    }
+}
+
 /// Whether `names` contains `name` (usable in constants, to reject duplicate affordances).
 pub const fn contains(names: &[&str], name: &str) -> bool {
     let mut i = 0;

@@ -62,7 +62,11 @@ fn check_not_reserved(ident: &Ident, name: &str, errors: &mut Errors) {
 }
 
 fn check_field_type(ty: &Type, kind: FieldKind, errors: &mut Errors) {
-    let last = last_segment(ty);
+    // A property or setting may be shared with the Thing's own threads: `Arc<Setting<T>>`.
+    let shared = matches!(kind, FieldKind::Property | FieldKind::Setting)
+        .then(|| arc_content(ty))
+        .flatten();
+    let last = last_segment(shared.unwrap_or(ty));
     if kind
         .expected_types()
         .contains(&last.as_deref().unwrap_or_default())
@@ -70,6 +74,24 @@ fn check_field_type(ty: &Type, kind: FieldKind, errors: &mut Errors) {
         return;
     }
     wrong_field_type(ty, kind, errors);
+}
+
+/// The `T` of a type written `Arc<T>` (any path before `Arc`).
+fn arc_content(ty: &Type) -> Option<&Type> {
+    let Type::Path(path) = ungroup(ty) else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    if path.qself.is_some() || last.ident != "Arc" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    match args.args.first() {
+        Some(syn::GenericArgument::Type(inner)) if args.args.len() == 1 => Some(inner),
+        _ => None,
+    }
 }
 
 fn wrong_field_type(ty: &Type, kind: FieldKind, errors: &mut Errors) {
@@ -86,8 +108,8 @@ fn wrong_field_type(ty: &Type, kind: FieldKind, errors: &mut Errors) {
         FieldKind::Property | FieldKind::Setting => {
             let expected = kind.expected_types()[0];
             format!(
-                "a `#[{}]` field must have type `{expected}<T>`; for a value computed on \
-                 demand, write a `#[property]` getter method in the `#[thing]` impl block",
+                "a `#[{}]` field must have type `{expected}<T>` (or `Arc<{expected}<T>>` to share \
+                 it with a thread); for a value computed on demand, write a `#[property]` getter method in the `#[thing]` impl block",
                 kind.keyword()
             )
         }

@@ -383,3 +383,103 @@ async fn tokens_guard_endpoints_like_every_route() {
         .await;
     assert_eq!(&by_query.body[..], b"hello, blob");
 }
+
+// The demo camera: its snapshot endpoint and its persisted frame rate.
+
+fn is_jpeg(bytes: &[u8]) -> bool {
+    bytes.len() > 4 && bytes.starts_with(&[0xFF, 0xD8]) && bytes.ends_with(&[0xFF, 0xD9])
+}
+
+#[tokio::test]
+async fn the_camera_snapshot_is_a_jpeg_at_the_quality_asked_for() {
+    let server = TestServer::start(
+        ThingServer::new().thing("camera", labthings_examples::MockCamera::new(320, 240)),
+    )
+    .await;
+    let snapshot = server.get("/camera/snapshot.jpg").await;
+    assert_eq!(snapshot.status, StatusCode::OK);
+    assert_eq!(snapshot.header("content-type"), Some("image/jpeg"));
+    assert_eq!(snapshot.header("cache-control"), Some("no-store"));
+    assert!(is_jpeg(&snapshot.body), "{:?}", &snapshot.body[..8]);
+
+    let low = server.get("/camera/snapshot.jpg?quality=5").await;
+    let high = server.get("/camera/snapshot.jpg?quality=100").await;
+    assert!(is_jpeg(&low.body) && is_jpeg(&high.body));
+    assert!(
+        low.body.len() * 2 < high.body.len(),
+        "quality 5: {} bytes, quality 100: {} bytes",
+        low.body.len(),
+        high.body.len()
+    );
+    for bad in ["0", "101", "high", ""] {
+        let reply = server
+            .get(&format!("/camera/snapshot.jpg?quality={bad}"))
+            .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        assert_eq!(
+            reply.json(),
+            json!({"detail": "`quality` must be a whole number from 1 to 100"})
+        );
+    }
+    let td = server.get("/camera/").await.json();
+    assert!(hrefs(&td).iter().all(|h| !h.contains("snapshot")), "{td}");
+}
+
+/// Every `href` in a TD.
+fn hrefs(value: &Value) -> Vec<String> {
+    match value {
+        Value::Object(map) => map
+            .iter()
+            .flat_map(|(key, value)| match (key.as_str(), value) {
+                ("href", Value::String(href)) => vec![href.clone()],
+                _ => hrefs(value),
+            })
+            .collect(),
+        Value::Array(items) => items.iter().flat_map(hrefs).collect(),
+        _ => Vec::new(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_camera_frame_rate_is_a_persisted_setting() {
+    let folder = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("camera-frame-rate-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&folder);
+    let serve = || {
+        ThingServer::new()
+            .thing("camera", labthings_examples::MockCamera::new(64, 48))
+            .settings_folder(&folder)
+    };
+    let server = TestServer::start(serve()).await;
+    assert_eq!(server.get("/camera/frame_rate").await.json(), json!(15.0));
+    let td = server.get("/camera/").await.json();
+    assert_eq!(td["properties"]["frame_rate"]["maximum"], json!(60));
+    assert_eq!(
+        server.put("/camera/frame_rate", "61").await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        server.put("/camera/frame_rate", "30").await.status,
+        StatusCode::CREATED
+    );
+    let file = folder.join("camera/Settings-MockCamera.json");
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let saved: Value = std::fs::read_to_string(&file)
+            .ok()
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or_default();
+        if saved["frame_rate"] == json!(30.0) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "not saved: {saved}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    drop(server);
+
+    let restarted = TestServer::start(serve()).await;
+    assert_eq!(
+        restarted.get("/camera/frame_rate").await.json(),
+        json!(30.0)
+    );
+}
