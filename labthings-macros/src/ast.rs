@@ -490,11 +490,16 @@ pub fn parse_struct(mut item: ItemStruct, errors: &mut Errors) -> ThingStruct {
 
 /// The `T` of a type written `Event<T>` (with any path before `Event`).
 fn event_payload(ty: &Type) -> Option<Type> {
+    single_type_arg(ty, "Event").cloned()
+}
+
+/// The `T` of a type written `Name<T>` (with any path before `Name`).
+pub fn single_type_arg<'t>(ty: &'t Type, name: &str) -> Option<&'t Type> {
     let Type::Path(path) = ungroup(ty) else {
         return None;
     };
     let last = path.path.segments.last()?;
-    if path.qself.is_some() || last.ident != "Event" {
+    if path.qself.is_some() || last.ident != name {
         return None;
     }
     let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
@@ -502,7 +507,7 @@ fn event_payload(ty: &Type) -> Option<Type> {
     };
     let mut args = args.args.iter();
     match (args.next(), args.next()) {
-        (Some(syn::GenericArgument::Type(payload)), None) => Some(payload.clone()),
+        (Some(syn::GenericArgument::Type(inner)), None) => Some(inner),
         _ => None,
     }
 }

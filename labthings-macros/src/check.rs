@@ -11,7 +11,7 @@ use syn::{FnArg, Ident, ReceiverKind, Type};
 
 use crate::ast::{
     Action, Endpoint, FieldKind, Method, MethodKind, ParamRole, ThingImpl, ThingStruct,
-    last_segment, ungroup,
+    last_segment, single_type_arg, ungroup,
 };
 use crate::attr;
 use crate::errors::Errors;
@@ -64,7 +64,7 @@ fn check_not_reserved(ident: &Ident, name: &str, errors: &mut Errors) {
 fn check_field_type(ty: &Type, kind: FieldKind, errors: &mut Errors) {
     // A property or setting may be shared with the Thing's own threads: `Arc<Setting<T>>`.
     let shared = matches!(kind, FieldKind::Property | FieldKind::Setting)
-        .then(|| arc_content(ty))
+        .then(|| single_type_arg(ty, "Arc"))
         .flatten();
     let last = last_segment(shared.unwrap_or(ty));
     if kind
@@ -74,24 +74,6 @@ fn check_field_type(ty: &Type, kind: FieldKind, errors: &mut Errors) {
         return;
     }
     wrong_field_type(ty, kind, errors);
-}
-
-/// The `T` of a type written `Arc<T>` (any path before `Arc`).
-fn arc_content(ty: &Type) -> Option<&Type> {
-    let Type::Path(path) = ungroup(ty) else {
-        return None;
-    };
-    let last = path.path.segments.last()?;
-    if path.qself.is_some() || last.ident != "Arc" {
-        return None;
-    }
-    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
-        return None;
-    };
-    match args.args.first() {
-        Some(syn::GenericArgument::Type(inner)) if args.args.len() == 1 => Some(inner),
-        _ => None,
-    }
 }
 
 fn wrong_field_type(ty: &Type, kind: FieldKind, errors: &mut Errors) {
