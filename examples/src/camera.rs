@@ -1,5 +1,5 @@
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use labthings_core::prelude::*;
@@ -14,8 +14,9 @@ const PREVIEW_QUALITY: u8 = 75;
 const CAPTURE_QUALITY: u8 = 90;
 
 /// A mock camera: exposure settings, a frame counter, a capture action that takes as long as
-/// the exposure does and returns a real JPEG, and a live MJPEG preview of a moving test
-/// pattern with the stage position drawn in (made only while someone watches).
+/// the exposure does and returns a real JPEG, a live MJPEG preview of a moving test pattern
+/// with the stage position drawn in (made only while someone watches), and a plain-HTTP
+/// snapshot (`GET camera/snapshot.jpg`) for `<img>` tags and scripts.
 #[thing]
 pub struct MockCamera {
     /// Exposure time in milliseconds.
@@ -24,6 +25,11 @@ pub struct MockCamera {
     /// Analogue gain.
     #[setting(minimum = 1, maximum = 16)]
     analogue_gain: Setting<f64>,
+    /// Preview frame rate, in frames per second.
+    ///
+    /// Shared with the preview thread, which reads it before each frame.
+    #[setting(minimum = 1, maximum = 60)]
+    frame_rate: Arc<Setting<f64>>,
     /// Number of frames captured so far.
     #[property(read_only)]
     frames_captured: Property<u64>,
@@ -44,8 +50,6 @@ pub struct MockCamera {
     stage: OptionalSlot<MockStage>,
     width: u16,
     height: u16,
-    /// Preview frames per second, shared with the preview thread.
-    frame_rate: Arc<AtomicU64>,
     preview_started: AtomicBool,
 }
 
@@ -83,7 +87,7 @@ impl MockCamera {
             stage: OptionalSlot::new(),
             width: side(width),
             height: side(height),
-            frame_rate: Arc::new(AtomicU64::new(DEFAULT_FRAME_RATE.to_bits())),
+            frame_rate: Arc::new(Setting::new(DEFAULT_FRAME_RATE)),
             preview_started: AtomicBool::new(false),
         }
     }
@@ -92,7 +96,7 @@ impl MockCamera {
     /// renders and encodes a frame every `1 / frame_rate` s. Ends when the stream is closed.
     fn run_preview(
         preview: MjpegStream,
-        frame_rate: Arc<AtomicU64>,
+        frame_rate: Arc<Setting<f64>>,
         stage: Option<Arc<MockStage>>,
         (width, height): (u16, u16),
     ) {
@@ -112,8 +116,8 @@ impl MockCamera {
                 }
                 return;
             }
-            let period =
-                Duration::from_secs_f64(1.0 / f64::from_bits(frame_rate.load(Ordering::Relaxed)));
+            // The setting's constraints keep the rate within 1–60 fps.
+            let period = Duration::from_secs_f64(1.0 / frame_rate.get());
             std::thread::sleep(period.saturating_sub(started.elapsed()));
         }
     }
@@ -171,15 +175,45 @@ impl MockCamera {
         self.preview.close();
     }
 
-    /// Preview frame rate, in frames per second.
-    #[property(minimum = 1, maximum = 60)]
-    fn frame_rate(&self) -> f64 {
-        f64::from_bits(self.frame_rate.load(Ordering::Relaxed))
-    }
-
-    #[setter(frame_rate)]
-    fn set_frame_rate(&self, fps: f64) {
-        self.frame_rate.store(fps.to_bits(), Ordering::Relaxed);
+    /// A snapshot as a JPEG, for `<img src>` and scripts.
+    ///
+    /// The newest preview frame while someone watches the preview; otherwise, or with
+    /// `?quality=N` (1–100), a fresh frame of the test pattern encoded at that quality.
+    /// Answers 422 for a bad `quality`. Not cached (`Cache-Control: no-store`).
+    #[endpoint(get, path = "snapshot.jpg", content_type = "image/jpeg", no_lock)]
+    fn snapshot(&self, request: EndpointRequest) -> EndpointResponse {
+        let quality = match request.query("quality").map(|q| q.parse::<u8>()) {
+            None => None,
+            Some(Ok(quality @ 1..=100)) => Some(quality),
+            Some(_) => {
+                return EndpointResponse::error(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "`quality` must be a whole number from 1 to 100",
+                );
+            }
+        };
+        // A watched preview already has a fresh frame: send it as it is, without encoding.
+        let newest = (quality.is_none() && self.preview.watchers() > 0)
+            .then(|| self.preview.grab_frame())
+            .flatten();
+        let jpeg = match newest {
+            Some(frame) => frame,
+            None => {
+                let position = self.stage.get().map(MockStage::position);
+                let frame = self.frames_captured.get() + 1;
+                let picture = Picture::render(self.width, self.height, frame, position, 1.0);
+                match picture.to_jpeg(quality.unwrap_or(PREVIEW_QUALITY)) {
+                    Ok(jpeg) => jpeg.into(),
+                    Err(error) => {
+                        return EndpointResponse::error(
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            format!("the frame could not be encoded: {error}"),
+                        );
+                    }
+                }
+            }
+        };
+        EndpointResponse::bytes("image/jpeg", jpeg).with_header("cache-control", "no-store")
     }
 
     /// Capture a frame.
@@ -291,7 +325,10 @@ mod tests {
     #[tokio::test]
     async fn the_preview_is_made_only_while_watched() {
         let camera = MockCamera::new(64, 48);
-        camera.set_frame_rate(60.0);
+        camera
+            .frame_rate
+            .set(60.0)
+            .expect("within the setting's range");
         camera.start_preview();
         tokio::time::sleep(Duration::from_millis(200)).await;
         assert!(

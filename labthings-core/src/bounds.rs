@@ -14,6 +14,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::__private::Probe;
+use crate::endpoint::EndpointRequest;
 use crate::outcome::{Failure, Outcome};
 use crate::property::PropertyObserver;
 use crate::slot::{SlotMetadata, WrongSlotType};
@@ -104,6 +105,33 @@ impl<E: std::fmt::Display + 'static> StartResult for Result<(), E> {
             Outcome::Failed(failure) => Err(failure),
             _ => Ok(()),
         }
+    }
+}
+
+/// Implemented by nothing: a property whose value type is [`Blob`](crate::Blob) fails this
+/// bound, at the type. A blob's link names data an action's invocation keeps; a property read
+/// has no invocation, so the link would be dead.
+#[diagnostic::on_unimplemented(
+    message = "a property can't hold a `Blob`: its link would name data nothing keeps",
+    label = "a property's value is sent as JSON on every read; a `Blob` is kept (and served) only by the action invocation that returned it",
+    note = "return the `Blob` from an `#[action]`, or serve the bytes from an `#[endpoint(get, …)]`"
+)]
+pub trait NotAPropertyValue {}
+
+/// The parameter of an `#[endpoint]` method: the request.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` can't be an endpoint's parameter: an endpoint takes the request, `EndpointRequest`",
+    label = "the server passes the HTTP request here",
+    note = "write `request: EndpointRequest` (its method, headers, query and body), or take no parameter"
+)]
+pub trait EndpointParameter {
+    #[doc(hidden)]
+    fn from_request(request: EndpointRequest) -> Self;
+}
+
+impl EndpointParameter for EndpointRequest {
+    fn from_request(request: EndpointRequest) -> Self {
+        request
     }
 }
 

@@ -114,6 +114,9 @@
 //!   `T<name>` (and a viewer page at `T<name>/viewer`) and linked from the TD.
 //!   `self.name.add_frame(jpeg)` never blocks; [`MjpegStream::wait_for_watcher`] lets a camera
 //!   make frames only while someone watches.
+//! - Custom HTTP endpoints are `#[endpoint(get, path = "…")]` methods taking an
+//!   [`EndpointRequest`] (or nothing) and returning an [`EndpointResponse`] (or bytes, text,
+//!   JSON, a [`Blob`], a `Result` of one): served at `T<path>`, not in the TD. See [`mod@endpoint`].
 //! - Affordance names (properties, actions, events and streams together) are unique, and
 //!   `properties`, `events`, `ws` and `ui` are reserved for the server's own routes.
 //!
@@ -198,6 +201,7 @@ pub mod bounds;
 mod cancel;
 mod capture;
 mod context;
+pub mod endpoint;
 mod event;
 mod id;
 mod logger;
@@ -221,10 +225,15 @@ pub use blob::Blob;
 pub use cancel::{CancelHook, Cancelled};
 pub use capture::{Captured, run_captured};
 pub use context::{FromInvocation, InvocationContext};
+pub use endpoint::{
+    ChunkSender, EndpointBody, EndpointCall, EndpointMetadata, EndpointMethod, EndpointRequest,
+    EndpointResponse, IntoEndpointResponse,
+};
 pub use event::Event;
 pub use id::InvocationId;
 pub use labthings_macros::{
-    action, event, inject, on_start, on_stop, param, property, setter, setting, slot, stream, thing,
+    action, endpoint, event, inject, on_start, on_stop, param, property, setter, setting, slot,
+    stream, thing,
 };
 pub use logger::{
     InvocationLog, LOG_BYTES, LOG_CAPACITY, LogLevel, LogRecord, Logger, set_capture_level,
@@ -256,10 +265,11 @@ pub type ClientFuture<'a, T> =
 
 /// Everything a Thing author needs: `use labthings_core::prelude::*;`.
 pub mod prelude {
+    pub use crate::endpoint::StatusCode;
     pub use crate::{
-        Blob, CancelHook, Cancelled, Event, FromInvocation, InvocationContext, InvocationId,
-        Logger, MjpegStream, OptionalSlot, Outcome, Progress, Property, Setting, Slot, Thing,
-        action, event, inject, on_start, on_stop, param, property, setter, setting, slot, stream,
-        thing,
+        Blob, CancelHook, Cancelled, EndpointMethod, EndpointRequest, EndpointResponse, Event,
+        FromInvocation, InvocationContext, InvocationId, Logger, MjpegStream, OptionalSlot,
+        Outcome, Progress, Property, Setting, Slot, Thing, action, endpoint, event, inject,
+        on_start, on_stop, param, property, setter, setting, slot, stream, thing,
     };
 }

@@ -11,6 +11,9 @@ pub use serde_json::{self, Value, json};
 pub use crate::action_body::{ActionBody, BlockingBody, OutcomeFuture, PreparedAction};
 pub use crate::bounds::{self, ThingFields};
 pub use crate::context::{FromInvocation, InvocationContext};
+pub use crate::endpoint::{
+    EndpointCall, EndpointMetadata, EndpointMethod, EndpointRequest, IntoEndpointResponse,
+};
 pub use crate::event::{Event, EventBinding};
 pub use crate::outcome::{Failure, Outcome};
 pub use crate::property::{Property, PropertyBinding, PropertyObserver, Setting};
@@ -33,7 +36,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 mod probe;
 pub use probe::{
     Decode, DecodeUnchecked, Describe, DescribeUnchecked, Emit, EmitUnchecked, Encode,
-    EncodeUnchecked, Encoder, Probe, Split, SplitPlain,
+    EncodeUnchecked, Encoder, Probe, PropertyValueCheck, Split, SplitPlain,
 };
 
 use crate::validate::{LocSegment, ValidationErrors, validate, validate_action_input};
@@ -59,6 +62,15 @@ impl<T: Clone + Serialize + DeserializeOwned + JsonSchema + Send + Sync> Propert
     type Value = T;
     fn property(&self) -> &Property<T> {
         self
+    }
+}
+
+/// `Arc<Property<T>>` / `Arc<Setting<T>>`: a property the Thing shares with a thread of its own
+/// (a camera's frame producer reading its frame rate).
+impl<F: PropertyField> PropertyField for Arc<F> {
+    type Value = F::Value;
+    fn property(&self) -> &Property<F::Value> {
+        F::property(self)
     }
 }
 
@@ -178,12 +190,7 @@ pub fn default_json<F: PropertyField>(field: &F) -> Option<Value> {
 }
 
 pub fn read_data<F: PropertyField>(field: &F) -> Result<Value, PropertyError> {
-    serde_json::to_value(&*field.property().read()).map_err(|e| {
-        PropertyError::Failed(Failure {
-            title: "SerializationError".into(),
-            detail: e.to_string(),
-        })
-    })
+    probe::property_json(&*field.property().read())
 }
 
 /// Validate `value` against the property's `schema` and decode it as `T`.

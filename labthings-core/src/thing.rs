@@ -9,6 +9,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::action_body::PreparedAction;
+use crate::endpoint::{EndpointCall, EndpointMetadata, EndpointRequest};
 use crate::outcome::Failure;
 use crate::property::PropertyObserver;
 use crate::slot::{SlotMetadata, WrongSlotType};
@@ -182,6 +183,23 @@ pub trait Thing: Send + Sync + 'static {
     /// The `#[stream]` field `name`, for the server to serve.
     fn mjpeg_stream(&self, name: &str) -> Option<&MjpegStream> {
         let _ = name;
+        None
+    }
+
+    /// The `#[endpoint]` methods, in declaration order: served under the Thing's path, not in
+    /// its Thing Description.
+    fn endpoints(&self) -> &'static [EndpointMetadata] {
+        &[]
+    }
+
+    /// Bind `request` to the endpoint method `name` (an [`EndpointMetadata::name`]), ready to
+    /// run; `None` if the Thing has no such endpoint.
+    fn call_endpoint(
+        self: Arc<Self>,
+        name: &str,
+        request: EndpointRequest,
+    ) -> Option<EndpointCall> {
+        let _ = (name, request);
         None
     }
 

@@ -12,7 +12,7 @@ use syn::{
     Signature, Type,
 };
 
-use crate::attr::{self, ActionArgs, ParamArgs, PropertyArgs};
+use crate::attr::{self, ActionArgs, EndpointArgs, ParamArgs, PropertyArgs};
 use crate::docs::Docs;
 use crate::errors::Errors;
 use crate::kw::{self, Symbol};
@@ -21,6 +21,7 @@ use crate::kw::{self, Symbol};
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum MethodKind {
     Action,
+    Endpoint,
     Getter,
     Setter,
     OnStart,
@@ -28,8 +29,9 @@ pub enum MethodKind {
 }
 
 impl MethodKind {
-    const ALL: [MethodKind; 5] = [
+    const ALL: [MethodKind; 6] = [
         MethodKind::Action,
+        MethodKind::Endpoint,
         MethodKind::Getter,
         MethodKind::Setter,
         MethodKind::OnStart,
@@ -40,6 +42,7 @@ impl MethodKind {
     pub fn keyword(self) -> Symbol {
         match self {
             MethodKind::Action => kw::ACTION,
+            MethodKind::Endpoint => kw::ENDPOINT,
             MethodKind::Getter => kw::PROPERTY,
             MethodKind::Setter => kw::SETTER,
             MethodKind::OnStart => kw::ON_START,
@@ -51,6 +54,7 @@ impl MethodKind {
     pub fn plural(self) -> &'static str {
         match self {
             MethodKind::Action => "actions",
+            MethodKind::Endpoint => "endpoints",
             MethodKind::Getter => "property getters",
             MethodKind::Setter => "property setters",
             MethodKind::OnStart | MethodKind::OnStop => "lifecycle methods",
@@ -185,6 +189,7 @@ pub struct ThingImpl {
     pub item: ItemImpl,
     pub actions: Vec<Action>,
     pub properties: Vec<FunctionalProperty>,
+    pub endpoints: Vec<Endpoint>,
     pub on_start: Option<Method>,
     pub on_stop: Option<Method>,
 }
@@ -209,6 +214,7 @@ impl ThingImpl {
             .flat_map(|p| std::iter::once(&p.getter).chain(p.setter.as_ref().map(|s| &s.method)));
         actions
             .chain(properties)
+            .chain(self.endpoints.iter().map(|e| &e.method))
             .chain(self.on_start.iter())
             .chain(self.on_stop.iter())
     }
@@ -277,6 +283,30 @@ impl Action {
 
     pub fn takes_input(&self) -> bool {
         self.inputs().next().is_some()
+    }
+}
+
+/// A method marked `#[endpoint]`.
+pub struct Endpoint {
+    pub method: Method,
+    pub args: EndpointArgs,
+    /// Where it is served under the Thing: `path = "…"`, else the method's name.
+    pub path: String,
+    /// The type of its parameter after `self` (the request), if it has one.
+    pub request: Option<Type>,
+    /// Parameters after the first: each an error.
+    pub extra_params: Vec<FnArg>,
+}
+
+impl Endpoint {
+    /// Where errors about the path point: the path given, else the method's name.
+    pub fn path_span(&self) -> proc_macro2::Span {
+        attr::lit_span(self.args.path.as_ref(), self.method.ident().span())
+    }
+
+    /// The path's first segment, which must not name an affordance of the Thing.
+    pub fn first_segment(&self) -> &str {
+        self.path.split('/').next().unwrap_or_default()
     }
 }
 
@@ -460,11 +490,16 @@ pub fn parse_struct(mut item: ItemStruct, errors: &mut Errors) -> ThingStruct {
 
 /// The `T` of a type written `Event<T>` (with any path before `Event`).
 fn event_payload(ty: &Type) -> Option<Type> {
+    single_type_arg(ty, "Event").cloned()
+}
+
+/// The `T` of a type written `Name<T>` (with any path before `Name`).
+pub fn single_type_arg<'t>(ty: &'t Type, name: &str) -> Option<&'t Type> {
     let Type::Path(path) = ungroup(ty) else {
         return None;
     };
     let last = path.path.segments.last()?;
-    if path.qself.is_some() || last.ident != "Event" {
+    if path.qself.is_some() || last.ident != name {
         return None;
     }
     let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
@@ -472,13 +507,14 @@ fn event_payload(ty: &Type) -> Option<Type> {
     };
     let mut args = args.args.iter();
     match (args.next(), args.next()) {
-        (Some(syn::GenericArgument::Type(payload)), None) => Some(payload.clone()),
+        (Some(syn::GenericArgument::Type(inner)), None) => Some(inner),
         _ => None,
     }
 }
 
 pub fn parse_impl(mut item: ItemImpl, errors: &mut Errors) -> ThingImpl {
     let mut actions = Vec::new();
+    let mut endpoints = Vec::new();
     let mut getters = Vec::new();
     let mut setters = Vec::new();
     let mut on_start = None;
@@ -518,6 +554,28 @@ pub fn parse_impl(mut item: ItemImpl, errors: &mut Errors) -> ThingImpl {
                     params,
                 });
             }
+            MethodKind::Endpoint => {
+                if let Some(args) = errors.ok(attr::parse_endpoint_args(first)) {
+                    let method = Method::new(kind, method);
+                    let path = args
+                        .path
+                        .as_ref()
+                        .map_or_else(|| method.name.clone(), syn::LitStr::value);
+                    let mut typed = method.sig.inputs.iter().filter_map(|arg| match arg {
+                        FnArg::Typed(typed) => Some(typed.clone()),
+                        FnArg::Receiver(_) => None,
+                    });
+                    let request = typed.next().map(|typed| (*typed.ty).clone());
+                    let extra_params = typed.map(FnArg::Typed).collect();
+                    endpoints.push(Endpoint {
+                        method,
+                        args,
+                        path,
+                        request,
+                        extra_params,
+                    });
+                }
+            }
             MethodKind::Getter => {
                 let args = errors
                     .ok(attr::parse_property_args(first, kw::PROPERTY))
@@ -556,6 +614,7 @@ pub fn parse_impl(mut item: ItemImpl, errors: &mut Errors) -> ThingImpl {
         item,
         actions,
         properties,
+        endpoints,
         on_start,
         on_stop,
     }

@@ -1,11 +1,13 @@
 //! The arguments of our attributes: `#[property(read_only, minimum = 0)]`, `#[setting(…)]`,
-//! `#[action(no_lock)]`, `#[param(default = 5.0)]`, `#[setter(name)]`, and the bare ones.
+//! `#[action(no_lock)]`, `#[param(default = 5.0)]`, `#[setter(name)]`,
+//! `#[endpoint(get, path = "…")]`, and the bare ones.
 //!
 //! Every argument may be given once: a repeat is an error rather than "last one wins", since
 //! `minimum = 0, minimum = 5` is a slip the author wants to hear about.
 
+use proc_macro2::Span;
 use syn::meta::ParseNestedMeta;
-use syn::{Attribute, Expr, ExprLit, ExprUnary, Ident, Lit, Meta, UnOp};
+use syn::{Attribute, Expr, ExprLit, ExprUnary, Ident, Lit, LitStr, Meta, UnOp};
 
 use crate::kw::{self, Symbol};
 
@@ -57,6 +59,26 @@ pub struct PropertyArgs {
 #[derive(Default, Clone)]
 pub struct ActionArgs {
     /// The action doesn't take the server's global lock.
+    pub no_lock: bool,
+}
+
+/// The HTTP methods `#[endpoint]` accepts, as written there and as `EndpointMethod` names them.
+pub const HTTP_METHODS: [(Symbol, &str); 5] = [
+    (Symbol("get"), "Get"),
+    (Symbol("put"), "Put"),
+    (Symbol("post"), "Post"),
+    (Symbol("delete"), "Delete"),
+    (Symbol("patch"), "Patch"),
+];
+
+/// Arguments of `#[endpoint]`.
+pub struct EndpointArgs {
+    /// The HTTP method word (`get`), and its `EndpointMethod` variant (`Get`).
+    pub http_method: (Symbol, &'static str),
+    /// The path under the Thing's, when given (else the method's name).
+    pub path: Option<LitStr>,
+    pub content_type: Option<LitStr>,
+    /// The endpoint doesn't take the server's global lock.
     pub no_lock: bool,
 }
 
@@ -256,6 +278,157 @@ pub fn parse_action_args(attr: &Attribute) -> syn::Result<ActionArgs> {
         )))
     })?;
     Ok(args)
+}
+
+fn http_method_list() -> String {
+    HTTP_METHODS
+        .iter()
+        .map(|(word, _)| format!("`{word}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Parse the arguments of `#[endpoint(get, path = "…", content_type = "…", no_lock)]`.
+pub fn parse_endpoint_args(attr: &Attribute) -> syn::Result<EndpointArgs> {
+    let usage = format!(
+        "`#[{endpoint}]` needs the HTTP method it answers, one of {}, e.g. \
+         `#[{endpoint}(get, path = \"snapshot.jpg\")]`",
+        http_method_list(),
+        endpoint = kw::ENDPOINT
+    );
+    if matches!(attr.meta, Meta::Path(_)) {
+        return Err(syn::Error::new_spanned(attr, usage));
+    }
+    let mut http_method = None;
+    let mut path = None;
+    let mut content_type = None;
+    let mut no_lock = false;
+    let mut given = Given::new(kw::ENDPOINT);
+    attr.parse_nested_meta(|meta| {
+        if let Some(word) = HTTP_METHODS.iter().find(|(word, _)| meta.path == *word) {
+            if let Some((first, _)) = http_method {
+                return Err(meta.error(format!(
+                    "an endpoint answers one HTTP method, and this one answers `{first}`: write \
+                     another method with `#[{}({}, path = …)]` for the same path",
+                    kw::ENDPOINT,
+                    word.0
+                )));
+            }
+            http_method = Some(*word);
+            return Ok(());
+        }
+        given.first_time(&meta)?;
+        if meta.path == kw::PATH {
+            path = Some(string_value(&meta, kw::PATH, "snapshot.jpg")?);
+            return Ok(());
+        }
+        if meta.path == kw::CONTENT_TYPE {
+            content_type = Some(string_value(&meta, kw::CONTENT_TYPE, "image/jpeg")?);
+            return Ok(());
+        }
+        if meta.path == kw::NO_LOCK {
+            no_lock = true;
+            return Ok(());
+        }
+        let name = path_text(&meta.path);
+        let hint = if HTTP_METHODS
+            .iter()
+            .any(|(word, _)| word.0 == name.to_ascii_lowercase())
+        {
+            format!(
+                " (HTTP methods are written in lower case: `{}`)",
+                name.to_ascii_lowercase()
+            )
+        } else {
+            String::new()
+        };
+        Err(meta.error(format!(
+            "unknown argument `{name}` to `#[{}]`{hint}; valid arguments are an HTTP method ({}), \
+             {} = \"…\", {} = \"…\" and {}",
+            kw::ENDPOINT,
+            http_method_list(),
+            kw::PATH,
+            kw::CONTENT_TYPE,
+            kw::NO_LOCK
+        )))
+    })?;
+    let Some(http_method) = http_method else {
+        return Err(syn::Error::new_spanned(&attr.meta, usage));
+    };
+    Ok(EndpointArgs {
+        http_method,
+        path,
+        content_type,
+        no_lock,
+    })
+}
+
+/// The string literal after `name =`.
+fn string_value(meta: &ParseNestedMeta<'_>, name: Symbol, example: &str) -> syn::Result<LitStr> {
+    let value: Expr = meta.value()?.parse()?;
+    match value {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(text),
+            ..
+        }) => Ok(text),
+        other => Err(syn::Error::new_spanned(
+            other,
+            format!("`{name}` takes a string literal, e.g. `{name} = \"{example}\"`"),
+        )),
+    }
+}
+
+/// Why `path` can't be an endpoint's path under its Thing, if it can't.
+pub fn endpoint_path_problem(path: &str) -> Option<String> {
+    if path.is_empty() {
+        return Some(
+            "an endpoint's path can't be empty; leave `path` out to use the method's name".into(),
+        );
+    }
+    if path.starts_with('/') {
+        return Some(format!(
+            "an endpoint's path is relative to its Thing's: write `path = \"{}\"`",
+            path.trim_start_matches('/')
+        ));
+    }
+    if path.ends_with('/') || path.contains("//") {
+        return Some(
+            "an endpoint's path can't have an empty segment (a trailing or doubled `/`)".into(),
+        );
+    }
+    if let Some(bad) = path
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "-._~/".contains(*c)))
+    {
+        return Some(format!(
+            "`{}` can't be in an endpoint's path: use letters, digits, `-`, `.`, `_`, `~` and \
+             `/` between segments (so the path is the same in every URL, never percent-encoded)",
+            bad.escape_default()
+        ));
+    }
+    if path
+        .split('/')
+        .any(|segment| segment == "." || segment == "..")
+    {
+        return Some("an endpoint's path can't have `.` or `..` segments".into());
+    }
+    None
+}
+
+/// Why `media_type` can't be a response's `Content-Type`, if it can't.
+pub fn content_type_problem(media_type: &str) -> Option<&'static str> {
+    let valid = media_type
+        .split_once('/')
+        .is_some_and(|(kind, subtype)| !kind.trim().is_empty() && !subtype.trim().is_empty())
+        && media_type.chars().all(|c| c == ' ' || c.is_ascii_graphic());
+    (!valid).then_some(
+        "`content_type` must be a media type, `type/subtype` in ASCII, e.g. `\"image/jpeg\"`",
+    )
+}
+
+/// A span to point at for a path, given or not.
+pub fn lit_span(lit: Option<&LitStr>, otherwise: Span) -> Span {
+    lit.map_or(otherwise, LitStr::span)
 }
 
 /// `#[slot]`, `#[inject]`, `#[on_start]` and `#[on_stop]` take no arguments.

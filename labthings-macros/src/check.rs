@@ -10,8 +10,10 @@ use syn::spanned::Spanned;
 use syn::{FnArg, Ident, ReceiverKind, Type};
 
 use crate::ast::{
-    Action, FieldKind, Method, MethodKind, ParamRole, ThingImpl, ThingStruct, last_segment, ungroup,
+    Action, Endpoint, FieldKind, Method, MethodKind, ParamRole, ThingImpl, ThingStruct,
+    last_segment, single_type_arg, ungroup,
 };
+use crate::attr;
 use crate::errors::Errors;
 
 const NOT_GENERIC: &str = "a Thing can't be generic: the server describes each Thing type once; \
@@ -60,7 +62,11 @@ fn check_not_reserved(ident: &Ident, name: &str, errors: &mut Errors) {
 }
 
 fn check_field_type(ty: &Type, kind: FieldKind, errors: &mut Errors) {
-    let last = last_segment(ty);
+    // A property or setting may be shared with the Thing's own threads: `Arc<Setting<T>>`.
+    let shared = matches!(kind, FieldKind::Property | FieldKind::Setting)
+        .then(|| single_type_arg(ty, "Arc"))
+        .flatten();
+    let last = last_segment(shared.unwrap_or(ty));
     if kind
         .expected_types()
         .contains(&last.as_deref().unwrap_or_default())
@@ -84,8 +90,8 @@ fn wrong_field_type(ty: &Type, kind: FieldKind, errors: &mut Errors) {
         FieldKind::Property | FieldKind::Setting => {
             let expected = kind.expected_types()[0];
             format!(
-                "a `#[{}]` field must have type `{expected}<T>`; for a value computed on \
-                 demand, write a `#[property]` getter method in the `#[thing]` impl block",
+                "a `#[{}]` field must have type `{expected}<T>` (or `Arc<{expected}<T>>` to share \
+                 it with a thread); for a value computed on demand, write a `#[property]` getter method in the `#[thing]` impl block",
                 kind.keyword()
             )
         }
@@ -120,6 +126,7 @@ pub fn check_impl(thing: &ThingImpl, errors: &mut Errors) {
     for action in &thing.actions {
         check_action(action, errors);
     }
+    check_endpoints(thing, errors);
     for property in &thing.properties {
         check_getter(&property.getter, errors);
         if let Some(setter) = &property.setter
@@ -131,6 +138,83 @@ pub fn check_impl(thing: &ThingImpl, errors: &mut Errors) {
                     "a setter takes `&self` and the new value: `fn set_{}(&self, value: T)`",
                     property.getter.name
                 ),
+            ));
+        }
+    }
+}
+
+/// An endpoint's path is valid and its own: no other endpoint answers the same method there,
+/// and its first segment names no affordance declared in this impl block and no route the
+/// server reserves (the struct's affordances are checked by the compiler: see
+/// `expand::endpoint`). Its signature is `&self` and at most the request.
+fn check_endpoints(thing: &ThingImpl, errors: &mut Errors) {
+    let mut seen: Vec<&Endpoint> = Vec::new();
+    for endpoint in &thing.endpoints {
+        let span = endpoint.path_span();
+        if let Some(problem) = attr::endpoint_path_problem(&endpoint.path) {
+            errors.push(syn::Error::new(span, problem));
+            continue;
+        }
+        if let Some(content_type) = &endpoint.args.content_type
+            && let Some(problem) = attr::content_type_problem(&content_type.value())
+        {
+            errors.push(syn::Error::new(content_type.span(), problem));
+        }
+        let method = endpoint.args.http_method.0;
+        if let Some(twin) = seen
+            .iter()
+            .find(|e| e.path == endpoint.path && e.args.http_method.0 == method)
+        {
+            errors.push(syn::Error::new(
+                span,
+                format!(
+                    "`{} {}` is already answered by the endpoint `{}`: give one of them another \
+                     path or HTTP method",
+                    method.0.to_ascii_uppercase(),
+                    endpoint.path,
+                    twin.method.name
+                ),
+            ));
+        }
+        seen.push(endpoint);
+        let first = endpoint.first_segment();
+        if RESERVED_NAMES.contains(&first) {
+            errors.push(syn::Error::new(
+                span,
+                format!(
+                    "an endpoint's path can't start with `{first}`: the server reserves `{}` for \
+                     its own routes under each Thing",
+                    RESERVED_NAMES.join("`, `")
+                ),
+            ));
+        }
+        let affordances = thing
+            .actions
+            .iter()
+            .map(|a| (&a.method.name, "action"))
+            .chain(
+                thing
+                    .properties
+                    .iter()
+                    .map(|p| (&p.getter.name, "property")),
+            );
+        for (name, what) in affordances {
+            if name == first {
+                errors.push(syn::Error::new(
+                    span,
+                    format!(
+                        "the endpoint's path `{}` is under the {what} `{name}`, which is served \
+                         at the same URL: give the endpoint another path",
+                        endpoint.path
+                    ),
+                ));
+            }
+        }
+        if let Some(extra) = endpoint.extra_params.first() {
+            errors.push(syn::Error::new_spanned(
+                extra,
+                "an endpoint takes `&self` and at most one parameter, the request: \
+                 `request: EndpointRequest` (its method, headers, query and body)",
             ));
         }
     }

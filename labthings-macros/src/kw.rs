@@ -17,6 +17,7 @@ pub const SLOT: Symbol = Symbol("slot");
 pub const EVENT: Symbol = Symbol("event");
 pub const STREAM: Symbol = Symbol("stream");
 pub const ACTION: Symbol = Symbol("action");
+pub const ENDPOINT: Symbol = Symbol("endpoint");
 pub const SETTER: Symbol = Symbol("setter");
 pub const ON_START: Symbol = Symbol("on_start");
 pub const ON_STOP: Symbol = Symbol("on_stop");
@@ -29,6 +30,8 @@ pub const CFG: Symbol = Symbol("cfg");
 pub const READ_ONLY: Symbol = Symbol("read_only");
 pub const NO_LOCK: Symbol = Symbol("no_lock");
 pub const DEFAULT: Symbol = Symbol("default");
+pub const PATH: Symbol = Symbol("path");
+pub const CONTENT_TYPE: Symbol = Symbol("content_type");
 
 impl Symbol {
     /// Whether `attr` is `#[self]` or `#[self(…)]`.

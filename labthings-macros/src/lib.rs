@@ -1,8 +1,8 @@
 //! Attribute macros for `labthings-core`. Use them through `labthings_core::prelude`.
 //!
 //! `#[thing]` on a struct reads its `#[property]` / `#[setting]` / `#[event]` / `#[slot]`
-//! fields; `#[thing]` on the struct's `impl` block reads its `#[action]`, `#[property]` and
-//! `#[setter]` methods and implements `labthings_core::Thing`. Each runs in three steps, one module each: `ast`
+//! fields; `#[thing]` on the struct's `impl` block reads its `#[action]`, `#[property]`,
+//! `#[setter]` and `#[endpoint]` methods and implements `labthings_core::Thing`. Each runs in three steps, one module each: `ast`
 //! parses into a model of the Thing (and strips our inner attributes), `check` reports misuse
 //! with spans, and `expand` emits code; after an error, `fallback` emits stub impls instead, so
 //! one mistake is one error. The inner attributes exist as macros only to explain themselves
@@ -92,6 +92,13 @@ fn misplaced(name: kw::Symbol, input: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn action(_args: TokenStream, input: TokenStream) -> TokenStream {
     misplaced(kw::ACTION, input)
+}
+
+/// Marks a method of a `#[thing]` impl block as a custom HTTP endpoint under the Thing:
+/// `#[endpoint(get, path = "snapshot.jpg", content_type = "image/jpeg")]`.
+#[proc_macro_attribute]
+pub fn endpoint(_args: TokenStream, input: TokenStream) -> TokenStream {
+    misplaced(kw::ENDPOINT, input)
 }
 
 /// Marks a `Property<T>` field, or a getter method, of a `#[thing]` as a property.

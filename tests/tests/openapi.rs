@@ -634,3 +634,22 @@ async fn print_flags_print_what_the_server_serves_without_binding() {
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(settings);
 }
+
+#[tokio::test]
+async fn custom_endpoints_are_operations_but_not_affordances() {
+    let server = TestServer::demo().await;
+    let document = document(&server).await;
+    let operations = operations(&document);
+    let snapshot = operations
+        .get(&("/camera/snapshot.jpg".to_owned(), "get".to_owned()))
+        .unwrap_or_else(|| panic!("no GET /camera/snapshot.jpg in {:?}", operations.keys()));
+    assert_eq!(snapshot["operationId"], "camera.snapshot.get");
+    assert_eq!(snapshot["tags"][0], "camera");
+    assert!(
+        snapshot["responses"]["200"]["content"]["image/jpeg"].is_object(),
+        "{snapshot}"
+    );
+    // The TD doesn't name it anywhere.
+    let td = server.get("/camera/").await.json();
+    assert!(!td.to_string().contains("snapshot.jpg"), "{td}");
+}

@@ -15,6 +15,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
+use crate::blob::{self, Blob};
+use crate::bounds::NotAPropertyValue;
 use crate::outcome::{Failure, Outcome};
 use crate::schema::data_schema;
 use crate::thing::PropertyError;
@@ -165,12 +167,47 @@ impl<T: Serialize> Emit<T> for Probe<T> {
         Outcome::from_value(value)
     }
     fn property_value(&self, value: T) -> Result<Value, PropertyError> {
-        serde_json::to_value(value).map_err(|e| {
-            PropertyError::Failed(Failure {
-                title: "SerializationError".into(),
-                detail: e.to_string(),
-            })
+        property_json(&value)
+    }
+}
+
+/// A property's value as JSON. One holding a [`Blob`] deeper than `#[thing]` can see (in an
+/// `Option`, a `Vec`, a struct) fails the read: its link would be dead, since only an action's
+/// invocation keeps a blob's data to serve.
+pub fn property_json<T: Serialize + ?Sized>(value: &T) -> Result<Value, PropertyError> {
+    let (json, blobs) = blob::collect(|| serde_json::to_value(value));
+    if !blobs.is_empty() {
+        return Err(PropertyError::Failed(Failure {
+            title: "BlobInProperty".into(),
+            detail: BLOB_IN_PROPERTY.into(),
+        }));
+    }
+    json.map_err(|e| {
+        PropertyError::Failed(Failure {
+            title: "SerializationError".into(),
+            detail: e.to_string(),
         })
+    })
+}
+
+const BLOB_IN_PROPERTY: &str = "a property's value can't hold a Blob: its link would name data \
+nothing keeps; return the Blob from an action, or serve the bytes from an endpoint";
+
+/// The check that a property's value type isn't [`Blob`]: `#[thing]` calls
+/// `(&probe).property_value_check()`; for `Probe<Blob>` the inherent method below is chosen,
+/// whose bound fails with [`NotAPropertyValue`]'s message, at the author's type.
+pub trait PropertyValueCheck {
+    fn property_value_check(&self) {}
+}
+
+impl<T> PropertyValueCheck for Probe<T> {}
+
+impl Probe<Blob> {
+    pub fn property_value_check(&self)
+    where
+        // Higher-ranked, so rustc defers this never-true bound to the call (see `bounds`).
+        for<'a> Blob: NotAPropertyValue,
+    {
     }
 }
 
@@ -227,5 +264,23 @@ impl<R> SplitPlain<R> for &Probe<R> {
     type Error = std::convert::Infallible;
     fn split(&self, returned: R) -> Result<R, std::convert::Infallible> {
         Ok(returned)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_property_value_holding_a_blob_is_refused() {
+        let blob = Blob::jpeg(vec![0xFF, 0xD8, 0xFF, 0xD9]);
+        let Err(PropertyError::Failed(failure)) = property_json(&vec![Some(blob)]) else {
+            panic!("a blob inside a property's value must fail the read");
+        };
+        assert_eq!(failure.title, "BlobInProperty");
+        assert_eq!(
+            property_json(&vec![Some(1)]).unwrap(),
+            serde_json::json!([1])
+        );
     }
 }

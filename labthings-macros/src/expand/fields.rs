@@ -26,6 +26,12 @@ pub fn expand_struct(thing: &ThingStruct) -> TokenStream {
         quote_spanned!(span=> const _: () = <#ty as __lt::bounds::ThreadSafe>::CHECKED;)
     });
 
+    // A data property can't hold a `Blob`: one check per field, at its type.
+    let not_blob_checks = thing.fields.iter().map(|field| {
+        let ty = &field.ty;
+        let value = quote_spanned!(ty.span()=> (&__lt::Probe::<<#ty as __lt::PropertyField>::Value>::new()));
+        super::not_blob_check(value, ty)
+    });
     let metadata = thing.fields.iter().map(|field| {
         let (ty, name) = (&field.ty, &field.name);
         let title = field.docs.title().unwrap_or_else(|| name.clone());
@@ -138,6 +144,10 @@ pub fn expand_struct(thing: &ThingStruct) -> TokenStream {
 
     let body = quote! {
         #(#thread_safety)*
+        #[allow(dead_code)]
+        fn __labthings_property_value_checks() {
+            #(#not_blob_checks)*
+        }
         #(#payload_checks)*
 
         #[automatically_derived]

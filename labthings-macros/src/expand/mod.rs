@@ -1,6 +1,7 @@
 //! Emit: the code `#[thing]` generates for a Thing that passed every check, one file per
 //! generated impl: `fields` (the struct's `ThingFields`), `thing` (the impl block's `Thing`),
-//! `action` (what each action adds: its hidden input type, metadata and call) and `client`
+//! `action` (what each action adds: its hidden input type, metadata and call), `endpoint`
+//! (the same for each `#[endpoint]`) and `client`
 //! (the typed `<Thing>Client`, kept only with `labthings-core`'s `client` feature).
 //!
 //! Everything generated sits in `const _: () = { … };` (see [`in_const`]) and reaches the
@@ -13,6 +14,7 @@
 
 mod action;
 pub mod client;
+mod endpoint;
 mod fields;
 mod thing;
 
@@ -35,7 +37,8 @@ pub fn in_const(body: TokenStream) -> TokenStream {
             #[allow(unused_imports)]
             use __lt::{
                 Decode as _, DecodeUnchecked as _, Describe as _, DescribeUnchecked as _,
-                Emit as _, EmitUnchecked as _, Split as _, SplitPlain as _,
+                Emit as _, EmitUnchecked as _, PropertyValueCheck as _, Split as _,
+                SplitPlain as _,
             };
 
             #body
@@ -98,6 +101,14 @@ pub(super) fn return_value_check(returned: &Type) -> TokenStream {
     let probe = probe(returned);
     quote_spanned! {returned.span()=>
         __lt::bounds::ReturnValue::check(&#probe.value_probe());
+    }
+}
+
+/// The check that a property's value (the `T` of a getter's `Result<T, E>`, or its return
+/// type) isn't a `Blob`, at the type (see `__private::PropertyValueCheck`).
+pub(super) fn not_blob_check(value_probe: TokenStream, ty: &Type) -> TokenStream {
+    quote_spanned! {ty.span()=>
+        #value_probe.property_value_check();
     }
 }
 

@@ -63,6 +63,12 @@ pub fn expand_impl(thing: &ThingImpl) -> TokenStream {
         }
     });
 
+    let endpoint_checks = thing
+        .endpoints
+        .iter()
+        .map(|e| super::endpoint::collision_checks(e, &thing_fields));
+    let endpoint_metadata = thing.endpoints.iter().map(super::endpoint::metadata);
+    let endpoint_arms = thing.endpoints.iter().map(super::endpoint::call_arm);
     let value_checks = value_checks(thing);
     let inputs = thing.actions.iter().map(input_type);
     let hooks = lifecycle_hooks(thing);
@@ -83,6 +89,7 @@ pub fn expand_impl(thing: &ThingImpl) -> TokenStream {
     let body = quote! {
         const _: ::core::option::Option<&'static str> = #thing_fields::DESCRIPTION;
         #(#duplicate_checks)*
+        #(#endpoint_checks)*
         #(#inputs)*
 
         #[automatically_derived]
@@ -158,6 +165,23 @@ pub fn expand_impl(thing: &ThingImpl) -> TokenStream {
                 }
             }
 
+            fn endpoints(&self) -> &'static [__lt::EndpointMetadata] {
+                const ENDPOINTS: &[__lt::EndpointMetadata] = &[#(#endpoint_metadata)*];
+                ENDPOINTS
+            }
+
+            #[allow(unused_variables)]
+            fn call_endpoint(
+                self: __lt::Arc<Self>,
+                name: &str,
+                request: __lt::EndpointRequest,
+            ) -> ::core::option::Option<__lt::EndpointCall> {
+                match name {
+                    #(#endpoint_arms)*
+                    _ => ::core::option::Option::None,
+                }
+            }
+
             fn attach(&self, thing_name: &str, observer: __lt::Arc<dyn __lt::PropertyObserver>) {
                 <Self as __lt::ThingFields>::attach_fields(self, thing_name, self.metadata(), observer)
             }
@@ -202,6 +226,8 @@ fn value_checks(thing: &ThingImpl) -> Vec<TokenStream> {
         let getter = &property.getter;
         if let Some(returned) = &getter.output {
             checks.push(with_cfgs(&getter.cfgs, return_value_check(returned)));
+            let not_blob = super::not_blob_check(value_probe(returned), returned);
+            checks.push(with_cfgs(&getter.cfgs, not_blob));
         }
         if let Some(setter) = &property.setter
             && let Some(ty) = &setter.value_ty

@@ -2,6 +2,7 @@
 
 pub mod actions;
 pub mod blobs;
+pub mod endpoints;
 pub mod invocations;
 pub mod properties;
 pub mod push;

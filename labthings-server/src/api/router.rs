@@ -15,7 +15,7 @@ use labthings_core::{
 
 use crate::api::push::wants_event_stream;
 use crate::api::state::{ServedThing, ServerState};
-use crate::api::{actions, blobs, invocations, properties, push, streams, things};
+use crate::api::{actions, blobs, endpoints, invocations, properties, push, streams, things};
 use crate::discovery::directory;
 use crate::docs;
 use crate::http::error::ApiError;
@@ -131,11 +131,29 @@ enum Route<'s, 'p> {
     AllProperties(&'s ServedThing),
     /// `T` + `events`: every event, as named Server-Sent Events.
     AllEvents(&'s ServedThing),
+    /// `T<path>`: the Thing's `#[endpoint]` methods at `path` (one or more segments).
+    Endpoint(&'s ServedThing, &'static str),
 }
 
 impl<'s, 'p> Route<'s, 'p> {
-    /// The route `path` names, or `None` (404). Allocates nothing.
+    /// The route `path` names, or `None` (404). Allocates nothing. Endpoints are looked for
+    /// only where no affordance is (their paths never start with one's name), so the
+    /// affordances' routes cost no more for them.
     fn parse(state: &'s ServerState, path: &'p str) -> Option<Self> {
+        Self::parse_fixed(state, path).or_else(|| Self::parse_endpoint(state, path))
+    }
+
+    /// `T<path>` for an endpoint path of Thing `T`.
+    fn parse_endpoint(state: &'s ServerState, path: &'p str) -> Option<Self> {
+        let rest = path
+            .strip_prefix(state.prefix.as_str())?
+            .strip_prefix('/')?;
+        let (name, under) = rest.split_once('/')?;
+        let served = state.thing(name)?;
+        Some(Route::Endpoint(served, endpoints::at(served, under)?))
+    }
+
+    fn parse_fixed(state: &'s ServerState, path: &'p str) -> Option<Self> {
         let rest = path
             .strip_prefix(state.prefix.as_str())?
             .strip_prefix('/')?;
@@ -202,7 +220,13 @@ impl<'s, 'p> Route<'s, 'p> {
     /// `None` for the redirects, which answer every method.
     fn allowed(self) -> Option<&'static [&'static str]> {
         Some(match self {
-            Route::AddSlash(_) | Route::DropSlash | Route::ThingRedirect(_) => return None,
+            // Endpoints answer 405 themselves: their methods vary by path.
+            Route::AddSlash(_)
+            | Route::DropSlash
+            | Route::ThingRedirect(_)
+            | Route::Endpoint(..) => {
+                return None;
+            }
             Route::Directory
             | Route::Descriptions
             | Route::Invocations
@@ -313,6 +337,9 @@ async fn dispatch(
         Route::Blob(id) if get => blobs::download(state, id, request).await,
         Route::OpenApi if get => Ok(docs::openapi_json(state, &origin())),
         Route::Docs(file) if get => docs::page(state, file, &request.headers),
+        Route::Endpoint(served, path) => {
+            endpoints::handle(state, served, path, request, body).await
+        }
         Route::AddSlash(path) => Ok(response::redirect(&format!("{}{path}/", origin().0))),
         Route::DropSlash => Ok(response::redirect(&format!(
             "{}{}/action_invocations",

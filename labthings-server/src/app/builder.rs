@@ -369,6 +369,7 @@ impl ThingServer {
                 return Err(ServerError::DuplicateName(name.clone()));
             }
             check_schemas(name, entry.thing.metadata())?;
+            crate::api::endpoints::check(name, entry.thing.as_ref())?;
         }
         Ok(())
     }

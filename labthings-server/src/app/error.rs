@@ -45,4 +45,12 @@ pub enum ServerError {
         affordance: String,
         problem: labthings_core::validate::UnsupportedKeyword,
     },
+    /// An endpoint a hand-written `Thing` declares can't be served (`#[thing]` refuses the
+    /// same at compile time).
+    #[error("Thing `{thing}`, endpoint `{path}`: {problem}")]
+    Endpoint {
+        thing: String,
+        path: String,
+        problem: String,
+    },
 }

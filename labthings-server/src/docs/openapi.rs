@@ -127,16 +127,49 @@ fn thing_tag_description(name: &str, thing: &dyn Thing) -> String {
     }
 }
 
-/// Hook for custom endpoints (`#[endpoint]`): their operations go here, beside the Thing's
-/// affordances, once `Thing::endpoints()` metadata exists. Each should get the Thing's tag
-/// and an operationId `<thing>.<endpoint>.<method>`; they are in OpenAPI, not in the TD.
+/// Custom endpoints (`#[endpoint]`): in OpenAPI, not in the TD, beside the Thing's
+/// affordances under the Thing's tag, with an operationId `<thing>.<endpoint>.<method>`. What
+/// they take and return is the author's code, so the bodies are described by media type only.
 fn endpoint_operations(
     paths: &mut Map<String, Value>,
     surface: &ApiSurface<'_>,
     name: &str,
     thing: &dyn Thing,
 ) {
-    let _ = (paths, surface, name, thing);
+    let thing_path = surface.thing_path(name);
+    for endpoint in thing.endpoints() {
+        let path = format!("{thing_path}{}", endpoint.path);
+        let method = endpoint.method.as_str().to_ascii_lowercase();
+        let title = endpoint.title.unwrap_or(endpoint.name);
+        let description = format!(
+            "{}
+
+A custom endpoint (`#[endpoint]`, method `{}`): not an affordance, so not in \
+             the Thing Description.",
+            endpoint.description.unwrap_or(title),
+            endpoint.name,
+        );
+        let media_type = endpoint.content_type.unwrap_or("*/*");
+        let mut operation = json!({
+            "tags": [name],
+            "operationId": format!("{name}.{}.{method}", endpoint.name),
+            "summary": title,
+            "description": description,
+            "responses": {
+                "200": {"description": "What the endpoint answers", "content": {media_type: {"schema": {}}}},
+                "500": problem_response("The endpoint failed (its error message) or panicked"),
+            },
+        });
+        if matches!(method.as_str(), "put" | "post" | "patch") {
+            operation["requestBody"] = json!({
+                "required": false,
+                "description": "Passed to the endpoint as it is (bounded by the server's body limit)",
+                "content": {"*/*": {"schema": {}}},
+            });
+        }
+        let entry = paths.entry(path).or_insert_with(|| json!({}));
+        entry[method] = operation;
+    }
 }
 
 /// A response whose body is JSON described by `schema`.

@@ -1,0 +1,21 @@
+use labthings_core::prelude::*;
+
+#[thing]
+struct Camera {
+    /// Exposure in ms.
+    #[property]
+    exposure: Property<f64>,
+    /// Live preview.
+    #[stream]
+    preview: MjpegStream,
+}
+
+#[thing]
+impl Camera {
+    #[endpoint(get, path = "snap shot.jpg")]
+    fn snapshot(&self) -> Vec<u8> {
+        Vec::new()
+    }
+}
+
+fn main() {}
