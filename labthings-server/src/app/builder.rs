@@ -317,7 +317,8 @@ impl ThingServer {
     }
 
     /// The TD of the Thing served as `name` as it would be served at `origin`, without
-    /// starting: what `--print-td` prints. `Ok(None)`: no Thing of that name.
+    /// starting: what `--print-td` prints, its `id` included. `Ok(None)`: no Thing of that
+    /// name.
     pub fn thing_description(
         &self,
         name: &str,
@@ -329,10 +330,18 @@ impl ThingServer {
         };
         let base = format!("{origin}/");
         let thing_path = format!("{}/{name}/", self.options.api_prefix);
+        // The id the server would serve: from the settings folder (made there if it is new,
+        // as starting would), else derived from this host and the address to bind.
+        let named = [(name.to_owned(), entry.thing.clone())];
+        let ids = thing_ids(
+            &named,
+            self.options.settings_folder.as_deref(),
+            self.options.addr,
+        )?;
         let served = labthings_core::Served {
             base: &base,
             thing_path: &thing_path,
-            id: None,
+            id: ids.first().map(String::as_str),
             bearer: self.options.tokens.is_some(),
         };
         Ok(Some(labthings_core::thing_description(

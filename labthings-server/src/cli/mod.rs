@@ -174,14 +174,15 @@ pub async fn run(cli: Cli, registry: ThingRegistry, default_config: Option<&str>
     if !cli.cors_origins.is_empty() {
         server = server.cors(crate::Cors::Origins(cli.cors_origins.clone()));
     }
-    if cli.print_openapi || cli.print_td.is_some() {
-        return print_description(&cli, &server);
-    }
     if cli.mdns {
         server = server.mdns(true);
     }
     if let Some(folder) = &cli.settings_folder {
         server = server.settings_folder(folder);
+    }
+    // After the settings folder: a printed TD carries the `id` kept there.
+    if cli.print_openapi || cli.print_td.is_some() {
+        return print_description(&cli, &server);
     }
     if let Some(threads) = cli.action_threads {
         server = server.action_threads(threads);
