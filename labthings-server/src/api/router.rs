@@ -21,6 +21,7 @@ use crate::http::error::ApiError;
 use crate::http::origin::Origin;
 use crate::http::response::{self, Body};
 use crate::push::sse::Stream;
+use crate::ui::{self, UiRoute};
 
 /// Answer one request: CORS preflight, else route, dispatch and add the CORS headers.
 pub async fn handle(state: &ServerState, request: Request<Incoming>) -> Response<Body> {
@@ -121,11 +122,16 @@ enum Route<'s, 'p> {
     AllProperties(&'s ServedThing),
     /// `T` + `events`: every event, as named Server-Sent Events.
     AllEvents(&'s ServedThing),
+    /// The web UI (`P/ui/…`) and the root a browser is redirected from.
+    Ui(UiRoute<'s>),
 }
 
 impl<'s, 'p> Route<'s, 'p> {
     /// The route `path` names, or `None` (404). Allocates nothing.
     fn parse(state: &'s ServerState, path: &'p str) -> Option<Self> {
+        if let Some(ui) = UiRoute::parse(state, path) {
+            return Some(Route::Ui(ui));
+        }
         let rest = path
             .strip_prefix(state.prefix.as_str())?
             .strip_prefix('/')?;
@@ -201,7 +207,8 @@ impl<'s, 'p> Route<'s, 'p> {
             | Route::StreamViewer(..)
             | Route::WebSocket(_)
             | Route::AllProperties(_)
-            | Route::AllEvents(_) => &["GET"],
+            | Route::AllEvents(_)
+            | Route::Ui(_) => &["GET"],
             Route::Invocation(_) => &["GET", "DELETE"],
             Route::Property(_, property) if property.read_only => &["GET"],
             Route::Property(..) => &["GET", "PUT"],
@@ -289,6 +296,7 @@ async fn dispatch(
             }
         }
         Route::Blob(id) if get => blobs::download(state, id, request).await,
+        Route::Ui(route) => ui::answer(state, route, request, &origin()),
         Route::AddSlash(path) => Ok(response::redirect(&format!("{}{path}/", origin().0))),
         Route::DropSlash => Ok(response::redirect(&format!(
             "{}{}/action_invocations",
