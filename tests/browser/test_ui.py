@@ -253,3 +253,20 @@ def test_events_appear_live(page: Page, base_url: str):
     expect(arrived).to_contain_text(f"[{position[0] + 5},{position[1]},{position[2]}]")
     # The stage's position is pushed as it moves.
     expect(value_of(page, "position")).to_have_text(f"[{position[0] + 5},{position[1]},{position[2]}]")
+
+
+@pytest.mark.parametrize("path", ["/ui/"] + [f"/ui/{name}" for name in THINGS])
+def test_pages_fit_a_phone_screen(browser: Browser, base_url: str, artifacts, path: str):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
+    try:
+        page = context.new_page()
+        page.goto(base_url + path)
+        expect(page.locator("#status")).to_be_empty()
+        if path != "/ui/":
+            expect(page.locator("#main")).to_be_visible()
+        # Nothing wider than the screen: no sideways scrolling.
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        name = path.strip("/").replace("/", "-") or "ui"
+        page.screenshot(path=str(artifacts / f"phone-{name}.png"), full_page=False)
+    finally:
+        context.close()

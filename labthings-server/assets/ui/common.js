@@ -112,6 +112,11 @@
     return compact.length > 60 ? JSON.stringify(value, null, 2) : compact;
   }
 
+  /** Doc-comment text as prose: lines wrapped in the source are joined, paragraphs kept. */
+  function prose(text) {
+    return (text || "").replace(/([^\n])\n(?!\n)/g, "$1 ");
+  }
+
   function pretty(value) {
     return JSON.stringify(value, null, 2);
   }
@@ -165,5 +170,5 @@
     status.classList.toggle("error", !!isError);
   }
 
-  window.LT = { prefix, token, request, HttpError, errorMessage, withToken, h, show, pretty, apiLinks, setStatus };
+  window.LT = { prefix, token, request, HttpError, errorMessage, withToken, h, show, prose, pretty, apiLinks, setStatus };
 })();

@@ -34,7 +34,7 @@
         count(Object.keys(td.actions || {}).length, "action"),
         count(Object.keys(td.events || {}).length, "event"),
       ].join(" · ");
-      const description = (td.description || "").split("\n\n")[0];
+      const description = LT.prose((td.description || "").split("\n\n")[0]);
       list.append(
         h(
           "li",

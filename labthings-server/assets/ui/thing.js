@@ -59,7 +59,7 @@
       { class: "name" },
       h("span", { id: idFor("label", key) }, title),
       h("small", {}, hint),
-      property.description && property.description !== title ? h("small", {}, property.description.replace(title, "").trim()) : null,
+      property.description && property.description !== title ? h("small", {}, LT.prose(property.description.replace(title, "").trim())) : null,
     );
     value.setAttribute("aria-labelledby", idFor("label", key));
 
@@ -343,8 +343,8 @@
     const list = h("div", { class: "invocations", "aria-live": "polite" });
     const error = h("p", { class: "field-error", role: "alert" });
     const fields = LT.forms.objectForm(action.input, idFor("action", key));
-    const run = h("button", { type: "submit", class: "run" }, "Run " + title);
-    const description = action.description && action.description !== title ? action.description.replace(title, "").trim() : "";
+    const run = h("button", { type: "submit", class: "run", "aria-label": "Run " + key }, "Run");
+    const description = action.description && action.description !== title ? LT.prose(action.description.replace(title, "").trim()) : "";
     const el = h(
       "section",
       { class: "action", "data-action": key, "aria-labelledby": idFor("action-h", key) },
@@ -482,7 +482,7 @@
     if (td.base) base = new URL(td.base, location.href);
     document.title = (td.title || name) + " · LabThings";
     document.getElementById("title").textContent = td.title || name;
-    document.getElementById("description").textContent = td.description || "";
+    document.getElementById("description").textContent = LT.prose(td.description);
     document.getElementById("links").replaceChildren(
       h("a", { href: tdUrl }, "Thing Description (JSON)"),
       ...LT.apiLinks(),
