@@ -41,8 +41,8 @@
 //!   from an upgrade in `net/connection.rs`, routed by a `Route` in `api/router.rs`;
 //! - **events and SSE**: `events/` (the bus observers subscribe to; `sse.rs` streams it),
 //!   fed by the observer fan-out in `app/lifecycle.rs`;
-//! - **OpenAPI docs** (`docs`, `redoc`, `openapi.json`) and the **web UI**: `api/openapi.rs`,
-//!   `api/ui.rs`;
+//! - **OpenAPI docs** (`docs`, `redoc`, `openapi.json`): `api/openapi.rs`; the **web UI**
+//!   (done): `ui/`;
 //! - **auth** (done): `http/auth.rs`, checked in `api/router.rs` before dispatch;
 //! - **discovery** (done: mDNS, a Thing directory): `discovery/`, started from `app/`.
 

@@ -11,8 +11,8 @@
     return encodeURIComponent(name);
   }
 
-  function count(n, one) {
-    return n + " " + one + (n === 1 ? "" : "s");
+  function count(n, one, many) {
+    return n + " " + (n === 1 ? one : many);
   }
 
   async function main() {
@@ -30,9 +30,9 @@
     for (const name of names) {
       const td = tds[name];
       const summary = [
-        count(Object.keys(td.properties || {}).length, "property").replace("propertys", "properties"),
-        count(Object.keys(td.actions || {}).length, "action"),
-        count(Object.keys(td.events || {}).length, "event"),
+        count(Object.keys(td.properties || {}).length, "property", "properties"),
+        count(Object.keys(td.actions || {}).length, "action", "actions"),
+        count(Object.keys(td.events || {}).length, "event", "events"),
       ].join(" · ");
       const description = LT.prose((td.description || "").split("\n\n")[0]);
       list.append(
