@@ -9,6 +9,8 @@ Chromium, headless, launched once per session. Both are session-scoped; other te
 from __future__ import annotations
 
 import os
+import re
+import subprocess
 import urllib.parse
 from pathlib import Path
 from typing import Iterator
@@ -94,3 +96,32 @@ def page(browser: Browser, base_url: str) -> Iterator[Page]:
     assert lab.hostname == "127.0.0.1"
     assert not elsewhere, f"requests left 127.0.0.1: {elsewhere}"
     assert not problems, problems
+
+
+SECURED_TOKEN = "browser-suite-token"
+
+
+@pytest.fixture(scope="session")
+def secured_url(tmp_path_factory) -> Iterator[str]:
+    """A second demo lab, with bearer tokens on (``SECURED_TOKEN``), on a free port."""
+    binary = os.environ.get("DEMO_LAB")
+    if not binary:
+        pytest.fail("DEMO_LAB is not set: run tests/browser/run (it names the demo-lab binary)")
+    folder = tmp_path_factory.mktemp("secured-lab")
+    environment = {**os.environ, "LABTHINGS_TOKEN": SECURED_TOKEN}
+    server = subprocess.Popen(
+        [binary, "--port", "0"], cwd=folder, env=environment,
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    try:
+        first_line = server.stdout.readline() if server.stdout else ""
+        match = re.search(r"listening on (http://\S+)", first_line)
+        if not match:
+            pytest.fail(f"the secured demo lab did not start: {first_line!r}")
+        yield match.group(1).rstrip("/")
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
