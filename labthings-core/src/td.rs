@@ -37,6 +37,16 @@ impl Served<'_> {
     }
 }
 
+/// The path of a Thing's web page, `P/ui/<name>`, from its path `P/<name>/`: the page lives
+/// beside the API, under the same prefix, so a proxy forwarding the prefix forwards it too.
+fn ui_page_path(thing_path: &str) -> String {
+    let trimmed = thing_path.trim_end_matches('/');
+    match trimmed.rsplit_once('/') {
+        Some((prefix, name)) => format!("{prefix}/ui/{name}"),
+        None => format!("/ui/{trimmed}"),
+    }
+}
+
 /// Add a TD's `securityDefinitions` and `security`: the reference's `nosec`, or, when requests
 /// need a token, a Thing-level `bearer` scheme (node-wot applies only Thing-level credentials,
 /// keyed by the TD's `id`). The token is opaque, not a JWT, so `format` says so.
@@ -120,22 +130,25 @@ pub fn thing_description(thing: &dyn Thing, served: &Served<'_>) -> Value {
         }));
     }
     td.insert("forms".into(), Value::Array(forms));
-    if !metadata.streams.is_empty() {
-        // MJPEG streams aren't affordances in TD 1.1: they are links to alternate
-        // representations, which consumers that don't know them ignore.
-        let links = metadata
-            .streams
-            .iter()
-            .map(|s| {
-                json!({
-                    "rel": "alternate",
-                    "type": "multipart/x-mixed-replace",
-                    "href": format!("{thing_path}{}", s.name),
-                })
+    // MJPEG streams aren't affordances in TD 1.1: they are links to alternate
+    // representations, which consumers that don't know them ignore; so is the Thing's web page.
+    let mut links: Vec<Value> = metadata
+        .streams
+        .iter()
+        .map(|s| {
+            json!({
+                "rel": "alternate",
+                "type": "multipart/x-mixed-replace",
+                "href": format!("{thing_path}{}", s.name),
             })
-            .collect();
-        td.insert("links".into(), Value::Array(links));
-    }
+        })
+        .collect();
+    links.push(json!({
+        "rel": "alternate",
+        "type": "text/html",
+        "href": ui_page_path(thing_path),
+    }));
+    td.insert("links".into(), Value::Array(links));
     insert_security(&mut td, served.bearer);
     // TD 1.1 allows the 1.0 context first, then 1.1's; validators that know only TD 1.0
     // (node-wot 0.9 refuses a TD whose context is the 1.1 URI alone) accept it too.

@@ -34,6 +34,7 @@
 //! | `http/` | HTTP plumbing that knows no Thing: bearer tokens (`auth.rs`), responses, the handlers' `ApiError`, request bodies, the client's origin, CORS |
 //! | `runtime/` | invocations without HTTP: records (with the blobs their outputs hold), their store and expiry timer, the action pool, the global lock |
 //! | `settings/` | settings files: the background writer, one Thing's file, the atomic write |
+//! | `ui/` | the web UI: its embedded files with ETags and gzip (`assets.rs`), its routes (`pages.rs`); the pages themselves are in `assets/ui/` |
 //! | `problem.rs` | RFC 9457 ProblemDetails, the error shape shared by HTTP answers and invocation records |
 //!
 //! Where the next features go:
@@ -41,7 +42,7 @@
 //!   from an upgrade in `net/connection.rs`, routed by a `Route` in `api/router.rs`;
 //! - **events and SSE**: `events/` (the bus observers subscribe to; `sse.rs` streams it),
 //!   fed by the observer fan-out in `app/lifecycle.rs`;
-//! - **OpenAPI docs** (done: `openapi.json`, `docs`): `docs/`; the **web UI**: `api/ui.rs`;
+//! - **OpenAPI docs** (done: `openapi.json`, `docs`): `docs/`; the **web UI** (done): `ui/`;
 //! - **auth** (done): `http/auth.rs`, checked in `api/router.rs` before dispatch;
 //! - **discovery** (done: mDNS, a Thing directory): `discovery/`, started from `app/`.
 
@@ -56,6 +57,7 @@ mod problem;
 mod push;
 mod runtime;
 mod settings;
+mod ui;
 
 pub use app::builder::{RESERVED_NAMES, ServerOptions, ThingServer};
 pub use app::error::ServerError;

@@ -507,6 +507,7 @@ fn the_thing_description_is_exactly_as_expected() {
             {"href": "/thermo/properties", "op": ["observeallproperties", "unobserveallproperties"], "subprotocol": "sse"},
             {"href": "/thermo/events", "op": ["subscribeallevents", "unsubscribeallevents"], "subprotocol": "sse"}
         ],
+        "links": [{"rel": "alternate", "type": "text/html", "href": "/ui/thermo"}],
         "securityDefinitions": {"no_security": {"description": "No security", "scheme": "nosec"}},
         "security": "no_security",
         "@context": ["https://www.w3.org/2019/wot/td/v1", "https://www.w3.org/2022/wot/td/v1.1"]

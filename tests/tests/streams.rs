@@ -280,7 +280,10 @@ async fn parts_are_strict_multipart_and_the_td_links_the_stream() {
     let td = server.get("/screen/").await.json();
     assert_eq!(
         td["links"],
-        serde_json::json!([{"rel": "alternate", "type": "multipart/x-mixed-replace", "href": "/screen/feed"}])
+        serde_json::json!([
+            {"rel": "alternate", "type": "multipart/x-mixed-replace", "href": "/screen/feed"},
+            {"rel": "alternate", "type": "text/html", "href": "/ui/screen"}
+        ])
     );
     // A frame there before the client comes is its first.
     screen.feed.add_frame(frame(1, 1000)).unwrap();

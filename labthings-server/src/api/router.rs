@@ -22,6 +22,7 @@ use crate::http::error::ApiError;
 use crate::http::origin::Origin;
 use crate::http::response::{self, Body};
 use crate::push::sse::Stream;
+use crate::ui::{self, UiRoute};
 
 /// Answer one request: CORS preflight, else route, dispatch and add the CORS headers.
 pub async fn handle(state: &ServerState, request: Request<Incoming>) -> Response<Body> {
@@ -133,6 +134,8 @@ enum Route<'s, 'p> {
     AllEvents(&'s ServedThing),
     /// `T<path>`: the Thing's `#[endpoint]` methods at `path` (one or more segments).
     Endpoint(&'s ServedThing, &'static str),
+    /// The web UI (`P/ui/…`) and the root a browser is redirected from.
+    Ui(UiRoute<'s>),
 }
 
 impl<'s, 'p> Route<'s, 'p> {
@@ -140,6 +143,9 @@ impl<'s, 'p> Route<'s, 'p> {
     /// only where no affordance is (their paths never start with one's name), so the
     /// affordances' routes cost no more for them.
     fn parse(state: &'s ServerState, path: &'p str) -> Option<Self> {
+        if let Some(ui) = UiRoute::parse(state, path) {
+            return Some(Route::Ui(ui));
+        }
         Self::parse_fixed(state, path).or_else(|| Self::parse_endpoint(state, path))
     }
 
@@ -240,7 +246,8 @@ impl<'s, 'p> Route<'s, 'p> {
             | Route::StreamViewer(..)
             | Route::WebSocket(_)
             | Route::AllProperties(_)
-            | Route::AllEvents(_) => &["GET"],
+            | Route::AllEvents(_)
+            | Route::Ui(_) => &["GET"],
             Route::Invocation(_) => &["GET", "DELETE"],
             Route::Property(_, property) if property.read_only => &["GET"],
             Route::Property(..) => &["GET", "PUT"],
@@ -340,6 +347,7 @@ async fn dispatch(
         Route::Endpoint(served, path) => {
             endpoints::handle(state, served, path, request, body).await
         }
+        Route::Ui(route) => ui::answer(state, route, request, &origin()),
         Route::AddSlash(path) => Ok(response::redirect(&format!("{}{path}/", origin().0))),
         Route::DropSlash => Ok(response::redirect(&format!(
             "{}{}/action_invocations",

@@ -37,7 +37,7 @@ use crate::runtime::store::{DEFAULT_MEMORY_BUDGET, InvocationStore};
 use crate::settings::store::SettingsStore;
 
 /// Names a Thing can't have because the server's own routes use them.
-pub const RESERVED_NAMES: [&str; 9] = [
+pub const RESERVED_NAMES: [&str; 10] = [
     "action_invocations",
     "things",
     "thing_descriptions",
@@ -47,6 +47,8 @@ pub const RESERVED_NAMES: [&str; 9] = [
     "openapi.json",
     "labthings_fallback",
     "ws",
+    // The web UI, `P/ui/`.
+    "ui",
 ];
 
 /// Server settings; [`ThingServer`]'s builder methods set them.

@@ -231,7 +231,7 @@ fn carried<'a>(headers: &'a HeaderMap, uri: &'a Uri) -> impl Iterator<Item = Str
 }
 
 /// Decode `%XX` escapes and `+` (a space) in a query value; bad escapes are kept as they are.
-fn percent_decode(text: &str) -> String {
+pub(crate) fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -1,0 +1,236 @@
+//! The UI's files, embedded in the binary, each with its `ETag` and, made once on first use,
+//! its gzipped bytes; and the response that serves one (304 on a matching `If-None-Match`,
+//! gzip when the client accepts it, a strict `Content-Security-Policy`).
+
+use std::io::Write as _;
+use std::sync::OnceLock;
+
+use bytes::Bytes;
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use hyper::header::{
+    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG,
+    HeaderName, HeaderValue, IF_NONE_MATCH, VARY, X_CONTENT_TYPE_OPTIONS,
+};
+use hyper::{HeaderMap, Response, StatusCode};
+use sha2::{Digest as _, Sha256};
+
+use crate::http::response::Body;
+
+/// One embedded file.
+pub struct Asset {
+    /// Its name under `P/ui/assets/` (pages are served at their own routes).
+    pub name: &'static str,
+    content_type: &'static str,
+    bytes: &'static [u8],
+    /// Worked out on first use, then kept for the life of the process.
+    prepared: OnceLock<Prepared>,
+}
+
+struct Prepared {
+    etag: HeaderValue,
+    /// `None` when gzip doesn't make it smaller.
+    gzipped: Option<Bytes>,
+}
+
+macro_rules! asset {
+    ($name:literal, $type:literal) => {
+        Asset {
+            name: $name,
+            content_type: $type,
+            bytes: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/ui/", $name)),
+            prepared: OnceLock::new(),
+        }
+    };
+}
+
+/// `P/ui/`.
+pub static INDEX_PAGE: Asset = asset!("index.html", "text/html; charset=utf-8");
+/// `P/ui/<thing>`.
+pub static THING_PAGE: Asset = asset!("thing.html", "text/html; charset=utf-8");
+
+/// What `P/ui/assets/<name>` serves.
+static FILES: [Asset; 6] = [
+    asset!("ui.css", "text/css; charset=utf-8"),
+    asset!("common.js", "text/javascript; charset=utf-8"),
+    asset!("forms.js", "text/javascript; charset=utf-8"),
+    asset!("index.js", "text/javascript; charset=utf-8"),
+    asset!("thing.js", "text/javascript; charset=utf-8"),
+    asset!("favicon.svg", "image/svg+xml"),
+];
+
+/// The file served at `P/ui/assets/<name>`.
+pub fn file(name: &str) -> Option<&'static Asset> {
+    FILES.iter().find(|asset| asset.name == name)
+}
+
+impl Asset {
+    fn prepared(&self) -> &Prepared {
+        self.prepared.get_or_init(|| {
+            let digest = Sha256::digest(self.bytes);
+            let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+            let etag = HeaderValue::from_str(&format!("\"{hex}\""))
+                .unwrap_or_else(|_| HeaderValue::from_static("\"0\""));
+            Prepared {
+                etag,
+                gzipped: gzip(self.bytes).filter(|packed| packed.len() < self.bytes.len()),
+            }
+        })
+    }
+
+    /// The response to a `GET` of this file: 304 when the client's copy is current, else the
+    /// bytes, gzipped if the client accepts it. `csp` is the page's `Content-Security-Policy`.
+    pub fn respond(&self, request: &HeaderMap, csp: &HeaderValue) -> Response<Body> {
+        let prepared = self.prepared();
+        let mut response = if matches_etag(request, &prepared.etag) {
+            let mut response = Response::new(Body::empty());
+            *response.status_mut() = StatusCode::NOT_MODIFIED;
+            response
+        } else {
+            let gzipped = prepared.gzipped.as_ref().filter(|_| accepts_gzip(request));
+            let mut response = match gzipped {
+                Some(bytes) => Response::new(Body::full(bytes.clone())),
+                None => Response::new(Body::full(Bytes::from_static(self.bytes))),
+            };
+            let headers = response.headers_mut();
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static(self.content_type));
+            if gzipped.is_some() {
+                headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            }
+            response
+        };
+        let headers = response.headers_mut();
+        headers.insert(ETAG, prepared.etag.clone());
+        // Stored, but checked with the server on each use (a cheap 304): a new server version
+        // is picked up at once, with no versioned URLs to keep in step.
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        headers.insert(VARY, HeaderValue::from_static("Accept-Encoding"));
+        headers.insert(CONTENT_SECURITY_POLICY, csp.clone());
+        headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+        headers.insert(
+            HeaderName::from_static("x-frame-options"),
+            HeaderValue::from_static("DENY"),
+        );
+        response
+    }
+}
+
+/// The total size of the embedded files, uncompressed.
+#[cfg(test)]
+fn total_size() -> usize {
+    FILES
+        .iter()
+        .chain([&INDEX_PAGE, &THING_PAGE])
+        .map(|asset| asset.bytes.len())
+        .sum()
+}
+
+fn gzip(bytes: &[u8]) -> Option<Bytes> {
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
+    encoder.write_all(bytes).ok()?;
+    encoder.finish().ok().map(Bytes::from)
+}
+
+/// Whether `If-None-Match` names `etag` (or is `*`); weak validators compare as strong ones
+/// for a `GET` (RFC 9110 §13.1.2).
+fn matches_etag(request: &HeaderMap, etag: &HeaderValue) -> bool {
+    let ours = etag.as_bytes();
+    request
+        .get_all(IF_NONE_MATCH)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|tag| tag.trim())
+        .any(|tag| tag == "*" || tag.trim_start_matches("W/").as_bytes() == ours)
+}
+
+/// Whether `Accept-Encoding` allows gzip: listed (or `*`) with a non-zero `q`.
+fn accepts_gzip(request: &HeaderMap) -> bool {
+    request
+        .get_all(ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';');
+            let name = parts.next().unwrap_or_default().trim();
+            let refused = parts.any(|param| {
+                let param = param.trim().replace(' ', "");
+                param
+                    .strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q == 0.0)
+            });
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(name, value)| {
+                (
+                    HeaderName::from_static(name),
+                    HeaderValue::from_static(value),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn gzip_is_used_only_when_accepted() {
+        assert!(accepts_gzip(&headers(&[(
+            "accept-encoding",
+            "gzip, deflate, br"
+        )])));
+        assert!(accepts_gzip(&headers(&[(
+            "accept-encoding",
+            "br;q=1, GZIP;q=0.5"
+        )])));
+        assert!(accepts_gzip(&headers(&[("accept-encoding", "*")])));
+        assert!(!accepts_gzip(&headers(&[("accept-encoding", "gzip;q=0")])));
+        assert!(!accepts_gzip(&headers(&[("accept-encoding", "identity")])));
+        assert!(!accepts_gzip(&headers(&[])));
+    }
+
+    #[test]
+    fn etags_match_strong_weak_lists_and_star() {
+        let etag = HeaderValue::from_static("\"abc\"");
+        assert!(matches_etag(
+            &headers(&[("if-none-match", "\"abc\"")]),
+            &etag
+        ));
+        assert!(matches_etag(
+            &headers(&[("if-none-match", "W/\"abc\"")]),
+            &etag
+        ));
+        assert!(matches_etag(
+            &headers(&[("if-none-match", "\"x\", \"abc\"")]),
+            &etag
+        ));
+        assert!(matches_etag(&headers(&[("if-none-match", "*")]), &etag));
+        assert!(!matches_etag(
+            &headers(&[("if-none-match", "\"abd\"")]),
+            &etag
+        ));
+        assert!(!matches_etag(&headers(&[]), &etag));
+    }
+
+    #[test]
+    fn the_files_are_within_budget_and_compress() {
+        // Issue #12: the UI's assets stay under 150 KB.
+        assert!(total_size() <= 150 * 1024, "{} bytes", total_size());
+        for asset in FILES.iter().filter(|a| a.content_type.starts_with("text/")) {
+            let prepared = asset.prepared();
+            assert!(
+                prepared.gzipped.is_some(),
+                "{} does not compress",
+                asset.name
+            );
+        }
+    }
+}
