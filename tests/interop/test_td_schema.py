@@ -104,13 +104,14 @@ def _walk(value):
 def test_td_shape(all_tds, base_url, name):
     """The shape PROTOCOL.md asks for, beyond what the W3C schema checks."""
     td = all_tds[name]
-    # The reference's keys in its order, with ours (events, Thing-level forms) in between.
-    expected = ["title", "properties", "actions"]
+    # The reference's keys in its order, with ours (id, events, Thing-level forms) in between.
+    expected = ["title", "id", "properties", "actions"]
     expected += ["events"] if "events" in td else []
     expected += ["description", "base", "forms"]
     expected += ["links"] if "links" in td else []
     expected += ["securityDefinitions", "security", "@context"]
     assert list(td) == expected
+    assert td["id"].startswith("urn:uuid:") and len(td["id"]) == len("urn:uuid:") + 36
     assert td["base"] == base_url + "/"
     # MJPEG streams are linked, not affordances: an alternate representation per stream.
     for link in td.get("links", []):
