@@ -649,7 +649,29 @@ async fn custom_endpoints_are_operations_but_not_affordances() {
         snapshot["responses"]["200"]["content"]["image/jpeg"].is_object(),
         "{snapshot}"
     );
-    // The TD doesn't name it anywhere.
+    // No affordance, form or link of the TD leads there.
     let td = server.get("/camera/").await.json();
-    assert!(!td.to_string().contains("snapshot.jpg"), "{td}");
+    let mut hrefs = Vec::new();
+    collect_hrefs(&td, &mut hrefs);
+    assert!(hrefs.len() > 10, "{hrefs:?}");
+    assert!(!hrefs.iter().any(|h| h.contains("snapshot")), "{hrefs:?}");
+    for kind in ["properties", "actions", "events"] {
+        assert!(td[kind].get("snapshot").is_none(), "{kind}: {}", td[kind]);
+    }
+}
+
+/// Every `href` anywhere in `value`.
+fn collect_hrefs(value: &Value, into: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, value) in map {
+                match (key.as_str(), value) {
+                    ("href", Value::String(href)) => into.push(href.clone()),
+                    _ => collect_hrefs(value, into),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| collect_hrefs(item, into)),
+        _ => {}
+    }
 }
