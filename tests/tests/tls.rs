@@ -217,43 +217,10 @@ async fn the_binary_serves_https_with_the_flags() {
     command.args(["--port", "0", "--tls-cert"]);
     command.arg(fixture("server.pem")).arg("--tls-key");
     command.arg(fixture("server.key"));
-    let (mut child, addr, _stderr) = spawn_https(command);
+    let (mut child, addr, _stderr) = support::spawn_server(command);
     assert_eq!(https_json(addr, "/stage/position").await, json!([0, 0, 0]));
     child.kill().expect("kill");
     child.wait().expect("wait");
-}
-
-/// `support::spawn_server` for a server that announces `https://ADDR`.
-fn spawn_https(
-    mut command: Command,
-) -> (
-    std::process::Child,
-    SocketAddr,
-    std::thread::JoinHandle<String>,
-) {
-    use std::io::{BufRead, BufReader, Read};
-    use std::process::Stdio;
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("test-lab runs");
-    let mut stderr = child.stderr.take().expect("stderr");
-    let stderr = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        text
-    });
-    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut first = String::new();
-    let _ = stdout.read_line(&mut first);
-    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-    let addr = first
-        .trim()
-        .split_once("listening on https://")
-        .and_then(|(_, addr)| addr.parse().ok())
-        .unwrap_or_else(|| panic!("no https:// address in {first:?}"));
-    (child, addr, stderr)
 }
 
 /// Run `test-lab` with `args`; it must refuse to start (exit 3); its stderr.
@@ -335,7 +302,7 @@ async fn the_config_file_can_ask_for_tls() {
     });
     let mut command = test_lab();
     command.args(["--port", "0", "-j", &config.to_string()]);
-    let (mut child, addr, _stderr) = spawn_https(command);
+    let (mut child, addr, _stderr) = support::spawn_server(command);
     assert_eq!(
         https_json(addr, "/counter/serial").await,
         json!("LTRS-0001")

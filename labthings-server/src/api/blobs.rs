@@ -13,7 +13,7 @@ use std::io::SeekFrom;
 use bytes::Bytes;
 use hyper::header::{
     ACCEPT_RANGES, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, HeaderMap, HeaderValue,
-    IF_NONE_MATCH, IF_RANGE, RANGE,
+    IF_RANGE, RANGE,
 };
 use hyper::http::request::Parts;
 use hyper::{Method, Response, StatusCode};
@@ -24,6 +24,7 @@ use tokio::sync::mpsc;
 
 use crate::api::invocations::parse_uuid;
 use crate::api::state::ServerState;
+use crate::http::conditional::none_match;
 use crate::http::error::ApiError;
 use crate::http::response::Body;
 use crate::problem::Problem;
@@ -190,17 +191,6 @@ impl Source {
             }
         }
     }
-}
-
-/// Whether `If-None-Match` names `etag` (weak comparison, as RFC 9110 asks) or is `*`.
-fn none_match(headers: &HeaderMap, etag: &str) -> bool {
-    headers
-        .get_all(IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|tag| tag.trim())
-        .any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag)
 }
 
 /// Whether a `Range` is to be honoured: no `If-Range`, or one naming the current ETag.

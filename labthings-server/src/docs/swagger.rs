@@ -17,11 +17,12 @@ use std::sync::{LazyLock, OnceLock};
 
 use bytes::{Bytes, BytesMut};
 use hyper::header::{
-    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG,
-    HeaderMap, HeaderValue, IF_NONE_MATCH, VARY, X_CONTENT_TYPE_OPTIONS,
+    CACHE_CONTROL, CONTENT_ENCODING, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG, HeaderMap,
+    HeaderValue, VARY, X_CONTENT_TYPE_OPTIONS,
 };
 use hyper::{Response, StatusCode};
 
+use crate::http::conditional::{accepts_gzip, none_match};
 use crate::http::error::ApiError;
 use crate::http::response::Body;
 
@@ -187,7 +188,7 @@ pub fn response(prefix: &str, file: &str, headers: &HeaderMap) -> Result<Respons
                 .find(|f| f.name == file)
                 .ok_or(ApiError::NotFound)?;
             let etag = vendored.etag();
-            if not_modified(headers, &etag) {
+            if none_match(headers, &etag) {
                 return Ok(answer(StatusCode::NOT_MODIFIED, Bytes::new(), None, &etag));
             }
             let mut response = if vendored.deflated && accepts_gzip(headers) {
@@ -221,7 +222,7 @@ pub fn response(prefix: &str, file: &str, headers: &HeaderMap) -> Result<Respons
 /// A file we make (small, not compressed), with an ETag of its content.
 fn generated(body: String, media_type: &'static str, headers: &HeaderMap) -> Response<Body> {
     let etag = format!("\"{:08x}-{}\"", rawzip::crc32(body.as_bytes()), body.len());
-    if not_modified(headers, &etag) {
+    if none_match(headers, &etag) {
         return answer(StatusCode::NOT_MODIFIED, Bytes::new(), None, &etag);
     }
     answer(StatusCode::OK, Bytes::from(body), Some(media_type), &etag)
@@ -250,37 +251,6 @@ fn answer(
         HeaderValue::from_static(CONTENT_SECURITY_POLICY_VALUE),
     );
     response
-}
-
-/// Whether `If-None-Match` lists `etag` (or is `*`).
-fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
-    headers
-        .get_all(IF_NONE_MATCH)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .map(|tag| tag.trim().trim_start_matches("W/"))
-        .any(|tag| tag == etag || tag == "*")
-}
-
-/// Whether `Accept-Encoding` accepts gzip (listed, or `*`, without `q=0`).
-fn accepts_gzip(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(ACCEPT_ENCODING)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .any(|coding| {
-            let mut parts = coding.split(';');
-            let name = parts.next().unwrap_or_default().trim();
-            let refused = parts.any(|p| {
-                p.trim()
-                    .strip_prefix("q=")
-                    .and_then(|q| q.trim().parse::<f32>().ok())
-                    .is_some_and(|q| q == 0.0)
-            });
-            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
-        })
 }
 
 /// The page: Swagger UI's own `index.html` with absolute URLs (so `P/docs` works without a
@@ -358,20 +328,6 @@ mod tests {
             gzip[gzip.len() - 8..gzip.len() - 4]
         );
         assert_eq!(inflated, css.identity().expect("identity"));
-    }
-
-    #[test]
-    fn gzip_is_refused_with_q_zero() {
-        let mut headers = HeaderMap::new();
-        headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("br, gzip;q=0"));
-        assert!(!accepts_gzip(&headers));
-        headers.insert(
-            ACCEPT_ENCODING,
-            HeaderValue::from_static("gzip, deflate, br"),
-        );
-        assert!(accepts_gzip(&headers));
-        headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("identity"));
-        assert!(!accepts_gzip(&headers));
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! HTTP plumbing that knows no Thing: bearer tokens, the response body, response builders, the handlers' error type, request
-//! bodies, the client's origin, CORS.
+//! bodies, conditional and compressed answers, the client's origin, CORS.
 
 pub mod auth;
 pub mod body;
+pub mod conditional;
 pub mod cors;
 pub mod error;
 pub mod origin;

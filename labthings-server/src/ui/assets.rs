@@ -9,12 +9,13 @@ use bytes::Bytes;
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use hyper::header::{
-    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG,
-    HeaderName, HeaderValue, IF_NONE_MATCH, VARY, X_CONTENT_TYPE_OPTIONS,
+    CACHE_CONTROL, CONTENT_ENCODING, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG, HeaderName,
+    HeaderValue, VARY, X_CONTENT_TYPE_OPTIONS,
 };
 use hyper::{HeaderMap, Response, StatusCode};
 use sha2::{Digest as _, Sha256};
 
+use crate::http::conditional::{accepts_gzip, none_match};
 use crate::http::response::Body;
 
 /// One embedded file.
@@ -82,7 +83,11 @@ impl Asset {
     /// bytes, gzipped if the client accepts it. `csp` is the page's `Content-Security-Policy`.
     pub fn respond(&self, request: &HeaderMap, csp: &HeaderValue) -> Response<Body> {
         let prepared = self.prepared();
-        let mut response = if matches_etag(request, &prepared.etag) {
+        let mut response = if prepared
+            .etag
+            .to_str()
+            .is_ok_and(|etag| none_match(request, etag))
+        {
             let mut response = Response::new(Body::empty());
             *response.status_mut() = StatusCode::NOT_MODIFIED;
             response
@@ -131,94 +136,9 @@ fn gzip(bytes: &[u8]) -> Option<Bytes> {
     encoder.finish().ok().map(Bytes::from)
 }
 
-/// Whether `If-None-Match` names `etag` (or is `*`); weak validators compare as strong ones
-/// for a `GET` (RFC 9110 §13.1.2).
-fn matches_etag(request: &HeaderMap, etag: &HeaderValue) -> bool {
-    let ours = etag.as_bytes();
-    request
-        .get_all(IF_NONE_MATCH)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .map(|tag| tag.trim())
-        .any(|tag| tag == "*" || tag.trim_start_matches("W/").as_bytes() == ours)
-}
-
-/// Whether `Accept-Encoding` allows gzip: listed (or `*`) with a non-zero `q`.
-fn accepts_gzip(request: &HeaderMap) -> bool {
-    request
-        .get_all(ACCEPT_ENCODING)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .any(|coding| {
-            let mut parts = coding.split(';');
-            let name = parts.next().unwrap_or_default().trim();
-            let refused = parts.any(|param| {
-                let param = param.trim().replace(' ', "");
-                param
-                    .strip_prefix("q=")
-                    .and_then(|q| q.parse::<f32>().ok())
-                    .is_some_and(|q| q == 0.0)
-            });
-            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        pairs
-            .iter()
-            .map(|(name, value)| {
-                (
-                    HeaderName::from_static(name),
-                    HeaderValue::from_static(value),
-                )
-            })
-            .collect()
-    }
-
-    #[test]
-    fn gzip_is_used_only_when_accepted() {
-        assert!(accepts_gzip(&headers(&[(
-            "accept-encoding",
-            "gzip, deflate, br"
-        )])));
-        assert!(accepts_gzip(&headers(&[(
-            "accept-encoding",
-            "br;q=1, GZIP;q=0.5"
-        )])));
-        assert!(accepts_gzip(&headers(&[("accept-encoding", "*")])));
-        assert!(!accepts_gzip(&headers(&[("accept-encoding", "gzip;q=0")])));
-        assert!(!accepts_gzip(&headers(&[("accept-encoding", "identity")])));
-        assert!(!accepts_gzip(&headers(&[])));
-    }
-
-    #[test]
-    fn etags_match_strong_weak_lists_and_star() {
-        let etag = HeaderValue::from_static("\"abc\"");
-        assert!(matches_etag(
-            &headers(&[("if-none-match", "\"abc\"")]),
-            &etag
-        ));
-        assert!(matches_etag(
-            &headers(&[("if-none-match", "W/\"abc\"")]),
-            &etag
-        ));
-        assert!(matches_etag(
-            &headers(&[("if-none-match", "\"x\", \"abc\"")]),
-            &etag
-        ));
-        assert!(matches_etag(&headers(&[("if-none-match", "*")]), &etag));
-        assert!(!matches_etag(
-            &headers(&[("if-none-match", "\"abd\"")]),
-            &etag
-        ));
-        assert!(!matches_etag(&headers(&[]), &etag));
-    }
 
     #[test]
     fn the_files_are_within_budget_and_compress() {

@@ -235,7 +235,7 @@ pub fn spawn_server(
     std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
     let addr = first_line
         .trim()
-        .rsplit("http://")
+        .rsplit("://") // http:// or, with TLS, https://
         .next()
         .and_then(|a| a.parse().ok())
         .unwrap_or_else(|| panic!("no address in {first_line:?}"));
