@@ -82,9 +82,18 @@ impl Cors {
             return;
         }
         let headers = response.headers_mut();
-        headers
-            .entry(VARY)
-            .or_insert(HeaderValue::from_static("Origin"));
+        // Added to, not replaced: a handler's own `Vary` (`Accept-Encoding`, say) still holds.
+        let varies_by_origin = headers.get_all(VARY).iter().any(|value| {
+            value.to_str().is_ok_and(|value| {
+                value
+                    .split(',')
+                    .map(str::trim)
+                    .any(|name| name == "*" || name.eq_ignore_ascii_case("origin"))
+            })
+        });
+        if !varies_by_origin {
+            headers.append(VARY, HeaderValue::from_static("Origin"));
+        }
         let Some(origin) = origin else { return };
         if origin.to_str().is_ok_and(|o| self.allows(o)) {
             headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
@@ -97,5 +106,35 @@ impl Cors {
                 HeaderValue::from_static("Location"),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn varies(existing: &[&'static str]) -> Vec<String> {
+        let mut response = Response::new(Body::full(""));
+        for value in existing {
+            response
+                .headers_mut()
+                .append(VARY, HeaderValue::from_static(value));
+        }
+        Cors::default().decorate(None, &mut response);
+        let values = response.headers().get_all(VARY).iter();
+        values
+            .map(|v| v.to_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn origin_is_added_to_a_handlers_vary_not_instead_of_it() {
+        assert_eq!(varies(&[]), ["Origin"]);
+        assert_eq!(varies(&["Accept-Encoding"]), ["Accept-Encoding", "Origin"]);
+        assert_eq!(
+            varies(&["Accept-Encoding, origin"]),
+            ["Accept-Encoding, origin"]
+        );
+        assert_eq!(varies(&["*"]), ["*"]);
     }
 }
