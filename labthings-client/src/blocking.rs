@@ -35,6 +35,13 @@ fn runtime() -> Result<Arc<Runtime>> {
         .map_err(|e| Error::Transport(Box::new(e)))
 }
 
+/// Browse `_wot._tcp` by mDNS for `timeout` and list the Things found (see
+/// [`crate::discover`]); connect to one with [`ThingClient::connect`] and its `td_url`.
+#[cfg(feature = "discovery")]
+pub fn discover(timeout: Duration) -> Result<Vec<crate::DiscoveredThing>> {
+    runtime()?.block_on(crate::discover(timeout))
+}
+
 /// The blocking counterpart of [`crate::ThingClient`].
 #[derive(Debug, Clone)]
 pub struct ThingClient {

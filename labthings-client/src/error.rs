@@ -67,6 +67,9 @@ pub enum Error {
     /// A URL (given, or built from the Thing Description) or a header value is not usable.
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    /// The mDNS browser could not start or browse (feature `discovery`).
+    #[error("mDNS discovery failed: {0}")]
+    Discovery(#[source] BoxError),
 }
 
 impl Error {

@@ -22,8 +22,10 @@
 //! * [`blocking::ThingClient`] for scripts.
 //!
 //! Plain HTTP/1.1 on hyper; no TLS. [`ThingClient::list_things`] lists what a server serves
-//! (`GET /things/`); finding servers (mDNS) is not this crate's job: give whatever found a
-//! Thing its URL to [`ThingClient::from_url`], or its TD to [`ThingClient::from_td`].
+//! (`GET /things/`). With the cargo feature `discovery`, `discover` browses the local network
+//! by mDNS (`_wot._tcp`) and lists the Things found, each with its TD's URL; otherwise give
+//! whatever found a Thing its URL to [`ThingClient::from_url`], or its TD to
+//! [`ThingClient::from_td`].
 //!
 //! ```no_run
 //! use futures_util::StreamExt;
@@ -60,6 +62,8 @@ mod blob;
 pub mod blocking;
 mod client;
 mod directory;
+#[cfg(feature = "discovery")]
+mod discovery;
 mod error;
 mod invocation;
 mod observe;
@@ -71,6 +75,8 @@ mod url;
 
 pub use blob::{Blob, BlobLink, RemoteBlob};
 pub use client::{ClientBuilder, DEFAULT_PREFER_WAIT, ThingClient};
+#[cfg(feature = "discovery")]
+pub use discovery::{Discovered, DiscoveredThing, Discovery, SERVICE_TYPE, discover};
 pub use error::{BoxError, Error, Issue, ProblemDetails, Result};
 pub use invocation::{Invocation, InvocationRecord, InvocationStatus, LogRecord};
 pub use observe::{MAX_RECONNECTS, Named, Observation, STREAM_IDLE};

@@ -228,3 +228,71 @@ fn two_labs_on_one_machine_are_both_found() {
     b.stop();
     let _ = browser.shutdown();
 }
+
+#[test]
+fn the_client_discovers_both_labs_and_drives_a_found_thing() {
+    if std::env::var_os(INSIDE).is_none() {
+        return in_namespace("the_client_discovers_both_labs_and_drives_a_found_thing");
+    }
+    let (a, b) = (Lab::start(&["--mdns"]), Lab::start(&["--mdns"]));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let found = labthings_client::discover(Duration::from_secs(4))
+            .await
+            .expect("discovery runs");
+        let urls: BTreeSet<&str> = found.iter().map(|t| t.td_url.as_str()).collect();
+        let mut expected = BTreeSet::new();
+        for lab in [&a, &b] {
+            for thing in ["camera", "counter", "stage"] {
+                expected.insert(format!("http://{}/{thing}/", lab.addr));
+            }
+        }
+        let expected: BTreeSet<&str> = expected.iter().map(String::as_str).collect();
+        assert_eq!(urls, expected, "{found:#?}");
+        assert_eq!(found.len(), 6, "one entry per Thing: {found:#?}");
+        let mut names: Vec<&str> = found.iter().map(|t| t.name.as_str()).collect();
+        names.sort();
+        assert_eq!(
+            names,
+            found.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+            "sorted by instance name"
+        );
+        for thing in &found {
+            assert_eq!(thing.txt["type"], "Thing", "{thing:?}");
+            assert!(thing.name.starts_with(&thing.thing), "{thing:?}");
+            assert!(
+                thing.name.ends_with(&format!(":{}", thing.port)),
+                "{thing:?}"
+            );
+        }
+
+        let counter = found
+            .iter()
+            .find(|t| t.thing == "counter" && t.port == b.addr.port())
+            .expect("lab b's counter");
+        let client = counter
+            .connect(labthings_client::ThingClient::builder())
+            .await
+            .expect("connect to the found counter");
+        client.write("count", &17).await.expect("write count");
+        let count: i64 = client.read("count").await.expect("read count");
+        assert_eq!(count, 17);
+
+        // Options: only loopback, and back as soon as two are found.
+        let started = Instant::now();
+        let first = labthings_client::Discovery::new(Duration::from_secs(10))
+            .interface("lo")
+            .stop_after(2)
+            .run()
+            .await
+            .expect("discovery runs");
+        assert_eq!(first.things.len(), 2, "{first:?}");
+        assert!(first.skipped.is_empty(), "{first:?}");
+        assert!(started.elapsed() < Duration::from_secs(8), "stopped early");
+    });
+    a.stop();
+    b.stop();
+}
