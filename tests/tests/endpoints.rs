@@ -117,6 +117,12 @@ impl Exporter {
     fn explode(&self) -> String {
         panic!("kaboom")
     }
+
+    /// The same data, made by a POST (an export, say).
+    #[endpoint(post, path = "report.txt")]
+    fn make_report(&self) -> Blob {
+        self.report()
+    }
 }
 
 fn exporter() -> Exporter {
@@ -146,7 +152,8 @@ fn endpoints_are_listed_with_their_documentation() {
             "status",
             "clear",
             "broken",
-            "explode"
+            "explode",
+            "make_report"
         ]
     );
     assert_eq!(
@@ -242,6 +249,17 @@ async fn bytes_blobs_and_streams_come_back_as_built() {
         .await;
     assert_eq!(part.status, StatusCode::PARTIAL_CONTENT);
     assert_eq!(&part.body[..], b"blob");
+    // A POST's answer is never a 304 or a part (RFC 9110 §13.1.2, §14.2): the whole blob.
+    let made = server
+        .request(
+            Method::POST,
+            "/exporter/report.txt",
+            &[("range", "bytes=7-10"), ("if-none-match", "*")],
+            None,
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::OK);
+    assert_eq!(&made.body[..], b"hello, blob");
 
     let streamed = server.get("/exporter/chunks?count=4").await;
     assert_eq!(streamed.status, StatusCode::OK);

@@ -82,6 +82,8 @@
     const saved = token();
     if (!saved) return url;
     const absolute = new URL(url, location.href);
+    // Never hand the token to another origin (an output's `href` may point anywhere).
+    if (absolute.origin !== location.origin) return url;
     absolute.searchParams.set("access_token", saved);
     return absolute.toString();
   }

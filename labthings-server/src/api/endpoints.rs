@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::http::request::Parts;
-use hyper::{Response, StatusCode};
+use hyper::{Method, Response, StatusCode};
 use labthings_core::{
     EndpointBody, EndpointCall, EndpointMetadata, EndpointRequest, EndpointResponse, Failure,
     Thing, ThingMetadata,
@@ -113,7 +113,17 @@ async fn into_response(
     let mut response = match body {
         // A blob is served as a download is (`Range`, `ETag`, a file streamed from disk), and
         // its own 206, 304 or 416 wins over the endpoint's status.
-        EndpointBody::Blob(blob) => blobs::serve(blob, request).await?,
+        EndpointBody::Blob(blob)
+            if request.method == Method::GET || request.method == Method::HEAD =>
+        {
+            blobs::serve(blob, request).await?
+        }
+        // An unsafe method's answer is the whole blob: never a 304 or a part (RFC 9110
+        // §13.1.2, §14.2), whatever conditional or range headers came with it.
+        EndpointBody::Blob(blob) => {
+            let (unconditional, ()) = hyper::Request::new(()).into_parts();
+            blobs::serve(blob, &unconditional).await?
+        }
         EndpointBody::Bytes(bytes) => Response::new(Body::full(bytes)),
         EndpointBody::Stream(stream) => Response::new(Body::pulled(stream)),
     };

@@ -17,25 +17,33 @@ pub fn none_match(headers: &HeaderMap, etag: &str) -> bool {
         .any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag)
 }
 
-/// Whether `Accept-Encoding` allows gzip: listed (any case) or `*`, without `q=0`.
+/// Whether `Accept-Encoding` allows gzip: named (any case) with a non-zero `q`, or, when gzip
+/// isn't named, `*` with a non-zero `q` (RFC 9110 §12.5.3: the named coding's own weight wins).
 pub fn accepts_gzip(headers: &HeaderMap) -> bool {
-    headers
+    let mut gzip = None;
+    let mut any = None;
+    let codings = headers
         .get_all(ACCEPT_ENCODING)
         .iter()
         .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .any(|coding| {
-            let mut parts = coding.split(';');
-            let name = parts.next().unwrap_or_default().trim();
-            let refused = parts.any(|param| {
-                let param = param.trim().replace(' ', "");
-                param
-                    .strip_prefix("q=")
-                    .and_then(|q| q.parse::<f32>().ok())
-                    .is_some_and(|q| q == 0.0)
-            });
-            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
-        })
+        .flat_map(|value| value.split(','));
+    for coding in codings {
+        let mut parts = coding.split(';');
+        let name = parts.next().unwrap_or_default().trim();
+        let refused = parts.any(|param| {
+            let param = param.trim().replace(' ', "");
+            param
+                .strip_prefix("q=")
+                .and_then(|q| q.parse::<f32>().ok())
+                .is_some_and(|q| q == 0.0)
+        });
+        if name.eq_ignore_ascii_case("gzip") {
+            gzip = Some(gzip.unwrap_or(false) || !refused);
+        } else if name == "*" {
+            any = Some(any.unwrap_or(false) || !refused);
+        }
+    }
+    gzip.or(any).unwrap_or(false)
 }
 
 #[cfg(test)]
@@ -64,6 +72,8 @@ mod tests {
         assert!(accepts("*"));
         assert!(!accepts("gzip;q=0"));
         assert!(!accepts("br, gzip; q=0"));
+        assert!(!accepts("gzip;q=0, *"));
+        assert!(!accepts("*;q=0"));
         assert!(!accepts("identity"));
         assert!(!accepts_gzip(&headers(&[])));
     }

@@ -153,8 +153,14 @@ fn remember_token(state: &ServerState, request: &Parts, response: &mut Response<
     }) else {
         return;
     };
+    // Over TLS the cookie must never go to a plain-HTTP port of the same host.
+    let secure = if state.scheme == "https" {
+        "; Secure"
+    } else {
+        ""
+    };
     if let Ok(cookie) = HeaderValue::from_str(&format!(
-        "{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Strict"
+        "{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Strict{secure}"
     )) {
         response.headers_mut().append(SET_COOKIE, cookie);
     }
