@@ -599,3 +599,53 @@ async fn blob_downloads_need_a_token_in_any_carrier() {
     .await;
     assert_refused(&output, false, "the invocation's output");
 }
+
+#[tokio::test]
+async fn a_cookie_carried_change_must_come_from_a_trusted_page() {
+    let server = secured().await;
+    let own = format!("http://{}", server.addr);
+    // Another port of the same host: the browser would attach the cookie (SameSite doesn't
+    // separate ports), and a text/plain POST needs no preflight.
+    let other_port = "http://127.0.0.1:1";
+    let post = |headers: Vec<(&'static str, String)>| {
+        let server = &server;
+        async move {
+            let headers: Vec<(&str, &str)> =
+                headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+            server
+                .request(Method::POST, "/counter/increment", &headers, Some("{}"))
+                .await
+        }
+    };
+    let cookie = ("cookie", format!("lt_token={TOKEN}"));
+    let refused = post(vec![cookie.clone(), ("origin", other_port.into())]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(refused.json()["title"], "CrossSiteRequest");
+    let refused = post(vec![cookie.clone(), ("sec-fetch-site", "same-site".into())]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    // From the server's own pages, from a listed CORS origin, from a client that is no
+    // browser, or with the token in the header: accepted.
+    for headers in [
+        vec![cookie.clone(), ("origin", own.clone())],
+        vec![cookie.clone(), ("sec-fetch-site", "same-origin".into())],
+        vec![cookie.clone(), ("origin", ORIGIN.into())],
+        vec![cookie.clone()],
+        vec![
+            ("authorization", format!("Bearer {TOKEN}")),
+            ("origin", other_port.into()),
+        ],
+    ] {
+        let reply = post(headers.clone()).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{headers:?}");
+    }
+    // Reads with the cookie stay open to any page (CORS decides what the page may see).
+    let read = server
+        .request(
+            Method::GET,
+            "/counter/count",
+            &[("cookie", &cookie.1), ("origin", other_port)],
+            None,
+        )
+        .await;
+    assert_eq!(read.status, StatusCode::OK);
+}

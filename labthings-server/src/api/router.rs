@@ -18,6 +18,8 @@ use crate::api::state::{ServedThing, ServerState};
 use crate::api::{actions, blobs, endpoints, invocations, properties, push, streams, things};
 use crate::discovery::directory;
 use crate::docs;
+use crate::http::auth::{self, Carrier};
+use crate::http::cors::Cors;
 use crate::http::error::ApiError;
 use crate::http::origin::Origin;
 use crate::http::response::{self, Body};
@@ -31,12 +33,22 @@ pub async fn handle(state: &ServerState, request: Request<Incoming>) -> Response
         return state.cors.preflight(headers);
     }
     // Before anything else, the WebSocket upgrade included: a refused request learns nothing.
-    if let Some(tokens) = &state.tokens
-        && let Err(refusal) = tokens.check(headers, request.uri())
-    {
-        let mut response = refusal.into_response();
-        state.cors.decorate(headers.get(ORIGIN), &mut response);
-        return with_referrer_policy(state, response);
+    if let Some(tokens) = &state.tokens {
+        let refused = match tokens.check(headers, request.uri()) {
+            Err(refusal) => Some(refusal.into_response()),
+            Ok(Carrier::Cookie)
+                if !auth::cookie_request_allowed(request.method(), headers, |origin| {
+                    trusted_origin(state, &request, origin)
+                }) =>
+            {
+                Some(auth::cross_site_refusal())
+            }
+            Ok(_) => None,
+        };
+        if let Some(mut response) = refused {
+            state.cors.decorate(headers.get(ORIGIN), &mut response);
+            return with_referrer_policy(state, response);
+        }
     }
     // The body goes to the handler; the path, method and headers stay borrowed here.
     let (mut parts, body) = request.into_parts();
@@ -75,6 +87,18 @@ fn well_known(state: &ServerState, request: &Parts) -> Result<Response<Body>, Ap
         &state.default_host,
     );
     Ok(directory::response(state, &origin))
+}
+
+/// Whether `origin` is the server's own (as the request reached it) or one listed for CORS.
+fn trusted_origin(state: &ServerState, request: &Request<Incoming>, origin: &str) -> bool {
+    let own = Origin::of(
+        request.uri(),
+        request.headers(),
+        state.scheme,
+        &state.default_host,
+    );
+    origin == own.0
+        || matches!(&state.cors, Cors::Origins(listed) if listed.iter().any(|o| o == origin))
 }
 
 /// With tokens on, pages must not leak a `?access_token=` URL through `Referer`.

@@ -11,8 +11,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
-use hyper::header::{AUTHORIZATION, COOKIE, HeaderValue, WWW_AUTHENTICATE};
-use hyper::{HeaderMap, Response, Uri};
+use hyper::header::{AUTHORIZATION, COOKIE, HeaderValue, ORIGIN, UPGRADE, WWW_AUTHENTICATE};
+use hyper::{HeaderMap, Method, Response, Uri};
 use sha2::{Digest as _, Sha256};
 
 use crate::http::response::{self, Body};
@@ -133,13 +133,14 @@ impl Tokens {
         matches_any(&presented, self.fixed.iter().chain(loaded.iter()))
     }
 
-    /// Let the request through, or say why not. `headers` and `uri` are the request's.
-    pub fn check(&self, headers: &HeaderMap, uri: &Uri) -> Result<(), Refusal> {
+    /// Let the request through, saying how its token came, or say why not. `headers` and
+    /// `uri` are the request's.
+    pub fn check(&self, headers: &HeaderMap, uri: &Uri) -> Result<Carrier, Refusal> {
         let mut presented = false;
-        for token in carried(headers, uri) {
+        for (carrier, token) in carried(headers, uri) {
             presented = true;
             if self.accepts(&token) {
-                return Ok(());
+                return Ok(carrier);
             }
         }
         Err(if presented {
@@ -155,6 +156,55 @@ impl Tokens {
             .unwrap_or_else(|p| p.into_inner())
             .clone()
     }
+}
+
+/// How an accepted token came with the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Carrier {
+    /// `Authorization: Bearer` or `?access_token=`: the client put it there itself.
+    Explicit,
+    /// The `lt_token` cookie, which a browser attaches by itself, also to requests another
+    /// page makes (see [`cookie_request_allowed`]).
+    Cookie,
+}
+
+/// Whether a request whose token came only in the cookie may go on. A browser attaches the
+/// cookie to requests that pages of any port of the same host make (`SameSite` doesn't
+/// separate ports), so a request that changes something (any method but GET/HEAD) or opens a
+/// WebSocket must come from a page the server trusts: `Sec-Fetch-Site: same-origin`, or an
+/// `Origin` that `trusted` accepts (the server's own, or one listed for CORS). Clients that
+/// aren't browsers send neither header and can't be driven by another page, so they pass.
+pub fn cookie_request_allowed(
+    method: &Method,
+    headers: &HeaderMap,
+    trusted: impl FnOnce(&str) -> bool,
+) -> bool {
+    let changes_something =
+        !(method == Method::GET || method == Method::HEAD) || headers.contains_key(UPGRADE);
+    if !changes_something {
+        return true;
+    }
+    let fetch_site = headers.get("sec-fetch-site");
+    if fetch_site.is_some_and(|site| site.as_bytes() == b"same-origin") {
+        return true;
+    }
+    match headers.get(ORIGIN) {
+        Some(origin) => origin.to_str().is_ok_and(trusted),
+        None => fetch_site.is_none(),
+    }
+}
+
+/// 403 for a cookie-carried request from another page (see [`cookie_request_allowed`]).
+pub fn cross_site_refusal() -> Response<Body> {
+    response::problem(&Problem {
+        detail: "A request that changes something must come from this server's own pages, or \
+                 carry its token in the Authorization header."
+            .into(),
+        kind: Some("about:blank".into()),
+        status: 403,
+        title: "CrossSiteRequest".into(),
+        instance: None,
+    })
 }
 
 /// Why a request was refused.
@@ -200,8 +250,11 @@ fn matches_any<'a>(presented: &Digest, stored: impl Iterator<Item = &'a Digest>)
     })
 }
 
-/// The tokens a request carries, in the order they are tried.
-fn carried<'a>(headers: &'a HeaderMap, uri: &'a Uri) -> impl Iterator<Item = String> + 'a {
+/// The tokens a request carries, in the order they are tried, each with how it came.
+fn carried<'a>(
+    headers: &'a HeaderMap,
+    uri: &'a Uri,
+) -> impl Iterator<Item = (Carrier, String)> + 'a {
     let bearer = headers.get_all(AUTHORIZATION).iter().map(|value| {
         // Any other scheme (`Basic …`) still counts as a credential presented, and fails.
         let value = value.to_str().unwrap_or_default().trim();
@@ -227,7 +280,12 @@ fn carried<'a>(headers: &'a HeaderMap, uri: &'a Uri) -> impl Iterator<Item = Str
         .filter_map(|pair| pair.split_once('='))
         .filter(|(name, _)| *name == QUERY_NAME)
         .map(|(_, token)| percent_decode(token));
-    bearer.chain(cookies).chain(query)
+    let explicit = |token| (Carrier::Explicit, token);
+    let cookie = |token| (Carrier::Cookie, token);
+    bearer
+        .map(explicit)
+        .chain(cookies.map(cookie))
+        .chain(query.map(explicit))
 }
 
 /// Decode `%XX` escapes and `+` (a space) in a query value; bad escapes are kept as they are.
@@ -367,10 +425,13 @@ mod tests {
             tokens.check(&map, &uri.parse().unwrap())
         };
         assert_eq!(check(&[], "/"), Err(Refusal::Missing));
-        assert_eq!(check(&[("authorization", "Bearer s3cret/+=")], "/"), Ok(()));
+        assert_eq!(
+            check(&[("authorization", "Bearer s3cret/+=")], "/"),
+            Ok(Carrier::Explicit)
+        );
         assert_eq!(
             check(&[("authorization", "bearer  s3cret/+= ")], "/"),
-            Ok(())
+            Ok(Carrier::Explicit)
         );
         assert_eq!(
             check(&[("authorization", "Basic s3cret/+=")], "/"),
@@ -378,16 +439,19 @@ mod tests {
         );
         assert_eq!(
             check(&[("cookie", "a=b; lt_token=s3cret/+=; c=d")], "/"),
-            Ok(())
+            Ok(Carrier::Cookie)
         );
-        assert_eq!(check(&[], "/x?a=1&access_token=s3cret%2F%2B%3D"), Ok(()));
+        assert_eq!(
+            check(&[], "/x?a=1&access_token=s3cret%2F%2B%3D"),
+            Ok(Carrier::Explicit)
+        );
         assert_eq!(check(&[], "/x?access_token=wrong"), Err(Refusal::Invalid));
         assert_eq!(
             check(
                 &[("authorization", "Bearer wrong")],
                 "/?access_token=s3cret%2F%2B%3D"
             ),
-            Ok(()),
+            Ok(Carrier::Explicit),
             "any carrier with a good token will do"
         );
     }
@@ -416,5 +480,50 @@ mod tests {
         let tokens = Tokens::new().with_token("abc");
         let text = format!("{tokens:?}");
         assert!(!text.contains("ba7816"), "{text}");
+    }
+
+    #[test]
+    fn cookie_carried_changes_must_come_from_this_servers_pages() {
+        let headers = |pairs: &[(&'static str, &'static str)]| {
+            let mut map = HeaderMap::new();
+            for (name, value) in pairs {
+                map.append(
+                    hyper::header::HeaderName::from_static(name),
+                    HeaderValue::from_static(value),
+                );
+            }
+            map
+        };
+        let trusted = |origin: &str| origin == "http://127.0.0.1:5000";
+        let allowed =
+            |method: Method, pairs| cookie_request_allowed(&method, &headers(pairs), trusted);
+        // Reads pass; so do clients that are no browser (no Origin, no Sec-Fetch-Site).
+        assert!(allowed(Method::GET, &[("origin", "http://127.0.0.1:8888")]));
+        assert!(allowed(Method::POST, &[]));
+        // Changes from this server's own pages pass; from another port of the host, not.
+        assert!(allowed(
+            Method::POST,
+            &[("origin", "http://127.0.0.1:5000")]
+        ));
+        assert!(allowed(Method::PUT, &[("sec-fetch-site", "same-origin")]));
+        assert!(!allowed(
+            Method::POST,
+            &[("origin", "http://127.0.0.1:8888")]
+        ));
+        assert!(!allowed(Method::DELETE, &[("sec-fetch-site", "same-site")]));
+        assert!(!allowed(
+            Method::GET,
+            &[
+                ("upgrade", "websocket"),
+                ("origin", "http://127.0.0.1:8888")
+            ]
+        ));
+        assert!(allowed(
+            Method::GET,
+            &[
+                ("upgrade", "websocket"),
+                ("origin", "http://127.0.0.1:5000")
+            ]
+        ));
     }
 }
