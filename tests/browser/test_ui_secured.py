@@ -39,6 +39,13 @@ def test_a_secured_lab_opens_with_a_token_and_stays_open(browser: Browser, secur
         # A reload needs no token in the address: the cookie carries it.
         page.reload()
         expect(count).to_have_text("4242")
+        # A write from the page goes through (it comes from the server's own origin, so the
+        # cross-site check on cookie-carried changes lets it pass).
+        field = page.locator("#prop-count")
+        field.fill("77")
+        page.locator('[data-property="count"]').get_by_role("button", name="Set", exact=True).click()
+        expect(count).to_have_text("77", timeout=2_000)
+        expect(page.locator('[data-property="count"] .field-error')).to_have_text("")
         page.goto(f"{secured_url}/ui/camera")
         stream = page.locator('[data-stream="preview"]')
         stream.locator("button").click()
