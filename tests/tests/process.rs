@@ -91,11 +91,7 @@ impl Lab {
     }
 
     fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .args([&format!("-{name}"), &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
+        support::signal(&self.child, name);
     }
 
     /// Wait (at most 10 s) for the process to exit; its status and everything it logged.

@@ -58,11 +58,7 @@ impl Lab {
     }
 
     fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .args([&format!("-{name}"), &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
+        support::signal(&self.child, name);
     }
 
     /// SIGTERM, then wait for a clean exit; everything it logged.

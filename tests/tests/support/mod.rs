@@ -241,3 +241,12 @@ pub fn spawn_server(
         .unwrap_or_else(|| panic!("no address in {first_line:?}"));
     (child, addr, stderr)
 }
+
+/// Send signal `name` (`TERM`, `HUP`, …) to a server process the test started.
+pub fn signal(child: &std::process::Child, name: &str) {
+    let status = std::process::Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .expect("kill(1) runs");
+    assert!(status.success(), "kill -{name} failed");
+}
