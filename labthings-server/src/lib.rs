@@ -21,30 +21,26 @@
 //!
 //! One rule holds the layout together: **`runtime/` never imports HTTP** (`http/`, `api/`,
 //! hyper); the HTTP side calls into the runtime, never the other way. Dependencies point down
-//! this list:
+//! this list (a module imports only modules below it, and no two import each other):
 //!
-//! | folder | owns |
+//! | module | owns |
 //! |---|---|
 //! | `cli/` | the shared command line (`mod.rs`), the config file (`config.rs`), the registry of Thing types a binary can build (`registry.rs`), the `--fallback` error page (`fallback.rs`), where tokens (`tokens.rs`) and TLS files (`tls.rs`) come from |
-//! | `app/` | putting a server together: the builder and options (`builder.rs`), start errors (`error.rs`), slot wiring (`slots.rs`), on-start/on-stop hooks and the observer fan-out (`lifecycle.rs`), the start-up security checks (`security.rs`), SIGHUP token reloads (`hangup.rs`), the Things' stable TD ids (`thing_id.rs`), the running server and its shutdown (`running.rs`) |
+//! | `app/` | putting a server together: the builder (`builder.rs`) and what it holds (`options.rs`), the checks a Thing passes before it is served (`checks.rs`), start errors (`error.rs`), slot wiring (`slots.rs`), on-start/on-stop hooks and the observer fan-out (`lifecycle.rs`), the start-up security checks (`security.rs`), SIGHUP token reloads (`hangup.rs`), the Things' stable TD ids (`thing_id.rs`), the running server and its shutdown (`running.rs`) |
+//! | `api/` | the API of the served Things: the route table (`router.rs`), one file of handlers per resource (`properties.rs`, `actions.rs`, `invocations.rs`, `blobs.rs`, `things.rs`, `endpoints.rs`, `push.rs` for SSE and WebSocket, `streams.rs` for MJPEG) |
 //! | `docs/` | the API described: the OpenAPI 3.1 document built from the TDs (`openapi.rs`), Swagger UI from inside the binary (`swagger.rs`, feature `docs-ui`) |
 //! | `discovery/` | the `/.well-known/wot` directory TD (`directory.rs`), mDNS advertisements (`mdns.rs`) |
-//! | `net/` | sockets: the one accept loop with axum's accept-error policy (`listener.rs`), serving an HTTP/1.1 connection (`connection.rs`), the TLS handshake (`tls.rs`, feature `tls`) |
-//! | `api/` | the API of the served Things: the route table (`router.rs`), what handlers share (`state.rs`), one file of handlers per resource (`properties.rs`, `actions.rs`, `invocations.rs`, `blobs.rs`, `things.rs`, `push.rs`, `streams.rs` for MJPEG) |
-//! | `http/` | HTTP plumbing that knows no Thing: bearer tokens (`auth.rs`), responses, the handlers' `ApiError`, request bodies, the client's origin, CORS |
-//! | `runtime/` | invocations without HTTP: records (with the blobs their outputs hold), their store and expiry timer, the action pool, the global lock |
-//! | `settings/` | settings files: the background writer, one Thing's file, the atomic write |
 //! | `ui/` | the web UI: its embedded files with ETags and gzip (`assets.rs`), its routes (`pages.rs`); the pages themselves are in `assets/ui/` |
+//! | `state.rs` | what every handler shares: the served Things (with their cached TDs) and the server's state |
+//! | `net/` | sockets: serving a listener until stop (`serve.rs`), the one accept loop with axum's accept-error policy (`listener.rs`), serving an HTTP/1.1 connection (`connection.rs`), the TLS handshake (`tls.rs`, feature `tls`); knows no route |
+//! | `runtime/` | invocations without HTTP: records (with the blobs their outputs hold), their store and expiry timer, the action pool, the global lock |
+//! | `http/` | HTTP plumbing that knows no Thing: bearer tokens (`auth.rs`), responses, the handlers' `ApiError`, request bodies, path parameters, the client's origin, CORS |
+//! | `push/` | what clients hear without asking: the per-Thing fan-out (`hub.rs`), the WebSocket protocol and sessions (`ws_protocol.rs`, `ws_session.rs`), SSE framing (`sse.rs`) |
+//! | `settings/` | settings files: the background writer, one Thing's file, the atomic write |
 //! | `problem.rs` | RFC 9457 ProblemDetails, the error shape shared by HTTP answers and invocation records |
 //!
-//! Where the next features go:
-//! - **WebSocket** (`T` + `ws`): `ws/` (protocol messages, one session per socket), reached
-//!   from an upgrade in `net/connection.rs`, routed by a `Route` in `api/router.rs`;
-//! - **events and SSE**: `events/` (the bus observers subscribe to; `sse.rs` streams it),
-//!   fed by the observer fan-out in `app/lifecycle.rs`;
-//! - **OpenAPI docs** (done: `openapi.json`, `docs`): `docs/`; the **web UI** (done): `ui/`;
-//! - **auth** (done): `http/auth.rs`, checked in `api/router.rs` before dispatch;
-//! - **discovery** (done: mDNS, a Thing directory): `discovery/`, started from `app/`.
+//! A new feature gets a folder of its own on the floor its imports put it, and its routes a
+//! `Route` in `api/router.rs`.
 
 mod api;
 mod app;
@@ -57,10 +53,12 @@ mod problem;
 mod push;
 mod runtime;
 mod settings;
+mod state;
 mod ui;
 
-pub use app::builder::{RESERVED_NAMES, ServerOptions, ThingServer};
+pub use app::builder::ThingServer;
 pub use app::error::ServerError;
+pub use app::options::{RESERVED_NAMES, ServerOptions};
 pub use app::running::{RunningServer, shutdown_signal};
 pub use cli::config;
 pub use http::auth::{TokenError, Tokens, generate_token};

@@ -15,7 +15,6 @@ use labthings_core::{
     PreparedAction,
 };
 
-use crate::api::state::{ServedThing, ServerState};
 use crate::http::error::ApiError;
 use crate::http::origin::Origin;
 use crate::http::request_body;
@@ -23,6 +22,7 @@ use crate::http::response::{self, Body};
 use crate::problem::Problem;
 use crate::runtime::invocation::Invocation;
 use crate::runtime::lock::{ACQUIRE_TIMEOUT, GlobalLock};
+use crate::state::{ServedThing, ServerState};
 
 /// The longest `Prefer: wait=N` honoured, so a client can't park a request forever.
 const MAX_WAIT: Duration = Duration::from_secs(600);

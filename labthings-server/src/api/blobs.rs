@@ -22,12 +22,12 @@ use labthings_core::blob::Data;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio::sync::mpsc;
 
-use crate::api::invocations::parse_uuid;
-use crate::api::state::ServerState;
 use crate::http::conditional::none_match;
 use crate::http::error::ApiError;
+use crate::http::path_param::parse_uuid;
 use crate::http::response::Body;
 use crate::problem::Problem;
+use crate::state::ServerState;
 
 /// How much of a file is read at a time.
 const CHUNK: usize = 64 * 1024;

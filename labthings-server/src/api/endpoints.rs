@@ -6,25 +6,21 @@
 //! has one and the endpoint doesn't opt out; an `async fn` in a task of its own. Either way a
 //! panic is caught and answered 500, and the server goes on.
 
-use std::collections::HashSet;
-
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::http::request::Parts;
 use hyper::{Method, Response, StatusCode};
 use labthings_core::{
     EndpointBody, EndpointCall, EndpointMetadata, EndpointRequest, EndpointResponse, Failure,
-    Thing, ThingMetadata,
 };
 
 use crate::api::blobs;
-use crate::api::state::{ServedThing, ServerState};
-use crate::app::error::ServerError;
 use crate::http::error::ApiError;
 use crate::http::request_body;
 use crate::http::response::{self, Body};
 use crate::problem::Problem;
 use crate::runtime::lock::ACQUIRE_TIMEOUT;
+use crate::state::{ServedThing, ServerState};
 
 /// The Thing's endpoints at `path` (what follows the Thing's path), if it has any there.
 pub fn at(served: &ServedThing, path: &str) -> Option<&'static str> {
@@ -138,176 +134,4 @@ async fn into_response(
         response.headers_mut().insert(CONTENT_TYPE, value);
     }
     Ok(response)
-}
-
-/// Refuse, at start-up, endpoints a hand-written `Thing` declares that `#[thing]` would have
-/// refused at compile time: a path that isn't plain, one under an affordance or a route the
-/// server reserves, two endpoints for one method and path.
-pub fn check(thing_name: &str, thing: &dyn Thing) -> Result<(), ServerError> {
-    let metadata = thing.metadata();
-    let mut seen = HashSet::new();
-    for endpoint in thing.endpoints() {
-        let problem = |problem: String| ServerError::Endpoint {
-            thing: thing_name.to_owned(),
-            path: endpoint.path.to_owned(),
-            problem,
-        };
-        let plain = !endpoint.path.is_empty()
-            && endpoint
-                .path
-                .split('/')
-                .all(|s| !s.is_empty() && s != "." && s != "..")
-            && endpoint
-                .path
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-._~/".contains(c));
-        if !plain {
-            return Err(problem(
-                "a path is segments of letters, digits, `-`, `.`, `_` and `~` joined by `/`".into(),
-            ));
-        }
-        let first = endpoint.path.split('/').next().unwrap_or_default();
-        if ["properties", "events", "ws", "ui"].contains(&first) || is_affordance(metadata, first) {
-            return Err(problem(format!(
-                "`{first}` is an affordance or one of the server's own routes"
-            )));
-        }
-        if !seen.insert((endpoint.method, endpoint.path)) {
-            return Err(problem(format!(
-                "two endpoints answer {} at this path",
-                endpoint.method
-            )));
-        }
-    }
-    Ok(())
-}
-
-fn is_affordance(metadata: &ThingMetadata, name: &str) -> bool {
-    metadata.property(name).is_some()
-        || metadata.action(name).is_some()
-        || metadata.event(name).is_some()
-        || metadata.stream(name).is_some()
-}
-
-#[cfg(test)]
-mod tests {
-    use std::any::Any;
-    use std::sync::{Arc, OnceLock};
-
-    use labthings_core::{
-        EndpointMethod, PrepareError, PreparedAction, PropertyError, PropertyKind,
-        PropertyMetadata, PropertyObserver, WrongSlotType,
-    };
-    use serde_json::Value;
-
-    use super::*;
-
-    /// A hand-written `Thing` with a property `gain` and the endpoints it is given.
-    struct HandWritten(&'static [EndpointMetadata]);
-
-    impl Thing for HandWritten {
-        fn metadata(&self) -> &'static ThingMetadata {
-            static METADATA: OnceLock<ThingMetadata> = OnceLock::new();
-            METADATA.get_or_init(|| ThingMetadata {
-                type_name: "HandWritten",
-                title: "HandWritten".into(),
-                description: None,
-                properties: vec![PropertyMetadata {
-                    name: "gain",
-                    title: "gain".into(),
-                    description: None,
-                    schema: serde_json::json!({"type": "number"}),
-                    read_only: false,
-                    kind: PropertyKind::Data,
-                    constrained: false,
-                    uses_global_lock: true,
-                }],
-                actions: Vec::new(),
-                events: Vec::new(),
-                slots: Vec::new(),
-                streams: Vec::new(),
-            })
-        }
-        fn endpoints(&self) -> &'static [EndpointMetadata] {
-            self.0
-        }
-        fn read_property(&self, _: &str) -> Result<Value, PropertyError> {
-            Err(PropertyError::NotFound)
-        }
-        fn write_property(&self, _: &str, _: Value) -> Result<(), PropertyError> {
-            Err(PropertyError::NotFound)
-        }
-        fn reset_property(&self, _: &str) -> Result<(), PropertyError> {
-            Err(PropertyError::NotFound)
-        }
-        fn restore_setting(&self, _: &str, _: Value) -> Result<(), PropertyError> {
-            Err(PropertyError::NotFound)
-        }
-        fn property_default(&self, _: &str) -> Option<Value> {
-            None
-        }
-        fn prepare_action(
-            self: Arc<Self>,
-            _: &str,
-            _: Option<Value>,
-        ) -> Result<PreparedAction, PrepareError> {
-            Err(PrepareError::NotFound)
-        }
-        fn attach(&self, _: &str, _: Arc<dyn PropertyObserver>) {}
-        fn wire_slot(&self, _: &str, _: Arc<dyn Any + Send + Sync>) -> Result<(), WrongSlotType> {
-            Ok(())
-        }
-    }
-
-    const fn endpoint(method: EndpointMethod, path: &'static str) -> EndpointMetadata {
-        EndpointMetadata {
-            name: path,
-            method,
-            path,
-            title: None,
-            description: None,
-            content_type: None,
-            is_async: false,
-            uses_global_lock: true,
-        }
-    }
-
-    fn problem(endpoints: &'static [EndpointMetadata]) -> Option<String> {
-        check("sensor", &HandWritten(endpoints))
-            .err()
-            .map(|e| e.to_string())
-    }
-
-    #[test]
-    fn start_up_refuses_endpoints_the_macro_would_refuse() {
-        use EndpointMethod::{Get, Post};
-        const FINE: &[EndpointMetadata] = &[endpoint(Get, "a/b.csv"), endpoint(Post, "a/b.csv")];
-        assert_eq!(problem(FINE), None);
-        const UNDER_PROPERTY: &[EndpointMetadata] = &[endpoint(Get, "gain/raw")];
-        assert_eq!(
-            problem(UNDER_PROPERTY).as_deref(),
-            Some(
-                "Thing `sensor`, endpoint `gain/raw`: `gain` is an affordance or one of the \
-                 server's own routes"
-            )
-        );
-        const RESERVED: &[EndpointMetadata] = &[endpoint(Get, "ws")];
-        assert!(problem(RESERVED).is_some_and(|p| p.contains("endpoint `ws`")));
-        const TWICE: &[EndpointMetadata] = &[endpoint(Get, "x"), endpoint(Get, "x")];
-        assert!(
-            problem(TWICE).is_some_and(|p| p.ends_with("two endpoints answer GET at this path"))
-        );
-        for bad in [
-            &[endpoint(Get, "a//b")][..],
-            &[endpoint(Get, "a b")],
-            &[endpoint(Get, "../x")],
-            &[endpoint(Get, "")],
-        ] {
-            let bad: &'static [EndpointMetadata] = Box::leak(bad.to_vec().into_boxed_slice());
-            assert!(
-                problem(bad).is_some_and(|p| p.contains("a path is segments")),
-                "{bad:?}"
-            );
-        }
-    }
 }

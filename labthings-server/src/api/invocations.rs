@@ -4,15 +4,16 @@ use std::sync::Arc;
 
 use hyper::http::request::Parts;
 use hyper::{Response, StatusCode};
-use labthings_core::{InvocationId, LocSegment, ValidationIssue};
+use labthings_core::InvocationId;
 use serde_json::Value;
 
 use crate::api::blobs;
-use crate::api::state::ServerState;
 use crate::http::error::ApiError;
 use crate::http::origin::Origin;
+use crate::http::path_param::parse_uuid;
 use crate::http::response::{self, Body};
 use crate::runtime::invocation::{Invocation, Status};
+use crate::state::ServerState;
 
 pub fn list(state: &ServerState, origin: &Origin) -> Response<Body> {
     let records = state.store.list(|_| true);
@@ -30,35 +31,6 @@ pub fn find(state: &ServerState, id: &str) -> Result<Arc<Invocation>, ApiError> 
             format!("No action invocation found with ID {parsed}"),
         )
     })
-}
-
-/// The path parameter `name` as a UUID, or FastAPI's 422 for it.
-pub fn parse_uuid(id: &str, name: &str) -> Result<uuid::Uuid, ApiError> {
-    id.parse().map_err(|error: uuid::Error| {
-        let error = uuid_error_text(id, &error);
-        ApiError::Unprocessable(vec![ValidationIssue {
-            kind: "uuid_parsing",
-            loc: vec![
-                LocSegment::Field("path".into()),
-                LocSegment::Field(name.into()),
-            ],
-            msg: format!("Input should be a valid UUID, {error}"),
-            input: Value::String(id.to_owned()),
-            ctx: Some(serde_json::json!({ "error": error })),
-        }])
-    })
-}
-
-/// pydantic's wording for a bad character (`invalid character: found `n` at 0`, 0-based), else
-/// the uuid crate's own description.
-fn uuid_error_text(input: &str, error: &uuid::Error) -> String {
-    match input
-        .char_indices()
-        .find(|(_, c)| !(c.is_ascii_hexdigit() || *c == '-'))
-    {
-        Some((index, found)) => format!("invalid character: found `{found}` at {index}"),
-        None => error.to_string(),
-    }
 }
 
 pub fn get(state: &ServerState, invocation: &Invocation, origin: &Origin) -> Response<Body> {

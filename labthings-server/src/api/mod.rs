@@ -7,6 +7,5 @@ pub mod invocations;
 pub mod properties;
 pub mod push;
 pub mod router;
-pub mod state;
 pub mod streams;
 pub mod things;

@@ -12,12 +12,12 @@ use hyper::{Response, StatusCode};
 use labthings_core::{PropertyError, PropertyKind, PropertyMetadata, Thing, ValidationErrors};
 use serde_json::Value;
 
-use crate::api::state::{ServedThing, ServerState};
 use crate::http::error::ApiError;
 use crate::http::request_body;
 use crate::http::response::{self, Body};
 use crate::problem::Problem;
 use crate::runtime::lock::{ACQUIRE_TIMEOUT, GlobalLock};
+use crate::state::{ServedThing, ServerState};
 
 /// Run `operation` on the Thing: inline for data properties, off the runtime for functional
 /// ones and for anything that must first take the global `lock` (which may wait 50 ms).

@@ -7,12 +7,12 @@ use hyper_util::rt::TokioIo;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::Role;
 
-use crate::api::state::{ServedThing, ServerState};
 use crate::http::body::Body;
 use crate::http::error::ApiError;
 use crate::http::origin::Origin;
 use crate::push::sse::{self, Stream};
 use crate::push::ws_session::{self, Session};
+use crate::state::{ServedThing, ServerState};
 
 /// Whether the client asks for an event stream (`Accept: text/event-stream`).
 pub fn wants_event_stream(headers: &HeaderMap) -> bool {

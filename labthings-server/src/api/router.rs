@@ -14,7 +14,6 @@ use labthings_core::{
 };
 
 use crate::api::push::wants_event_stream;
-use crate::api::state::{ServedThing, ServerState};
 use crate::api::{actions, blobs, endpoints, invocations, properties, push, streams, things};
 use crate::discovery::directory;
 use crate::docs;
@@ -24,6 +23,7 @@ use crate::http::error::ApiError;
 use crate::http::origin::Origin;
 use crate::http::response::{self, Body};
 use crate::push::sse::Stream;
+use crate::state::{ServedThing, ServerState};
 use crate::ui::{self, UiRoute};
 
 /// Answer one request: CORS preflight, else route, dispatch and add the CORS headers.

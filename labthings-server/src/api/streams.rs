@@ -17,9 +17,9 @@ use labthings_core::{LocSegment, StreamMetadata, ValidationIssue, Watcher};
 use tokio::sync::{oneshot, watch};
 use tokio::time::Instant;
 
-use crate::api::state::{ServedThing, ServerState};
 use crate::http::body::Body;
 use crate::http::error::ApiError;
+use crate::state::{ServedThing, ServerState};
 
 /// The media type of the stream; parts are delimited by `--frame`.
 const MEDIA_TYPE: &str = "multipart/x-mixed-replace; boundary=frame";

@@ -3,9 +3,9 @@
 use hyper::{Response, StatusCode};
 use serde_json::{Map, Value};
 
-use crate::api::state::{ServedThing, ServerState};
 use crate::http::origin::Origin;
 use crate::http::response::{self, Body};
+use crate::state::{ServedThing, ServerState};
 
 /// `GET T`: the Thing's TD.
 pub fn thing_description(served: &ServedThing, origin: &Origin) -> Response<Body> {

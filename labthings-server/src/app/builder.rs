@@ -3,133 +3,38 @@
 use std::any::Any;
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use labthings_core::validate::check_supported;
-use labthings_core::{PropertyObserver, Thing, ThingMetadata};
+use labthings_core::{PropertyObserver, Thing};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::api::router;
-use crate::api::state::{ServedThing, ServerState};
+use crate::app::checks;
 use crate::app::error::ServerError;
 use crate::app::hangup::reload_on_hangup;
 use crate::app::lifecycle::{Lifecycle, Observers};
+use crate::app::options::{RESERVED_NAMES, ServerOptions, ThingEntry};
 use crate::app::running::RunningServer;
 use crate::app::security;
 use crate::app::slots::wire_slots;
 use crate::app::thing_id;
-use crate::discovery::mdns::{Advertiser, host_name};
+use crate::discovery::mdns::advertise;
 use crate::http::auth::Tokens;
 use crate::http::cors::Cors;
-use crate::net::connection::serve_connection;
-use crate::net::listener::accept_until;
+use crate::net::serve::{Connections, serve};
 #[cfg(feature = "tls")]
 use crate::net::tls::Tls;
 use crate::push::hub::ThingHub;
 use crate::runtime::expiry::expire_loop;
 use crate::runtime::lock::GlobalLock;
 use crate::runtime::pool::ActionPool;
-use crate::runtime::store::{DEFAULT_MEMORY_BUDGET, InvocationStore};
+use crate::runtime::store::InvocationStore;
 use crate::settings::store::SettingsStore;
-
-/// Names a Thing can't have because the server's own routes use them.
-pub const RESERVED_NAMES: [&str; 10] = [
-    "action_invocations",
-    "things",
-    "thing_descriptions",
-    "blob",
-    "docs",
-    "redoc",
-    "openapi.json",
-    "labthings_fallback",
-    "ws",
-    // The web UI, `P/ui/`.
-    "ui",
-];
-
-/// Server settings; [`ThingServer`]'s builder methods set them.
-#[derive(Debug, Clone)]
-pub struct ServerOptions {
-    /// Prefix of every route, e.g. `/api/v1` (default empty).
-    pub api_prefix: String,
-    pub addr: SocketAddr,
-    /// Threads blocking actions may use at once (default 256).
-    pub action_threads: usize,
-    /// Invocations that may wait for a thread (default 4096); beyond, POST answers 503.
-    pub action_queue: usize,
-    /// How long finished invocations are kept (default 300 s).
-    pub retention: Duration,
-    /// At most this many invocation records are kept (default 10 000).
-    pub max_invocations: usize,
-    /// Bytes the kept invocation records (inputs, outputs, logs, in-memory blobs) may hold
-    /// (default 64 MiB); beyond it the oldest finished are evicted.
-    pub invocation_memory: usize,
-    pub cors: Cors,
-    /// Largest request body accepted (default 1 MiB); larger is 413.
-    pub body_limit: usize,
-    /// Where settings files live; `None` keeps settings in memory only.
-    pub settings_folder: Option<PathBuf>,
-    /// Serialise actions and property writes through one re-entrant lock.
-    pub global_lock: bool,
-    /// How long shutdown waits for cancelled actions and open requests (default 5 s).
-    pub shutdown_grace: Duration,
-    /// The bearer tokens every request must carry one of; `None` (the default): no
-    /// authentication. With tokens, CORS allows only listed origins.
-    pub tokens: Option<Arc<Tokens>>,
-    /// Advertise every Thing on the local network by mDNS (DNS-SD `_wot._tcp`).
-    pub mdns: bool,
-    /// Serve HTTPS with this certificate and key (feature `tls`); `None`: plain HTTP.
-    #[cfg(feature = "tls")]
-    pub tls: Option<Tls>,
-}
-
-impl ServerOptions {
-    /// `https` when serving TLS, else `http`: the scheme of every URL the server announces.
-    pub fn scheme(&self) -> &'static str {
-        #[cfg(feature = "tls")]
-        if self.tls.is_some() {
-            return "https";
-        }
-        "http"
-    }
-}
-
-impl Default for ServerOptions {
-    fn default() -> Self {
-        Self {
-            api_prefix: String::new(),
-            addr: SocketAddr::from(([127, 0, 0, 1], 5000)),
-            action_threads: 256,
-            action_queue: 4096,
-            retention: Duration::from_secs(300),
-            max_invocations: 10_000,
-            invocation_memory: DEFAULT_MEMORY_BUDGET,
-            cors: Cors::default(),
-            body_limit: 1024 * 1024,
-            settings_folder: None,
-            global_lock: false,
-            shutdown_grace: Duration::from_secs(5),
-            tokens: None,
-            mdns: false,
-            #[cfg(feature = "tls")]
-            tls: None,
-        }
-    }
-}
-
-/// A Thing to serve, as handed to the builder.
-pub(super) struct ThingEntry {
-    pub(super) name: String,
-    pub(super) thing: Arc<dyn Thing>,
-    /// The same Thing as `Any`, so slots can hold it by its concrete type.
-    pub(super) any: Arc<dyn Any + Send + Sync>,
-    /// Slot name → name of the Thing to put in it (the config's `thing_slots`).
-    pub(super) slots: HashMap<String, String>,
-}
+use crate::state::{ServedThing, ServerState};
 
 /// A server for a set of Things.
 ///
@@ -335,7 +240,7 @@ impl ThingServer {
         // The id the server would serve: from the settings folder (made there if it is new,
         // as starting would), else derived from this host and the address to bind.
         let named = [(name.to_owned(), entry.thing.clone())];
-        let ids = thing_ids(
+        let ids = thing_id::ids(
             &named,
             self.options.settings_folder.as_deref(),
             self.options.addr,
@@ -379,8 +284,8 @@ impl ThingServer {
             if self.things[..i].iter().any(|other| &other.name == name) {
                 return Err(ServerError::DuplicateName(name.clone()));
             }
-            check_schemas(name, entry.thing.metadata())?;
-            crate::api::endpoints::check(name, entry.thing.as_ref())?;
+            checks::schemas(name, entry.thing.metadata())?;
+            checks::endpoints(name, entry.thing.as_ref())?;
         }
         Ok(())
     }
@@ -410,7 +315,7 @@ impl ThingServer {
 
         // Before any on-start hook runs, so that a settings folder we can't write stops
         // nothing that would need undoing.
-        let ids = thing_ids(&named, options.settings_folder.as_deref(), addr)?;
+        let ids = thing_id::ids(&named, options.settings_folder.as_deref(), addr)?;
         // Saved settings are applied before anything is bound, so loading writes nothing back.
         let settings = options
             .settings_folder
@@ -471,7 +376,11 @@ impl ThingServer {
             stopped: stopped.clone(),
         });
         let advertiser = if options.mdns {
-            advertise(&state.things, addr, options.scheme()).await
+            let things = state.things.iter();
+            let things = things
+                .map(|t| (t.name.to_string(), t.path.clone()))
+                .collect();
+            advertise(things, addr, options.scheme()).await
         } else {
             None
         };
@@ -484,7 +393,14 @@ impl ThingServer {
             #[cfg(feature = "tls")]
             tls: options.tls.clone(),
         };
-        let task = tokio::spawn(serve(listener, connections, state.clone(), stopped.clone()));
+        let handle = {
+            let state = state.clone();
+            move |request| {
+                let state = state.clone();
+                async move { router::handle(&state, request).await }
+            }
+        };
+        let task = tokio::spawn(serve(listener, connections, handle, stopped.clone()));
         tokio::spawn(expire_loop(state.store.clone(), stopped));
         Ok(RunningServer {
             addr,
@@ -497,123 +413,4 @@ impl ThingServer {
             advertiser,
         })
     }
-}
-
-/// What runs on an accepted connection before HTTP: nothing, or (feature `tls`) a TLS
-/// handshake.
-#[derive(Clone)]
-struct Connections {
-    #[cfg(feature = "tls")]
-    tls: Option<Tls>,
-}
-
-/// Serve the API on `listener` until `stopped` changes, then let each open connection finish
-/// its current request.
-async fn serve(
-    listener: TcpListener,
-    connections: Connections,
-    state: Arc<ServerState>,
-    stopped: watch::Receiver<bool>,
-) {
-    let mut stop = stopped.clone();
-    let stop = async move {
-        let _ = stop.changed().await;
-    };
-    let mut connections = accept_until(listener, stop, |stream| {
-        let _ = stream.set_nodelay(true);
-        let state = state.clone();
-        let handle = move |request| {
-            let state = state.clone();
-            async move { router::handle(&state, request).await }
-        };
-        let (stopped, connections) = (stopped.clone(), connections.clone());
-        async move {
-            #[cfg(feature = "tls")]
-            if let Some(tls) = &connections.tls {
-                if let Some(stream) = tls.accept(stream, stopped.clone()).await {
-                    serve_connection(stream, handle, stopped).await;
-                }
-                return;
-            }
-            let _ = connections;
-            serve_connection(stream, handle, stopped).await
-        }
-    })
-    .await;
-    while connections.join_next().await.is_some() {}
-}
-
-/// Each Thing's TD `id`: kept in the settings folder when there is one, else derived from
-/// this host, the address and the name (see `thing_id`).
-fn thing_ids(
-    things: &[(String, Arc<dyn Thing>)],
-    settings_folder: Option<&Path>,
-    addr: SocketAddr,
-) -> Result<Vec<String>, ServerError> {
-    let host = host_name();
-    things
-        .iter()
-        .map(|(name, _)| match settings_folder {
-            Some(folder) => {
-                let path = thing_id::id_path(folder, name);
-                thing_id::load_or_create(&path)
-                    .map_err(|source| ServerError::ThingId { path, source })
-            }
-            None => Ok(thing_id::derived(&host, addr, name)),
-        })
-        .collect()
-}
-
-/// Start advertising `things` served at `addr` by mDNS; a failure is logged, not fatal: the
-/// instruments stay reachable by address.
-async fn advertise(
-    things: &[ServedThing],
-    addr: SocketAddr,
-    scheme: &'static str,
-) -> Option<Advertiser> {
-    let things: Vec<(String, String)> = things
-        .iter()
-        .map(|t| (t.name.to_string(), t.path.clone()))
-        .collect();
-    let started = tokio::task::spawn_blocking(move || {
-        let things: Vec<(&str, &str)> = things
-            .iter()
-            .map(|(name, path)| (name.as_str(), path.as_str()))
-            .collect();
-        Advertiser::start(&things, addr, scheme)
-    })
-    .await;
-    match started {
-        Ok(Ok(advertiser)) => {
-            tracing::info!("advertising the Things by mDNS as _wot._tcp");
-            Some(advertiser)
-        }
-        Ok(Err(error)) => {
-            tracing::error!(%error, "could not advertise the Things by mDNS");
-            None
-        }
-        Err(_) => None,
-    }
-}
-
-/// Refuse a Thing whose property or action-input schemas use JSON Schema the validator does
-/// not implement (a `$ref` from a recursive type, say): requests would not be checked against
-/// it, so this is found at start-up instead of passed over at every request.
-fn check_schemas(thing: &str, metadata: &ThingMetadata) -> Result<(), ServerError> {
-    let properties = metadata
-        .properties
-        .iter()
-        .map(|p| (format!("property `{}`", p.name), &p.schema));
-    let inputs = metadata
-        .actions
-        .iter()
-        .map(|a| (format!("the input of action `{}`", a.name), &a.input_schema));
-    for (affordance, schema) in properties.chain(inputs) {
-        check_supported(schema).map_err(|problem| ServerError::UnsupportedSchema {
-            thing: thing.to_owned(),
-            affordance,
-            problem,
-        })?;
-    }
-    Ok(())
 }

@@ -2,9 +2,11 @@
 //! and token reloading, the running server.
 
 pub mod builder;
+pub mod checks;
 pub mod error;
 pub mod hangup;
 pub mod lifecycle;
+pub mod options;
 pub mod running;
 pub mod security;
 pub mod slots;

@@ -9,11 +9,11 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::api::state::ServerState;
 use crate::app::lifecycle::Lifecycle;
 use crate::discovery::mdns::Advertiser;
 use crate::http::auth::TokenError;
 use crate::settings::store::SettingsStore;
+use crate::state::ServerState;
 
 /// A server that is running.
 /// Dropping it stops serving at once, without the orderly shutdown: call

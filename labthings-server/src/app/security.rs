@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use crate::app::builder::ServerOptions;
+use crate::app::options::ServerOptions;
 use crate::http::cors::Cors;
 
 /// Adjust `options` for the address actually bound, and log what an operator should know.

@@ -1,7 +1,7 @@
 //! Slots: a Thing's fields that hold other Things of the same server, filled before start.
 
-use crate::app::builder::ThingEntry;
 use crate::app::error::ServerError;
+use crate::app::options::ThingEntry;
 
 /// Fill every slot: by the name the config gives, else by type.
 pub(super) fn wire_slots(things: &[ThingEntry]) -> Result<(), ServerError> {

@@ -13,10 +13,14 @@ use std::fs;
 use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use labthings_core::Thing;
 use sha2::{Digest, Sha256};
 use uuid::{Builder, Uuid};
 
+use crate::app::error::ServerError;
+use crate::discovery::mdns::host_name;
 use crate::settings::atomic::write_atomically;
 
 /// The file holding a Thing's id, in its settings folder.
@@ -68,6 +72,26 @@ fn urn(uuid: Uuid) -> String {
 fn parse(text: &str) -> Option<String> {
     let uuid = text.trim().strip_prefix("urn:uuid:")?;
     Uuid::try_parse(uuid).ok().map(urn)
+}
+
+/// Each Thing's TD `id`: kept in the settings folder when there is one, else derived from
+/// this host, the address and the name (see `thing_id`).
+pub fn ids(
+    things: &[(String, Arc<dyn Thing>)],
+    settings_folder: Option<&Path>,
+    addr: SocketAddr,
+) -> Result<Vec<String>, ServerError> {
+    let host = host_name();
+    things
+        .iter()
+        .map(|(name, _)| match settings_folder {
+            Some(folder) => {
+                let path = id_path(folder, name);
+                load_or_create(&path).map_err(|source| ServerError::ThingId { path, source })
+            }
+            None => Ok(derived(&host, addr, name)),
+        })
+        .collect()
 }
 
 #[cfg(test)]

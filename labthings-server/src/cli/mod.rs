@@ -172,7 +172,7 @@ pub async fn run(cli: Cli, registry: ThingRegistry, default_config: Option<&str>
         Err(error) => return failed(&cli, &format!("config error: {error}"), &text).await,
     }
     if !cli.cors_origins.is_empty() {
-        server = server.cors(crate::Cors::Origins(cli.cors_origins.clone()));
+        server = server.cors(crate::http::cors::Cors::Origins(cli.cors_origins.clone()));
     }
     if cli.mdns {
         server = server.mdns(true);
@@ -208,7 +208,7 @@ pub async fn run(cli: Cli, registry: ThingRegistry, default_config: Option<&str>
 pub const UNKNOWN_THING: u8 = 2;
 
 /// `--print-openapi` / `--print-td NAME`: print the document, indented, and exit.
-fn print_description(cli: &Cli, server: &crate::ThingServer) -> ExitCode {
+fn print_description(cli: &Cli, server: &crate::app::builder::ThingServer) -> ExitCode {
     let origin = match cli.host {
         IpAddr::V4(host) => format!("http://{host}:{}", cli.port),
         IpAddr::V6(host) => format!("http://[{host}]:{}", cli.port),

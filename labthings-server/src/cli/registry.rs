@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::ThingServer;
+use crate::app::builder::ThingServer;
 use crate::cli::config::{ConfigError, ServerConfig};
 use crate::http::cors::Cors;
 

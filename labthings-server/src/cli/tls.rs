@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::ThingServer;
+use crate::app::builder::ThingServer;
 use crate::cli::config::ServerConfig;
 
 /// The certificate and key files to serve HTTPS with, if any are configured.

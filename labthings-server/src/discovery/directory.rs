@@ -8,9 +8,9 @@ use hyper::{Response, StatusCode};
 use labthings_core::insert_security;
 use serde_json::{Map, Value, json};
 
-use crate::api::state::ServerState;
 use crate::http::origin::Origin;
 use crate::http::response::{self, Body};
+use crate::state::ServerState;
 
 /// The directory TD as seen from `origin`.
 pub fn describe(state: &ServerState, origin: &Origin) -> Value {

@@ -135,6 +135,34 @@ impl Advertiser {
     }
 }
 
+/// Start advertising `things` (name, path) served at `addr` by mDNS; a failure is logged, not fatal: the
+/// instruments stay reachable by address.
+pub async fn advertise(
+    things: Vec<(String, String)>,
+    addr: SocketAddr,
+    scheme: &'static str,
+) -> Option<Advertiser> {
+    let started = tokio::task::spawn_blocking(move || {
+        let things: Vec<(&str, &str)> = things
+            .iter()
+            .map(|(name, path)| (name.as_str(), path.as_str()))
+            .collect();
+        Advertiser::start(&things, addr, scheme)
+    })
+    .await;
+    match started {
+        Ok(Ok(advertiser)) => {
+            tracing::info!("advertising the Things by mDNS as _wot._tcp");
+            Some(advertiser)
+        }
+        Ok(Err(error)) => {
+            tracing::error!(%error, "could not advertise the Things by mDNS");
+            None
+        }
+        Err(_) => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

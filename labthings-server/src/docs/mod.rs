@@ -10,10 +10,10 @@ use hyper::header::HeaderMap;
 use hyper::{Response, StatusCode};
 use labthings_core::Thing;
 
-use crate::api::state::ServerState;
 use crate::http::error::ApiError;
 use crate::http::origin::Origin;
 use crate::http::response::{self, Body};
+use crate::state::ServerState;
 use openapi::ApiSurface;
 
 /// What `state` serves, for the OpenAPI document, as seen from `origin`.

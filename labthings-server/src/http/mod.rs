@@ -1,5 +1,5 @@
 //! HTTP plumbing that knows no Thing: bearer tokens, the response body, response builders, the handlers' error type, request
-//! bodies, conditional and compressed answers, the client's origin, CORS.
+//! bodies, conditional and compressed answers, the client's origin, path parameters, CORS.
 
 pub mod auth;
 pub mod body;
@@ -7,5 +7,6 @@ pub mod conditional;
 pub mod cors;
 pub mod error;
 pub mod origin;
+pub mod path_param;
 pub mod request_body;
 pub mod response;

@@ -3,5 +3,6 @@
 
 pub mod connection;
 pub mod listener;
+pub mod serve;
 #[cfg(feature = "tls")]
 pub mod tls;

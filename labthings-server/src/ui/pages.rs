@@ -5,11 +5,11 @@ use hyper::http::request::Parts;
 use hyper::{Method, Response, StatusCode};
 
 use super::assets::{self, Asset};
-use crate::api::state::ServerState;
 use crate::http::auth::{COOKIE_NAME, QUERY_NAME, percent_decode};
 use crate::http::error::ApiError;
 use crate::http::origin::Origin;
 use crate::http::response::{self, Body};
+use crate::state::ServerState;
 
 /// A path of the UI. `'s` borrows from the server state.
 #[derive(Clone, Copy)]
