@@ -10,10 +10,7 @@ use hyper::body::Incoming;
 use hyper::header::{HeaderMap, HeaderValue, LOCATION};
 use hyper::http::request::Parts;
 use hyper::{Response, StatusCode};
-use labthings_core::{
-    ActionBody, ActionMetadata, Captured, InvocationContext, InvocationId, Outcome, PrepareError,
-    PreparedAction,
-};
+use labthings_core::{ActionMetadata, InvocationId, PrepareError, PreparedAction};
 
 use crate::http::error::ApiError;
 use crate::http::origin::Origin;
@@ -21,7 +18,7 @@ use crate::http::request_body;
 use crate::http::response::{self, Body};
 use crate::problem::Problem;
 use crate::runtime::invocation::Invocation;
-use crate::runtime::lock::{ACQUIRE_TIMEOUT, GlobalLock};
+use crate::runtime::start::{start, withdraw};
 use crate::state::{ServedThing, ServerState};
 
 /// The longest `Prefer: wait=N` honoured, so a client can't park a request forever.
@@ -71,11 +68,11 @@ pub async fn invoke(
             "ServerShuttingDown",
             "The server is shutting down and starts no new actions.",
         );
-        return Err(withdraw(state, &invocation, refusal).into());
+        return Err(withdraw(&state.store, &invocation, refusal).into());
     }
     let lock = state.lock_for(action.uses_global_lock);
-    if schedule(state, invocation.clone(), body, lock).is_err() {
-        return Err(withdraw(state, &invocation, busy_problem()).into());
+    if start(&state.pool, invocation.clone(), body, lock).is_err() {
+        return Err(withdraw(&state.store, &invocation, busy_problem()).into());
     }
     if let Some(wait) = wait {
         let _ = tokio::time::timeout(wait, invocation.wait_finished()).await;
@@ -100,14 +97,6 @@ fn busy_problem() -> Problem {
     )
 }
 
-/// Take back an invocation that will never run: observers that heard it `pending` hear it end
-/// (as an error carrying `refusal`), and it leaves the store. Returns `refusal` for the client.
-fn withdraw(state: &ServerState, invocation: &Invocation, refusal: Problem) -> Problem {
-    invocation.fail_with(refusal.clone());
-    state.store.remove(&invocation.id);
-    refusal
-}
-
 /// `Prefer: wait=N` (RFC 7240), possibly among other preferences.
 fn requested_wait(headers: &HeaderMap) -> Option<Duration> {
     headers
@@ -120,60 +109,6 @@ fn requested_wait(headers: &HeaderMap) -> Option<Duration> {
         .find(|seconds| seconds.is_finite() && *seconds >= 0.0)
         // Clamp before converting: a huge `wait=1e20` must not overflow `Duration`.
         .map(|seconds| Duration::from_secs_f64(seconds.min(MAX_WAIT.as_secs_f64())))
-}
-
-/// Start the invocation's body: blocking bodies on the action pool, `async` ones on the runtime.
-fn schedule(
-    state: &ServerState,
-    invocation: Arc<Invocation>,
-    body: ActionBody,
-    lock: Option<Arc<GlobalLock>>,
-) -> Result<(), ()> {
-    match body {
-        ActionBody::Blocking(body) => state
-            .pool
-            .submit(Box::new(move || {
-                if !invocation.mark_running() {
-                    return; // cancelled while it waited for a worker
-                }
-                let _guard = match &lock {
-                    Some(lock) => match lock.try_acquire(ACQUIRE_TIMEOUT) {
-                        Some(guard) => Some(guard),
-                        None => return invocation.fail_with(Problem::lock_busy()),
-                    },
-                    None => None,
-                };
-                invocation.finish(body.run(&context(&invocation)));
-            }))
-            .map_err(drop),
-        ActionBody::Async(start) => {
-            tokio::spawn(async move {
-                if !invocation.mark_running() {
-                    return;
-                }
-                let future = start(context(&invocation));
-                // A separate task, so a panic inside the action surfaces as a JoinError.
-                let task = tokio::spawn(Captured::new(invocation.log.clone(), future));
-                let outcome = match task.await {
-                    Ok(outcome) => outcome,
-                    Err(error) if error.is_panic() => Outcome::from_panic(&*error.into_panic()),
-                    Err(_) => Outcome::Cancelled,
-                };
-                invocation.finish(outcome);
-            });
-            Ok(())
-        }
-    }
-}
-
-/// The context an invocation's body sees, sharing the record's cancel hook and log.
-fn context(invocation: &Invocation) -> InvocationContext {
-    InvocationContext::with_parts(
-        invocation.id,
-        invocation.cancel.clone(),
-        invocation.log.clone(),
-    )
-    .with_progress(invocation.progress.clone())
 }
 
 /// `GET T<action>`: summaries of that action's invocations.

@@ -19,7 +19,7 @@ use crate::http::error::ApiError;
 use crate::http::request_body;
 use crate::http::response::{self, Body};
 use crate::problem::Problem;
-use crate::runtime::lock::ACQUIRE_TIMEOUT;
+use crate::runtime::blocking::{ended_early, on_thread};
 use crate::state::{ServedThing, ServerState};
 
 /// The Thing's endpoints at `path` (what follows the Thing's path), if it has any there.
@@ -63,29 +63,17 @@ pub async fn handle(
     let answer = match call {
         EndpointCall::Blocking(call) => {
             let lock = state.lock_for(endpoint.uses_global_lock);
-            let run = move || {
-                let _guard = match &lock {
-                    Some(lock) => match lock.try_acquire(ACQUIRE_TIMEOUT) {
-                        Some(guard) => Some(guard),
-                        None => return Err(Problem::lock_busy()),
-                    },
-                    None => None,
-                };
-                Ok(call())
-            };
-            tokio::task::spawn_blocking(run).await
+            on_thread(lock, format!("the endpoint `{}`", endpoint.name), call).await
         }
-        EndpointCall::Async(future) => tokio::spawn(async move { Ok(future.await) }).await,
+        EndpointCall::Async(future) => tokio::spawn(future)
+            .await
+            .map_err(|error| ended_early(format!("the endpoint `{}`", endpoint.name), &error)),
     };
-    let answer = answer.map_err(|error| {
-        let detail = if error.is_panic() {
-            format!("the endpoint `{}` panicked", endpoint.name)
-        } else {
-            format!("the endpoint `{}` was stopped", endpoint.name)
-        };
-        tracing::error!(thing = &*served.name, "{detail}");
-        Problem::internal("Panic", detail)
-    })??;
+    let answer = answer.inspect_err(|problem| {
+        if problem.title == "Panic" {
+            tracing::error!(thing = &*served.name, "{}", problem.detail);
+        }
+    })?;
     into_response(answer, endpoint, request).await
 }
 

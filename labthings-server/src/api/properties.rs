@@ -16,7 +16,8 @@ use crate::http::error::ApiError;
 use crate::http::request_body;
 use crate::http::response::{self, Body};
 use crate::problem::Problem;
-use crate::runtime::lock::{ACQUIRE_TIMEOUT, GlobalLock};
+use crate::runtime::blocking::on_thread;
+use crate::runtime::lock::GlobalLock;
 use crate::state::{ServedThing, ServerState};
 
 /// Run `operation` on the Thing: inline for data properties, off the runtime for functional
@@ -31,24 +32,8 @@ async fn on_thing<T: Send + 'static>(
         return Ok(operation(served.thing.as_ref())?);
     }
     let thing = served.thing.clone();
-    let run = move || {
-        let _guard = match &lock {
-            Some(lock) => match lock.try_acquire(ACQUIRE_TIMEOUT) {
-                Some(guard) => Some(guard),
-                None => return Err(ApiError::Problem(Problem::lock_busy())),
-            },
-            None => None,
-        };
-        Ok(operation(thing.as_ref())?)
-    };
-    tokio::task::spawn_blocking(run).await.map_err(|error| {
-        let detail = if error.is_panic() {
-            "the property method panicked"
-        } else {
-            "the property method was stopped"
-        };
-        ApiError::Problem(Problem::internal("Panic", detail))
-    })?
+    let call = move || operation(thing.as_ref());
+    Ok(on_thread(lock, "the property method", call).await??)
 }
 
 impl From<PropertyError> for ApiError {

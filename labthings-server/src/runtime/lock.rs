@@ -6,8 +6,21 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
+use crate::problem::Problem;
+
 /// How long a caller waits for a busy lock.
 pub const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(50);
+
+/// The lock stayed busy for [`ACQUIRE_TIMEOUT`]: the caller gives up with the reference's
+/// `GlobalLockBusyError`.
+#[derive(Debug)]
+pub struct LockBusy;
+
+impl From<LockBusy> for Problem {
+    fn from(_: LockBusy) -> Self {
+        Problem::lock_busy()
+    }
+}
 
 #[derive(Default)]
 pub struct GlobalLock {
@@ -27,6 +40,14 @@ pub struct GlobalLockGuard<'a> {
 }
 
 impl GlobalLock {
+    /// Take `lock` for this thread if the caller must hold one (`None`: nothing to hold),
+    /// waiting at most [`ACQUIRE_TIMEOUT`]: what every action, property write and endpoint
+    /// does before it touches the Thing.
+    pub fn hold(lock: Option<&GlobalLock>) -> Result<Option<GlobalLockGuard<'_>>, LockBusy> {
+        lock.map(|lock| lock.try_acquire(ACQUIRE_TIMEOUT).ok_or(LockBusy))
+            .transpose()
+    }
+
     fn owner(&self) -> MutexGuard<'_, Owner> {
         self.owner.lock().unwrap_or_else(|p| p.into_inner())
     }

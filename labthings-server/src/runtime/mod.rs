@@ -1,8 +1,11 @@
-//! Running actions, independent of HTTP: invocation records, their store and expiry timer, the
-//! action thread pool and the global lock. Nothing here imports `crate::http` or `crate::api`.
+//! Running actions, independent of HTTP: invocation records, starting them, their store and
+//! expiry timer, the action thread pool, the global lock and blocking calls under it. Nothing
+//! here imports `crate::http` or `crate::api`, and nothing here knows a URL.
 
+pub mod blocking;
 pub mod expiry;
 pub mod invocation;
 pub mod lock;
 pub mod pool;
+pub mod start;
 pub mod store;

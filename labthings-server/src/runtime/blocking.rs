@@ -1,0 +1,67 @@
+//! Running a Thing's blocking method off the async runtime: on tokio's blocking pool, holding
+//! the global lock when it must, with a panic answered as a problem rather than a lost task.
+
+use std::fmt::Display;
+use std::sync::Arc;
+
+use tokio::task::JoinError;
+
+use crate::problem::Problem;
+use crate::runtime::lock::GlobalLock;
+
+/// Run `call` on tokio's blocking pool, holding `lock` (if any) around it. `what` names the
+/// method for the problem a panic becomes (`"{what} panicked"`); a busy lock is
+/// `GlobalLockBusyError`.
+pub async fn on_thread<T: Send + 'static>(
+    lock: Option<Arc<GlobalLock>>,
+    what: impl Display,
+    call: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Problem> {
+    let run = move || {
+        let _guard = GlobalLock::hold(lock.as_deref())?;
+        Ok(call())
+    };
+    tokio::task::spawn_blocking(run)
+        .await
+        .map_err(|error| ended_early(what, &error))?
+}
+
+/// The problem a task that panicked (or was stopped) running `what` answers with.
+pub fn ended_early(what: impl Display, error: &JoinError) -> Problem {
+    let ended = if error.is_panic() {
+        "panicked"
+    } else {
+        "was stopped"
+    };
+    Problem::internal("Panic", format!("{what} {ended}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panic_is_a_500_problem_and_a_busy_lock_a_409() {
+        let panicked: Result<(), _> = on_thread(None, "the method", || panic!("boom")).await;
+        let problem: Problem = panicked.unwrap_err();
+        assert_eq!(
+            (problem.status, problem.detail.as_str()),
+            (500, "the method panicked")
+        );
+
+        let lock = Arc::new(GlobalLock::default());
+        let held = lock.clone();
+        let (taken, release) = (std::sync::mpsc::channel(), std::sync::mpsc::channel::<()>());
+        let holder = std::thread::spawn(move || {
+            let _guard = GlobalLock::hold(Some(&held)).unwrap();
+            taken.0.send(()).unwrap();
+            let _ = release.1.recv();
+        });
+        taken.1.recv().unwrap();
+        let busy = on_thread(Some(lock.clone()), "the method", || ()).await;
+        assert_eq!(busy.unwrap_err(), Problem::lock_busy());
+        release.0.send(()).unwrap();
+        holder.join().unwrap();
+        assert_eq!(on_thread(Some(lock), "the method", || 7).await, Ok(7));
+    }
+}
