@@ -17,13 +17,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use labthings_protocol::InvocationStatus;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::runtime::Runtime;
 
 use crate::blob::Blob;
 use crate::error::{Error, Result};
-use crate::invocation::{InvocationRecord, InvocationStatus, LogRecord};
+use crate::invocation::{InvocationRecord, LogRecord};
 use crate::observe::Named;
 use crate::td::ThingDescription;
 

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use hyper::{Method, Uri};
+use labthings_protocol::InvocationStatus;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -17,35 +18,6 @@ use crate::url::resolve;
 const FIRST_POLL: Duration = Duration::from_millis(5);
 /// … and slows down to this.
 const SLOWEST_POLL: Duration = Duration::from_millis(250);
-
-/// Where an invocation is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum InvocationStatus {
-    /// Accepted, not yet started.
-    Pending,
-    /// Started.
-    Running,
-    /// Finished with an output.
-    Completed,
-    /// Finished because it was cancelled.
-    Cancelled,
-    /// Finished with an error.
-    Error,
-    /// A status this client does not know.
-    #[serde(other)]
-    Unknown,
-}
-
-impl InvocationStatus {
-    /// Whether the invocation has finished (completed, cancelled or failed).
-    pub fn is_final(self) -> bool {
-        matches!(
-            self,
-            InvocationStatus::Completed | InvocationStatus::Cancelled | InvocationStatus::Error
-        )
-    }
-}
 
 /// One record of an invocation's log, with Python's level names and numbers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -214,7 +186,7 @@ impl Invocation {
     /// Poll until it has finished, whatever the outcome, and return the final record.
     pub async fn settle(&mut self) -> Result<&InvocationRecord> {
         let mut pause = FIRST_POLL;
-        while !self.record.status.is_final() {
+        while !self.record.status.is_finished() {
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(SLOWEST_POLL);
             self.refresh().await?;
@@ -243,7 +215,7 @@ mod tests {
             r#"{"status":"error","id":"9eea1381-9f8d-4e8f-bc70-69e3e15a6b62","action":"/counter/fail","href":"http://127.0.0.1:5000/action_invocations/9eea1381-9f8d-4e8f-bc70-69e3e15a6b62","timeStarted":"2026-11-29T15:05:52.876667","timeRequested":"2026-11-29T15:05:52.875137","timeCompleted":"2026-11-29T15:05:52.877939","links":[],"input":null,"output":null,"log":[{"message":"deliberate failure from fail()","levelname":"ERROR","levelno":40,"lineno":404,"filename":"actions.py","created":"2026-11-29T15:05:52.876956Z","exception_type":"RuntimeError","traceback":"Traceback"}],"error":{"detail":"deliberate failure from fail()","type":"https://docs.python.org/3/library/exceptions.html#RuntimeError","status":500,"title":"RuntimeError","instance":null}}"#,
         )
         .expect("record");
-        assert!(record.status.is_final());
+        assert!(record.status.is_finished());
         assert_eq!(record.log[0].levelno, 40);
         match record.outcome::<()>() {
             Err(Error::Problem(problem)) => {
@@ -255,12 +227,5 @@ mod tests {
             }
             other => panic!("not a problem: {other:?}"),
         }
-    }
-
-    #[test]
-    fn unknown_statuses_are_not_final() {
-        let status: InvocationStatus = serde_json::from_str(r#""paused""#).expect("status");
-        assert_eq!(status, InvocationStatus::Unknown);
-        assert!(!status.is_final());
     }
 }

@@ -256,7 +256,7 @@ async fn invocations_log_and_cancel() {
         .start("slow", &json!({"duration": 30.0, "step": 0.02}))
         .await
         .expect("start");
-    assert!(!slow.status().is_final());
+    assert!(!slow.status().is_finished());
     assert!(slow.href().ends_with(slow.id()), "{}", slow.href());
 
     // Wait for a few steps to be logged.

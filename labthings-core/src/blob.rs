@@ -141,7 +141,7 @@ impl Blob {
 
     /// The link as an output holds it before a server makes `href` absolute.
     pub fn relative_href(&self) -> String {
-        format!("blob/{}", self.0.id)
+        labthings_protocol::paths::relative_blob_href(self.0.id)
     }
 }
 

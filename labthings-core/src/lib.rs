@@ -235,6 +235,8 @@ pub use labthings_macros::{
     action, endpoint, event, inject, on_start, on_stop, param, property, setter, setting, slot,
     stream, thing,
 };
+/// The wire protocol: paths, reserved names, statuses (the `labthings-protocol` crate).
+pub use labthings_protocol as protocol;
 pub use logger::{
     InvocationLog, LOG_BYTES, LOG_CAPACITY, LogLevel, LogRecord, Logger, set_capture_level,
 };

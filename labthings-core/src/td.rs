@@ -6,6 +6,7 @@
 //! the property's own href next, and the `ws://` form last (node-wot's WebSocket client is a
 //! stub). `op` is always an array: node-wot matches a string `op` by substring.
 
+use labthings_protocol::paths::{ApiPaths, Origin};
 use serde_json::{Map, Value, json};
 
 use crate::schema::titled;
@@ -14,10 +15,12 @@ use crate::thing::{ActionMetadata, EventMetadata, PropertyKind, PropertyMetadata
 /// Where a Thing is served, as its TD must say.
 #[derive(Debug, Clone, Copy)]
 pub struct Served<'a> {
-    /// The server as the client reached it, e.g. `http://127.0.0.1:5000/`.
-    pub base: &'a str,
-    /// The Thing's path, e.g. `/counter/` or `/api/counter/`.
-    pub thing_path: &'a str,
+    /// The server as the client reached it, e.g. `http://127.0.0.1:5000`.
+    pub origin: &'a Origin,
+    /// The server's paths under its API prefix.
+    pub paths: &'a ApiPaths,
+    /// The name the Thing is served under.
+    pub name: &'a str,
     /// The Thing's stable id (`urn:uuid:…`), if the server keeps one.
     pub id: Option<&'a str>,
     /// Whether requests need a bearer token: the TD then declares `bearer` instead of `nosec`.
@@ -27,23 +30,7 @@ pub struct Served<'a> {
 impl Served<'_> {
     /// The Thing's WebSocket URL: absolute, since `ws:` can't be relative to an `http:` base.
     fn websocket(&self) -> String {
-        let origin = self.base.trim_end_matches('/');
-        let origin = match origin.split_once("://") {
-            Some(("https", rest)) => format!("wss://{rest}"),
-            Some((_, rest)) => format!("ws://{rest}"),
-            None => origin.to_owned(),
-        };
-        format!("{origin}{}ws", self.thing_path)
-    }
-}
-
-/// The path of a Thing's web page, `P/ui/<name>`, from its path `P/<name>/`: the page lives
-/// beside the API, under the same prefix, so a proxy forwarding the prefix forwards it too.
-fn ui_page_path(thing_path: &str) -> String {
-    let trimmed = thing_path.trim_end_matches('/');
-    match trimmed.rsplit_once('/') {
-        Some((prefix, name)) => format!("{prefix}/ui/{name}"),
-        None => format!("/ui/{trimmed}"),
+        format!("{}{}", self.origin.websocket(), self.paths.ws(self.name))
     }
 }
 
@@ -74,7 +61,7 @@ pub fn insert_security(td: &mut Map<String, Value>, bearer: bool) {
 
 /// The TD of a Thing as served at `served`.
 pub fn thing_description(thing: &dyn Thing, served: &Served<'_>) -> Value {
-    let thing_path = served.thing_path;
+    let thing_path = &served.paths.thing(served.name);
     let websocket = served.websocket();
     let metadata = thing.metadata();
     let properties: Map<String, Value> = metadata
@@ -116,15 +103,15 @@ pub fn thing_description(thing: &dyn Thing, served: &Served<'_>) -> Value {
     if let Some(description) = &metadata.description {
         td.insert("description".into(), json!(description));
     }
-    td.insert("base".into(), json!(served.base));
+    td.insert("base".into(), json!(format!("{}/", served.origin)));
     let mut forms = vec![json!({
-        "href": format!("{thing_path}properties"),
+        "href": served.paths.all_properties(served.name),
         "op": ["observeallproperties", "unobserveallproperties"],
         "subprotocol": "sse",
     })];
     if !metadata.events.is_empty() {
         forms.push(json!({
-            "href": format!("{thing_path}events"),
+            "href": served.paths.all_events(served.name),
             "op": ["subscribeallevents", "unsubscribeallevents"],
             "subprotocol": "sse",
         }));
@@ -146,7 +133,7 @@ pub fn thing_description(thing: &dyn Thing, served: &Served<'_>) -> Value {
     links.push(json!({
         "rel": "alternate",
         "type": "text/html",
-        "href": ui_page_path(thing_path),
+        "href": served.paths.ui_page(served.name),
     }));
     td.insert("links".into(), Value::Array(links));
     insert_security(&mut td, served.bearer);

@@ -378,43 +378,6 @@ fn string_value(meta: &ParseNestedMeta<'_>, name: Symbol, example: &str) -> syn:
     }
 }
 
-/// Why `path` can't be an endpoint's path under its Thing, if it can't.
-pub fn endpoint_path_problem(path: &str) -> Option<String> {
-    if path.is_empty() {
-        return Some(
-            "an endpoint's path can't be empty; leave `path` out to use the method's name".into(),
-        );
-    }
-    if path.starts_with('/') {
-        return Some(format!(
-            "an endpoint's path is relative to its Thing's: write `path = \"{}\"`",
-            path.trim_start_matches('/')
-        ));
-    }
-    if path.ends_with('/') || path.contains("//") {
-        return Some(
-            "an endpoint's path can't have an empty segment (a trailing or doubled `/`)".into(),
-        );
-    }
-    if let Some(bad) = path
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || "-._~/".contains(*c)))
-    {
-        return Some(format!(
-            "`{}` can't be in an endpoint's path: use letters, digits, `-`, `.`, `_`, `~` and \
-             `/` between segments (so the path is the same in every URL, never percent-encoded)",
-            bad.escape_default()
-        ));
-    }
-    if path
-        .split('/')
-        .any(|segment| segment == "." || segment == "..")
-    {
-        return Some("an endpoint's path can't have `.` or `..` segments".into());
-    }
-    None
-}
-
 /// Why `media_type` can't be a response's `Content-Type`, if it can't.
 pub fn content_type_problem(media_type: &str) -> Option<&'static str> {
     let valid = media_type

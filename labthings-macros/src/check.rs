@@ -6,6 +6,7 @@
 
 use std::collections::HashSet;
 
+use labthings_protocol::paths::{RESERVED_AFFORDANCE_NAMES, endpoint_path_problem};
 use syn::spanned::Spanned;
 use syn::{FnArg, Ident, ReceiverKind, Type};
 
@@ -44,18 +45,14 @@ pub fn check_struct(thing: &ThingStruct, errors: &mut Errors) {
     }
 }
 
-/// Affordance names the server uses for its own routes under each Thing (`T properties`,
-/// `T events`, `T ws`) and for the web UI (`/ui/`).
-const RESERVED_NAMES: [&str; 4] = ["properties", "events", "ws", "ui"];
-
 fn check_not_reserved(ident: &Ident, name: &str, errors: &mut Errors) {
-    if RESERVED_NAMES.contains(&name) {
+    if RESERVED_AFFORDANCE_NAMES.contains(&name) {
         errors.push(syn::Error::new(
             ident.span(),
             format!(
                 "`{name}` can't name an affordance: the server reserves `{}` for its own routes \
                  under each Thing; rename it",
-                RESERVED_NAMES.join("`, `")
+                RESERVED_AFFORDANCE_NAMES.join("`, `")
             ),
         ));
     }
@@ -151,7 +148,7 @@ fn check_endpoints(thing: &ThingImpl, errors: &mut Errors) {
     let mut seen: Vec<&Endpoint> = Vec::new();
     for endpoint in &thing.endpoints {
         let span = endpoint.path_span();
-        if let Some(problem) = attr::endpoint_path_problem(&endpoint.path) {
+        if let Some(problem) = endpoint_path_problem(&endpoint.path) {
             errors.push(syn::Error::new(span, problem));
             continue;
         }
@@ -178,13 +175,13 @@ fn check_endpoints(thing: &ThingImpl, errors: &mut Errors) {
         }
         seen.push(endpoint);
         let first = endpoint.first_segment();
-        if RESERVED_NAMES.contains(&first) {
+        if RESERVED_AFFORDANCE_NAMES.contains(&first) {
             errors.push(syn::Error::new(
                 span,
                 format!(
                     "an endpoint's path can't start with `{first}`: the server reserves `{}` for \
                      its own routes under each Thing",
-                    RESERVED_NAMES.join("`, `")
+                    RESERVED_AFFORDANCE_NAMES.join("`, `")
                 ),
             ));
         }

@@ -58,7 +58,7 @@ mod ui;
 
 pub use app::builder::ThingServer;
 pub use app::error::ServerError;
-pub use app::options::{RESERVED_NAMES, ServerOptions};
+pub use app::options::ServerOptions;
 pub use app::running::{RunningServer, shutdown_signal};
 pub use cli::config;
 pub use http::auth::{TokenError, Tokens, generate_token};

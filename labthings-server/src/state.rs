@@ -5,13 +5,15 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
+use hyper::{HeaderMap, Uri};
 use labthings_core::{Served, Thing, thing_description};
+use labthings_protocol::paths::{ApiPaths, Origin, Scheme};
 
 use tokio::sync::watch;
 
 use crate::http::auth::Tokens;
 use crate::http::cors::Cors;
-use crate::http::origin::Origin;
+use crate::http::origin;
 use crate::push::hub::ThingHub;
 use crate::runtime::lock::GlobalLock;
 use crate::runtime::pool::ActionPool;
@@ -23,6 +25,8 @@ pub struct ServedThing {
     pub thing: Arc<dyn Thing>,
     /// Its path with the API prefix and a trailing slash, e.g. `/api/counter/`.
     pub path: String,
+    /// The server's paths, for its TD.
+    paths: ApiPaths,
     /// Each action's path (`/api/counter/slow`), shared by all its invocation records.
     pub action_paths: HashMap<&'static str, Arc<str>>,
     /// Where its property writes, events and invocation statuses are pushed to clients.
@@ -39,22 +43,22 @@ impl ServedThing {
     pub fn new(
         name: &str,
         thing: Arc<dyn Thing>,
-        prefix: &str,
+        paths: &ApiPaths,
         hub: Arc<ThingHub>,
         bearer: bool,
         id: String,
     ) -> Self {
-        let path = format!("{prefix}/{name}/");
         let action_paths = thing
             .metadata()
             .actions
             .iter()
-            .map(|action| (action.name, Arc::from(format!("{path}{}", action.name))))
+            .map(|action| (action.name, Arc::from(paths.affordance(name, action.name))))
             .collect();
         Self {
             name: Arc::from(name),
             thing,
-            path,
+            path: paths.thing(name),
+            paths: paths.clone(),
             action_paths,
             hub,
             bearer,
@@ -64,15 +68,16 @@ impl ServedThing {
     }
 
     /// The TD as JSON, as seen from `origin` (e.g. `http://127.0.0.1:5000`).
-    pub fn td_json(&self, origin: &str) -> Bytes {
+    pub fn td_json(&self, origin: &Origin) -> Bytes {
+        let key = origin.to_string();
         let mut cache = self.td_cache.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(bytes) = cache.get(origin) {
+        if let Some(bytes) = cache.get(&key) {
             return bytes.clone();
         }
-        let base = format!("{origin}/");
         let served = Served {
-            base: &base,
-            thing_path: &self.path,
+            origin,
+            paths: &self.paths,
+            name: &self.name,
             id: Some(&self.id),
             bearer: self.bearer,
         };
@@ -82,7 +87,7 @@ impl ServedThing {
         if cache.len() >= 64 {
             cache.clear();
         }
-        cache.insert(origin.to_owned(), bytes.clone());
+        cache.insert(key, bytes.clone());
         bytes
     }
 }
@@ -90,7 +95,8 @@ impl ServedThing {
 pub struct ServerState {
     /// In the order they were added.
     pub things: Vec<ServedThing>,
-    pub prefix: String,
+    /// Where everything is, under the API prefix.
+    pub paths: ApiPaths,
     /// Shared with the expiry timer.
     pub store: Arc<InvocationStore>,
     pub pool: ActionPool,
@@ -100,8 +106,8 @@ pub struct ServerState {
     pub body_limit: usize,
     /// `host:port` used when a request has no usable `Host` header.
     pub default_host: String,
-    /// `http`, or `https` when serving TLS: absolute URLs are built on it.
-    pub scheme: &'static str,
+    /// `https` when serving TLS, else `http`: absolute URLs are built on it.
+    pub scheme: Scheme,
     /// Present when `enable_global_lock` is on.
     pub global_lock: Option<Arc<GlobalLock>>,
     /// Set when shutdown begins: new invocations are refused.
@@ -111,9 +117,9 @@ pub struct ServerState {
 }
 
 impl ServerState {
-    /// Where the API is rooted as seen by a client: origin + prefix, no trailing slash.
-    pub fn base(&self, origin: &Origin) -> String {
-        format!("{}{}", origin.0, self.prefix)
+    /// The origin a request was made to (see [`origin::of`]).
+    pub fn origin_of(&self, uri: &Uri, headers: &HeaderMap) -> Origin {
+        origin::of(uri, headers, self.scheme, &self.default_host)
     }
 
     pub fn thing(&self, name: &str) -> Option<&ServedThing> {

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use labthings_core::prelude::*;
+use labthings_core::protocol::paths::{ApiPaths, Origin, Scheme};
 use labthings_core::{LogLevel, PropertyObserver, Served, thing_description};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -388,8 +389,9 @@ fn panics_become_errors() {
 fn the_thing_description_is_exactly_as_expected() {
     let thing = Thermostat::new();
     let served = Served {
-        base: "http://lab:5000/",
-        thing_path: "/thermo/",
+        origin: &Origin::new(Scheme::Http, "lab:5000"),
+        paths: &ApiPaths::default(),
+        name: "thermo",
         id: Some("urn:uuid:0b5e7c2e-51b1-4b8e-9a39-3c7a7c2c9d11"),
         bearer: false,
     };

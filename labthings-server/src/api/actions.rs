@@ -11,9 +11,10 @@ use hyper::header::{HeaderMap, HeaderValue, LOCATION};
 use hyper::http::request::Parts;
 use hyper::{Response, StatusCode};
 use labthings_core::{ActionMetadata, InvocationId, PrepareError, PreparedAction};
+use labthings_protocol::paths::Origin;
 
+use crate::api::invocation_view::{self, Links};
 use crate::http::error::ApiError;
-use crate::http::origin::Origin;
 use crate::http::request_body;
 use crate::http::response::{self, Body};
 use crate::problem::Problem;
@@ -55,7 +56,7 @@ pub async fn invoke(
             action_path,
             input,
         )
-        .with_hub(served.hub.clone()),
+        .with_observer(served.hub.clone()),
     );
     if state.store.insert(invocation.clone()).is_err() {
         return Err(busy());
@@ -77,9 +78,10 @@ pub async fn invoke(
     if let Some(wait) = wait {
         let _ = tokio::time::timeout(wait, invocation.wait_finished()).await;
     }
-    let base = state.base(origin);
-    let mut response = response::json(StatusCode::CREATED, &invocation.view(&base));
-    let href = invocation.href(&base);
+    let links = Links::new(origin, &state.paths);
+    let view = invocation_view::view(&invocation, links);
+    let mut response = response::json(StatusCode::CREATED, &view);
+    let href = links.invocation(invocation.id);
     if let Ok(location) = HeaderValue::from_str(&href) {
         response.headers_mut().insert(LOCATION, location);
     }
@@ -121,7 +123,10 @@ pub fn list(
     let records = state
         .store
         .list(|r| r.action == action.name && r.thing == served.name);
-    let base = state.base(origin);
-    let summaries: Vec<_> = records.iter().map(|r| r.summary(&base)).collect();
+    let links = Links::new(origin, &state.paths);
+    let summaries: Vec<_> = records
+        .iter()
+        .map(|r| invocation_view::summary(r, links))
+        .collect();
     response::json(StatusCode::OK, &summaries)
 }

@@ -5,20 +5,25 @@ use std::sync::Arc;
 use hyper::http::request::Parts;
 use hyper::{Response, StatusCode};
 use labthings_core::InvocationId;
+use labthings_protocol::InvocationStatus;
+use labthings_protocol::paths::Origin;
 use serde_json::Value;
 
 use crate::api::blobs;
+use crate::api::invocation_view::{self, Links};
 use crate::http::error::ApiError;
-use crate::http::origin::Origin;
 use crate::http::path_param::parse_uuid;
 use crate::http::response::{self, Body};
-use crate::runtime::invocation::{Invocation, Status};
+use crate::runtime::invocation::Invocation;
 use crate::state::ServerState;
 
 pub fn list(state: &ServerState, origin: &Origin) -> Response<Body> {
     let records = state.store.list(|_| true);
-    let base = state.base(origin);
-    let summaries: Vec<_> = records.iter().map(|r| r.summary(&base)).collect();
+    let links = Links::new(origin, &state.paths);
+    let summaries: Vec<_> = records
+        .iter()
+        .map(|r| invocation_view::summary(r, links))
+        .collect();
     response::json(StatusCode::OK, &summaries)
 }
 
@@ -34,7 +39,8 @@ pub fn find(state: &ServerState, id: &str) -> Result<Arc<Invocation>, ApiError> 
 }
 
 pub fn get(state: &ServerState, invocation: &Invocation, origin: &Origin) -> Response<Body> {
-    response::json(StatusCode::OK, &invocation.view(&state.base(origin)))
+    let links = Links::new(origin, &state.paths);
+    response::json(StatusCode::OK, &invocation_view::view(invocation, links))
 }
 
 /// The output of a completed invocation, even when it is falsy (`0`, `false`, `null`); the
@@ -45,13 +51,14 @@ pub async fn output(
     request: &Parts,
     origin: &Origin,
 ) -> Result<Response<Body>, ApiError> {
-    let base = state.base(origin);
+    let links = Links::new(origin, &state.paths);
     let blob = {
         let run = invocation.state();
         match (&run.status, run.output_blob()) {
-            (Status::Completed, Some(blob)) => blob.clone(),
-            (Status::Completed, None) if run.output.is_some() => {
-                return Ok(response::json(StatusCode::OK, &run.output_under(&base)));
+            (InvocationStatus::Completed, Some(blob)) => blob.clone(),
+            (InvocationStatus::Completed, None) if run.output.is_some() => {
+                let output = invocation_view::output(&run, links);
+                return Ok(response::json(StatusCode::OK, &output));
             }
             _ => {
                 return Err(ApiError::detail(

@@ -4,12 +4,12 @@ use hyper::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE, HeaderMap, HeaderValue}
 use hyper::upgrade::OnUpgrade;
 use hyper::{Response, StatusCode};
 use hyper_util::rt::TokioIo;
+use labthings_protocol::paths::Origin;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::Role;
 
 use crate::http::body::Body;
 use crate::http::error::ApiError;
-use crate::http::origin::Origin;
 use crate::push::sse::{self, Stream};
 use crate::push::ws_session::{self, Session};
 use crate::state::{ServedThing, ServerState};
@@ -31,7 +31,7 @@ pub fn wants_event_stream(headers: &HeaderMap) -> bool {
 
 /// The invocation URLs' prefix as this client addresses the server.
 fn invocations_url(state: &ServerState, origin: &Origin) -> String {
-    format!("{}/action_invocations/", state.base(origin))
+    format!("{origin}{}/", state.paths.invocations())
 }
 
 /// `stream` of `served` as `text/event-stream`, resuming after `Last-Event-ID` if given.

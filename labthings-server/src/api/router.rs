@@ -12,6 +12,7 @@ use hyper::{Method, Request, Response};
 use labthings_core::{
     ActionMetadata, EventMetadata, PropertyKind, PropertyMetadata, StreamMetadata,
 };
+use labthings_protocol::paths::seg;
 
 use crate::api::push::wants_event_stream;
 use crate::api::{actions, blobs, endpoints, invocations, properties, push, streams, things};
@@ -20,7 +21,6 @@ use crate::docs;
 use crate::http::auth::{self, Carrier};
 use crate::http::cors::Cors;
 use crate::http::error::ApiError;
-use crate::http::origin::Origin;
 use crate::http::response::{self, Body};
 use crate::push::sse::Stream;
 use crate::state::{ServedThing, ServerState};
@@ -80,24 +80,14 @@ fn well_known(state: &ServerState, request: &Parts) -> Result<Response<Body>, Ap
     if request.method != Method::GET && request.method != Method::HEAD {
         return Err(ApiError::MethodNotAllowed(&["GET"]));
     }
-    let origin = Origin::of(
-        &request.uri,
-        &request.headers,
-        state.scheme,
-        &state.default_host,
-    );
+    let origin = state.origin_of(&request.uri, &request.headers);
     Ok(directory::response(state, &origin))
 }
 
 /// Whether `origin` is the server's own (as the request reached it) or one listed for CORS.
 fn trusted_origin(state: &ServerState, request: &Request<Incoming>, origin: &str) -> bool {
-    let own = Origin::of(
-        request.uri(),
-        request.headers(),
-        state.scheme,
-        &state.default_host,
-    );
-    origin == own.0
+    let own = state.origin_of(request.uri(), request.headers());
+    origin == own.to_string()
         || matches!(&state.cors, Cors::Origins(listed) if listed.iter().any(|o| o == origin))
 }
 
@@ -175,18 +165,14 @@ impl<'s, 'p> Route<'s, 'p> {
 
     /// `T<path>` for an endpoint path of Thing `T`.
     fn parse_endpoint(state: &'s ServerState, path: &'p str) -> Option<Self> {
-        let rest = path
-            .strip_prefix(state.prefix.as_str())?
-            .strip_prefix('/')?;
+        let rest = path.strip_prefix(state.paths.prefix())?.strip_prefix('/')?;
         let (name, under) = rest.split_once('/')?;
         let served = state.thing(name)?;
         Some(Route::Endpoint(served, endpoints::at(served, under)?))
     }
 
     fn parse_fixed(state: &'s ServerState, path: &'p str) -> Option<Self> {
-        let rest = path
-            .strip_prefix(state.prefix.as_str())?
-            .strip_prefix('/')?;
+        let rest = path.strip_prefix(state.paths.prefix())?.strip_prefix('/')?;
         let mut segments = rest.split('/');
         let first = segments.next()?;
         let second = segments.next();
@@ -194,20 +180,20 @@ impl<'s, 'p> Route<'s, 'p> {
         if segments.next().is_some() {
             return None;
         }
-        // Thing names never collide with the fixed names (`RESERVED_NAMES`), so the order of
+        // Thing names never collide with the fixed names (`RESERVED_THING_NAMES`), so the order of
         // these arms does not matter.
         Some(match (first, second, third) {
-            ("things", Some(""), None) => Route::Directory,
-            ("thing_descriptions", Some(""), None) => Route::Descriptions,
-            ("things" | "thing_descriptions", None, None) => Route::AddSlash(path),
-            ("action_invocations", None, None) => Route::Invocations,
-            ("action_invocations", Some(""), None) => Route::DropSlash,
-            ("action_invocations", Some(id), None) => Route::Invocation(id),
-            ("action_invocations", Some(id), Some("output")) => Route::InvocationOutput(id),
-            ("blob", Some(id), None) if !id.is_empty() => Route::Blob(id),
-            ("openapi.json", None, None) => Route::OpenApi,
-            ("docs", None, None) => Route::Docs(""),
-            ("docs", Some(file), None) => Route::Docs(file),
+            (seg::THINGS, Some(""), None) => Route::Directory,
+            (seg::THING_DESCRIPTIONS, Some(""), None) => Route::Descriptions,
+            (seg::THINGS | seg::THING_DESCRIPTIONS, None, None) => Route::AddSlash(path),
+            (seg::ACTION_INVOCATIONS, None, None) => Route::Invocations,
+            (seg::ACTION_INVOCATIONS, Some(""), None) => Route::DropSlash,
+            (seg::ACTION_INVOCATIONS, Some(id), None) => Route::Invocation(id),
+            (seg::ACTION_INVOCATIONS, Some(id), Some(seg::OUTPUT)) => Route::InvocationOutput(id),
+            (seg::BLOB, Some(id), None) if !id.is_empty() => Route::Blob(id),
+            (seg::OPENAPI_JSON, None, None) => Route::OpenApi,
+            (seg::DOCS, None, None) => Route::Docs(""),
+            (seg::DOCS, Some(file), None) => Route::Docs(file),
             (name, None, None) => Route::ThingRedirect(state.thing(name)?),
             (name, Some(""), None) => Route::Thing(state.thing(name)?),
             (name, Some(affordance), None) => {
@@ -215,9 +201,9 @@ impl<'s, 'p> Route<'s, 'p> {
                 let metadata = served.thing.metadata();
                 // The macros refuse affordances named `ws`, `properties` or `events`.
                 match affordance {
-                    "ws" => Route::WebSocket(served),
-                    "properties" => Route::AllProperties(served),
-                    "events" => Route::AllEvents(served),
+                    seg::WS => Route::WebSocket(served),
+                    seg::PROPERTIES => Route::AllProperties(served),
+                    seg::EVENTS => Route::AllEvents(served),
                     _ => match metadata.property(affordance) {
                         Some(property) => Route::Property(served, property),
                         None => match metadata.event(affordance) {
@@ -230,11 +216,11 @@ impl<'s, 'p> Route<'s, 'p> {
                     },
                 }
             }
-            (name, Some(stream), Some("viewer")) => {
+            (name, Some(stream), Some(seg::VIEWER)) => {
                 let served = state.thing(name)?;
                 Route::StreamViewer(served, served.thing.metadata().stream(stream)?)
             }
-            (name, Some(property), Some("reset")) => {
+            (name, Some(property), Some(seg::RESET)) => {
                 let served = state.thing(name)?;
                 let property = served.thing.metadata().property(property)?;
                 if !property.resettable() {
@@ -293,14 +279,7 @@ async fn dispatch(
     let get = method == Method::GET || method == Method::HEAD;
     // Properties, the hot path, never need the client's origin: it is worked out only for the
     // routes that build absolute URLs.
-    let origin = || {
-        Origin::of(
-            &request.uri,
-            &request.headers,
-            state.scheme,
-            &state.default_host,
-        )
-    };
+    let origin = || state.origin_of(&request.uri, &request.headers);
     let not_allowed = || ApiError::MethodNotAllowed(route.allowed().unwrap_or_default());
     let stream = |served, stream| {
         Ok(push::event_stream(
@@ -372,17 +351,15 @@ async fn dispatch(
             endpoints::handle(state, served, path, request, body).await
         }
         Route::Ui(route) => ui::answer(state, route, request, &origin()),
-        Route::AddSlash(path) => Ok(response::redirect(&format!("{}{path}/", origin().0))),
+        Route::AddSlash(path) => Ok(response::redirect(&format!("{}{path}/", origin()))),
         Route::DropSlash => Ok(response::redirect(&format!(
-            "{}{}/action_invocations",
-            origin().0,
-            state.prefix
-        ))),
-        Route::ThingRedirect(served) => Ok(response::redirect(&format!(
             "{}{}",
-            origin().0,
-            served.path
+            origin(),
+            state.paths.invocations()
         ))),
+        Route::ThingRedirect(served) => {
+            Ok(response::redirect(&format!("{}{}", origin(), served.path)))
+        }
         _ => Err(not_allowed()),
     }
 }

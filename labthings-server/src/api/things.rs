@@ -1,15 +1,15 @@
 //! Thing Descriptions and the Thing directory routes.
 
 use hyper::{Response, StatusCode};
+use labthings_protocol::paths::Origin;
 use serde_json::{Map, Value};
 
-use crate::http::origin::Origin;
 use crate::http::response::{self, Body};
 use crate::state::{ServedThing, ServerState};
 
 /// `GET T`: the Thing's TD.
 pub fn thing_description(served: &ServedThing, origin: &Origin) -> Response<Body> {
-    response::json_bytes(StatusCode::OK, served.td_json(&origin.0))
+    response::json_bytes(StatusCode::OK, served.td_json(origin))
 }
 
 /// `GET P/things/`: `{name: absolute TD URL}`.
@@ -20,7 +20,7 @@ pub fn things(state: &ServerState, origin: &Origin) -> Response<Body> {
         .map(|t| {
             (
                 t.name.to_string(),
-                Value::String(format!("{}{}", origin.0, t.path)),
+                Value::String(format!("{origin}{}", t.path)),
             )
         })
         .collect();
@@ -36,7 +36,7 @@ pub fn all_descriptions(state: &ServerState, origin: &Origin) -> Response<Body> 
         }
         body.extend_from_slice(&serde_json::to_vec(&*served.name).unwrap_or_default());
         body.push(b':');
-        body.extend_from_slice(&served.td_json(&origin.0));
+        body.extend_from_slice(&served.td_json(origin));
     }
     body.push(b'}');
     response::json_bytes(StatusCode::OK, body)

@@ -9,6 +9,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use labthings_core::{PropertyObserver, Thing};
+use labthings_protocol::paths::{ApiPaths, Origin, RESERVED_THING_NAMES};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -17,7 +18,7 @@ use crate::app::checks;
 use crate::app::error::ServerError;
 use crate::app::hangup::reload_on_hangup;
 use crate::app::lifecycle::{Lifecycle, Observers};
-use crate::app::options::{RESERVED_NAMES, ServerOptions, ThingEntry};
+use crate::app::options::{ServerOptions, ThingEntry};
 use crate::app::running::RunningServer;
 use crate::app::security;
 use crate::app::slots::wire_slots;
@@ -208,8 +209,9 @@ impl ThingServer {
 
     /// The OpenAPI 3.1 document this server would serve at `origin` (e.g.
     /// `http://127.0.0.1:5000`), without starting it: what `--print-openapi` prints.
-    pub fn openapi(&self, origin: &str) -> Result<serde_json::Value, ServerError> {
+    pub fn openapi(&self, origin: &Origin) -> Result<serde_json::Value, ServerError> {
         self.validate()?;
+        let origin = origin.to_string();
         let surface = crate::docs::openapi::ApiSurface {
             things: self
                 .things
@@ -218,7 +220,7 @@ impl ThingServer {
                 .collect(),
             prefix: &self.options.api_prefix,
             bearer: self.options.tokens.is_some(),
-            origin: Some(origin),
+            origin: Some(&origin),
         };
         Ok(crate::docs::openapi::document(&surface))
     }
@@ -229,14 +231,12 @@ impl ThingServer {
     pub fn thing_description(
         &self,
         name: &str,
-        origin: &str,
+        origin: &Origin,
     ) -> Result<Option<serde_json::Value>, ServerError> {
         self.validate()?;
         let Some(entry) = self.things.iter().find(|e| e.name == name) else {
             return Ok(None);
         };
-        let base = format!("{origin}/");
-        let thing_path = format!("{}/{name}/", self.options.api_prefix);
         // The id the server would serve: from the settings folder (made there if it is new,
         // as starting would), else derived from this host and the address to bind.
         let named = [(name.to_owned(), entry.thing.clone())];
@@ -246,8 +246,9 @@ impl ThingServer {
             self.options.addr,
         )?;
         let served = labthings_core::Served {
-            base: &base,
-            thing_path: &thing_path,
+            origin,
+            paths: &ApiPaths::new(self.options.api_prefix.as_str()),
+            name,
             id: ids.first().map(String::as_str),
             bearer: self.options.tokens.is_some(),
         };
@@ -264,9 +265,7 @@ impl ThingServer {
 
     fn validate(&self) -> Result<(), ServerError> {
         let prefix = &self.options.api_prefix;
-        if !prefix.is_empty()
-            && (!prefix.starts_with('/') || prefix.ends_with('/') || prefix.contains("//"))
-        {
+        if ApiPaths::prefix_problem(prefix).is_some() {
             return Err(ServerError::InvalidPrefix(prefix.clone()));
         }
         for (i, entry) in self.things.iter().enumerate() {
@@ -278,7 +277,7 @@ impl ThingServer {
             {
                 return Err(ServerError::InvalidName(name.clone()));
             }
-            if RESERVED_NAMES.contains(&name.as_str()) {
+            if RESERVED_THING_NAMES.contains(&name.as_str()) {
                 return Err(ServerError::ReservedName(name.clone()));
             }
             if self.things[..i].iter().any(|other| &other.name == name) {
@@ -347,19 +346,20 @@ impl ThingServer {
         }
 
         let bearer = options.tokens.is_some();
+        let paths = ApiPaths::new(options.api_prefix.as_str());
         let things: Vec<ServedThing> = named
             .iter()
             .zip(hubs)
             .zip(ids)
             .map(|(((name, thing), hub), id)| {
-                ServedThing::new(name, thing.clone(), &options.api_prefix, hub, bearer, id)
+                ServedThing::new(name, thing.clone(), &paths, hub, bearer, id)
             })
             .collect();
         security::check(&mut options, addr);
         let (stop, stopped) = watch::channel(false);
         let state = Arc::new(ServerState {
             things,
-            prefix: options.api_prefix.clone(),
+            paths,
             store: Arc::new(InvocationStore::new(
                 options.retention,
                 options.max_invocations,
@@ -380,7 +380,7 @@ impl ThingServer {
             let things = things
                 .map(|t| (t.name.to_string(), t.path.clone()))
                 .collect();
-            advertise(things, addr, options.scheme()).await
+            advertise(things, addr, options.scheme().as_str()).await
         } else {
             None
         };

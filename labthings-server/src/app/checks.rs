@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use labthings_core::validate::check_supported;
 use labthings_core::{Thing, ThingMetadata};
+use labthings_protocol::paths::{RESERVED_AFFORDANCE_NAMES, endpoint_path_problem};
 
 use crate::app::error::ServerError;
 
@@ -42,22 +43,11 @@ pub fn endpoints(thing_name: &str, thing: &dyn Thing) -> Result<(), ServerError>
             path: endpoint.path.to_owned(),
             problem,
         };
-        let plain = !endpoint.path.is_empty()
-            && endpoint
-                .path
-                .split('/')
-                .all(|s| !s.is_empty() && s != "." && s != "..")
-            && endpoint
-                .path
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-._~/".contains(c));
-        if !plain {
-            return Err(problem(
-                "a path is segments of letters, digits, `-`, `.`, `_` and `~` joined by `/`".into(),
-            ));
+        if let Some(why) = endpoint_path_problem(endpoint.path) {
+            return Err(problem(why));
         }
         let first = endpoint.path.split('/').next().unwrap_or_default();
-        if ["properties", "events", "ws", "ui"].contains(&first) || is_affordance(metadata, first) {
+        if RESERVED_AFFORDANCE_NAMES.contains(&first) || is_affordance(metadata, first) {
             return Err(problem(format!(
                 "`{first}` is an affordance or one of the server's own routes"
             )));
@@ -195,7 +185,7 @@ mod tests {
         ] {
             let bad: &'static [EndpointMetadata] = Box::leak(bad.to_vec().into_boxed_slice());
             assert!(
-                problem(bad).is_some_and(|p| p.contains("a path is segments")),
+                problem(bad).is_some_and(|p| p.contains("an endpoint's path")),
                 "{bad:?}"
             );
         }

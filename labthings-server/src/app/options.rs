@@ -1,5 +1,4 @@
-//! What the builder holds: the server's options, the Things handed to it, and the names a
-//! Thing can't be served under.
+//! What the builder holds: the server's options and the Things handed to it.
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -9,27 +8,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use labthings_core::Thing;
+use labthings_protocol::paths::Scheme;
 
 use crate::http::auth::Tokens;
 use crate::http::cors::Cors;
 #[cfg(feature = "tls")]
 use crate::net::tls::Tls;
 use crate::runtime::store::DEFAULT_MEMORY_BUDGET;
-
-/// Names a Thing can't have because the server's own routes use them.
-pub const RESERVED_NAMES: [&str; 10] = [
-    "action_invocations",
-    "things",
-    "thing_descriptions",
-    "blob",
-    "docs",
-    "redoc",
-    "openapi.json",
-    "labthings_fallback",
-    "ws",
-    // The web UI, `P/ui/`.
-    "ui",
-];
 
 /// Server settings; [`ThingServer`]'s builder methods set them.
 #[derive(Debug, Clone)]
@@ -69,12 +54,12 @@ pub struct ServerOptions {
 
 impl ServerOptions {
     /// `https` when serving TLS, else `http`: the scheme of every URL the server announces.
-    pub fn scheme(&self) -> &'static str {
+    pub fn scheme(&self) -> Scheme {
         #[cfg(feature = "tls")]
         if self.tls.is_some() {
-            return "https";
+            return Scheme::Https;
         }
-        "http"
+        Scheme::Http
     }
 }
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use labthings_protocol::paths::Origin;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -39,7 +40,7 @@ impl RunningServer {
     /// The server's URL on the bound address: `http://127.0.0.1:5000`, or `https://…` when
     /// serving TLS.
     pub fn url(&self) -> String {
-        format!("{}://{}", self.state.scheme, self.addr)
+        Origin::new(self.state.scheme, self.addr.to_string()).to_string()
     }
 
     /// The URL of each Thing's description, as seen on the bound address.

@@ -28,6 +28,7 @@ mod tokens;
 
 use crate::app::running::listen_for_shutdown;
 use crate::cli::config::{ServerConfig, ThingRegistry};
+use labthings_protocol::paths::{Origin, Scheme};
 
 /// Exit code for a config or start-up error.
 pub const CONFIG_ERROR: u8 = 3;
@@ -209,10 +210,11 @@ pub const UNKNOWN_THING: u8 = 2;
 
 /// `--print-openapi` / `--print-td NAME`: print the document, indented, and exit.
 fn print_description(cli: &Cli, server: &crate::app::builder::ThingServer) -> ExitCode {
-    let origin = match cli.host {
-        IpAddr::V4(host) => format!("http://{host}:{}", cli.port),
-        IpAddr::V6(host) => format!("http://[{host}]:{}", cli.port),
+    let authority = match cli.host {
+        IpAddr::V4(host) => format!("{host}:{}", cli.port),
+        IpAddr::V6(host) => format!("[{host}]:{}", cli.port),
     };
+    let origin = Origin::new(Scheme::Http, authority);
     let document = match &cli.print_td {
         Some(name) => server.thing_description(name, &origin),
         None => server.openapi(&origin).map(Some),

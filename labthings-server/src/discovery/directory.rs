@@ -6,9 +6,9 @@
 use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::{Response, StatusCode};
 use labthings_core::insert_security;
+use labthings_protocol::paths::Origin;
 use serde_json::{Map, Value, json};
 
-use crate::http::origin::Origin;
 use crate::http::response::{self, Body};
 use crate::state::ServerState;
 
@@ -41,7 +41,7 @@ pub fn describe(state: &ServerState, origin: &Origin) -> Value {
         "description".into(),
         json!("The Things served here: each is linked as an item, and all their TDs are the `things` property."),
     );
-    td.insert("base".into(), json!(format!("{}/", origin.0)));
+    td.insert("base".into(), json!(format!("{origin}/")));
     insert_security(&mut td, state.tokens.is_some());
     td.insert(
         "properties".into(),
@@ -52,7 +52,7 @@ pub fn describe(state: &ServerState, origin: &Origin) -> Value {
             "additionalProperties": {"type": "object"},
             "readOnly": true,
             "forms": [{
-                "href": format!("{}/thing_descriptions/", state.prefix),
+                "href": state.paths.thing_descriptions(),
                 "op": ["readproperty"],
                 "contentType": "application/json",
             }],

@@ -9,9 +9,9 @@ mod swagger;
 use hyper::header::HeaderMap;
 use hyper::{Response, StatusCode};
 use labthings_core::Thing;
+use labthings_protocol::paths::Origin;
 
 use crate::http::error::ApiError;
-use crate::http::origin::Origin;
 use crate::http::response::{self, Body};
 use crate::state::ServerState;
 use openapi::ApiSurface;
@@ -24,7 +24,7 @@ fn surface<'a>(state: &'a ServerState, origin: &'a str) -> ApiSurface<'a> {
             .iter()
             .map(|served| (&*served.name, served.thing.as_ref() as &dyn Thing))
             .collect(),
-        prefix: &state.prefix,
+        prefix: state.paths.prefix(),
         bearer: state.tokens.is_some(),
         origin: Some(origin),
     }
@@ -34,7 +34,7 @@ fn surface<'a>(state: &'a ServerState, origin: &'a str) -> ApiSurface<'a> {
 pub fn openapi_json(state: &ServerState, origin: &Origin) -> Response<Body> {
     response::json(
         StatusCode::OK,
-        &openapi::document(&surface(state, &origin.0)),
+        &openapi::document(&surface(state, &origin.to_string())),
     )
 }
 
@@ -45,7 +45,7 @@ pub fn page(
     file: &str,
     headers: &HeaderMap,
 ) -> Result<Response<Body>, ApiError> {
-    swagger::response(&state.prefix, file, headers)
+    swagger::response(state.paths.prefix(), file, headers)
 }
 
 /// Without the `docs-ui` feature: a 404 that says where the description is.
@@ -60,7 +60,7 @@ pub fn page(
         StatusCode::NOT_FOUND,
         format!(
             "This server was built without the docs-ui feature; the API is described at {}/openapi.json",
-            state.prefix
+            state.paths.prefix()
         ),
     ))
 }

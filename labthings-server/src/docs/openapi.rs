@@ -16,6 +16,7 @@ use labthings_core::{
     ActionMetadata, EventMetadata, PropertyKind, PropertyMetadata, Served, StreamMetadata, Thing,
     thing_description,
 };
+use labthings_protocol::paths::{ApiPaths, Origin, Scheme};
 use serde_json::{Map, Value, json};
 
 /// The OpenAPI version written (and the dialect of every schema: JSON Schema 2020-12).
@@ -286,8 +287,9 @@ fn thing_operations(
     let td = thing_description(
         thing,
         &Served {
-            base: "http://localhost/",
-            thing_path: &thing_path,
+            origin: &Origin::new(Scheme::Http, "localhost"),
+            paths: &ApiPaths::new(surface.prefix),
+            name,
             id: None,
             bearer: surface.bearer,
         },

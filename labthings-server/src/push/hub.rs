@@ -12,8 +12,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
 use labthings_core::{InvocationId, PropertyObserver};
+use labthings_protocol::InvocationStatus;
 use serde_json::Value;
 use tokio::sync::broadcast;
+
+use crate::runtime::invocation::InvocationObserver;
 
 /// How many notifications a listener may fall behind before it loses the oldest.
 pub const QUEUE: usize = 64;
@@ -45,8 +48,7 @@ pub enum NotificationKind {
 pub struct ActionStatus {
     pub action: &'static str,
     pub id: InvocationId,
-    /// `pending`, `running`, `completed`, `cancelled` or `error`.
-    pub status: &'static str,
+    pub status: InvocationStatus,
     pub progress: Option<f64>,
 }
 
@@ -143,6 +145,23 @@ impl std::fmt::Debug for ThingHub {
 impl Default for ThingHub {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+impl InvocationObserver for ThingHub {
+    fn status_changed(
+        &self,
+        action: &'static str,
+        id: InvocationId,
+        status: InvocationStatus,
+        progress: Option<f64>,
+    ) {
+        self.action_status(ActionStatus {
+            action,
+            id,
+            status,
+            progress,
+        });
     }
 }
 

@@ -1,8 +1,8 @@
 //! Push: what a client hears without asking again — property writes, events and invocation
 //! status — over the WebSocket at `T` + `ws` and over Server-Sent Events.
 //!
-//! [`hub`] is the fan-out and knows nothing of HTTP (the invocation runtime publishes into
-//! it); `ws_protocol` and `ws_session` speak the reference's WebSocket; `sse` frames
+//! [`hub`] is the fan-out and knows nothing of HTTP (it observes the invocation runtime
+//! through `runtime::invocation::InvocationObserver`); `ws_protocol` and `ws_session` speak the reference's WebSocket; `sse` frames
 //! event streams.
 
 pub mod hub;

@@ -175,7 +175,7 @@ mod tests {
         hub.action_status(ActionStatus {
             action: "slow",
             id,
-            status: "running",
+            status: labthings_protocol::InvocationStatus::Running,
             progress: Some(0.5),
         });
         let message = next(&mut actions).await;

@@ -219,7 +219,7 @@ mod tests {
         let status = ActionStatus {
             action: "increment",
             id: InvocationId::new(),
-            status: "pending",
+            status: labthings_protocol::InvocationStatus::Pending,
             progress: None,
         };
         let sent = action_status(&status, "http://h/action_invocations/x");

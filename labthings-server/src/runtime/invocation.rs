@@ -1,25 +1,23 @@
 //! Invocation records: the state of every action call, from `pending` to a final status.
 //!
-//! A record also tells its Thing's hub (and so the action's observers) each status change as
-//! it happens, and the action's progress at most every [`PROGRESS_INTERVAL`] — the newest
+//! A record also tells its observer (the Thing's hub, and so the action's listeners) each
+//! status change as it happens, and the action's progress at most every [`PROGRESS_INTERVAL`] — the newest
 //! value always gets out, by a trailing push if it came too soon after the last.
 
-use std::borrow::Cow;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use labthings_core::{
-    Blob, CancelHook, InvocationId, InvocationLog, LogLevel, LogRecord, Outcome, Progress, rfc3339,
+    Blob, CancelHook, InvocationId, InvocationLog, LogLevel, LogRecord, Outcome, Progress,
 };
+use labthings_protocol::InvocationStatus;
 use serde::Serialize;
-use serde::ser::SerializeStruct;
 use serde_json::Value;
 use tokio::runtime::Handle;
 use tokio::sync::Notify;
 
 use crate::problem::Problem;
-use crate::push::hub::{ActionStatus, ThingHub};
 
 /// The size of `value` as compact JSON: a measure of what it holds in memory.
 fn json_bytes<T: Serialize>(value: &T) -> usize {
@@ -49,35 +47,24 @@ fn memory_bytes(blob: &Blob) -> usize {
 /// The shortest time between two progress pushes of one invocation.
 pub const PROGRESS_INTERVAL: Duration = Duration::from_millis(50);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Pending,
-    Running,
-    Completed,
-    Cancelled,
-    Error,
-}
-
-impl Status {
-    pub fn is_finished(self) -> bool {
-        matches!(self, Status::Completed | Status::Cancelled | Status::Error)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Pending => "pending",
-            Status::Running => "running",
-            Status::Completed => "completed",
-            Status::Cancelled => "cancelled",
-            Status::Error => "error",
-        }
-    }
+/// Who hears each status change of an invocation (the Thing's push hub): the runtime tells,
+/// and knows nothing of who listens or how it is sent.
+pub trait InvocationObserver: Send + Sync + std::fmt::Debug {
+    /// `id`, an invocation of `action`, is now `status`, with this `progress` (if the action
+    /// reports any). Called under the record's lock: one invocation's changes arrive in order.
+    fn status_changed(
+        &self,
+        action: &'static str,
+        id: InvocationId,
+        status: InvocationStatus,
+        progress: Option<f64>,
+    );
 }
 
 /// What changes as an invocation runs.
 #[derive(Debug)]
 pub struct RunState {
-    pub status: Status,
+    pub status: InvocationStatus,
     pub time_started: Option<DateTime<Utc>>,
     pub time_completed: Option<DateTime<Utc>>,
     /// When it finished, on the monotonic clock (retention is measured from here).
@@ -105,43 +92,6 @@ impl RunState {
     pub fn blob(&self, id: &uuid::Uuid) -> Option<&Blob> {
         self.blobs.iter().find(|blob| blob.id() == *id)
     }
-
-    /// The output as clients see it: blob links made absolute under `base`.
-    pub fn output_under(&self, base: &str) -> Cow<'_, Option<Value>> {
-        if self.blobs.is_empty() {
-            return Cow::Borrowed(&self.output);
-        }
-        let mut output = self.output.clone();
-        if let Some(output) = &mut output {
-            absolute_blob_links(output, &self.blobs, base);
-        }
-        Cow::Owned(output)
-    }
-}
-
-/// Replace each relative blob `href` in `value` by `<base>/blob/<id>`.
-fn absolute_blob_links(value: &mut Value, blobs: &[Blob], base: &str) {
-    match value {
-        Value::Object(object) => {
-            if let Some(Value::String(href)) = object.get_mut("href")
-                && let Some(id) = href.strip_prefix("blob/")
-                && blobs.iter().any(|blob| blob.id().to_string() == id)
-            {
-                *href = format!("{base}/{href}");
-            }
-            for (key, child) in object.iter_mut() {
-                if key != "href" {
-                    absolute_blob_links(child, blobs, base);
-                }
-            }
-        }
-        Value::Array(items) => {
-            for item in items {
-                absolute_blob_links(item, blobs, base);
-            }
-        }
-        _ => {}
-    }
 }
 
 /// One invocation of one action.
@@ -164,8 +114,8 @@ pub struct Invocation {
     pub progress: Progress,
     state: Mutex<RunState>,
     finished: Notify,
-    /// Where status changes are published, when the record belongs to a served Thing.
-    hub: Option<Arc<ThingHub>>,
+    /// Who hears of status changes, when the record belongs to a served Thing.
+    observer: Option<Arc<dyn InvocationObserver>>,
     pushes: Mutex<ProgressPushes>,
 }
 
@@ -195,10 +145,10 @@ impl Invocation {
             cancel: CancelHook::new(),
             log: Arc::new(InvocationLog::default()),
             progress: Progress::new(),
-            hub: None,
+            observer: None,
             pushes: Mutex::new(ProgressPushes::default()),
             state: Mutex::new(RunState {
-                status: Status::Pending,
+                status: InvocationStatus::Pending,
                 time_started: None,
                 time_completed: None,
                 finished_at: None,
@@ -211,9 +161,9 @@ impl Invocation {
         }
     }
 
-    /// Publish every status change (and the progress) to `hub`.
-    pub fn with_hub(mut self, hub: Arc<ThingHub>) -> Self {
-        self.hub = Some(hub);
+    /// Tell `observer` every status change (and the progress).
+    pub fn with_observer(mut self, observer: Arc<dyn InvocationObserver>) -> Self {
+        self.observer = Some(observer);
         self
     }
 
@@ -235,20 +185,15 @@ impl Invocation {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn status(&self) -> Status {
+    pub fn status(&self) -> InvocationStatus {
         self.state().status
     }
 
-    /// Tell the hub the invocation's current status (called with the state locked, so the
-    /// statuses of one invocation go out in the order they happened).
+    /// Tell the observer the invocation's current status (called with the state locked, so
+    /// the statuses of one invocation go out in the order they happened).
     fn publish(&self, state: &RunState) {
-        if let Some(hub) = &self.hub {
-            hub.action_status(ActionStatus {
-                action: self.action,
-                id: self.id,
-                status: state.status.as_str(),
-                progress: self.progress.get(),
-            });
+        if let Some(observer) = &self.observer {
+            observer.status_changed(self.action, self.id, state.status, self.progress.get());
         }
     }
 
@@ -297,10 +242,10 @@ impl Invocation {
     /// e.g. cancelled while it waited for a worker.
     pub fn mark_running(&self) -> bool {
         let mut state = self.state();
-        if state.status != Status::Pending {
+        if state.status != InvocationStatus::Pending {
             return false;
         }
-        state.status = Status::Running;
+        state.status = InvocationStatus::Running;
         state.time_started = Some(Utc::now());
         self.publish(&state);
         true
@@ -309,13 +254,19 @@ impl Invocation {
     /// Record how the invocation ended and wake anyone waiting for it.
     pub fn finish(&self, outcome: Outcome) {
         let (status, output, problem) = match outcome {
-            Outcome::Completed(value) => (Status::Completed, Some((value, Vec::new())), None),
-            Outcome::CompletedWithBlobs(value, blobs) => {
-                (Status::Completed, Some((value, blobs)), None)
+            Outcome::Completed(value) => {
+                (InvocationStatus::Completed, Some((value, Vec::new())), None)
             }
-            Outcome::Cancelled => (Status::Cancelled, None, Some(Problem::cancelled())),
+            Outcome::CompletedWithBlobs(value, blobs) => {
+                (InvocationStatus::Completed, Some((value, blobs)), None)
+            }
+            Outcome::Cancelled => (
+                InvocationStatus::Cancelled,
+                None,
+                Some(Problem::cancelled()),
+            ),
             Outcome::Failed(failure) => (
-                Status::Error,
+                InvocationStatus::Error,
                 None,
                 Some(Problem::internal(failure.title, failure.detail)),
             ),
@@ -325,14 +276,14 @@ impl Invocation {
 
     /// End the invocation as an error described by `problem` (e.g. the global lock was busy).
     pub fn fail_with(&self, problem: Problem) {
-        self.settle(Status::Error, None, Some(problem));
+        self.settle(InvocationStatus::Error, None, Some(problem));
     }
 
     /// Ask the invocation to stop (a client's DELETE, or shutdown). Decided under the
     /// record's lock, so it can't race the action finishing: a finished invocation is left
     /// alone and its status returned. The request is logged, so the time from request to
     /// `cancelled` can be read off the invocation; a pending one is cancelled at once.
-    pub fn request_cancel(&self) -> Result<(), Status> {
+    pub fn request_cancel(&self) -> Result<(), InvocationStatus> {
         let mut state = self.state();
         if state.status.is_finished() {
             return Err(state.status);
@@ -343,10 +294,10 @@ impl Invocation {
             None,
         );
         self.cancel.cancel();
-        if state.status == Status::Pending {
+        if state.status == InvocationStatus::Pending {
             self.settle_locked(
                 &mut state,
-                Status::Cancelled,
+                InvocationStatus::Cancelled,
                 None,
                 Some(Problem::cancelled()),
             );
@@ -356,7 +307,12 @@ impl Invocation {
         Ok(())
     }
 
-    fn settle(&self, status: Status, output: Option<(Value, Vec<Blob>)>, error: Option<Problem>) {
+    fn settle(
+        &self,
+        status: InvocationStatus,
+        output: Option<(Value, Vec<Blob>)>,
+        error: Option<Problem>,
+    ) {
         let mut state = self.state();
         self.settle_locked(&mut state, status, output, error);
         drop(state);
@@ -367,17 +323,17 @@ impl Invocation {
     fn settle_locked(
         &self,
         state: &mut RunState,
-        status: Status,
+        status: InvocationStatus,
         output: Option<(Value, Vec<Blob>)>,
         error: Option<Problem>,
     ) {
         match (status, &error) {
-            (Status::Cancelled, _) => self.log_server_record(
+            (InvocationStatus::Cancelled, _) => self.log_server_record(
                 LogLevel::Info,
                 format!("Invocation {} was cancelled.", self.id),
                 None,
             ),
-            (Status::Error, Some(problem)) => self.log_server_record(
+            (InvocationStatus::Error, Some(problem)) => self.log_server_record(
                 LogLevel::Error,
                 problem.detail.clone(),
                 Some(problem.title.clone()),
@@ -423,95 +379,5 @@ impl Invocation {
             return;
         }
         notified.await;
-    }
-
-    /// The invocation's absolute URL under `base` (origin + API prefix).
-    pub fn href(&self, base: &str) -> String {
-        format!("{base}/action_invocations/{}", self.id)
-    }
-
-    /// The full JSON view, with links under `base` (e.g. `http://host:5000` + prefix).
-    pub fn view<'a>(&'a self, base: &'a str) -> InvocationView<'a> {
-        InvocationView {
-            invocation: self,
-            base,
-            summary: false,
-        }
-    }
-
-    /// The summary JSON view used by the list routes.
-    pub fn summary<'a>(&'a self, base: &'a str) -> InvocationView<'a> {
-        InvocationView {
-            invocation: self,
-            base,
-            summary: true,
-        }
-    }
-}
-
-/// Serialises an invocation in the reference's field order, with absolute links.
-pub struct InvocationView<'a> {
-    invocation: &'a Invocation,
-    base: &'a str,
-    summary: bool,
-}
-
-#[derive(Serialize)]
-struct Link<'a> {
-    href: &'a str,
-    #[serde(rename = "type")]
-    kind: Option<&'a str>,
-    rel: &'a str,
-    anchor: Option<&'a str>,
-}
-
-struct LogView<'a>(&'a InvocationLog);
-
-impl Serialize for LogView<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize_into(serializer)
-    }
-}
-
-impl Serialize for InvocationView<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let invocation = self.invocation;
-        let href = invocation.href(self.base);
-        let output_href = format!("{href}/output");
-        let state = invocation.state();
-        let mut s = serializer.serialize_struct("Invocation", if self.summary { 8 } else { 13 })?;
-        s.serialize_field("status", state.status.as_str())?;
-        s.serialize_field("id", &invocation.id)?;
-        s.serialize_field("action", &*invocation.action_path)?;
-        s.serialize_field("href", &href)?;
-        s.serialize_field("timeStarted", &state.time_started.map(rfc3339))?;
-        s.serialize_field("timeRequested", &rfc3339(invocation.time_requested))?;
-        s.serialize_field("timeCompleted", &state.time_completed.map(rfc3339))?;
-        s.serialize_field(
-            "links",
-            &[
-                Link {
-                    href: &href,
-                    kind: None,
-                    rel: "self",
-                    anchor: None,
-                },
-                Link {
-                    href: &output_href,
-                    kind: None,
-                    rel: "output",
-                    anchor: None,
-                },
-            ],
-        )?;
-        if !self.summary {
-            s.serialize_field("input", &invocation.input)?;
-            s.serialize_field("output", &state.output_under(self.base))?;
-            s.serialize_field("log", &LogView(&invocation.log))?;
-            s.serialize_field("error", &state.error)?;
-            // Ours, after the reference's fields: `null` until the action reports any.
-            s.serialize_field("progress", &invocation.progress.get())?;
-        }
-        s.end()
     }
 }

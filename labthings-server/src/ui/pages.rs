@@ -3,11 +3,11 @@
 use hyper::header::{ACCEPT, HeaderValue, LINK, LOCATION, SET_COOKIE};
 use hyper::http::request::Parts;
 use hyper::{Method, Response, StatusCode};
+use labthings_protocol::paths::{Origin, Scheme, seg};
 
 use super::assets::{self, Asset};
 use crate::http::auth::{COOKIE_NAME, QUERY_NAME, percent_decode};
 use crate::http::error::ApiError;
-use crate::http::origin::Origin;
 use crate::http::response::{self, Body};
 use crate::state::ServerState;
 
@@ -28,13 +28,16 @@ pub enum UiRoute<'s> {
 }
 
 impl<'s> UiRoute<'s> {
-    /// The UI route `path` names, if any. Thing names can't be `ui` (`RESERVED_NAMES`).
+    /// The UI route `path` names, if any. Thing names can't be `ui` (`RESERVED_THING_NAMES`).
     pub fn parse(state: &'s ServerState, path: &str) -> Option<Self> {
-        let prefix = state.prefix.as_str();
+        let prefix = state.paths.prefix();
         if path == "/" || path == prefix || path.strip_suffix('/') == Some(prefix) {
             return Some(UiRoute::Root);
         }
-        let rest = path.strip_prefix(prefix)?.strip_prefix("/ui")?;
+        let rest = path
+            .strip_prefix(prefix)?
+            .strip_prefix('/')?
+            .strip_prefix(seg::UI)?;
         Some(match rest {
             "" => UiRoute::AddSlash,
             "/" => UiRoute::Index,
@@ -67,7 +70,7 @@ pub fn answer(
         UiRoute::Root if get && wants_html(request) => {
             let mut response = Response::new(Body::empty());
             *response.status_mut() = StatusCode::SEE_OTHER;
-            if let Ok(location) = HeaderValue::from_str(&format!("{}/ui/", state.prefix)) {
+            if let Ok(location) = HeaderValue::from_str(&state.paths.ui_index()) {
                 response.headers_mut().insert(LOCATION, location);
             }
             remember_token(state, request, &mut response);
@@ -76,8 +79,8 @@ pub fn answer(
         // JSON clients (and every other method) see the API's root as before: nothing there.
         UiRoute::Root => Err(ApiError::NotFound),
         UiRoute::AddSlash => Ok(response::redirect(&format!(
-            "{}{}/ui/",
-            origin.0, state.prefix
+            "{origin}{}",
+            state.paths.ui_index()
         ))),
         _ if !get => Err(ApiError::MethodNotAllowed(&["GET"])),
         UiRoute::Index => Ok(page(&assets::INDEX_PAGE)),
@@ -111,11 +114,7 @@ fn wants_html(request: &Parts) -> bool {
 /// Scripts, styles, images and connections from this server only, WebSockets to it included
 /// (`'self'` covers `ws:` only in CSP Level 3 browsers); no inline code, plugins or framing.
 fn content_security_policy(origin: &Origin) -> HeaderValue {
-    let websocket = match origin.0.split_once("://") {
-        Some(("https", host)) => format!("wss://{host}"),
-        Some((_, host)) => format!("ws://{host}"),
-        None => String::new(),
-    };
+    let websocket = origin.websocket();
     let policy = format!(
         "default-src 'self'; connect-src 'self' {websocket}; img-src 'self'; \
          object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
@@ -154,7 +153,7 @@ fn remember_token(state: &ServerState, request: &Parts, response: &mut Response<
         return;
     };
     // Over TLS the cookie must never go to a plain-HTTP port of the same host.
-    let secure = if state.scheme == "https" {
+    let secure = if state.scheme == Scheme::Https {
         "; Secure"
     } else {
         ""

@@ -1,0 +1,20 @@
+//! # The LabThings wire protocol, spelled once
+//!
+//! What the macros, the core, the server and the client must agree on to speak the
+//! `labthings-fastapi` 0.3.0 protocol:
+//!
+//! - [`paths`]: the route words, the URL of every resource under an API prefix
+//!   ([`ApiPaths`]), the names a Thing or an affordance can't have, and the rule for an
+//!   `#[endpoint]` path (checked by the macros at compile time and by the server at start-up);
+//! - [`status`]: an invocation's status and its wire spelling;
+//!
+//! It is a crate of its own, not a module of `labthings-core`, because the proc-macro crate
+//! needs the names and the path rule at compile time and `labthings-core` depends on the
+//! macros (it re-exports them); and because the client must share the wire types without
+//! depending on the server. It depends on `serde` and `serde_json` only.
+
+pub mod paths;
+pub mod status;
+
+pub use paths::ApiPaths;
+pub use status::InvocationStatus;
