@@ -7,6 +7,8 @@
 //!   ([`ApiPaths`]), the names a Thing or an affordance can't have, and the rule for an
 //!   `#[endpoint]` path (checked by the macros at compile time and by the server at start-up);
 //! - [`status`]: an invocation's status and its wire spelling;
+//! - [`problem`]: RFC 9457 ProblemDetails, the error shape of HTTP answers and invocation
+//!   records, with the `type`s the Python client recognises;
 //!
 //! It is a crate of its own, not a module of `labthings-core`, because the proc-macro crate
 //! needs the names and the path rule at compile time and `labthings-core` depends on the
@@ -14,7 +16,9 @@
 //! depending on the server. It depends on `serde` and `serde_json` only.
 
 pub mod paths;
+pub mod problem;
 pub mod status;
 
 pub use paths::ApiPaths;
+pub use problem::Problem;
 pub use status::InvocationStatus;

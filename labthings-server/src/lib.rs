@@ -37,7 +37,6 @@
 //! | `http/` | HTTP plumbing that knows no Thing: bearer tokens (`auth.rs`), responses, the handlers' `ApiError`, request bodies, path parameters, the client's origin, CORS |
 //! | `push/` | what clients hear without asking: the per-Thing fan-out (`hub.rs`), the WebSocket protocol and sessions (`ws_protocol.rs`, `ws_session.rs`), SSE framing (`sse.rs`) |
 //! | `settings/` | settings files: the background writer, one Thing's file, the atomic write |
-//! | `problem.rs` | RFC 9457 ProblemDetails, the error shape shared by HTTP answers and invocation records |
 //!
 //! A new feature gets a folder of its own on the floor its imports put it, and its routes a
 //! `Route` in `api/router.rs`.
@@ -49,7 +48,6 @@ mod discovery;
 mod docs;
 mod http;
 mod net;
-mod problem;
 mod push;
 mod runtime;
 mod settings;

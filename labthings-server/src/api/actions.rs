@@ -12,12 +12,12 @@ use hyper::http::request::Parts;
 use hyper::{Response, StatusCode};
 use labthings_core::{ActionMetadata, InvocationId, PrepareError, PreparedAction};
 use labthings_protocol::paths::Origin;
+use labthings_protocol::problem::Problem;
 
 use crate::api::invocation_view::{self, Links};
 use crate::http::error::ApiError;
 use crate::http::request_body;
 use crate::http::response::{self, Body};
-use crate::problem::Problem;
 use crate::runtime::invocation::Invocation;
 use crate::runtime::start::{start, withdraw};
 use crate::state::{ServedThing, ServerState};

@@ -19,6 +19,7 @@ use hyper::http::request::Parts;
 use hyper::{Method, Response, StatusCode};
 use labthings_core::Blob;
 use labthings_core::blob::Data;
+use labthings_protocol::problem::Problem;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio::sync::mpsc;
 
@@ -26,7 +27,6 @@ use crate::http::conditional::none_match;
 use crate::http::error::ApiError;
 use crate::http::path_param::parse_uuid;
 use crate::http::response::Body;
-use crate::problem::Problem;
 use crate::state::ServerState;
 
 /// How much of a file is read at a time.

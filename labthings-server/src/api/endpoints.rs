@@ -13,12 +13,12 @@ use hyper::{Method, Response, StatusCode};
 use labthings_core::{
     EndpointBody, EndpointCall, EndpointMetadata, EndpointRequest, EndpointResponse, Failure,
 };
+use labthings_protocol::problem::Problem;
 
 use crate::api::blobs;
 use crate::http::error::ApiError;
 use crate::http::request_body;
 use crate::http::response::{self, Body};
-use crate::problem::Problem;
 use crate::runtime::blocking::{ended_early, on_thread};
 use crate::state::{ServedThing, ServerState};
 

@@ -10,12 +10,12 @@ use hyper::body::Incoming;
 use hyper::http::request::Parts;
 use hyper::{Response, StatusCode};
 use labthings_core::{PropertyError, PropertyKind, PropertyMetadata, Thing, ValidationErrors};
+use labthings_protocol::problem::Problem;
 use serde_json::Value;
 
 use crate::http::error::ApiError;
 use crate::http::request_body;
 use crate::http::response::{self, Body};
-use crate::problem::Problem;
 use crate::runtime::blocking::on_thread;
 use crate::runtime::lock::GlobalLock;
 use crate::state::{ServedThing, ServerState};

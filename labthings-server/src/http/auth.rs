@@ -13,10 +13,10 @@ use std::sync::{Arc, RwLock};
 
 use hyper::header::{AUTHORIZATION, COOKIE, HeaderValue, ORIGIN, UPGRADE, WWW_AUTHENTICATE};
 use hyper::{HeaderMap, Method, Response, Uri};
+use labthings_protocol::problem::Problem;
 use sha2::{Digest as _, Sha256};
 
 use crate::http::response::{self, Body};
-use crate::problem::Problem;
 
 /// The SHA-256 digest of a token.
 type Digest = [u8; 32];

@@ -5,10 +5,10 @@ use std::borrow::Cow;
 
 use hyper::{Response, StatusCode};
 use labthings_core::{LocSegment, ValidationErrors, ValidationIssue};
+use labthings_protocol::problem::Problem;
 use serde_json::Value;
 
 use crate::http::response::{self, Body};
-use crate::problem::Problem;
 
 #[derive(Debug)]
 pub enum ApiError {

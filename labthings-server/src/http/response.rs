@@ -7,7 +7,7 @@ use hyper::{Response, StatusCode};
 use labthings_core::ValidationIssue;
 use serde::Serialize;
 
-use crate::problem::Problem;
+use labthings_protocol::problem::Problem;
 
 pub use super::body::Body;
 

@@ -4,9 +4,9 @@
 use std::fmt::Display;
 use std::sync::Arc;
 
+use labthings_protocol::problem::Problem;
 use tokio::task::JoinError;
 
-use crate::problem::Problem;
 use crate::runtime::lock::GlobalLock;
 
 /// Run `call` on tokio's blocking pool, holding `lock` (if any) around it. `what` names the

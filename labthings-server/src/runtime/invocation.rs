@@ -17,7 +17,7 @@ use serde_json::Value;
 use tokio::runtime::Handle;
 use tokio::sync::Notify;
 
-use crate::problem::Problem;
+use labthings_protocol::problem::Problem;
 
 /// The size of `value` as compact JSON: a measure of what it holds in memory.
 fn json_bytes<T: Serialize>(value: &T) -> usize {

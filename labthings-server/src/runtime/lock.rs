@@ -6,7 +6,7 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
-use crate::problem::Problem;
+use labthings_protocol::problem::Problem;
 
 /// How long a caller waits for a busy lock.
 pub const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(50);

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use labthings_core::{ActionBody, Captured, InvocationContext, Outcome};
+use labthings_protocol::problem::Problem;
 
-use crate::problem::Problem;
 use crate::runtime::invocation::Invocation;
 use crate::runtime::lock::GlobalLock;
 use crate::runtime::pool::{ActionPool, PoolFull};
