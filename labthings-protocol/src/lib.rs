@@ -9,6 +9,7 @@
 //! - [`status`]: an invocation's status and its wire spelling;
 //! - [`problem`]: RFC 9457 ProblemDetails, the error shape of HTTP answers and invocation
 //!   records, with the `type`s the Python client recognises;
+//! - [`validation`]: pydantic's validation issues, the `detail[]` of a 422 body;
 //!
 //! It is a crate of its own, not a module of `labthings-core`, because the proc-macro crate
 //! needs the names and the path rule at compile time and `labthings-core` depends on the
@@ -18,7 +19,9 @@
 pub mod paths;
 pub mod problem;
 pub mod status;
+pub mod validation;
 
 pub use paths::ApiPaths;
 pub use problem::Problem;
 pub use status::InvocationStatus;
+pub use validation::{LocSegment, ValidationErrors, ValidationIssue};

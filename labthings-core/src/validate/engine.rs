@@ -7,8 +7,8 @@ use std::sync::{OnceLock, RwLock};
 use regex::Regex;
 use serde_json::{Map, Number, Value, json};
 
-use super::issue::{LocSegment, ValidationErrors, ValidationIssue};
 use super::pydantic::{count_noun, python_alternatives, python_repr};
+use labthings_protocol::validation::{LocSegment, ValidationErrors, ValidationIssue};
 
 /// A bound keyword and how pydantic words its failure.
 struct Bound {

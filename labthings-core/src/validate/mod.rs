@@ -7,14 +7,13 @@
 //! handed to serde, and recorded as the invocation's input, as it is.
 
 mod engine;
-mod issue;
 mod pydantic;
 mod supported;
 
 use serde_json::{Map, Value};
 
 use engine::Validator;
-pub use issue::{LocSegment, ValidationErrors, ValidationIssue};
+pub use labthings_protocol::validation::{LocSegment, ValidationErrors, ValidationIssue};
 pub use supported::{UnsupportedKeyword, check_supported};
 
 /// Validate `value` against `schema`, returning the normalised value.
