@@ -85,7 +85,7 @@ async fn smoke(url: &str) -> Result<(), String> {
 
     match counter.invoke::<Value, _>("fail", &()).await {
         Err(Error::Problem(problem)) => check(
-            problem.detail.as_deref() == Some("deliberate failure from fail()"),
+            problem.detail == "deliberate failure from fail()",
             format!("invoke fail: problem {problem}"),
         )?,
         other => return Err(format!("invoke fail: {other:?}")),

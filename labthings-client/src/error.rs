@@ -13,7 +13,8 @@ use std::fmt;
 use bytes::Bytes;
 use hyper::StatusCode;
 use hyper::header::{CONTENT_TYPE, HeaderMap};
-use serde::{Deserialize, Serialize};
+use labthings_protocol::{Problem, ValidationIssue};
+use serde::Deserialize;
 use serde_json::Value;
 
 /// The result of every client operation.
@@ -26,12 +27,12 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The server refused the request's body (422): one [`Issue`] per problem.
+    /// The server refused the request's body (422): one [`ValidationIssue`] per problem.
     #[error("the server refused the input: {}", Issues(.0))]
-    Validation(Vec<Issue>),
+    Validation(Vec<ValidationIssue>),
     /// An RFC 9457 problem: a failed invocation, or a `problem+json` answer.
     #[error("{0}")]
-    Problem(ProblemDetails),
+    Problem(Problem),
     /// The invocation was cancelled before it finished.
     #[error("the invocation was cancelled")]
     Cancelled,
@@ -77,7 +78,7 @@ impl Error {
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             Error::Validation(_) => Some(StatusCode::UNPROCESSABLE_ENTITY),
-            Error::Problem(problem) => problem.status.and_then(|s| StatusCode::from_u16(s).ok()),
+            Error::Problem(problem) => StatusCode::from_u16(problem.status).ok(),
             Error::Http { status, .. } => Some(*status),
             _ => None,
         }
@@ -92,14 +93,14 @@ impl Error {
         if let Ok(json) = serde_json::from_slice::<Value>(body) {
             if status == StatusCode::UNPROCESSABLE_ENTITY
                 && let Some(detail) = json.get("detail").filter(|d| d.is_array())
-                && let Ok(issues) = Vec::<Issue>::deserialize(detail)
+                && let Ok(issues) = Vec::<ValidationIssue>::deserialize(detail)
             {
                 return Error::Validation(issues);
             }
             let looks_like_problem = json.get("title").is_some_and(Value::is_string)
                 && json.get("status").is_some_and(Value::is_number);
             if (problem_type || looks_like_problem)
-                && let Ok(problem) = ProblemDetails::deserialize(&json)
+                && let Ok(problem) = Problem::deserialize(&json)
             {
                 return Error::Problem(problem);
             }
@@ -118,42 +119,7 @@ impl Error {
     }
 }
 
-/// One problem with a refused input, as in FastAPI's 422 body.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Issue {
-    /// The machine-readable kind, such as `int_parsing` or `extra_forbidden`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// Where: `["body"]` for a property value, `["body", "<field>"]` for an action input.
-    pub loc: Vec<Value>,
-    /// The human-readable message, such as `Input should be a valid integer`.
-    pub msg: String,
-    /// The offending input, when the server sent it back.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub input: Option<Value>,
-}
-
-impl Issue {
-    /// `loc` joined with dots, as `body.duration`.
-    pub fn location(&self) -> String {
-        self.loc
-            .iter()
-            .map(|part| match part {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            })
-            .collect::<Vec<_>>()
-            .join(".")
-    }
-}
-
-impl fmt::Display for Issue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {} ({})", self.location(), self.msg, self.kind)
-    }
-}
-
-struct Issues<'a>(&'a [Issue]);
+struct Issues<'a>(&'a [ValidationIssue]);
 
 impl fmt::Display for Issues<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -162,39 +128,6 @@ impl fmt::Display for Issues<'_> {
                 f.write_str("; ")?;
             }
             write!(f, "{issue}")?;
-        }
-        Ok(())
-    }
-}
-
-/// An RFC 9457 problem, as the server sends for failures (and puts in an invocation's `error`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ProblemDetails {
-    /// A URL naming the kind of problem (`null` for errors raised by Rust actions).
-    #[serde(rename = "type", default)]
-    pub kind: Option<String>,
-    /// A short name for the problem, such as the error's type name.
-    #[serde(default)]
-    pub title: String,
-    /// The HTTP status the problem stands for.
-    #[serde(default)]
-    pub status: Option<u16>,
-    /// The explanation, such as the error's message.
-    #[serde(default)]
-    pub detail: Option<String>,
-    /// A URL naming this occurrence.
-    #[serde(default)]
-    pub instance: Option<String>,
-}
-
-impl fmt::Display for ProblemDetails {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.title)?;
-        if let Some(status) = self.status {
-            write!(f, " ({status})")?;
-        }
-        if let Some(detail) = &self.detail {
-            write!(f, ": {detail}")?;
         }
         Ok(())
     }
@@ -230,7 +163,7 @@ mod tests {
         assert_eq!(issues.len(), 1);
         assert_eq!(issues[0].kind, "int_parsing");
         assert_eq!(issues[0].location(), "body");
-        assert_eq!(issues[0].input, Some(Value::from("abc")));
+        assert_eq!(issues[0].input, Value::from("abc"));
     }
 
     #[test]

@@ -4,13 +4,13 @@
 use std::time::Duration;
 
 use hyper::{Method, Uri};
-use labthings_protocol::InvocationStatus;
+use labthings_protocol::{InvocationStatus, Problem};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::blob::decoding_blobs_from;
-use crate::error::{Error, ProblemDetails, Result};
+use crate::error::{Error, Result};
 use crate::transport::Transport;
 use crate::url::resolve;
 
@@ -80,7 +80,7 @@ pub struct InvocationRecord {
     pub log: Vec<LogRecord>,
     /// Why it failed or was cancelled.
     #[serde(default)]
-    pub error: Option<ProblemDetails>,
+    pub error: Option<Problem>,
     /// Progress from 0 to 1, from servers that report it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub progress: Option<f64>,
@@ -99,13 +99,10 @@ impl InvocationRecord {
             InvocationStatus::Cancelled => Err(Error::Cancelled),
             InvocationStatus::Error => {
                 Err(Error::Problem(self.error.clone().unwrap_or_else(|| {
-                    ProblemDetails {
-                        kind: None,
-                        title: "Error".into(),
-                        status: Some(500),
-                        detail: Some("the invocation failed and the server gave no reason".into()),
-                        instance: None,
-                    }
+                    Problem::internal(
+                        "Error",
+                        "the invocation failed and the server gave no reason",
+                    )
                 })))
             }
             status => Err(Error::InvalidRequest(format!(
@@ -220,10 +217,7 @@ mod tests {
         match record.outcome::<()>() {
             Err(Error::Problem(problem)) => {
                 assert_eq!(problem.title, "RuntimeError");
-                assert_eq!(
-                    problem.detail.as_deref(),
-                    Some("deliberate failure from fail()")
-                );
+                assert_eq!(problem.detail, "deliberate failure from fail()");
             }
             other => panic!("not a problem: {other:?}"),
         }

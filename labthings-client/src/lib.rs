@@ -77,9 +77,9 @@ pub use blob::{Blob, BlobLink, RemoteBlob};
 pub use client::{ClientBuilder, DEFAULT_PREFER_WAIT, ThingClient};
 #[cfg(feature = "discovery")]
 pub use discovery::{Discovered, DiscoveredThing, Discovery, SERVICE_TYPE, discover};
-pub use error::{BoxError, Error, Issue, ProblemDetails, Result};
+pub use error::{BoxError, Error, Result};
 pub use invocation::{Invocation, InvocationRecord, LogRecord};
-pub use labthings_protocol::InvocationStatus;
+pub use labthings_protocol::{InvocationStatus, Problem, ValidationIssue};
 pub use observe::{MAX_RECONNECTS, Named, Observation, STREAM_IDLE};
 pub use td::{ActionAffordance, EventAffordance, Form, PropertyAffordance, ThingDescription};
 pub use transport::DEFAULT_TIMEOUT;

@@ -1,18 +1,49 @@
 //! RFC 9457 ProblemDetails: the error shape of both HTTP error responses and finished
-//! invocation records (their `error` field). A leaf: it knows nothing of HTTP or the runtime,
-//! so both can use it without depending on each other.
+//! invocation records (their `error` field), as the server writes it and the client reads it.
 
-use serde::Serialize;
+use std::fmt;
 
-/// RFC 9457 ProblemDetails, in the reference's field order.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// RFC 9457 ProblemDetails, in the reference's field order. Read leniently: a member that is
+/// missing or `null` reads as empty (`status` 0), so any server's problem can be shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Problem {
+    /// The explanation, such as the error's message.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub detail: String,
-    #[serde(rename = "type")]
+    /// A URL naming the kind of problem (`null` for errors raised by Rust actions).
+    #[serde(rename = "type", default)]
     pub kind: Option<String>,
+    /// The HTTP status the problem stands for.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub status: u16,
+    /// A short name for the problem, such as the error's type name.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub title: String,
+    /// A URL naming this occurrence.
+    #[serde(default)]
     pub instance: Option<String>,
+}
+
+fn null_as_default<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(
+    deserializer: D,
+) -> Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// `title (status): detail`, leaving out what is empty.
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.title)?;
+        if self.status != 0 {
+            write!(f, " ({})", self.status)?;
+        }
+        if !self.detail.is_empty() {
+            write!(f, ": {}", self.detail)?;
+        }
+        Ok(())
+    }
 }
 
 /// The `type` the Python client recognises for a cancelled invocation.
@@ -60,5 +91,29 @@ impl Problem {
             title: title.into(),
             instance: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn written_in_the_reference_order_and_read_leniently() {
+        let written = serde_json::to_string(&Problem::lock_busy()).unwrap();
+        assert!(
+            written.starts_with(r#"{"detail":"The global lock could not be acquired.","type":"#),
+            "{written}"
+        );
+        assert!(
+            written.ends_with(r#","status":409,"title":"GlobalLockBusyError","instance":null}"#)
+        );
+        let read: Problem = serde_json::from_str(r#"{"title": "Oops", "detail": null}"#).unwrap();
+        assert_eq!((read.status, read.detail.as_str()), (0, ""));
+        assert_eq!(read.to_string(), "Oops");
+        assert_eq!(
+            Problem::lock_busy().to_string(),
+            "GlobalLockBusyError (409): The global lock could not be acquired."
+        );
     }
 }

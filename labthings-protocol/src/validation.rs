@@ -1,13 +1,14 @@
 //! The wire model of validation errors: pydantic's `detail[]` entries, as FastAPI sends them
-//! in a 422 body.
+//! in a 422 body, as the core writes them and the client reads them.
 
+use std::borrow::Cow;
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// One step of the path to the offending part of the input.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum LocSegment {
     Field(String),
@@ -21,33 +22,44 @@ impl From<&str> for LocSegment {
 }
 
 /// One problem with the input, in pydantic's shape (`detail[]` of a 422 body).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ValidationIssue {
+    /// The machine-readable kind, such as `int_parsing` or `extra_forbidden`.
     #[serde(rename = "type")]
-    pub kind: &'static str,
+    pub kind: Cow<'static, str>,
     /// Path from the validated value's root; the server puts `"body"` in front.
     pub loc: Vec<LocSegment>,
+    /// The human-readable message, such as `Input should be a valid integer`.
     pub msg: String,
+    /// The offending input (`null` when a server leaves it out).
+    #[serde(default)]
     pub input: Value,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ctx: Option<Value>,
 }
 
+impl ValidationIssue {
+    /// `loc` joined with dots, as `body.duration`.
+    pub fn location(&self) -> String {
+        let segments: Vec<String> = self
+            .loc
+            .iter()
+            .map(|segment| match segment {
+                LocSegment::Field(name) => name.clone(),
+                LocSegment::Index(index) => index.to_string(),
+            })
+            .collect();
+        segments.join(".")
+    }
+}
+
+/// `location: msg`, or `msg` alone for the value as a whole.
 impl fmt::Display for ValidationIssue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.loc.is_empty() {
             return f.write_str(&self.msg);
         }
-        for (i, segment) in self.loc.iter().enumerate() {
-            if i > 0 {
-                f.write_str(".")?;
-            }
-            match segment {
-                LocSegment::Field(name) => f.write_str(name)?,
-                LocSegment::Index(index) => write!(f, "{index}")?,
-            }
-        }
-        write!(f, ": {}", self.msg)
+        write!(f, "{}: {}", self.location(), self.msg)
     }
 }
 
@@ -59,7 +71,7 @@ impl ValidationErrors {
     /// A single issue about the value as a whole.
     pub fn single(kind: &'static str, msg: impl Into<String>, input: Value) -> Self {
         Self(vec![ValidationIssue {
-            kind,
+            kind: Cow::Borrowed(kind),
             loc: Vec::new(),
             msg: msg.into(),
             input,
@@ -89,3 +101,29 @@ impl fmt::Display for ValidationErrors {
 }
 
 impl std::error::Error for ValidationErrors {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_422_detail_reads_back_as_written() {
+        let issue = ValidationIssue {
+            kind: "int_parsing".into(),
+            loc: vec!["body".into(), LocSegment::Index(2)],
+            msg: "Input should be a valid integer".into(),
+            input: Value::from("x"),
+            ctx: None,
+        };
+        let json = serde_json::to_value(&issue).unwrap();
+        assert_eq!(
+            json.to_string(),
+            r#"{"type":"int_parsing","loc":["body",2],"msg":"Input should be a valid integer","input":"x"}"#
+        );
+        assert_eq!(
+            serde_json::from_value::<ValidationIssue>(json).unwrap(),
+            issue
+        );
+        assert_eq!(issue.to_string(), "body.2: Input should be a valid integer");
+    }
+}

@@ -95,7 +95,7 @@ impl Validator {
         ctx: Option<Value>,
     ) {
         self.errors.push(ValidationIssue {
-            kind,
+            kind: kind.into(),
             loc: self.loc.clone(),
             msg: msg.into(),
             input: input.clone(),

@@ -66,7 +66,7 @@ mod tests {
         assert_eq!(validate(&int, json!("7")).unwrap(), json!(7));
         let e = issue(int.clone(), json!(1.5));
         assert_eq!(
-            (e.kind, e.msg.as_str()),
+            (e.kind.as_ref(), e.msg.as_str()),
             (
                 "int_from_float",
                 "Input should be a valid integer, got a number with a fractional part"
@@ -132,7 +132,7 @@ mod tests {
         assert_eq!(errors[1].kind, "extra_forbidden");
         assert_eq!(errors[1].loc, vec![LocSegment::from("bogus")]);
         let missing = validate_action_input(&schema, true, None).unwrap_err().0;
-        assert_eq!((missing[0].kind, missing[0].loc.len()), ("missing", 0));
+        assert_eq!((missing[0].kind.as_ref(), missing[0].loc.len()), ("missing", 0));
         let array = validate_action_input(&schema, true, Some(json!([1, 2])))
             .unwrap_err()
             .0;

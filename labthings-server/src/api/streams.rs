@@ -100,7 +100,8 @@ fn frame_spacing(query: Option<&str>) -> Result<Option<Duration>, ApiError> {
                 "greater_than"
             } else {
                 "float_parsing"
-            },
+            }
+            .into(),
             loc: vec![
                 LocSegment::Field("query".into()),
                 LocSegment::Field("fps".into()),

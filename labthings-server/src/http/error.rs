@@ -33,7 +33,7 @@ impl ApiError {
     /// 422 for a body that isn't JSON (FastAPI's `json_invalid`), `position` in bytes.
     pub fn json_invalid(position: usize, error: &str) -> Self {
         Self::Unprocessable(vec![ValidationIssue {
-            kind: "json_invalid",
+            kind: "json_invalid".into(),
             loc: vec![
                 LocSegment::Field("body".into()),
                 LocSegment::Index(position),

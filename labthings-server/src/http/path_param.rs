@@ -10,7 +10,7 @@ pub fn parse_uuid(id: &str, name: &str) -> Result<uuid::Uuid, ApiError> {
     id.parse().map_err(|error: uuid::Error| {
         let error = uuid_error_text(id, &error);
         ApiError::Unprocessable(vec![ValidationIssue {
-            kind: "uuid_parsing",
+            kind: "uuid_parsing".into(),
             loc: vec![
                 LocSegment::Field("path".into()),
                 LocSegment::Field(name.into()),
