@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use labthings_protocol::InvocationStatus;
+use labthings_protocol::td::ThingDescription;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::runtime::Runtime;
@@ -26,7 +27,6 @@ use crate::blob::Blob;
 use crate::error::{Error, Result};
 use crate::invocation::{InvocationRecord, LogRecord};
 use crate::observe::Named;
-use crate::td::ThingDescription;
 
 fn runtime() -> Result<Arc<Runtime>> {
     tokio::runtime::Builder::new_current_thread()

@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use hyper::header::LOCATION;
 use hyper::{Method, StatusCode, Uri};
+use labthings_protocol::td::{Form, ThingDescription, href_for};
 
 use crate::error::{Error, Result};
-use crate::td::{Form, ThingDescription, href_for};
 use crate::transport::{DEFAULT_TIMEOUT, Transport};
 use crate::url::{parse_absolute, resolve, with_trailing_slash};
 

@@ -69,7 +69,6 @@ mod invocation;
 mod observe;
 mod property;
 pub mod sse;
-mod td;
 mod transport;
 mod url;
 
@@ -79,7 +78,9 @@ pub use client::{ClientBuilder, DEFAULT_PREFER_WAIT, ThingClient};
 pub use discovery::{Discovered, DiscoveredThing, Discovery, SERVICE_TYPE, discover};
 pub use error::{BoxError, Error, Result};
 pub use invocation::{Invocation, InvocationRecord, LogRecord};
+pub use labthings_protocol::td::{
+    ActionAffordance, EventAffordance, Form, PropertyAffordance, ThingDescription,
+};
 pub use labthings_protocol::{InvocationStatus, Problem, ValidationIssue};
 pub use observe::{MAX_RECONNECTS, Named, Observation, STREAM_IDLE};
-pub use td::{ActionAffordance, EventAffordance, Form, PropertyAffordance, ThingDescription};
 pub use transport::DEFAULT_TIMEOUT;

@@ -10,6 +10,7 @@
 //! - [`problem`]: RFC 9457 ProblemDetails, the error shape of HTTP answers and invocation
 //!   records, with the `type`s the Python client recognises;
 //! - [`validation`]: pydantic's validation issues, the `detail[]` of a 422 body;
+//! - [`td`]: the typed parts of a Thing Description a client reads (ours and the reference's).
 //!
 //! It is a crate of its own, not a module of `labthings-core`, because the proc-macro crate
 //! needs the names and the path rule at compile time and `labthings-core` depends on the
@@ -19,6 +20,7 @@
 pub mod paths;
 pub mod problem;
 pub mod status;
+pub mod td;
 pub mod validation;
 
 pub use paths::ApiPaths;

@@ -132,7 +132,10 @@ mod tests {
         assert_eq!(errors[1].kind, "extra_forbidden");
         assert_eq!(errors[1].loc, vec![LocSegment::from("bogus")]);
         let missing = validate_action_input(&schema, true, None).unwrap_err().0;
-        assert_eq!((missing[0].kind.as_ref(), missing[0].loc.len()), ("missing", 0));
+        assert_eq!(
+            (missing[0].kind.as_ref(), missing[0].loc.len()),
+            ("missing", 0)
+        );
         let array = validate_action_input(&schema, true, Some(json!([1, 2])))
             .unwrap_err()
             .0;

@@ -150,7 +150,7 @@ impl Form {
 
 /// The href of the first HTTP form for `op`; for `sse`, a form with `subprotocol: "sse"` is
 /// preferred over one without.
-pub(crate) fn href_for<'a>(forms: &'a [Form], op: &str, sse: bool) -> Option<&'a str> {
+pub fn href_for<'a>(forms: &'a [Form], op: &str, sse: bool) -> Option<&'a str> {
     let mut candidates = forms.iter().filter(|f| f.is_http() && f.has_op(op));
     if sse {
         let all: Vec<&Form> = candidates.collect();
