@@ -13,9 +13,9 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::__private::Probe;
 use crate::endpoint::EndpointRequest;
 use crate::outcome::{Failure, Outcome};
+use crate::probe::Probe;
 use crate::property::PropertyObserver;
 use crate::slot::{SlotMetadata, WrongSlotType};
 use crate::stream::MjpegStream;

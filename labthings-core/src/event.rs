@@ -22,7 +22,7 @@ pub struct EventBinding {
 }
 
 /// Turns a payload into JSON: `serde_json::to_value`, chosen where `T: Serialize` is known.
-type Encode<T> = crate::__private::Encoder<T>;
+type Encode<T> = crate::probe::Encoder<T>;
 
 /// An event bound to a served Thing, with the way to encode its payload.
 struct Bound<T> {

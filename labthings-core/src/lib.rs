@@ -206,6 +206,8 @@ mod event;
 mod id;
 mod logger;
 mod outcome;
+#[doc(hidden)]
+pub mod probe;
 mod progress;
 mod property;
 pub mod schema;

@@ -8,7 +8,6 @@
 //! never run because the check has already failed the build.
 
 use std::borrow::Cow;
-use std::marker::PhantomData;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::de::DeserializeOwned;
@@ -18,18 +17,9 @@ use serde_json::Value;
 use crate::blob::{self, Blob};
 use crate::bounds::NotAPropertyValue;
 use crate::outcome::{Failure, Outcome};
+use crate::probe::{Encoder, Probe};
 use crate::schema::data_schema;
 use crate::thing::PropertyError;
-
-/// Stands for the type `T` in method resolution; holds nothing.
-pub struct Probe<T>(PhantomData<fn() -> T>);
-
-impl<T> Probe<T> {
-    #[allow(clippy::new_without_default)]
-    pub const fn new() -> Self {
-        Probe(PhantomData)
-    }
-}
 
 const UNCHECKED: &str = "`#[thing]` emits a failing check for a type without the needed trait";
 
@@ -147,9 +137,6 @@ impl<T> DescribeUnchecked for &Probe<T> {
         unreachable!("{UNCHECKED}")
     }
 }
-
-/// How an event payload becomes JSON.
-pub type Encoder<T> = fn(&T) -> Result<Value, serde_json::Error>;
 
 /// A value of `T` on its way to a client: an action's outcome, a property's value or an event's
 /// payload.

@@ -1,0 +1,148 @@
+//! The data-property and event glue of generated code: a `Property`/`Setting` field's value
+//! type, reading, validating and writing it, binding fields to the served Thing, and the
+//! outcome of a getter or setter.
+
+use std::sync::Arc;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::probe::property_json;
+use crate::event::{Event, EventBinding};
+use crate::outcome::{Failure, Outcome};
+use crate::probe::Encoder;
+use crate::property::{Property, PropertyBinding, PropertyObserver, Setting};
+use crate::thing::{PropertyError, PropertyMetadata};
+use crate::validate::{ValidationErrors, validate};
+
+/// The value type inside a `Property<T>` or `Setting<T>` field.
+pub trait PropertyField {
+    type Value: Clone + Serialize + DeserializeOwned + JsonSchema + Send + Sync;
+    fn property(&self) -> &Property<Self::Value>;
+}
+
+impl<T: Clone + Serialize + DeserializeOwned + JsonSchema + Send + Sync> PropertyField
+    for Property<T>
+{
+    type Value = T;
+    fn property(&self) -> &Property<T> {
+        self
+    }
+}
+
+impl<T: Clone + Serialize + DeserializeOwned + JsonSchema + Send + Sync> PropertyField
+    for Setting<T>
+{
+    type Value = T;
+    fn property(&self) -> &Property<T> {
+        self
+    }
+}
+
+/// `Arc<Property<T>>` / `Arc<Setting<T>>`: a property the Thing shares with a thread of its own
+/// (a camera's frame producer reading its frame rate).
+impl<F: PropertyField> PropertyField for Arc<F> {
+    type Value = F::Value;
+    fn property(&self) -> &Property<F::Value> {
+        F::property(self)
+    }
+}
+
+/// Bind an `#[event]` field to the served Thing `thing`, so that `emit` reaches `observer`;
+/// `encode` is the payload's `Serialize`, through a [`Probe`](crate::probe::Probe) (so a payload type without it is
+/// reported once, by the check at the field).
+pub fn bind_event<T>(
+    event: &Event<T>,
+    thing: &str,
+    name: &'static str,
+    observer: &Arc<dyn PropertyObserver>,
+    encode: Encoder<T>,
+) {
+    let binding = EventBinding {
+        thing: Arc::from(thing),
+        name,
+        observer: observer.clone(),
+    };
+    event.bind_with(binding, encode);
+}
+
+/// The default of a data property, as JSON.
+pub fn default_json<F: PropertyField>(field: &F) -> Option<Value> {
+    serde_json::to_value(field.property().default_value()).ok()
+}
+
+pub fn read_data<F: PropertyField>(field: &F) -> Result<Value, PropertyError> {
+    property_json(&*field.property().read())
+}
+
+/// Validate `value` against the property's `schema` and decode it as `T`.
+pub fn decode_value<T: DeserializeOwned>(schema: &Value, value: Value) -> Result<T, PropertyError> {
+    let value = validate(schema, value).map_err(PropertyError::Invalid)?;
+    // Decoded from a borrow: the value is only kept for the error.
+    T::deserialize(&value).map_err(|e| {
+        PropertyError::Invalid(ValidationErrors::single(
+            "value_error",
+            format!("Value error, {e}"),
+            value,
+        ))
+    })
+}
+
+pub fn write_data<F: PropertyField>(
+    field: &F,
+    value: Value,
+    schema: &Value,
+) -> Result<(), PropertyError> {
+    let value = decode_value(schema, value)?;
+    field.property().set_validated(value);
+    Ok(())
+}
+
+pub fn bind<F: PropertyField>(
+    field: &F,
+    thing: &str,
+    metadata: &'static PropertyMetadata,
+    observer: &Arc<dyn PropertyObserver>,
+) {
+    field.property().bind(PropertyBinding {
+        thing: Arc::from(thing),
+        name: metadata.name,
+        constraints: metadata.constrained.then_some(&metadata.schema),
+        observer: observer.clone(),
+    });
+}
+
+/// A getter's or setter's `Result`, its value already converted (the getter's by
+/// [`Emit::property_value`]), as the outcome of a read or write.
+pub fn accessor_result<T, E: std::fmt::Display + 'static>(
+    result: Result<Result<T, PropertyError>, E>,
+) -> Result<T, PropertyError> {
+    match result {
+        Ok(converted) => converted,
+        Err(error) => match Outcome::from_result(Err::<(), E>(error)) {
+            Outcome::Failed(failure) => Err(PropertyError::Failed(failure)),
+            _ => Err(PropertyError::Failed(Failure {
+                title: "Cancelled".into(),
+                detail: "cancelled".into(),
+            })),
+        },
+    }
+}
+
+/// Validate `value` against a functional property's `schema`, then decode it for the setter.
+pub fn decode_setter_value<T>(
+    schema: &Value,
+    value: Value,
+    decode: impl FnOnce(&Value) -> Result<T, serde_json::Error>,
+) -> Result<T, PropertyError> {
+    let value = validate(schema, value).map_err(PropertyError::Invalid)?;
+    decode(&value).map_err(|e| {
+        PropertyError::Invalid(ValidationErrors::single(
+            "value_error",
+            format!("Value error, {e}"),
+            value,
+        ))
+    })
+}
