@@ -13,6 +13,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::blob::Blob;
 use crate::endpoint::EndpointRequest;
 use crate::outcome::{Failure, Outcome};
 use crate::probe::Probe;
@@ -108,7 +109,7 @@ impl<E: std::fmt::Display + 'static> StartResult for Result<(), E> {
     }
 }
 
-/// Implemented by nothing: a property whose value type is [`Blob`](crate::Blob) fails this
+/// Implemented by nothing: a property whose value type is [`Blob`] fails this
 /// bound, at the type. A blob's link names data an action's invocation keeps; a property read
 /// has no invocation, so the link would be dead.
 #[diagnostic::on_unimplemented(
@@ -117,6 +118,18 @@ impl<E: std::fmt::Display + 'static> StartResult for Result<(), E> {
     note = "return the `Blob` from an `#[action]`, or serve the bytes from an `#[endpoint(get, …)]`"
 )]
 pub trait NotAPropertyValue {}
+
+/// Chosen over `__private::PropertyValueCheck` for a probe of a `Blob`: the check fails here,
+/// so rustc's note names this module rather than the hidden one.
+impl Probe<Blob> {
+    #[doc(hidden)]
+    pub fn property_value_check(&self)
+    where
+        // Higher-ranked, so rustc defers this never-true bound to the call.
+        for<'a> Blob: NotAPropertyValue,
+    {
+    }
+}
 
 /// The parameter of an `#[endpoint]` method: the request.
 #[diagnostic::on_unimplemented(
@@ -134,6 +147,21 @@ impl EndpointParameter for EndpointRequest {
         request
     }
 }
+
+/// The value of a `#[property]` or `#[setting]` field (the `T` of `Property<T>`): shared
+/// between the server's threads, sent and received as JSON, described by a JSON schema.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` can't be a property's value: it must be `Send + Sync` and implement `Clone`, `Serialize`, `Deserialize` and `JsonSchema`",
+    label = "the server shares this value between threads, sends and receives it as JSON, and describes it in the Thing Description",
+    note = "add `#[derive(Clone, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]` to the definition of `{Self}`; to share it between threads, use `Arc` rather than `Rc` and a `Mutex` rather than `Cell`/`RefCell`"
+)]
+pub trait PropertyValue {
+    #[doc(hidden)]
+    const CHECKED: () = ();
+}
+
+#[diagnostic::do_not_recommend]
+impl<T: Clone + Serialize + DeserializeOwned + JsonSchema + Send + Sync> PropertyValue for T {}
 
 /// The type of any field of a Thing: the server shares a Thing between threads.
 #[diagnostic::on_unimplemented(

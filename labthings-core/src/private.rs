@@ -57,8 +57,8 @@ pub use client::{
 pub use codec::{Param, ParamCodec, param_codec};
 pub use errors::{ErrorProbe, ViaAny, ViaErrorSource};
 pub use fields::{
-    PropertyField, accessor_result, bind, bind_event, decode_setter_value, decode_value,
-    default_json, read_data, write_data,
+    DataProperty, DataPropertyUnchecked, PropertyField, accessor_result, bind_event,
+    decode_setter_value, decode_value,
 };
 pub use input::{action_input_schema, async_body, parse_input, parse_no_input};
 pub use metadata::{event_metadata, property_metadata, slot_metadata, stream_metadata};

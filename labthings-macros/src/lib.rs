@@ -20,8 +20,10 @@ mod errors;
 mod expand;
 mod fallback;
 mod kw;
+mod misplaced;
 
 use errors::Errors;
+use misplaced::misplaced;
 
 /// Marks a Thing: put it on the struct (declaring `#[property]` / `#[setting]` / `#[event]`
 /// fields) and on its `impl` block (declaring `#[action]`, `#[property]` and `#[setter]`
@@ -77,15 +79,6 @@ pub fn thing(args: TokenStream, input: TokenStream) -> TokenStream {
     };
     let compile_errors = errors.to_compile_errors();
     quote!(#output #compile_errors).into()
-}
-
-fn misplaced(name: kw::Symbol, input: TokenStream) -> TokenStream {
-    let input = proc_macro2::TokenStream::from(input);
-    let message = format!(
-        "`#[{name}]` only works inside a `#[thing]` item: put `#[thing]` on the struct and on \
-         its `impl` block"
-    );
-    quote!(::core::compile_error!(#message); #input).into()
 }
 
 /// Marks a method of a `#[thing]` impl block as an action.

@@ -12,29 +12,29 @@ use serde_json::Value;
 use super::probe::property_json;
 use crate::event::{Event, EventBinding};
 use crate::outcome::{Failure, Outcome};
-use crate::probe::Encoder;
+use crate::probe::{Encoder, Probe};
 use crate::property::{Property, PropertyBinding, PropertyObserver, Setting};
+use crate::schema::data_schema;
 use crate::thing::{PropertyError, PropertyMetadata};
 use crate::validate::{ValidationErrors, validate};
 
-/// The value type inside a `Property<T>` or `Setting<T>` field.
+/// The value type inside a `Property<T>` or `Setting<T>` field. It asks nothing of `T`: what a
+/// value needs is checked once, at the field (`bounds::PropertyValue`), and generated code
+/// reaches the value's operations through a probe ([`DataProperty`]), so a type without them is
+/// that one error and not one more at every use.
 pub trait PropertyField {
-    type Value: Clone + Serialize + DeserializeOwned + JsonSchema + Send + Sync;
+    type Value;
     fn property(&self) -> &Property<Self::Value>;
 }
 
-impl<T: Clone + Serialize + DeserializeOwned + JsonSchema + Send + Sync> PropertyField
-    for Property<T>
-{
+impl<T> PropertyField for Property<T> {
     type Value = T;
     fn property(&self) -> &Property<T> {
         self
     }
 }
 
-impl<T: Clone + Serialize + DeserializeOwned + JsonSchema + Send + Sync> PropertyField
-    for Setting<T>
-{
+impl<T> PropertyField for Setting<T> {
     type Value = T;
     fn property(&self) -> &Property<T> {
         self
@@ -68,13 +68,135 @@ pub fn bind_event<T>(
     event.bind_with(binding, encode);
 }
 
-/// The default of a data property, as JSON.
-pub fn default_json<F: PropertyField>(field: &F) -> Option<Value> {
-    serde_json::to_value(field.property().default_value()).ok()
+/// What generated code does with a data property field whose value is a `T`, called as
+/// `(&Probe::<T>::new()).read_data(&self.field)` with this trait and [`DataPropertyUnchecked`]
+/// in scope: for a `T` without the value traits, method resolution falls back to the
+/// unchecked impl, which never runs because the check at the field has failed the build.
+pub trait DataProperty<T> {
+    /// The value's JSON schema.
+    fn property_schema(&self) -> Value;
+    /// The value as JSON.
+    fn read_data<F: PropertyField<Value = T>>(&self, field: &F) -> Result<Value, PropertyError>;
+    /// Validate `value` against `schema`, decode it and store it.
+    fn write_data<F: PropertyField<Value = T>>(
+        &self,
+        field: &F,
+        value: Value,
+        schema: &Value,
+    ) -> Result<(), PropertyError>;
+    /// Put the default back.
+    fn reset_data<F: PropertyField<Value = T>>(&self, field: &F);
+    /// The default, as JSON.
+    fn default_json<F: PropertyField<Value = T>>(&self, field: &F) -> Option<Value>;
+    /// Bind the field to the served Thing `thing`, so that writes reach `observer`.
+    fn bind_data<F: PropertyField<Value = T>>(
+        &self,
+        field: &F,
+        thing: &str,
+        metadata: &'static PropertyMetadata,
+        observer: &Arc<dyn PropertyObserver>,
+    );
 }
 
-pub fn read_data<F: PropertyField>(field: &F) -> Result<Value, PropertyError> {
-    property_json(&*field.property().read())
+impl<T> DataProperty<T> for Probe<T>
+where
+    T: Clone + Serialize + DeserializeOwned + JsonSchema + Send + Sync,
+{
+    fn property_schema(&self) -> Value {
+        data_schema::<T>()
+    }
+
+    fn read_data<F: PropertyField<Value = T>>(&self, field: &F) -> Result<Value, PropertyError> {
+        property_json(&*field.property().read())
+    }
+
+    fn write_data<F: PropertyField<Value = T>>(
+        &self,
+        field: &F,
+        value: Value,
+        schema: &Value,
+    ) -> Result<(), PropertyError> {
+        let value = decode_value(schema, value)?;
+        field.property().set_validated(value);
+        Ok(())
+    }
+
+    fn reset_data<F: PropertyField<Value = T>>(&self, field: &F) {
+        field.property().reset();
+    }
+
+    fn default_json<F: PropertyField<Value = T>>(&self, field: &F) -> Option<Value> {
+        serde_json::to_value(field.property().default_value()).ok()
+    }
+
+    fn bind_data<F: PropertyField<Value = T>>(
+        &self,
+        field: &F,
+        thing: &str,
+        metadata: &'static PropertyMetadata,
+        observer: &Arc<dyn PropertyObserver>,
+    ) {
+        field.property().bind(PropertyBinding {
+            thing: Arc::from(thing),
+            name: metadata.name,
+            constraints: metadata.constrained.then_some(&metadata.schema),
+            observer: observer.clone(),
+        });
+    }
+}
+
+const UNCHECKED: &str = "`#[thing]` checks a property's value type at its field";
+
+pub trait DataPropertyUnchecked<T> {
+    fn property_schema(&self) -> Value;
+    fn read_data<F: PropertyField<Value = T>>(&self, field: &F) -> Result<Value, PropertyError>;
+    fn write_data<F: PropertyField<Value = T>>(
+        &self,
+        field: &F,
+        value: Value,
+        schema: &Value,
+    ) -> Result<(), PropertyError>;
+    fn reset_data<F: PropertyField<Value = T>>(&self, field: &F);
+    fn default_json<F: PropertyField<Value = T>>(&self, field: &F) -> Option<Value>;
+    fn bind_data<F: PropertyField<Value = T>>(
+        &self,
+        field: &F,
+        thing: &str,
+        metadata: &'static PropertyMetadata,
+        observer: &Arc<dyn PropertyObserver>,
+    );
+}
+
+impl<T> DataPropertyUnchecked<T> for &Probe<T> {
+    fn property_schema(&self) -> Value {
+        unreachable!("{UNCHECKED}")
+    }
+    fn read_data<F: PropertyField<Value = T>>(&self, _: &F) -> Result<Value, PropertyError> {
+        unreachable!("{UNCHECKED}")
+    }
+    fn write_data<F: PropertyField<Value = T>>(
+        &self,
+        _: &F,
+        _: Value,
+        _: &Value,
+    ) -> Result<(), PropertyError> {
+        unreachable!("{UNCHECKED}")
+    }
+    fn reset_data<F: PropertyField<Value = T>>(&self, _: &F) {
+        unreachable!("{UNCHECKED}")
+    }
+    fn default_json<F: PropertyField<Value = T>>(&self, _: &F) -> Option<Value> {
+        unreachable!("{UNCHECKED}")
+    }
+    fn bind_data<F: PropertyField<Value = T>>(
+        &self,
+        _: &F,
+        _: &str,
+        _: &'static PropertyMetadata,
+        _: &Arc<dyn PropertyObserver>,
+    ) {
+        unreachable!("{UNCHECKED}")
+    }
 }
 
 /// Validate `value` against the property's `schema` and decode it as `T`.
@@ -90,32 +212,8 @@ pub fn decode_value<T: DeserializeOwned>(schema: &Value, value: Value) -> Result
     })
 }
 
-pub fn write_data<F: PropertyField>(
-    field: &F,
-    value: Value,
-    schema: &Value,
-) -> Result<(), PropertyError> {
-    let value = decode_value(schema, value)?;
-    field.property().set_validated(value);
-    Ok(())
-}
-
-pub fn bind<F: PropertyField>(
-    field: &F,
-    thing: &str,
-    metadata: &'static PropertyMetadata,
-    observer: &Arc<dyn PropertyObserver>,
-) {
-    field.property().bind(PropertyBinding {
-        thing: Arc::from(thing),
-        name: metadata.name,
-        constraints: metadata.constrained.then_some(&metadata.schema),
-        observer: observer.clone(),
-    });
-}
-
 /// A getter's or setter's `Result`, its value already converted (the getter's by
-/// [`Emit::property_value`]), as the outcome of a read or write.
+/// [`Emit::property_value`](super::Emit::property_value)), as the outcome of a read or write.
 pub fn accessor_result<T, E: std::fmt::Display + 'static>(
     result: Result<Result<T, PropertyError>, E>,
 ) -> Result<T, PropertyError> {

@@ -14,8 +14,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
-use crate::blob::{self, Blob};
-use crate::bounds::NotAPropertyValue;
+use crate::blob;
 use crate::outcome::{Failure, Outcome};
 use crate::probe::{Encoder, Probe};
 use crate::schema::data_schema;
@@ -158,7 +157,7 @@ impl<T: Serialize> Emit<T> for Probe<T> {
     }
 }
 
-/// A property's value as JSON. One holding a [`Blob`] deeper than `#[thing]` can see (in an
+/// A property's value as JSON. One holding a [`Blob`](crate::Blob) deeper than `#[thing]` can see (in an
 /// `Option`, a `Vec`, a struct) fails the read: its link would be dead, since only an action's
 /// invocation keeps a blob's data to serve.
 pub fn property_json<T: Serialize + ?Sized>(value: &T) -> Result<Value, PropertyError> {
@@ -180,23 +179,14 @@ pub fn property_json<T: Serialize + ?Sized>(value: &T) -> Result<Value, Property
 const BLOB_IN_PROPERTY: &str = "a property's value can't hold a Blob: its link would name data \
 nothing keeps; return the Blob from an action, or serve the bytes from an endpoint";
 
-/// The check that a property's value type isn't [`Blob`]: `#[thing]` calls
-/// `(&probe).property_value_check()`; for `Probe<Blob>` the inherent method below is chosen,
-/// whose bound fails with [`NotAPropertyValue`]'s message, at the author's type.
+/// The check that a property's value type isn't [`Blob`](crate::Blob): `#[thing]` calls
+/// `(&probe).property_value_check()`; for `Probe<Blob>` the inherent method in `bounds` is
+/// chosen, whose bound fails with `NotAPropertyValue`'s message, at the author's type.
 pub trait PropertyValueCheck {
     fn property_value_check(&self) {}
 }
 
 impl<T> PropertyValueCheck for Probe<T> {}
-
-impl Probe<Blob> {
-    pub fn property_value_check(&self)
-    where
-        // Higher-ranked, so rustc defers this never-true bound to the call (see `bounds`).
-        for<'a> Blob: NotAPropertyValue,
-    {
-    }
-}
 
 pub trait EmitUnchecked<T> {
     fn outcome(&self, value: T) -> Outcome;
@@ -257,6 +247,7 @@ impl<R> SplitPlain<R> for &Probe<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::blob::Blob;
 
     #[test]
     fn a_property_value_holding_a_blob_is_refused() {

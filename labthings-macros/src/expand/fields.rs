@@ -3,11 +3,11 @@
 
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote, quote_spanned};
-use syn::Ident;
 use syn::spanned::Spanned;
+use syn::{Ident, Type};
 
 use super::{constraints, in_const, option_str, probe, respan};
-use crate::ast::ThingStruct;
+use crate::ast::{ThingStruct, single_type_arg};
 
 pub fn expand_struct(thing: &ThingStruct) -> TokenStream {
     let item = &thing.item;
@@ -16,8 +16,17 @@ pub fn expand_struct(thing: &ThingStruct) -> TokenStream {
     let names: Vec<&String> = thing.fields.iter().map(|f| &f.name).collect();
 
     // Every field, marked or not, is shared between the server's threads: one error per field
-    // that isn't, pointing at the field's name.
+    // that isn't, pointing at the field's name. A property's or setting's field is checked
+    // through its value instead, once, for everything a value needs (threads included), so
+    // that a value type lacking derives is one error that names them.
     let thread_safety = item.fields.iter().map(|field| {
+        if let Some(property) = thing
+            .fields
+            .iter()
+            .find(|p| field.ident.as_ref() == Some(&p.ident))
+        {
+            return property_value_check(&property.ty);
+        }
         let span = field
             .ident
             .as_ref()
@@ -33,7 +42,7 @@ pub fn expand_struct(thing: &ThingStruct) -> TokenStream {
         super::not_blob_check(value, ty)
     });
     let metadata = thing.fields.iter().map(|field| {
-        let (ty, name) = (&field.ty, &field.name);
+        let (value, name) = (data_probe(&field.ty), &field.name);
         let title = field.docs.title().unwrap_or_else(|| name.clone());
         let description = option_str(field.docs.full());
         let read_only = field.args.read_only;
@@ -46,21 +55,21 @@ pub fn expand_struct(thing: &ThingStruct) -> TokenStream {
         let constraints = constraints(&field.args.constraints);
         quote! {
             __lt::property_metadata(
-                __lt::data_schema::<<#ty as __lt::PropertyField>::Value>(),
+                #value.property_schema(),
                 #name, #title, #description, #read_only, __lt::PropertyKind::#kind, #uses_lock, #constraints,
             )
         }
     });
     let read_arms = thing.fields.iter().map(|field| {
-        let (ident, name) = (&field.ident, &field.name);
-        quote!(#name => __lt::read_data(&self.#ident),)
+        let (ident, name, value) = (&field.ident, &field.name, data_probe(&field.ty));
+        quote!(#name => #value.read_data(&self.#ident),)
     });
     let write_arms = thing.fields.iter().map(|field| {
-        let (ident, name) = (&field.ident, &field.name);
+        let (ident, name, value) = (&field.ident, &field.name, data_probe(&field.ty));
         if field.args.read_only {
             quote!(#name => ::core::result::Result::Err(__lt::PropertyError::ReadOnly),)
         } else {
-            quote!(#name => __lt::write_data(&self.#ident, value, schema),)
+            quote!(#name => #value.write_data(&self.#ident, value, schema),)
         }
     });
     let restore_arms = thing
@@ -68,31 +77,31 @@ pub fn expand_struct(thing: &ThingStruct) -> TokenStream {
         .iter()
         .filter(|field| field.is_setting())
         .map(|field| {
-            let (ident, name) = (&field.ident, &field.name);
-            quote!(#name => __lt::write_data(&self.#ident, value, schema),)
+            let (ident, name, value) = (&field.ident, &field.name, data_probe(&field.ty));
+            quote!(#name => #value.write_data(&self.#ident, value, schema),)
         });
     let reset_arms = thing.fields.iter().map(|field| {
-        let (ident, name) = (&field.ident, &field.name);
+        let (ident, name, value) = (&field.ident, &field.name, data_probe(&field.ty));
         if field.args.read_only {
             quote!(#name => ::core::result::Result::Err(__lt::PropertyError::ReadOnly),)
         } else {
             quote! {
                 #name => {
-                    __lt::PropertyField::property(&self.#ident).reset();
+                    #value.reset_data(&self.#ident);
                     ::core::result::Result::Ok(())
                 }
             }
         }
     });
     let default_arms = thing.fields.iter().map(|field| {
-        let (ident, name) = (&field.ident, &field.name);
-        quote!(#name => __lt::default_json(&self.#ident),)
+        let (ident, name, value) = (&field.ident, &field.name, data_probe(&field.ty));
+        quote!(#name => #value.default_json(&self.#ident),)
     });
     let bind_calls = thing.fields.iter().map(|field| {
-        let (ident, name) = (&field.ident, &field.name);
+        let (ident, name, value) = (&field.ident, &field.name, data_probe(&field.ty));
         quote! {
             if let ::core::option::Option::Some(property) = metadata.property(#name) {
-                __lt::bind(&self.#ident, thing, property, &observer);
+                #value.bind_data(&self.#ident, thing, property, &observer);
             }
         }
     });
@@ -245,4 +254,26 @@ pub fn expand_struct(thing: &ThingStruct) -> TokenStream {
     let wrapped = in_const(body);
     let client = super::client::for_struct(thing);
     quote!(#item #wrapped #client)
+}
+
+/// `(&__lt::Probe::<V>::new())` for the value `V` of a property field of type `ty`: its data
+/// property operations (`__private::DataProperty`) resolve whatever `V` is.
+fn data_probe(ty: &Type) -> TokenStream {
+    quote_spanned!(ty.span()=> (&__lt::Probe::<<#ty as __lt::PropertyField>::Value>::new()))
+}
+
+/// The one check of a property field's value (`bounds::PropertyValue`), at the `T` of
+/// `Property<T>`/`Setting<T>` as written, else at the field's type.
+fn property_value_check(ty: &Type) -> TokenStream {
+    let value = ["Property", "Setting"]
+        .into_iter()
+        .find_map(|name| single_type_arg(ty, name));
+    match value {
+        Some(value) => quote_spanned! {value.span()=>
+            const _: () = <#value as __lt::bounds::PropertyValue>::CHECKED;
+        },
+        None => quote_spanned! {ty.span()=>
+            const _: () = <<#ty as __lt::PropertyField>::Value as __lt::bounds::PropertyValue>::CHECKED;
+        },
+    }
 }

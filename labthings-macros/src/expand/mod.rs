@@ -36,9 +36,9 @@ pub fn in_const(body: TokenStream) -> TokenStream {
             use ::labthings_core::__private as __lt;
             #[allow(unused_imports)]
             use __lt::{
-                Decode as _, DecodeUnchecked as _, Describe as _, DescribeUnchecked as _,
-                Emit as _, EmitUnchecked as _, PropertyValueCheck as _, Split as _,
-                SplitPlain as _,
+                DataProperty as _, DataPropertyUnchecked as _, Decode as _, DecodeUnchecked as _,
+                Describe as _, DescribeUnchecked as _, Emit as _, EmitUnchecked as _,
+                PropertyValueCheck as _, Split as _, SplitPlain as _,
             };
 
             #body
