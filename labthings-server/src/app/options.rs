@@ -16,7 +16,7 @@ use crate::http::cors::Cors;
 use crate::net::tls::Tls;
 use crate::runtime::store::DEFAULT_MEMORY_BUDGET;
 
-/// Server settings; [`ThingServer`]'s builder methods set them.
+/// Server settings; [`ThingServer`](crate::ThingServer)'s builder methods set them.
 #[derive(Debug, Clone)]
 pub struct ServerOptions {
     /// Prefix of every route, e.g. `/api/v1` (default empty).

@@ -210,7 +210,8 @@ pub fn response(prefix: &str, file: &str, headers: &HeaderMap) -> Result<Respons
                     &etag,
                 )
             };
-            // `Origin` too: CORS adds it only to responses without a `Vary` of their own.
+            // `Origin` too, even with CORS off (with CORS on, `Cors::decorate` sees it here and
+            // adds nothing). `ui/assets.rs` leaves `Origin` to CORS: the two differ here.
             response
                 .headers_mut()
                 .insert(VARY, HeaderValue::from_static("Accept-Encoding, Origin"));
