@@ -27,19 +27,21 @@
 //! |---|---|
 //! | `cli/` | the shared command line (`mod.rs`), the config file (`config.rs`), the registry of Thing types a binary can build (`registry.rs`), the `--fallback` error page (`fallback.rs`), where tokens (`tokens.rs`) and TLS files (`tls.rs`) come from |
 //! | `app/` | putting a server together: the builder (`builder.rs`) and what it holds (`options.rs`), the checks a Thing passes before it is served (`checks.rs`), start errors (`error.rs`), slot wiring (`slots.rs`), on-start/on-stop hooks and the observer fan-out (`lifecycle.rs`), the start-up security checks (`security.rs`), SIGHUP token reloads (`hangup.rs`), the Things' stable TD ids (`thing_id.rs`), the running server and its shutdown (`running.rs`) |
-//! | `api/` | the API of the served Things: the route table (`router.rs`), one file of handlers per resource (`properties.rs`, `actions.rs`, `invocations.rs`, `blobs.rs`, `things.rs`, `endpoints.rs`, `push.rs` for SSE and WebSocket, `streams.rs` for MJPEG) |
+//! | `api/` | the API of the served Things: the route table (`router.rs`), one file of handlers per resource (`properties.rs`, `actions.rs`, `invocations.rs`, `blobs.rs`, `things.rs`, `endpoints.rs`, `push.rs` for SSE and WebSocket, `streams.rs` for MJPEG), an invocation as the API shows it, with its links (`invocation_view.rs`) |
 //! | `docs/` | the API described: the OpenAPI 3.1 document built from the TDs (`openapi.rs`), Swagger UI from inside the binary (`swagger.rs`, feature `docs-ui`) |
 //! | `discovery/` | the `/.well-known/wot` directory TD (`directory.rs`), mDNS advertisements (`mdns.rs`) |
 //! | `ui/` | the web UI: its embedded files with ETags and gzip (`assets.rs`), its routes (`pages.rs`); the pages themselves are in `assets/ui/` |
 //! | `state.rs` | what every handler shares: the served Things (with their cached TDs) and the server's state |
 //! | `net/` | sockets: serving a listener until stop (`serve.rs`), the one accept loop with axum's accept-error policy (`listener.rs`), serving an HTTP/1.1 connection (`connection.rs`), the TLS handshake (`tls.rs`, feature `tls`); knows no route |
-//! | `runtime/` | invocations without HTTP: records (with the blobs their outputs hold), their store and expiry timer, the action pool, the global lock |
+//! | `push/` | what clients hear without asking: the per-Thing fan-out (`hub.rs`, an `InvocationObserver`), the WebSocket protocol and sessions (`ws_protocol.rs`, `ws_session.rs`), SSE framing (`sse.rs`) |
+//! | `runtime/` | invocations without HTTP or URLs: records (with the blobs their outputs hold) and the `InvocationObserver` that hears their statuses, starting them (`start.rs`), their store and expiry timer, the action pool, the global lock, a Thing's blocking method run under it (`blocking.rs`) |
 //! | `http/` | HTTP plumbing that knows no Thing: bearer tokens (`auth.rs`), responses, the handlers' `ApiError`, request bodies, path parameters, the client's origin, CORS |
-//! | `push/` | what clients hear without asking: the per-Thing fan-out (`hub.rs`), the WebSocket protocol and sessions (`ws_protocol.rs`, `ws_session.rs`), SSE framing (`sse.rs`) |
 //! | `settings/` | settings files: the background writer, one Thing's file, the atomic write |
 //!
-//! A new feature gets a folder of its own on the floor its imports put it, and its routes a
-//! `Route` in `api/router.rs`.
+//! The protocol itself (route words and paths, reserved names, the invocation status,
+//! `Problem`, validation issues, TD types) lives in the `labthings-protocol` crate, shared with
+//! the macros, the core and the client. A new feature gets a folder of its own on the floor
+//! its imports put it, and its routes a `Route` in `api/router.rs`.
 
 mod api;
 mod app;
