@@ -212,13 +212,14 @@ impl ThingServer {
     pub fn openapi(&self, origin: &Origin) -> Result<serde_json::Value, ServerError> {
         self.validate()?;
         let origin = origin.to_string();
+        let paths = ApiPaths::new(self.options.api_prefix.as_str());
         let surface = crate::docs::openapi::ApiSurface {
             things: self
                 .things
                 .iter()
                 .map(|e| (e.name.as_str(), e.thing.as_ref()))
                 .collect(),
-            prefix: &self.options.api_prefix,
+            paths: &paths,
             bearer: self.options.tokens.is_some(),
             origin: Some(&origin),
         };

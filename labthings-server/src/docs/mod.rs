@@ -24,7 +24,7 @@ fn surface<'a>(state: &'a ServerState, origin: &'a str) -> ApiSurface<'a> {
             .iter()
             .map(|served| (&*served.name, served.thing.as_ref() as &dyn Thing))
             .collect(),
-        prefix: state.paths.prefix(),
+        paths: &state.paths,
         bearer: state.tokens.is_some(),
         origin: Some(origin),
     }

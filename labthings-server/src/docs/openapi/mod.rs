@@ -17,6 +17,7 @@ mod dialect;
 mod paths;
 
 use labthings_core::Thing;
+use labthings_protocol::ApiPaths;
 use serde_json::{Map, Value, json};
 
 use components::components;
@@ -30,8 +31,8 @@ pub const OPENAPI_VERSION: &str = "3.1.0";
 pub struct ApiSurface<'a> {
     /// Each served Thing under its name, in serving order.
     pub things: Vec<(&'a str, &'a dyn Thing)>,
-    /// The API prefix (`""` or e.g. `/api/v1`).
-    pub prefix: &'a str,
+    /// Where everything is, under the API prefix.
+    pub paths: &'a ApiPaths,
     /// Whether requests need a bearer token.
     pub bearer: bool,
     /// The origin clients reach the server at (`http://127.0.0.1:5000`), when known.
@@ -41,7 +42,7 @@ pub struct ApiSurface<'a> {
 impl ApiSurface<'_> {
     /// A Thing's path: prefix, name, trailing slash (`/api/counter/`).
     fn thing_path(&self, name: &str) -> String {
-        format!("{}/{name}/", self.prefix)
+        self.paths.thing(name)
     }
 }
 
@@ -63,8 +64,8 @@ pub fn document(surface: &ApiSurface<'_>) -> Value {
     }
     tags.push(json!({"name": "invocations", "description": "Action invocations of every Thing: status, log, output, cancellation."}));
     tags.push(json!({"name": "server", "description": "The server's own routes: directories of the Things, discovery, this document."}));
-    invocation_operations(&mut paths, surface.prefix);
-    server_operations(&mut paths, surface.prefix);
+    invocation_operations(&mut paths, surface.paths);
+    server_operations(&mut paths, surface.paths);
 
     let mut document = Map::new();
     document.insert("openapi".into(), json!(OPENAPI_VERSION));
@@ -114,7 +115,7 @@ fn info(surface: &ApiSurface<'_>) -> Value {
          WebSocket `ws` (its messages are described on that route).\n\
          - Errors are `{{\"detail\": …}}` (404, 405, 503), FastAPI's validation list (422), or \
          RFC 9457 problem details (`application/problem+json`).",
-        prefix = surface.prefix,
+        prefix = surface.paths.prefix(),
     );
     json!({
         "title": title,

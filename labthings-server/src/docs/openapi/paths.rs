@@ -5,7 +5,7 @@ use labthings_core::{
     ActionMetadata, EventMetadata, PropertyKind, PropertyMetadata, Served, StreamMetadata, Thing,
     thing_description,
 };
-use labthings_protocol::paths::{ApiPaths, Origin, Scheme};
+use labthings_protocol::paths::{ApiPaths, Origin, Scheme, seg};
 use serde_json::{Map, Value, json};
 
 use super::{
@@ -81,7 +81,7 @@ pub(super) fn thing_operations(
         thing,
         &Served {
             origin: &Origin::new(Scheme::Http, "localhost"),
-            paths: &ApiPaths::new(surface.prefix),
+            paths: surface.paths,
             name,
             id: None,
             bearer: surface.bearer,
@@ -189,7 +189,7 @@ fn property_operations(
     paths.insert(path.clone(), item);
     if property.resettable() {
         paths.insert(
-            format!("{path}/reset"),
+            format!("{path}/{}", seg::RESET),
             json!({"post": {
                 "tags": [thing],
                 "operationId": format!("{thing}.{}.reset", property.name),
@@ -362,7 +362,7 @@ fn stream_operations(
         }}),
     );
     paths.insert(
-        format!("{path}/viewer"),
+        format!("{path}/{}", seg::VIEWER),
         json!({"get": {
             "tags": [thing],
             "operationId": format!("{thing}.{}.viewer", stream.name),
@@ -383,7 +383,7 @@ fn push_operations(
     has_events: bool,
 ) {
     paths.insert(
-        format!("{thing_path}properties"),
+        format!("{thing_path}{}", seg::PROPERTIES),
         json!({"get": {
             "tags": [thing],
             "operationId": format!("{thing}.properties.observe"),
@@ -398,7 +398,7 @@ fn push_operations(
     );
     if has_events {
         paths.insert(
-            format!("{thing_path}events"),
+            format!("{thing_path}{}", seg::EVENTS),
             json!({"get": {
                 "tags": [thing],
                 "operationId": format!("{thing}.events.subscribe"),
@@ -413,7 +413,7 @@ fn push_operations(
         );
     }
     paths.insert(
-        format!("{thing_path}ws"),
+        format!("{thing_path}{}", seg::WS),
         json!({"get": {
             "tags": [thing],
             "operationId": format!("{thing}.websocket"),
@@ -439,7 +439,7 @@ Server → client: `{\"messageType\": \"propertyStatus\", \"data\": {\"<property
 `{\"messageType\": \"event\", \"data\": {\"<event>\": {\"data\": …, \"timestamp\": …}}}` for subscribed events; \
 `{\"messageType\": \"response\", \"error\": {…}}` for an unknown name, a malformed frame (the socket stays open) or dropped messages when the client falls behind.";
 
-pub(super) fn invocation_operations(paths: &mut Map<String, Value>, prefix: &str) {
+pub(super) fn invocation_operations(paths: &mut Map<String, Value>, api: &ApiPaths) {
     let id = json!({
         "name": "id",
         "in": "path",
@@ -449,7 +449,7 @@ pub(super) fn invocation_operations(paths: &mut Map<String, Value>, prefix: &str
     });
     let tags = json!(["invocations"]);
     paths.insert(
-        format!("{prefix}/action_invocations"),
+        api.invocations(),
         json!({"get": {
             "tags": tags,
             "operationId": "action_invocations.list",
@@ -459,7 +459,7 @@ pub(super) fn invocation_operations(paths: &mut Map<String, Value>, prefix: &str
         }}),
     );
     paths.insert(
-        format!("{prefix}/action_invocations/{{id}}"),
+        api.invocation("{id}"),
         json!({
             "parameters": [id],
             "get": {
@@ -488,7 +488,7 @@ pub(super) fn invocation_operations(paths: &mut Map<String, Value>, prefix: &str
         }),
     );
     paths.insert(
-        format!("{prefix}/action_invocations/{{id}}/output"),
+        api.invocation_output("{id}"),
         json!({
             "parameters": [id],
             "get": {
@@ -512,7 +512,7 @@ pub(super) fn invocation_operations(paths: &mut Map<String, Value>, prefix: &str
         }),
     );
     paths.insert(
-        format!("{prefix}/blob/{{id}}"),
+        api.blob("{id}"),
         json!({"get": {
             "tags": tags,
             "operationId": "blob.get",
@@ -550,10 +550,10 @@ fn blob_response(description: &str) -> Value {
     })
 }
 
-pub(super) fn server_operations(paths: &mut Map<String, Value>, prefix: &str) {
+pub(super) fn server_operations(paths: &mut Map<String, Value>, api: &ApiPaths) {
     let tags = json!(["server"]);
     paths.insert(
-        format!("{prefix}/things/"),
+        api.things(),
         json!({"get": {
             "tags": tags,
             "operationId": "things.list",
@@ -565,7 +565,7 @@ pub(super) fn server_operations(paths: &mut Map<String, Value>, prefix: &str) {
         }}),
     );
     paths.insert(
-        format!("{prefix}/thing_descriptions/"),
+        api.thing_descriptions(),
         json!({"get": {
             "tags": tags,
             "operationId": "thing_descriptions.list",
@@ -590,7 +590,7 @@ pub(super) fn server_operations(paths: &mut Map<String, Value>, prefix: &str) {
         }}),
     );
     paths.insert(
-        format!("{prefix}/openapi.json"),
+        format!("{}/{}", api.prefix(), seg::OPENAPI_JSON),
         json!({"get": {
             "tags": tags,
             "operationId": "openapi",
@@ -599,7 +599,7 @@ pub(super) fn server_operations(paths: &mut Map<String, Value>, prefix: &str) {
         }}),
     );
     paths.insert(
-        format!("{prefix}/docs"),
+        format!("{}/{}", api.prefix(), seg::DOCS),
         json!({"get": {
             "tags": tags,
             "operationId": "docs",
