@@ -2,23 +2,44 @@
 
 use std::sync::Arc;
 
+use hyper::header::{HeaderValue, LINK};
 use hyper::http::request::Parts;
 use hyper::{Response, StatusCode};
 use labthings_core::{InvocationId, LocSegment, ValidationIssue};
 use serde_json::Value;
 
 use crate::api::blobs;
+use crate::api::invocation_page::Page;
 use crate::api::state::ServerState;
 use crate::http::error::ApiError;
 use crate::http::origin::Origin;
 use crate::http::response::{self, Body};
 use crate::runtime::invocation::{Invocation, Status};
 
-pub fn list(state: &ServerState, origin: &Origin) -> Response<Body> {
+/// Every kept invocation, or with `?limit=&after=` one page of them (see [`Page`]).
+pub fn list(
+    state: &ServerState,
+    origin: &Origin,
+    query: Option<&str>,
+) -> Result<Response<Body>, ApiError> {
+    let page = Page::parse(query)?;
     let records = state.store.list(|_| true);
     let base = state.base(origin);
-    let summaries: Vec<_> = records.iter().map(|r| r.summary(&base)).collect();
-    response::json(StatusCode::OK, &summaries)
+    let Some(page) = page else {
+        let summaries: Vec<_> = records.iter().map(|r| r.summary(&base)).collect();
+        return Ok(response::json(StatusCode::OK, &summaries));
+    };
+    let (start, end) = page.range(records.iter().map(|r| r.id))?;
+    let shown = &records[start..end];
+    let summaries: Vec<_> = shown.iter().map(|r| r.summary(&base)).collect();
+    let mut response = response::json(StatusCode::OK, &summaries);
+    if let (true, Some(last)) = (end < records.len(), shown.last()) {
+        let link = page.next_link(&format!("{base}/action_invocations"), &last.id);
+        if let Ok(link) = HeaderValue::from_str(&link) {
+            response.headers_mut().insert(LINK, link);
+        }
+    }
+    Ok(response)
 }
 
 /// Look up `{id}`: 422 if it isn't a UUID (FastAPI's path validation), 404 if unknown.

@@ -74,6 +74,10 @@ pub fn websocket(
     let (Some(accepted), Some(on_upgrade)) = (ws_session::accept(headers), on_upgrade) else {
         return Err(ApiError::NotFound);
     };
+    let accepted = match accepted {
+        Ok(accepted) => accepted,
+        Err(refusal) => return Ok(refusal),
+    };
     let session = Session {
         metadata: served.thing.metadata(),
         hub: served.hub.clone(),

@@ -346,7 +346,7 @@ async fn dispatch(
         Route::Thing(served) if get => Ok(things::thing_description(served, &origin())),
         Route::Directory if get => Ok(things::things(state, &origin())),
         Route::Descriptions if get => Ok(things::all_descriptions(state, &origin())),
-        Route::Invocations if get => Ok(invocations::list(state, &origin())),
+        Route::Invocations if get => invocations::list(state, &origin(), request.uri.query()),
         // The id is looked up before the method is checked: a bad id is 422 or 404 whatever
         // the method.
         Route::Invocation(id) => {

@@ -92,9 +92,10 @@ fn frame_spacing(query: Option<&str>) -> Result<Option<Duration>, ApiError> {
         return Ok(None);
     };
     match value.parse::<f64>() {
-        Ok(fps) if fps > 0.0 && fps.is_finite() => {
-            Ok((fps < MAX_FPS).then(|| Duration::from_secs_f64(1.0 / fps)))
-        }
+        // A rate so low that its spacing doesn't fit a `Duration` (below ~5e-20) means one
+        // frame and then none: `Duration::MAX`, which `Pacing` never reaches.
+        Ok(fps) if fps > 0.0 && fps.is_finite() => Ok((fps < MAX_FPS)
+            .then(|| Duration::try_from_secs_f64(1.0 / fps).unwrap_or(Duration::MAX))),
         parsed => Err(ApiError::Unprocessable(vec![ValidationIssue {
             kind: if parsed.is_ok() {
                 "greater_than"
@@ -168,7 +169,11 @@ impl Pacing {
             self.in_flight = None;
         }
         if let (Some(spacing), Some(last)) = (self.spacing, self.last_sent) {
-            tokio::time::sleep_until(last + spacing).await;
+            // `last + spacing` panics past the clock's range (`?fps=1e-19`): then no next frame.
+            match last.checked_add(spacing) {
+                Some(due) => tokio::time::sleep_until(due).await,
+                None => std::future::pending().await,
+            }
         }
         let part = self.watcher.next_part().await?;
         self.last_sent = Some(Instant::now());
@@ -221,6 +226,10 @@ mod tests {
             Some(Duration::from_millis(250))
         );
         assert_eq!(frame_spacing(Some("fps=5000")).unwrap(), None);
+        assert_eq!(
+            frame_spacing(Some("fps=1e-300")).unwrap(),
+            Some(Duration::MAX)
+        );
         for bad in ["fps=0", "fps=-1", "fps=x", "fps=", "fps=inf", "fps=NaN"] {
             assert!(
                 matches!(frame_spacing(Some(bad)), Err(ApiError::Unprocessable(_))),

@@ -250,12 +250,20 @@ fn matches_any<'a>(presented: &Digest, stored: impl Iterator<Item = &'a Digest>)
     })
 }
 
-/// The tokens a request carries, in the order they are tried, each with how it came.
+/// Cookie pairs looked at for `lt_token` (a browser's Cookie header for one host holds a few).
+const COOKIE_PAIRS_READ: usize = 64;
+/// `lt_token` cookies tried: a browser may send two (set for different paths).
+const COOKIES_TRIED: usize = 2;
+
+/// The tokens a request carries, in the order they are tried, each with how it came. Bounded:
+/// the first `Authorization` header, the first [`COOKIES_TRIED`] `lt_token` cookies among the
+/// first [`COOKIE_PAIRS_READ`] pairs, and the first `access_token` parameter — at most four
+/// digests per request, however many carriers a client stuffs in (each one costs a SHA-256).
 fn carried<'a>(
     headers: &'a HeaderMap,
     uri: &'a Uri,
 ) -> impl Iterator<Item = (Carrier, String)> + 'a {
-    let bearer = headers.get_all(AUTHORIZATION).iter().map(|value| {
+    let bearer = headers.get_all(AUTHORIZATION).iter().take(1).map(|value| {
         // Any other scheme (`Basic …`) still counts as a credential presented, and fails.
         let value = value.to_str().unwrap_or_default().trim();
         match value.split_once(' ') {
@@ -270,8 +278,10 @@ fn carried<'a>(
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
+        .take(COOKIE_PAIRS_READ)
         .filter_map(|pair| pair.trim().split_once('='))
         .filter(|(name, _)| *name == COOKIE_NAME)
+        .take(COOKIES_TRIED)
         .map(|(_, token)| token.trim_matches('"').to_owned());
     let query = uri
         .query()
@@ -279,6 +289,7 @@ fn carried<'a>(
         .split('&')
         .filter_map(|pair| pair.split_once('='))
         .filter(|(name, _)| *name == QUERY_NAME)
+        .take(1)
         .map(|(_, token)| percent_decode(token));
     let explicit = |token| (Carrier::Explicit, token);
     let cookie = |token| (Carrier::Cookie, token);

@@ -7,6 +7,7 @@
 
 pub mod hub;
 pub mod sse;
+pub mod ws_handshake;
 pub mod ws_protocol;
 pub mod ws_session;
 

@@ -88,13 +88,18 @@ pub fn open(
     invocations_url: String,
     mut stopped: watch::Receiver<bool>,
 ) -> mpsc::Receiver<Bytes> {
-    let Listener { missed, mut live } = hub.listen(last_event_id);
+    let Listener {
+        missed,
+        lost,
+        mut live,
+    } = hub.listen(last_event_id);
     let (frames, receiver) = mpsc::channel(BUFFERED_FRAMES);
     tokio::spawn(async move {
         let opening = missed
             .iter()
             .filter_map(|n| stream.message(n, &invocations_url))
-            .fold(String::from("retry: 3000\n\n"), |mut all, message| {
+            // A `Last-Event-ID` older than the replay ring: say so, as a lagging stream is told.
+            .fold(opening(lost), |mut all, message| {
                 all.push_str(&message);
                 all
             });
@@ -123,6 +128,15 @@ pub fn open(
         }
     });
     receiver
+}
+
+/// The first frame: the reconnection delay, and how many messages a resuming client lost.
+fn opening(lost: u64) -> String {
+    let mut opening = String::from("retry: 3000\n\n");
+    if lost > 0 {
+        let _ = write!(opening, ": {lost} messages dropped\n\n");
+    }
+    opening
 }
 
 #[cfg(test)]
