@@ -6,6 +6,7 @@
 //! event streams.
 
 pub mod hub;
+pub mod lifeline;
 pub mod sse;
 pub mod ws_handshake;
 pub mod ws_protocol;

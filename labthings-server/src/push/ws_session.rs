@@ -29,6 +29,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use super::hub::{Notification, NotificationKind, ThingHub};
 use super::ws_protocol::{self, Refusal, Request, Topic};
 use crate::http::body::Body;
+use crate::http::grant::{self, Grant};
 
 /// How often an idle session pings its client.
 const PING_EVERY: Duration = Duration::from_secs(20);
@@ -89,6 +90,8 @@ pub struct Session {
     pub invocations_url: String,
     /// Becomes `true` when the server shuts down.
     pub stopped: watch::Receiver<bool>,
+    /// The token the session was opened with: revoking it closes the session (1008).
+    pub grant: Option<Grant>,
 }
 
 /// What one client listens to.
@@ -125,6 +128,7 @@ impl Session {
         S: AsyncRead + AsyncWrite + Unpin,
     {
         let mut stopped = self.stopped.clone();
+        let mut grant = self.grant.clone();
         let mut live = self.hub.listen(None).live;
         let mut listening = Listening::default();
         let mut behind = false;
@@ -162,6 +166,14 @@ impl Session {
                     } else {
                         send(&mut socket, Message::Ping(Default::default())).await
                     }
+                }
+                () = grant::revoked(&mut grant) => {
+                    let close = CloseFrame {
+                        code: CloseCode::Policy,
+                        reason: "the token this session was opened with was revoked".into(),
+                    };
+                    let _ = timeout(SEND_TIMEOUT, socket.close(Some(close))).await;
+                    Step::End
                 }
                 _ = super::stopping(&mut stopped) => {
                     let close = CloseFrame {
