@@ -13,7 +13,7 @@ use crate::problem::Problem;
 const VERSION: &str = "13";
 
 /// `Ok` when the handshake's version and key are valid, else the refusal to send.
-pub fn check(headers: &HeaderMap) -> Result<(), Response<Body>> {
+pub fn check(headers: &HeaderMap) -> Result<(), Box<Response<Body>>> {
     let mut versions = headers.get_all(SEC_WEBSOCKET_VERSION).iter();
     let version_ok = versions
         .next()
@@ -28,16 +28,16 @@ pub fn check(headers: &HeaderMap) -> Result<(), Response<Body>> {
         refusal
             .headers_mut()
             .insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static(VERSION));
-        return Err(refusal);
+        return Err(Box::new(refusal));
     }
     let mut keys = headers.get_all(SEC_WEBSOCKET_KEY).iter();
     let key_ok = keys.next().is_some_and(valid_key) && keys.next().is_none();
     if !key_ok {
-        return Err(response::problem(&refusal(
+        return Err(Box::new(response::problem(&refusal(
             400,
             "Bad Request",
             "`Sec-WebSocket-Key` must be the base64 encoding of 16 random bytes (RFC 6455 §4.1).",
-        )));
+        ))));
     }
     Ok(())
 }

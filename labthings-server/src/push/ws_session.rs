@@ -67,7 +67,7 @@ pub fn accept(headers: &HeaderMap) -> Option<Result<Response<()>, Response<Body>
         return None;
     }
     if let Err(refusal) = super::ws_handshake::check(headers) {
-        return Some(Err(refusal));
+        return Some(Err(*refusal));
     }
     let key = headers.get(SEC_WEBSOCKET_KEY)?;
     let accept = HeaderValue::from_str(&derive_accept_key(key.as_bytes())).ok()?;
