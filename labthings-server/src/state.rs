@@ -114,6 +114,8 @@ pub struct ServerState {
     pub closing: AtomicBool,
     /// Becomes `true` when the server stops: long-lived streams and sockets end.
     pub stopped: watch::Receiver<bool>,
+    /// Admission of blocking `#[endpoint]` calls.
+    pub endpoint_slots: crate::api::endpoints::EndpointSlots,
 }
 
 impl ServerState {

@@ -212,11 +212,15 @@ fn requested_range(headers: &HeaderMap, length: u64) -> Option<Result<(u64, u64)
         return None;
     }
     let (first, last) = spec.trim().split_once('-')?;
+    // Saturating: a number above 2^64 is still a number (RFC 9110 §14.1.1 sets no limit), so a
+    // huge first-pos is unsatisfiable and a huge last-pos or suffix means "to the end".
     let number = |text: &str| -> Option<u64> {
         let text = text.trim();
-        (!text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| text.parse().ok())
-            .flatten()
+        (!text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())).then(|| {
+            text.bytes().fold(0u64, |n, digit| {
+                n.saturating_mul(10).saturating_add(u64::from(digit - b'0'))
+            })
+        })
     };
     let (start, end) = match (first.trim().is_empty(), last.trim().is_empty()) {
         // `-N`: the last N bytes.
@@ -265,6 +269,13 @@ mod tests {
         assert_eq!(range("bytes=10-", 10), Some(Err(Unsatisfiable)));
         assert_eq!(range("bytes=-0", 10), Some(Err(Unsatisfiable)));
         assert_eq!(range("bytes=0-0", 0), Some(Err(Unsatisfiable)));
+        let huge = "99999999999999999999";
+        assert_eq!(
+            range(&format!("bytes={huge}-"), 10),
+            Some(Err(Unsatisfiable))
+        );
+        assert_eq!(range(&format!("bytes=0-{huge}"), 10), Some(Ok((0, 10))));
+        assert_eq!(range(&format!("bytes=-{huge}"), 10), Some(Ok((0, 10))));
         for ignored in [
             "bytes=0-1,4-5",
             "items=0-1",

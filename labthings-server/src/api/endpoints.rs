@@ -4,7 +4,12 @@
 //! The body is read first (bounded by the server's body limit, like any request's), then the
 //! method runs: a plain `fn` on tokio's blocking pool, holding the global lock when the server
 //! has one and the endpoint doesn't opt out; an `async fn` in a task of its own. Either way a
-//! panic is caught and answered 500, and the server goes on.
+//! panic is caught and answered 500, and the server goes on. At most [`BLOCKING_SLOTS`] plain
+//! `fn` endpoints run at once, server-wide; beyond that a call is answered 503 `EndpointBusy`
+//! with `Retry-After` at once, as actions are beyond their pool and queue, rather than each
+//! taking one more thread of tokio's 512 (a flood of snapshots once cost 261 threads, 367 MB).
+
+use std::sync::Arc;
 
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
@@ -21,6 +26,26 @@ use crate::http::request_body;
 use crate::http::response::{self, Body};
 use crate::runtime::blocking::{ended_early, on_thread};
 use crate::state::{ServedThing, ServerState};
+
+/// How many blocking endpoint calls may run at once, across the server.
+pub const BLOCKING_SLOTS: usize = 64;
+
+/// The server's permits for blocking endpoint calls; a call holds one until its method returns
+/// (even if the client has gone: the thread is busy until then).
+pub struct EndpointSlots(Arc<tokio::sync::Semaphore>);
+
+impl Default for EndpointSlots {
+    fn default() -> Self {
+        Self(Arc::new(tokio::sync::Semaphore::new(BLOCKING_SLOTS)))
+    }
+}
+
+fn endpoint_busy() -> Problem {
+    Problem::service_unavailable(
+        "EndpointBusy",
+        "Too many endpoint calls are running; try again later.",
+    )
+}
 
 /// The Thing's endpoints at `path` (what follows the Thing's path), if it has any there.
 pub fn at(served: &ServedThing, path: &str) -> Option<&'static str> {
@@ -62,8 +87,20 @@ pub async fn handle(
         .ok_or(ApiError::NotFound)?;
     let answer = match call {
         EndpointCall::Blocking(call) => {
+            let slot = state
+                .endpoint_slots
+                .0
+                .clone()
+                .try_acquire_owned()
+                .map_err(|_| endpoint_busy())?;
             let lock = state.lock_for(endpoint.uses_global_lock);
-            on_thread(lock, format!("the endpoint `{}`", endpoint.name), call).await
+            let what = format!("the endpoint `{}`", endpoint.name);
+            on_thread(lock, what, move || {
+                // The permit is the thread's: it is given back when the method returns.
+                let _slot = slot;
+                call()
+            })
+            .await
         }
         EndpointCall::Async(future) => tokio::spawn(future)
             .await

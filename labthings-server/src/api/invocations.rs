@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use hyper::header::{HeaderValue, LINK};
 use hyper::http::request::Parts;
 use hyper::{Response, StatusCode};
 use labthings_core::InvocationId;
@@ -10,6 +11,7 @@ use labthings_protocol::paths::Origin;
 use serde_json::Value;
 
 use crate::api::blobs;
+use crate::api::invocation_page::Page;
 use crate::api::invocation_view::{self, Links};
 use crate::http::error::ApiError;
 use crate::http::path_param::parse_uuid;
@@ -17,14 +19,37 @@ use crate::http::response::{self, Body};
 use crate::runtime::invocation::Invocation;
 use crate::state::ServerState;
 
-pub fn list(state: &ServerState, origin: &Origin) -> Response<Body> {
+/// Every kept invocation, or with `?limit=&after=` one page of them (see [`Page`]).
+pub fn list(
+    state: &ServerState,
+    origin: &Origin,
+    query: Option<&str>,
+) -> Result<Response<Body>, ApiError> {
+    let page = Page::parse(query)?;
     let records = state.store.list(|_| true);
     let links = Links::new(origin, &state.paths);
-    let summaries: Vec<_> = records
+    let Some(page) = page else {
+        let summaries: Vec<_> = records
+            .iter()
+            .map(|r| invocation_view::summary(r, links))
+            .collect();
+        return Ok(response::json(StatusCode::OK, &summaries));
+    };
+    let (start, end) = page.range(records.iter().map(|r| r.id))?;
+    let shown = &records[start..end];
+    let summaries: Vec<_> = shown
         .iter()
         .map(|r| invocation_view::summary(r, links))
         .collect();
-    response::json(StatusCode::OK, &summaries)
+    let mut response = response::json(StatusCode::OK, &summaries);
+    if let (true, Some(last)) = (end < records.len(), shown.last()) {
+        let list_url = format!("{origin}{}", state.paths.invocations());
+        let link = page.next_link(&list_url, &last.id);
+        if let Ok(link) = HeaderValue::from_str(&link) {
+            response.headers_mut().insert(LINK, link);
+        }
+    }
+    Ok(response)
 }
 
 /// Look up `{id}`: 422 if it isn't a UUID (FastAPI's path validation), 404 if unknown.

@@ -4,6 +4,7 @@ pub mod actions;
 pub mod blobs;
 pub mod endpoints;
 pub mod invocation_view;
+pub mod invocation_page;
 pub mod invocations;
 pub mod properties;
 pub mod push;

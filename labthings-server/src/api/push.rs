@@ -1,6 +1,7 @@
 //! The push routes: Server-Sent Events streams and the WebSocket upgrade at `T` + `ws`.
 
 use hyper::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE, HeaderMap, HeaderValue};
+use hyper::http::request::Parts;
 use hyper::upgrade::OnUpgrade;
 use hyper::{Response, StatusCode};
 use hyper_util::rt::TokioIo;
@@ -10,6 +11,8 @@ use tokio_tungstenite::tungstenite::protocol::Role;
 
 use crate::http::body::Body;
 use crate::http::error::ApiError;
+use crate::http::grant::Grant;
+use crate::push::lifeline::Lifeline;
 use crate::push::sse::{self, Stream};
 use crate::push::ws_session::{self, Session};
 use crate::state::{ServedThing, ServerState};
@@ -39,10 +42,11 @@ pub fn event_stream(
     state: &ServerState,
     served: &ServedThing,
     stream: Stream,
-    headers: &HeaderMap,
+    request: &Parts,
     origin: &Origin,
 ) -> Response<Body> {
-    let last_event_id = headers
+    let last_event_id = request
+        .headers
         .get("last-event-id")
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.trim().parse().ok());
@@ -51,7 +55,7 @@ pub fn event_stream(
         stream,
         last_event_id,
         invocations_url(state, origin),
-        state.stopped.clone(),
+        Lifeline::new(state.stopped.clone(), &request.extensions),
     );
     let mut response = Response::new(Body::channel(frames));
     let headers = response.headers_mut();
@@ -67,18 +71,24 @@ pub fn event_stream(
 pub fn websocket(
     state: &ServerState,
     served: &ServedThing,
-    headers: &HeaderMap,
+    request: &Parts,
     on_upgrade: Option<OnUpgrade>,
     origin: &Origin,
 ) -> Result<Response<Body>, ApiError> {
-    let (Some(accepted), Some(on_upgrade)) = (ws_session::accept(headers), on_upgrade) else {
+    let accepted = ws_session::accept(&request.headers);
+    let (Some(accepted), Some(on_upgrade)) = (accepted, on_upgrade) else {
         return Err(ApiError::NotFound);
+    };
+    let accepted = match accepted {
+        Ok(accepted) => accepted,
+        Err(refusal) => return Ok(refusal),
     };
     let session = Session {
         metadata: served.thing.metadata(),
         hub: served.hub.clone(),
         invocations_url: invocations_url(state, origin),
         stopped: state.stopped.clone(),
+        grant: request.extensions.get::<Grant>().cloned(),
     };
     tokio::spawn(async move {
         match on_upgrade.await {

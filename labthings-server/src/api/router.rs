@@ -21,22 +21,24 @@ use crate::docs;
 use crate::http::auth::{self, Carrier};
 use crate::http::cors::Cors;
 use crate::http::error::ApiError;
+use crate::http::grant::Grant;
 use crate::http::response::{self, Body};
 use crate::push::sse::Stream;
 use crate::state::{ServedThing, ServerState};
 use crate::ui::{self, UiRoute};
 
 /// Answer one request: CORS preflight, else route, dispatch and add the CORS headers.
-pub async fn handle(state: &ServerState, request: Request<Incoming>) -> Response<Body> {
+pub async fn handle(state: &ServerState, mut request: Request<Incoming>) -> Response<Body> {
     let headers = request.headers();
     if request.method() == Method::OPTIONS && headers.contains_key(ACCESS_CONTROL_REQUEST_METHOD) {
         return state.cors.preflight(headers);
     }
     // Before anything else, the WebSocket upgrade included: a refused request learns nothing.
     if let Some(tokens) = &state.tokens {
-        let refused = match tokens.check(headers, request.uri()) {
+        let admitted = tokens.admit(headers, request.uri());
+        let refused = match admitted {
             Err(refusal) => Some(refusal.into_response()),
-            Ok(Carrier::Cookie)
+            Ok((Carrier::Cookie, _))
                 if !auth::cookie_request_allowed(request.method(), headers, |origin| {
                     trusted_origin(state, &request, origin)
                 }) =>
@@ -48,6 +50,11 @@ pub async fn handle(state: &ServerState, request: Request<Incoming>) -> Response
         if let Some(mut response) = refused {
             state.cors.decorate(headers.get(ORIGIN), &mut response);
             return with_referrer_policy(state, response);
+        }
+        // Streams this request opens end when a reload revokes its token.
+        if let Ok((_, digest)) = admitted {
+            let grant = Grant::new(tokens.clone(), digest);
+            request.extensions_mut().insert(grant);
         }
     }
     // The body goes to the handler; the path, method and headers stay borrowed here.
@@ -286,7 +293,7 @@ async fn dispatch(
             state,
             served,
             stream,
-            &request.headers,
+            request,
             &origin(),
         ))
     };
@@ -313,19 +320,17 @@ async fn dispatch(
         }
         Route::Action(served, action) if get => Ok(actions::list(state, served, action, &origin())),
         Route::Event(served, event) if get => stream(served, Stream::Event(event.name.into())),
-        Route::Stream(served, metadata) if get => {
-            streams::mjpeg(state, served, metadata, request.uri.query())
-        }
+        Route::Stream(served, metadata) if get => streams::mjpeg(state, served, metadata, request),
         Route::StreamViewer(served, metadata) if get => Ok(streams::viewer(served, metadata)),
         Route::AllProperties(served) if get => stream(served, Stream::AllProperties),
         Route::AllEvents(served) if get => stream(served, Stream::AllEvents),
         Route::WebSocket(served) if get => {
-            push::websocket(state, served, &request.headers, on_upgrade, &origin())
+            push::websocket(state, served, request, on_upgrade, &origin())
         }
         Route::Thing(served) if get => Ok(things::thing_description(served, &origin())),
         Route::Directory if get => Ok(things::things(state, &origin())),
         Route::Descriptions if get => Ok(things::all_descriptions(state, &origin())),
-        Route::Invocations if get => Ok(invocations::list(state, &origin())),
+        Route::Invocations if get => invocations::list(state, &origin(), request.uri.query()),
         // The id is looked up before the method is checked: a bad id is 422 or 404 whatever
         // the method.
         Route::Invocation(id) => {

@@ -13,13 +13,15 @@ use std::time::Duration;
 use bytes::Bytes;
 use hyper::Response;
 use hyper::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
+use hyper::http::request::Parts;
 use labthings_core::{LocSegment, StreamMetadata, ValidationIssue, Watcher};
-use tokio::sync::{oneshot, watch};
-use tokio::time::Instant;
+use tokio::sync::oneshot;
+use tokio::time::{Instant, timeout};
 
 use crate::http::body::Body;
 use crate::http::error::ApiError;
 use crate::state::{ServedThing, ServerState};
+use crate::push::lifeline::{End, Lifeline, SEND_TIMEOUT, STOP_FLUSH};
 
 /// The media type of the stream; parts are delimited by `--frame`.
 const MEDIA_TYPE: &str = "multipart/x-mixed-replace; boundary=frame";
@@ -33,8 +35,9 @@ pub fn mjpeg(
     state: &ServerState,
     served: &ServedThing,
     metadata: &StreamMetadata,
-    query: Option<&str>,
+    request: &Parts,
 ) -> Result<Response<Body>, ApiError> {
+    let query = request.uri.query();
     let stream = served
         .thing
         .mjpeg_stream(metadata.name)
@@ -47,7 +50,7 @@ pub fn mjpeg(
             last_sent: None,
             in_flight: None,
         },
-        stopped: state.stopped.clone(),
+        lifeline: Lifeline::new(state.stopped.clone(), &request.extensions),
         done: false,
     };
     let mut response = Response::new(Body::pulled(futures_util::stream::unfold(
@@ -92,9 +95,10 @@ fn frame_spacing(query: Option<&str>) -> Result<Option<Duration>, ApiError> {
         return Ok(None);
     };
     match value.parse::<f64>() {
-        Ok(fps) if fps > 0.0 && fps.is_finite() => {
-            Ok((fps < MAX_FPS).then(|| Duration::from_secs_f64(1.0 / fps)))
-        }
+        // A rate so low that its spacing doesn't fit a `Duration` (below ~5e-20) means one
+        // frame and then none: `Duration::MAX`, which `Pacing` never reaches.
+        Ok(fps) if fps > 0.0 && fps.is_finite() => Ok((fps < MAX_FPS)
+            .then(|| Duration::try_from_secs_f64(1.0 / fps).unwrap_or(Duration::MAX))),
         parsed => Err(ApiError::Unprocessable(vec![ValidationIssue {
             kind: if parsed.is_ok() {
                 "greater_than"
@@ -117,10 +121,10 @@ fn frame_spacing(query: Option<&str>) -> Result<Option<Duration>, ApiError> {
     }
 }
 
-/// One client's stream: its pacing, and the server's stop signal that ends it.
+/// One client's stream: its pacing, and what ends it (the server stopping, its token revoked).
 struct Client {
     pacing: Pacing,
-    stopped: watch::Receiver<bool>,
+    lifeline: Lifeline,
     done: bool,
 }
 
@@ -131,18 +135,39 @@ impl Client {
             return None;
         }
         let Self {
-            pacing, stopped, ..
+            pacing, lifeline, ..
         } = &mut self;
         let part = tokio::select! {
             biased;
-            () = crate::push::stopping(stopped) => None,
+            end = lifeline.ended() => match end {
+                End::Revoked => {
+                    lifeline.hang_up();
+                    return None;
+                }
+                // Close cleanly, unless the client doesn't take the part it has.
+                End::Stopping => {
+                    if let Some(written) = &mut pacing.in_flight
+                        && timeout(STOP_FLUSH, written).await.is_err()
+                    {
+                        lifeline.hang_up();
+                        return None;
+                    }
+                    Ok(None)
+                }
+            },
             part = pacing.next() => part,
         };
         match part {
-            Some(part) => Some((part, self)),
-            None => {
+            Ok(Some(part)) => Some((part, self)),
+            Ok(None) => {
                 self.done = true;
                 Some((Bytes::from_static(CLOSE), self))
+            }
+            // The client stopped reading: drop its connection, and with it the watcher (the
+            // camera needn't encode for it).
+            Err(Stalled) => {
+                self.lifeline.hang_up();
+                None
             }
         }
     }
@@ -160,24 +185,37 @@ struct Pacing {
 
 impl Pacing {
     /// The next part, once the previous one is written and `?fps=` allows; `None` when the
-    /// Thing closes the stream.
-    async fn next(&mut self) -> Option<Bytes> {
+    /// Thing closes the stream; `Stalled` when the previous part wasn't written within
+    /// [`SEND_TIMEOUT`].
+    async fn next(&mut self) -> Result<Option<Bytes>, Stalled> {
         // Kept until it resolves, so a cancelled call loses nothing.
         if let Some(written) = &mut self.in_flight {
             // An error is the signal: the sender is dropped with the chunk.
-            let _ = written.await;
+            if timeout(SEND_TIMEOUT, written).await.is_err() {
+                return Err(Stalled);
+            }
             self.in_flight = None;
         }
         if let (Some(spacing), Some(last)) = (self.spacing, self.last_sent) {
-            tokio::time::sleep_until(last + spacing).await;
+            // `last + spacing` panics past the clock's range (`?fps=1e-19`): then no next frame.
+            match last.checked_add(spacing) {
+                Some(due) => tokio::time::sleep_until(due).await,
+                None => std::future::pending().await,
+            }
         }
-        let part = self.watcher.next_part().await?;
+        let Some(part) = self.watcher.next_part().await else {
+            return Ok(None);
+        };
         self.last_sent = Some(Instant::now());
         let (tell, written) = oneshot::channel();
         self.in_flight = Some(written);
-        Some(Bytes::from_owner(InFlight { part, _tell: tell }))
+        Ok(Some(Bytes::from_owner(InFlight { part, _tell: tell })))
     }
 }
+
+/// The client hasn't taken a part for [`SEND_TIMEOUT`]: it stopped reading.
+#[derive(Debug)]
+struct Stalled;
 
 /// A part handed to the connection: shares the frame's bytes, and tells its [`Pacing`] when
 /// the connection is done with it (drops it).
@@ -222,6 +260,10 @@ mod tests {
             Some(Duration::from_millis(250))
         );
         assert_eq!(frame_spacing(Some("fps=5000")).unwrap(), None);
+        assert_eq!(
+            frame_spacing(Some("fps=1e-300")).unwrap(),
+            Some(Duration::MAX)
+        );
         for bad in ["fps=0", "fps=-1", "fps=x", "fps=", "fps=inf", "fps=NaN"] {
             assert!(
                 matches!(frame_spacing(Some(bad)), Err(ApiError::Unprocessable(_))),
@@ -248,14 +290,14 @@ mod tests {
             in_flight: None,
         };
         stream.add_frame([0xFF, 0xD8, 1, 0xFF, 0xD9]).unwrap();
-        let first = pacing.next().await.unwrap();
+        let first = pacing.next().await.unwrap().unwrap();
         stream.add_frame([0xFF, 0xD8, 2, 0xFF, 0xD9]).unwrap();
         // The first part is still with the connection: no second one yet.
         let waiting = tokio::time::timeout(Duration::from_millis(50), pacing.next()).await;
         assert!(waiting.is_err());
         stream.add_frame([0xFF, 0xD8, 3, 0xFF, 0xD9]).unwrap();
         drop(first);
-        let next = pacing.next().await.unwrap();
+        let next = pacing.next().await.unwrap().unwrap();
         assert!(next.ends_with(&[3, 0xFF, 0xD9, b'\r', b'\n']));
     }
 }

@@ -375,6 +375,7 @@ impl ThingServer {
             global_lock: options.global_lock.then(|| Arc::new(GlobalLock::default())),
             closing: AtomicBool::new(false),
             stopped: stopped.clone(),
+            endpoint_slots: Default::default(),
         });
         let advertiser = if options.mdns {
             let things = state.things.iter();

@@ -15,11 +15,12 @@ use hyper::header::{AUTHORIZATION, COOKIE, HeaderValue, ORIGIN, UPGRADE, WWW_AUT
 use hyper::{HeaderMap, Method, Response, Uri};
 use labthings_protocol::problem::Problem;
 use sha2::{Digest as _, Sha256};
+use tokio::sync::watch;
 
 use crate::http::response::{self, Body};
 
 /// The SHA-256 digest of a token.
-type Digest = [u8; 32];
+pub(crate) type Digest = [u8; 32];
 
 /// The name of the cookie that may carry a token.
 pub const COOKIE_NAME: &str = "lt_token";
@@ -37,6 +38,9 @@ pub struct Tokens {
     fixed: Vec<Digest>,
     /// Read from `file`, replaced whole by a successful reload.
     loaded: RwLock<Arc<[Digest]>>,
+    /// Bumped by every successful reload, so that long-lived streams re-check their token
+    /// (see [`Grant`](super::grant::Grant)).
+    generation: watch::Sender<u64>,
 }
 
 /// A tokens file that could not be used. Its messages name the file and the line, never a
@@ -79,6 +83,7 @@ impl Tokens {
             file: None,
             fixed: Vec::new(),
             loaded: RwLock::new(Arc::from([])),
+            generation: watch::channel(0).0,
         }
     }
 
@@ -90,6 +95,7 @@ impl Tokens {
             file: Some(path),
             fixed: Vec::new(),
             loaded: RwLock::new(loaded.into()),
+            generation: watch::channel(0).0,
         })
     }
 
@@ -123,24 +129,45 @@ impl Tokens {
         let loaded = read_file(path)?;
         let count = loaded.len();
         *self.loaded.write().unwrap_or_else(|p| p.into_inner()) = loaded.into();
+        self.generation.send_modify(|generation| *generation += 1);
         Ok(count)
+    }
+
+    /// Changes after each reload.
+    pub(crate) fn reloads(&self) -> watch::Receiver<u64> {
+        self.generation.subscribe()
+    }
+
+    /// Whether the token with this digest is (still) accepted.
+    pub(crate) fn accepts_digest(&self, presented: &Digest) -> bool {
+        let loaded = self.loaded();
+        matches_any(presented, self.fixed.iter().chain(loaded.iter()))
     }
 
     /// Whether `token` is one of the accepted tokens.
     pub fn accepts(&self, token: &str) -> bool {
-        let presented = digest(token.as_bytes());
-        let loaded = self.loaded();
-        matches_any(&presented, self.fixed.iter().chain(loaded.iter()))
+        self.accepts_digest(&digest(token.as_bytes()))
     }
 
     /// Let the request through, saying how its token came, or say why not. `headers` and
     /// `uri` are the request's.
     pub fn check(&self, headers: &HeaderMap, uri: &Uri) -> Result<Carrier, Refusal> {
+        self.admit(headers, uri).map(|(carrier, _)| carrier)
+    }
+
+    /// As [`check`](Self::check), also giving the accepted token's digest (a stream the
+    /// request opens ends when a reload drops it).
+    pub(crate) fn admit(
+        &self,
+        headers: &HeaderMap,
+        uri: &Uri,
+    ) -> Result<(Carrier, Digest), Refusal> {
         let mut presented = false;
         for (carrier, token) in carried(headers, uri) {
             presented = true;
-            if self.accepts(&token) {
-                return Ok(carrier);
+            let token = digest(token.as_bytes());
+            if self.accepts_digest(&token) {
+                return Ok((carrier, token));
             }
         }
         Err(if presented {
@@ -250,12 +277,20 @@ fn matches_any<'a>(presented: &Digest, stored: impl Iterator<Item = &'a Digest>)
     })
 }
 
-/// The tokens a request carries, in the order they are tried, each with how it came.
+/// Cookie pairs looked at for `lt_token` (a browser's Cookie header for one host holds a few).
+const COOKIE_PAIRS_READ: usize = 64;
+/// `lt_token` cookies tried: a browser may send two (set for different paths).
+const COOKIES_TRIED: usize = 2;
+
+/// The tokens a request carries, in the order they are tried, each with how it came. Bounded:
+/// the first `Authorization` header, the first [`COOKIES_TRIED`] `lt_token` cookies among the
+/// first [`COOKIE_PAIRS_READ`] pairs, and the first `access_token` parameter — at most four
+/// digests per request, however many carriers a client stuffs in (each one costs a SHA-256).
 fn carried<'a>(
     headers: &'a HeaderMap,
     uri: &'a Uri,
 ) -> impl Iterator<Item = (Carrier, String)> + 'a {
-    let bearer = headers.get_all(AUTHORIZATION).iter().map(|value| {
+    let bearer = headers.get_all(AUTHORIZATION).iter().take(1).map(|value| {
         // Any other scheme (`Basic …`) still counts as a credential presented, and fails.
         let value = value.to_str().unwrap_or_default().trim();
         match value.split_once(' ') {
@@ -270,8 +305,10 @@ fn carried<'a>(
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
+        .take(COOKIE_PAIRS_READ)
         .filter_map(|pair| pair.trim().split_once('='))
         .filter(|(name, _)| *name == COOKIE_NAME)
+        .take(COOKIES_TRIED)
         .map(|(_, token)| token.trim_matches('"').to_owned());
     let query = uri
         .query()
@@ -279,6 +316,7 @@ fn carried<'a>(
         .split('&')
         .filter_map(|pair| pair.split_once('='))
         .filter(|(name, _)| *name == QUERY_NAME)
+        .take(1)
         .map(|(_, token)| percent_decode(token));
     let explicit = |token| (Carrier::Explicit, token);
     let cookie = |token| (Carrier::Cookie, token);

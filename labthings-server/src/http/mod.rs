@@ -6,6 +6,7 @@ pub mod body;
 pub mod conditional;
 pub mod cors;
 pub mod error;
+pub mod grant;
 pub mod origin;
 pub mod path_param;
 pub mod request_body;

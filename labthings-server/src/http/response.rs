@@ -2,7 +2,7 @@
 //! FastAPI's 422 bodies and RFC 9457 ProblemDetails.
 
 use bytes::Bytes;
-use hyper::header::{ALLOW, CONTENT_TYPE, HeaderValue, LOCATION};
+use hyper::header::{ALLOW, CONTENT_TYPE, HeaderValue, LOCATION, RETRY_AFTER};
 use hyper::{Response, StatusCode};
 use labthings_core::ValidationIssue;
 use serde::Serialize;
@@ -73,5 +73,11 @@ pub fn problem(problem: &Problem) -> Response<Body> {
         CONTENT_TYPE,
         HeaderValue::from_static("application/problem+json"),
     );
+    // Every 503 here is a full queue or pool that frees up quickly: say when to come back.
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+    }
     response
 }

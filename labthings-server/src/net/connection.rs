@@ -13,6 +13,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
 
 use crate::http::response::Body;
+use crate::push::lifeline::Hangup;
 
 /// How long a client may take to send a request's headers.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
@@ -25,7 +26,12 @@ where
     H: Fn(Request<Incoming>) -> F + Send + 'static,
     F: Future<Output = Response<Body>> + Send + 'static,
 {
-    let service = service_fn(move |request| {
+    // A stream that finds its client stuck (or its token revoked) drops the connection with
+    // this: hyper alone would wait for the full socket forever, and at shutdown for the grace.
+    let hangup = Hangup::default();
+    let switch = hangup.clone();
+    let service = service_fn(move |mut request: Request<Incoming>| {
+        request.extensions_mut().insert(switch.clone());
         let answer = handle(request);
         async move { Ok::<_, Infallible>(answer.await) }
     });
@@ -37,9 +43,13 @@ where
     tokio::pin!(connection);
     let result = tokio::select! {
         result = connection.as_mut() => result,
+        () = hangup.requested() => return,
         _ = stopped.changed() => {
             connection.as_mut().graceful_shutdown();
-            connection.await
+            tokio::select! {
+                result = connection.as_mut() => result,
+                () = hangup.requested() => return,
+            }
         }
     };
     if let Err(error) = result {

@@ -68,6 +68,8 @@ struct Recent {
 /// A listener: what it missed since the id it gave (oldest first), then the live channel.
 pub struct Listener {
     pub missed: Vec<Arc<Notification>>,
+    /// How many notifications after `since` the replay ring no longer holds (0 without `since`).
+    pub lost: u64,
     pub live: broadcast::Receiver<Arc<Notification>>,
 }
 
@@ -117,8 +119,12 @@ impl ThingHub {
                 .collect(),
             None => Vec::new(),
         };
+        // Sequence numbers `last + 1 ..` older than the ring's oldest are gone for good.
+        let oldest = recent.replay.front().map_or(recent.next_seq, |n| n.seq);
+        let lost = since.map_or(0, |last| oldest.saturating_sub(last.saturating_add(1)));
         Listener {
             missed,
+            lost,
             live: self.sender.subscribe(),
         }
     }

@@ -6,7 +6,9 @@
 //! event streams.
 
 pub mod hub;
+pub mod lifeline;
 pub mod sse;
+pub mod ws_handshake;
 pub mod ws_protocol;
 pub mod ws_session;
 

@@ -14,10 +14,11 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::sync::broadcast::error::RecvError;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
 
 use super::hub::{Listener, Notification, NotificationKind, ThingHub};
+use super::lifeline::{End, Lifeline, SEND_TIMEOUT, STOP_FLUSH};
 use super::ws_protocol;
 
 /// How often an idle stream sends a keep-alive comment.
@@ -86,19 +87,24 @@ pub fn open(
     stream: Stream,
     last_event_id: Option<u64>,
     invocations_url: String,
-    mut stopped: watch::Receiver<bool>,
+    mut lifeline: Lifeline,
 ) -> mpsc::Receiver<Bytes> {
-    let Listener { missed, mut live } = hub.listen(last_event_id);
+    let Listener {
+        missed,
+        lost,
+        mut live,
+    } = hub.listen(last_event_id);
     let (frames, receiver) = mpsc::channel(BUFFERED_FRAMES);
     tokio::spawn(async move {
         let opening = missed
             .iter()
             .filter_map(|n| stream.message(n, &invocations_url))
-            .fold(String::from("retry: 3000\n\n"), |mut all, message| {
+            // A `Last-Event-ID` older than the replay ring: say so, as a lagging stream is told.
+            .fold(opening(lost), |mut all, message| {
                 all.push_str(&message);
                 all
             });
-        if frames.send(Bytes::from(opening)).await.is_err() {
+        if !deliver(&frames, Bytes::from(opening), &mut lifeline).await {
             return;
         }
         let mut keep_alive = tokio::time::interval_at(Instant::now() + KEEP_ALIVE, KEEP_ALIVE);
@@ -115,9 +121,21 @@ pub fn open(
                 },
                 _ = keep_alive.tick() => ":\n\n".to_owned(),
                 _ = frames.closed() => break,
-                _ = super::stopping(&mut stopped) => break,
+                end = lifeline.ended() => {
+                    match end {
+                        End::Revoked => lifeline.hang_up(),
+                        // Close cleanly, unless the client doesn't take what it has.
+                        End::Stopping => {
+                            let taken = frames.reserve_many(BUFFERED_FRAMES);
+                            if tokio::time::timeout(STOP_FLUSH, taken).await.is_err() {
+                                lifeline.hang_up();
+                            }
+                        }
+                    }
+                    break;
+                }
             };
-            if frames.send(Bytes::from(frame)).await.is_err() {
+            if !deliver(&frames, Bytes::from(frame), &mut lifeline).await {
                 break;
             }
         }
@@ -125,10 +143,37 @@ pub fn open(
     receiver
 }
 
+/// Queue `frame` for the client; false when it's gone or hasn't taken a frame for
+/// [`SEND_TIMEOUT`] (stopped reading: then its connection is dropped, as a WebSocket's is). A
+/// stream that must end while its client is this far behind hangs up too.
+async fn deliver(frames: &mpsc::Sender<Bytes>, frame: Bytes, lifeline: &mut Lifeline) -> bool {
+    tokio::select! {
+        sent = tokio::time::timeout(SEND_TIMEOUT, frames.send(frame)) => {
+            if let Ok(sent) = sent {
+                return sent.is_ok();
+            }
+        }
+        _ = lifeline.ended() => {}
+    }
+    lifeline.hang_up();
+    false
+}
+
+/// The first frame: the reconnection delay, and how many messages a resuming client lost.
+fn opening(lost: u64) -> String {
+    let mut opening = String::from("retry: 3000\n\n");
+    if lost > 0 {
+        let _ = write!(opening, ": {lost} messages dropped\n\n");
+    }
+    opening
+}
+
 #[cfg(test)]
 mod tests {
     use labthings_core::{InvocationId, PropertyObserver};
     use serde_json::json;
+
+    use tokio::sync::watch;
 
     use super::super::hub::ActionStatus;
     use super::*;
@@ -151,16 +196,22 @@ mod tests {
             Stream::Property("count".into()),
             None,
             url.clone(),
-            stopped.clone(),
+            Lifeline::detached(stopped.clone()),
         );
         let mut all = open(
             &hub,
             Stream::AllProperties,
             None,
             url.clone(),
-            stopped.clone(),
+            Lifeline::detached(stopped.clone()),
         );
-        let mut actions = open(&hub, Stream::Action("slow".into()), None, url, stopped);
+        let mut actions = open(
+            &hub,
+            Stream::Action("slow".into()),
+            None,
+            url,
+            Lifeline::detached(stopped),
+        );
         assert_eq!(next(&mut count).await, "retry: 3000\n\n");
         assert_eq!(next(&mut all).await, "retry: 3000\n\n");
         assert_eq!(next(&mut actions).await, "retry: 3000\n\n");
@@ -202,7 +253,7 @@ mod tests {
             Stream::Property("count".into()),
             Some(3),
             String::new(),
-            stopped,
+            Lifeline::detached(stopped),
         );
         assert_eq!(
             next(&mut resumed).await,

@@ -157,6 +157,32 @@ pub fn refusal(topic: Topic, adding: bool, name: &str, why: Refusal) -> String {
     .to_string()
 }
 
+/// Refused names listed by name in [`refusals`]; the rest are only counted.
+const NAMES_LISTED: usize = 32;
+
+/// One reply for many refused names (a frame may name thousands): the first
+/// [`NAMES_LISTED`] by name, and how many there were.
+pub fn refusals(topic: Topic, adding: bool, names: &[String]) -> String {
+    let listed = &names[..names.len().min(NAMES_LISTED)];
+    let more = match names.len() - listed.len() {
+        0 => String::new(),
+        n => format!(" and {n} more"),
+    };
+    let detail = format!(
+        "{} {} names can't be listened to (unknown, or not observable): {}{more}.",
+        names.len(),
+        topic.noun(),
+        listed.join(", "),
+    );
+    json!({
+        "messageType": "response",
+        "operation": topic.operation(adding),
+        "names": listed,
+        "error": error("404", "not-found", "Not Found", &detail),
+    })
+    .to_string()
+}
+
 /// The reply to a frame that isn't a message (the reference closes the socket instead).
 pub fn malformed(detail: &str) -> String {
     response(error("400", "bad-request", "Bad Request", detail))

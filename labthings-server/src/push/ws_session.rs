@@ -28,13 +28,18 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use super::hub::{Notification, NotificationKind, ThingHub};
 use super::ws_protocol::{self, Refusal, Request, Topic};
+use crate::http::body::Body;
+use crate::http::grant::{self, Grant};
 
 /// How often an idle session pings its client.
 const PING_EVERY: Duration = Duration::from_secs(20);
 /// A client that sends nothing (not even a pong) for this long is gone.
 const SILENCE_LIMIT: Duration = Duration::from_secs(60);
 /// A send that takes longer than this means the client stopped reading: end the session.
-const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// Refused names answered one by one (the reference's reply) in one frame; beyond this, one
+/// reply lists them all.
+const REPLIES_PER_FRAME: usize = 8;
 
 /// Buffer sizes and limits of a session's socket. tungstenite's defaults (128 KiB read buffer
 /// allocated up front, unbounded write buffer, 64 MiB messages) suit a client downloading
@@ -50,17 +55,21 @@ pub fn config() -> WebSocketConfig {
 }
 
 /// The `101 Switching Protocols` answer to a WebSocket handshake, or `None` when the request
-/// is not one (the route then answers 404, as the reference does to a plain GET).
-pub fn accept(headers: &HeaderMap) -> Option<Response<()>> {
+/// is not one (the route then answers 404, as the reference does to a plain GET); `Err` when
+/// it is one with a bad version or key (426/400, see [`ws_handshake`](super::ws_handshake)).
+pub fn accept(headers: &HeaderMap) -> Option<Result<Response<()>, Response<Body>>> {
     let upgrade = headers.get(UPGRADE)?.to_str().ok()?;
     let connection = headers.get(CONNECTION)?.to_str().ok()?;
-    let key = headers.get(SEC_WEBSOCKET_KEY)?;
     let wants_upgrade = connection
         .split(',')
         .any(|token| token.trim().eq_ignore_ascii_case("upgrade"));
     if !upgrade.eq_ignore_ascii_case("websocket") || !wants_upgrade {
         return None;
     }
+    if let Err(refusal) = super::ws_handshake::check(headers) {
+        return Some(Err(*refusal));
+    }
+    let key = headers.get(SEC_WEBSOCKET_KEY)?;
     let accept = HeaderValue::from_str(&derive_accept_key(key.as_bytes())).ok()?;
     Response::builder()
         .status(StatusCode::SWITCHING_PROTOCOLS)
@@ -69,6 +78,7 @@ pub fn accept(headers: &HeaderMap) -> Option<Response<()>> {
         .header(SEC_WEBSOCKET_ACCEPT, accept)
         .body(())
         .ok()
+        .map(Ok)
 }
 
 /// What a session needs to know about its Thing and server.
@@ -80,6 +90,8 @@ pub struct Session {
     pub invocations_url: String,
     /// Becomes `true` when the server shuts down.
     pub stopped: watch::Receiver<bool>,
+    /// The token the session was opened with: revoking it closes the session (1008).
+    pub grant: Option<Grant>,
 }
 
 /// What one client listens to.
@@ -116,6 +128,7 @@ impl Session {
         S: AsyncRead + AsyncWrite + Unpin,
     {
         let mut stopped = self.stopped.clone();
+        let mut grant = self.grant.clone();
         let mut live = self.hub.listen(None).live;
         let mut listening = Listening::default();
         let mut behind = false;
@@ -153,6 +166,14 @@ impl Session {
                     } else {
                         send(&mut socket, Message::Ping(Default::default())).await
                     }
+                }
+                () = grant::revoked(&mut grant) => {
+                    let close = CloseFrame {
+                        code: CloseCode::Policy,
+                        reason: "the token this session was opened with was revoked".into(),
+                    };
+                    let _ = timeout(SEND_TIMEOUT, socket.close(Some(close))).await;
+                    Step::End
                 }
                 _ = super::stopping(&mut stopped) => {
                     let close = CloseFrame {
@@ -203,19 +224,28 @@ impl Session {
         else {
             return Step::Continue;
         };
+        // Replies are bounded per frame: a frame naming thousands of unknown names must not
+        // fan out into thousands of replies (~18× the frame's size).
+        let mut refused = Vec::new();
         for name in names {
             match self.refusal(topic, adding, &name) {
-                Some(reply) => {
-                    if let Step::End = send(socket, Message::text(reply)).await {
-                        return Step::End;
-                    }
-                }
+                Some(reply) => refused.push((name, reply)),
                 None if adding => {
                     listening.set(topic).insert(name);
                 }
                 None => {
                     listening.set(topic).remove(&name);
                 }
+            }
+        }
+        if refused.len() > REPLIES_PER_FRAME {
+            let names: Vec<String> = refused.into_iter().map(|(name, _)| name).collect();
+            let reply = ws_protocol::refusals(topic, adding, &names);
+            return send(socket, Message::text(reply)).await;
+        }
+        for (_, reply) in refused {
+            if let Step::End = send(socket, Message::text(reply)).await {
+                return Step::End;
             }
         }
         Step::Continue

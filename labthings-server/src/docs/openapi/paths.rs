@@ -454,8 +454,27 @@ pub(super) fn invocation_operations(paths: &mut Map<String, Value>, api: &ApiPat
             "tags": tags,
             "operationId": "action_invocations.list",
             "summary": "Every kept invocation",
-            "description": "Summaries of the invocations of every action of every Thing the server still keeps (finished ones for the retention time, 300 s by default).",
-            "responses": {"200": json_response("Invocation summaries", json!({"type": "array", "items": reference("InvocationSummary")}))},
+            "description": "Summaries of the invocations of every action of every Thing the server still keeps (finished ones for the retention time, 300 s by default), oldest first. Without parameters, all of them (the reference's answer); with `limit` and/or `after`, one page, and a `Link: <…>; rel=\"next\"` header while more follow.",
+            "parameters": [
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "required": false,
+                    "description": "At most this many summaries (a page); 1000 when only `after` is given.",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": crate::api::invocation_page::MAX_LIMIT},
+                },
+                {
+                    "name": "after",
+                    "in": "query",
+                    "required": false,
+                    "description": "Start after the invocation with this id (the last of the previous page).",
+                    "schema": {"type": "string", "format": "uuid"},
+                },
+            ],
+            "responses": {
+                "200": json_response("Invocation summaries", json!({"type": "array", "items": reference("InvocationSummary")})),
+                "422": validation_response(),
+            },
         }}),
     );
     paths.insert(
