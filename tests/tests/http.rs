@@ -621,7 +621,7 @@ async fn oversized_bodies_are_refused_before_reading() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
     stream
-        .write_all(b"PUT /counter/count HTTP/1.1\r\nhost: x\r\ncontent-length: 100000000\r\n\r\n")
+        .write_all(b"PUT /counter/count HTTP/1.1\r\nhost: localhost\r\ncontent-length: 100000000\r\n\r\n")
         .await
         .unwrap();
     let mut answer = vec![0; 1024];
@@ -679,7 +679,12 @@ async fn cors_preflight_and_origin() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn api_prefix_and_host_shape_every_url() {
-    let server = TestServer::start(support::demo_server().api_prefix("/api/v1")).await;
+    let server = TestServer::start(
+        support::demo_server()
+            .api_prefix("/api/v1")
+            .allowed_host("lab.example"),
+    )
+    .await;
     assert_eq!(server.get("/counter/").await.status, StatusCode::NOT_FOUND);
     let td = server
         .request(
@@ -750,7 +755,7 @@ async fn stalled_and_vanished_clients_hold_no_worker() {
         let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
         stream
             .write_all(
-                b"POST /counter/increment HTTP/1.1\r\nhost: x\r\ncontent-length: 10\r\n\r\n{}",
+                b"POST /counter/increment HTTP/1.1\r\nhost: localhost\r\ncontent-length: 10\r\n\r\n{}",
             )
             .await
             .unwrap();

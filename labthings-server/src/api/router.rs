@@ -21,34 +21,49 @@ use crate::docs;
 use crate::http::auth::{self, Carrier};
 use crate::http::cors::Cors;
 use crate::http::error::ApiError;
+use crate::http::host_check;
 use crate::http::origin::Origin;
 use crate::http::response::{self, Body};
 use crate::push::sse::Stream;
 use crate::ui::{self, UiRoute};
 
-/// Answer one request: CORS preflight, else route, dispatch and add the CORS headers.
+/// Answer one request: host check, CORS preflight, the token and cross-site checks, else
+/// route, dispatch and add the CORS headers.
 pub async fn handle(state: &ServerState, request: Request<Incoming>) -> Response<Body> {
     let headers = request.headers();
+    // First of all: a page rebound to this address learns nothing, not even CORS answers.
+    if let Some(hosts) = &state.allowed_hosts
+        && !hosts.allows(headers, request.uri())
+    {
+        return host_check::refusal();
+    }
     if request.method() == Method::OPTIONS && headers.contains_key(ACCESS_CONTROL_REQUEST_METHOD) {
         return state.cors.preflight(headers);
     }
+    let own = own_origin(state, &request);
+    let trusted = auth::TrustedOrigins {
+        own: &own,
+        listed: match &state.cors {
+            Cors::Origins(listed) => listed,
+            Cors::AnyOrigin | Cors::Disabled => &[],
+        },
+    };
     // Before anything else, the WebSocket upgrade included: a refused request learns nothing.
-    if let Some(tokens) = &state.tokens {
-        let refused = match tokens.check(headers, request.uri()) {
+    let refused = match &state.tokens {
+        Some(tokens) => match tokens.check(headers, request.uri()) {
             Err(refusal) => Some(refusal.into_response()),
-            Ok(Carrier::Cookie)
-                if !auth::cookie_request_allowed(request.method(), headers, |origin| {
-                    trusted_origin(state, &request, origin)
-                }) =>
-            {
-                Some(auth::cross_site_refusal())
+            Ok(Carrier::Cookie) if !auth::change_allowed(request.method(), headers, trusted) => {
+                Some(auth::cross_site_refusal(true))
             }
             Ok(_) => None,
-        };
-        if let Some(mut response) = refused {
-            state.cors.decorate(headers.get(ORIGIN), &mut response);
-            return with_referrer_policy(state, response);
-        }
+        },
+        // Without tokens any page can send requests: only trusted ones may change things.
+        None => (!auth::change_allowed(request.method(), headers, trusted))
+            .then(|| auth::cross_site_refusal(false)),
+    };
+    if let Some(mut response) = refused {
+        state.cors.decorate(headers.get(ORIGIN), &mut response);
+        return with_referrer_policy(state, response);
     }
     // The body goes to the handler; the path, method and headers stay borrowed here.
     let (mut parts, body) = request.into_parts();
@@ -89,16 +104,16 @@ fn well_known(state: &ServerState, request: &Parts) -> Result<Response<Body>, Ap
     Ok(directory::response(state, &origin))
 }
 
-/// Whether `origin` is the server's own (as the request reached it) or one listed for CORS.
-fn trusted_origin(state: &ServerState, request: &Request<Incoming>, origin: &str) -> bool {
-    let own = Origin::of(
+/// The server's own origin, as the request reached it (its `Host`, checked above when there
+/// are no tokens).
+fn own_origin(state: &ServerState, request: &Request<Incoming>) -> String {
+    Origin::of(
         request.uri(),
         request.headers(),
         state.scheme,
         &state.default_host,
-    );
-    origin == own.0
-        || matches!(&state.cors, Cors::Origins(listed) if listed.iter().any(|o| o == origin))
+    )
+    .0
 }
 
 /// With tokens on, pages must not leak a `?access_token=` URL through `Referer`.

@@ -25,6 +25,7 @@ use crate::app::thing_id;
 use crate::discovery::mdns::{Advertiser, host_name};
 use crate::http::auth::Tokens;
 use crate::http::cors::Cors;
+use crate::http::host_check::AllowedHosts;
 use crate::net::connection::serve_connection;
 use crate::net::listener::accept_until;
 #[cfg(feature = "tls")]
@@ -80,6 +81,9 @@ pub struct ServerOptions {
     /// The bearer tokens every request must carry one of; `None` (the default): no
     /// authentication. With tokens, CORS allows only listed origins.
     pub tokens: Option<Arc<Tokens>>,
+    /// Host names answered besides IP literals, `localhost` and this machine's name, while
+    /// there are no tokens (`*`: any); see `http/host_check.rs`.
+    pub allowed_hosts: Vec<String>,
     /// Advertise every Thing on the local network by mDNS (DNS-SD `_wot._tcp`).
     pub mdns: bool,
     /// Serve HTTPS with this certificate and key (feature `tls`); `None`: plain HTTP.
@@ -114,6 +118,7 @@ impl Default for ServerOptions {
             global_lock: false,
             shutdown_grace: Duration::from_secs(5),
             tokens: None,
+            allowed_hosts: Vec::new(),
             mdns: false,
             #[cfg(feature = "tls")]
             tls: None,
@@ -278,6 +283,14 @@ impl ThingServer {
     /// is read again on SIGHUP.
     pub fn tokens(mut self, tokens: Tokens) -> Self {
         self.options.tokens = Some(Arc::new(tokens));
+        self
+    }
+
+    /// Also answer requests whose `Host` is `name` while there are no tokens (by default only
+    /// IP literals, `localhost` and this machine's name are answered, against DNS rebinding);
+    /// `*` answers any name.
+    pub fn allowed_host(mut self, name: impl Into<String>) -> Self {
+        self.options.allowed_hosts.push(name.into());
         self
     }
 
@@ -463,6 +476,12 @@ impl ThingServer {
             pool: ActionPool::new(options.action_threads, options.action_queue),
             cors: options.cors.clone(),
             tokens: options.tokens.clone(),
+            // With tokens a rebound page has no token to send; and such servers are the ones
+            // reached through names (proxies, DNS) nobody listed.
+            allowed_hosts: options
+                .tokens
+                .is_none()
+                .then(|| AllowedHosts::new(&host_name(), &options.allowed_hosts)),
             body_limit: options.body_limit,
             default_host: addr.to_string(),
             scheme: options.scheme(),
