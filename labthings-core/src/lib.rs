@@ -204,6 +204,7 @@ mod context;
 pub mod endpoint;
 mod event;
 mod id;
+mod log_budget;
 mod logger;
 mod outcome;
 mod progress;
@@ -235,6 +236,7 @@ pub use labthings_macros::{
     action, endpoint, event, inject, on_start, on_stop, param, property, setter, setting, slot,
     stream, thing,
 };
+pub use log_budget::LogBudget;
 pub use logger::{
     InvocationLog, LOG_BYTES, LOG_CAPACITY, LogLevel, LogRecord, Logger, set_capture_level,
 };

@@ -66,8 +66,9 @@ pub struct ServerOptions {
     pub retention: Duration,
     /// At most this many invocation records are kept (default 10 000).
     pub max_invocations: usize,
-    /// Bytes the kept invocation records (inputs, outputs, logs, in-memory blobs) may hold
-    /// (default 64 MiB); beyond it the oldest finished are evicted.
+    /// Bytes the kept invocation records (inputs, outputs, logs — running invocations' too —
+    /// and in-memory blobs) may hold (default 64 MiB); beyond it the oldest finished are
+    /// evicted, then running logs drop their oldest records.
     pub invocation_memory: usize,
     pub cors: Cors,
     /// Largest request body accepted (default 1 MiB); larger is 413.

@@ -60,8 +60,9 @@ pub struct Cli {
     /// Threads available to blocking actions (default 256).
     #[arg(long, value_name = "N")]
     pub action_threads: Option<usize>,
-    /// Memory the kept invocation records may hold, e.g. `64MiB` (default; overrides the
-    /// config's `invocation_memory`); beyond it the oldest finished are evicted.
+    /// Memory the kept invocation records (running invocations' logs included) may hold, e.g.
+    /// `64MiB` (default; overrides the config's `invocation_memory`); beyond it the oldest
+    /// finished are evicted, then running logs drop their oldest records.
     #[arg(long, value_name = "SIZE", value_parser = config::parse_bytes)]
     pub invocation_memory: Option<usize>,
     /// Require a bearer token from this file (one token or `sha256:<hex>` a line; reloaded on
