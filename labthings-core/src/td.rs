@@ -117,19 +117,6 @@ pub fn thing_description(thing: &dyn Thing, served: &Served<'_>) -> Value {
         td.insert("description".into(), json!(description));
     }
     td.insert("base".into(), json!(served.base));
-    let mut forms = vec![json!({
-        "href": format!("{thing_path}properties"),
-        "op": ["observeallproperties", "unobserveallproperties"],
-        "subprotocol": "sse",
-    })];
-    if !metadata.events.is_empty() {
-        forms.push(json!({
-            "href": format!("{thing_path}events"),
-            "op": ["subscribeallevents", "unsubscribeallevents"],
-            "subprotocol": "sse",
-        }));
-    }
-    td.insert("forms".into(), Value::Array(forms));
     // MJPEG streams aren't affordances in TD 1.1: they are links to alternate
     // representations, which consumers that don't know them ignore; so is the Thing's web page.
     let mut links: Vec<Value> = metadata
@@ -148,6 +135,14 @@ pub fn thing_description(thing: &dyn Thing, served: &Served<'_>) -> Value {
         "type": "text/html",
         "href": ui_page_path(thing_path),
     }));
+    // The streams of every property write and every event, as links rather than root forms
+    // with `observeallproperties`/`subscribeallevents`: the reference's own TD model (which its
+    // `/thing_descriptions/` answer and tools validate with) allows only the four
+    // read/write-all operations at the root.
+    links.push(event_stream_link(&format!("{thing_path}properties")));
+    if !metadata.events.is_empty() {
+        links.push(event_stream_link(&format!("{thing_path}events")));
+    }
     td.insert("links".into(), Value::Array(links));
     insert_security(&mut td, served.bearer);
     // TD 1.1 allows the 1.0 context first, then 1.1's; validators that know only TD 1.0
@@ -160,6 +155,11 @@ pub fn thing_description(thing: &dyn Thing, served: &Served<'_>) -> Value {
         ]),
     );
     Value::Object(td)
+}
+
+/// A Server-Sent Events stream of the Thing's, as a TD link.
+fn event_stream_link(href: &str) -> Value {
+    json!({ "rel": "alternate", "type": "text/event-stream", "href": href })
 }
 
 fn property_affordance(
@@ -200,10 +200,11 @@ fn property_affordance(
             "op": ["observeproperty", "unobserveproperty"],
             "subprotocol": "sse",
         }));
+        // No `subprotocol`: the `ws:` scheme says WebSocket, and the reference's TD model
+        // allows only `longpoll`, `websub` and `sse` there.
         forms.push(json!({
             "href": websocket,
             "op": ["observeproperty", "unobserveproperty"],
-            "subprotocol": "labthings",
         }));
     }
     affordance.insert("forms".into(), Value::Array(forms));
@@ -227,10 +228,10 @@ fn event_affordance(event: &EventMetadata, thing_path: &str, websocket: &str) ->
                 "op": ["subscribeevent", "unsubscribeevent"],
                 "subprotocol": "sse",
             },
+            // No `subprotocol`: see `property_affordance`.
             {
                 "href": websocket,
                 "op": ["subscribeevent", "unsubscribeevent"],
-                "subprotocol": "labthings",
             },
         ]),
     );

@@ -397,7 +397,7 @@ fn the_thing_description_is_exactly_as_expected() {
     let observe = |name: &str| {
         json!([
             {"href": format!("/thermo/{name}"), "op": ["observeproperty", "unobserveproperty"], "subprotocol": "sse"},
-            {"href": "ws://lab:5000/thermo/ws", "op": ["observeproperty", "unobserveproperty"], "subprotocol": "labthings"}
+            {"href": "ws://lab:5000/thermo/ws", "op": ["observeproperty", "unobserveproperty"]}
         ])
     };
     let forms = |name: &str, op: Value| {
@@ -497,17 +497,17 @@ fn the_thing_description_is_exactly_as_expected() {
                 "data": {"type": "number"},
                 "forms": [
                     {"href": "/thermo/too_cold", "op": ["subscribeevent", "unsubscribeevent"], "subprotocol": "sse"},
-                    {"href": "ws://lab:5000/thermo/ws", "op": ["subscribeevent", "unsubscribeevent"], "subprotocol": "labthings"}
+                    {"href": "ws://lab:5000/thermo/ws", "op": ["subscribeevent", "unsubscribeevent"]}
                 ]
             }
         },
         "description": "A thermostat.\n\nUsed to test the runtime.",
         "base": "http://lab:5000/",
-        "forms": [
-            {"href": "/thermo/properties", "op": ["observeallproperties", "unobserveallproperties"], "subprotocol": "sse"},
-            {"href": "/thermo/events", "op": ["subscribeallevents", "unsubscribeallevents"], "subprotocol": "sse"}
+        "links": [
+            {"rel": "alternate", "type": "text/html", "href": "/ui/thermo"},
+            {"rel": "alternate", "type": "text/event-stream", "href": "/thermo/properties"},
+            {"rel": "alternate", "type": "text/event-stream", "href": "/thermo/events"}
         ],
-        "links": [{"rel": "alternate", "type": "text/html", "href": "/ui/thermo"}],
         "securityDefinitions": {"no_security": {"description": "No security", "scheme": "nosec"}},
         "security": "no_security",
         "@context": ["https://www.w3.org/2019/wot/td/v1", "https://www.w3.org/2022/wot/td/v1.1"]
