@@ -245,7 +245,7 @@ pub use progress::Progress;
 pub use property::{Property, PropertyObserver, Setting};
 pub use slot::{OptionalSlot, Slot, SlotMetadata, WrongSlotType};
 pub use stream::{FrameError, MjpegStream, Watcher};
-pub use td::{Served, insert_security, thing_description};
+pub use td::{SYNC_QUERY, Served, insert_security, thing_description};
 pub use thing::{
     ActionMetadata, EventMetadata, PrepareError, PropertyError, PropertyKind, PropertyMetadata,
     StreamMetadata, Thing, ThingMetadata,

@@ -157,6 +157,25 @@ pub fn thing_description(thing: &dyn Thing, served: &Served<'_>) -> Value {
     Value::Object(td)
 }
 
+/// The query that makes `POST T<action>` answer synchronously, with the output.
+pub const SYNC_QUERY: &str = "sync=true";
+
+/// `schema`, or for a schema that allows any JSON value (a `serde_json::Value` output) the
+/// same spelled out as one of the JSON types: node-wot refuses to read a value whose schema
+/// has no `type`, `const`, `enum` or `oneOf` ("No schema type defined").
+fn any_json_typed(schema: Value) -> Value {
+    let Value::Object(mut map) = schema else {
+        return schema;
+    };
+    let constrains = ["type", "const", "enum", "oneOf", "anyOf", "allOf", "not", "$ref"];
+    if !constrains.iter().any(|key| map.contains_key(*key)) {
+        let types = ["object", "array", "string", "number", "boolean", "null"];
+        let one_of: Vec<Value> = types.iter().map(|t| json!({ "type": t })).collect();
+        map.insert("oneOf".into(), Value::Array(one_of));
+    }
+    Value::Object(map)
+}
+
 /// A Server-Sent Events stream of the Thing's, as a TD link.
 fn event_stream_link(href: &str) -> Value {
     json!({ "rel": "alternate", "type": "text/event-stream", "href": href })
@@ -244,16 +263,24 @@ fn action_affordance(action: &ActionMetadata, thing_path: &str) -> Value {
         affordance.insert("description".into(), json!(description));
     }
     affordance.insert("title".into(), json!(action.title));
+    let href = format!("{thing_path}{}", action.name);
+    // The synchronous form first: WoT consumers (node-wot) take the first `invokeaction` form
+    // and its answer's body as the output. The reference's asynchronous answer (201 and the
+    // invocation) follows, for clients that track invocations; the Python `ThingClient` posts
+    // to `T<action>` whatever the forms say.
     affordance.insert(
         "forms".into(),
-        json!([{ "href": format!("{thing_path}{}", action.name), "op": ["invokeaction"] }]),
+        json!([
+            { "href": format!("{href}?{SYNC_QUERY}"), "op": ["invokeaction"] },
+            { "href": href, "op": ["invokeaction"] },
+        ]),
     );
     affordance.insert("input".into(), action.input_schema.clone());
     affordance.insert(
         "output".into(),
         titled(
             &format!("{}_output", action.name),
-            action.output_schema.clone(),
+            any_json_typed(action.output_schema.clone()),
         ),
     );
     Value::Object(affordance)

@@ -143,7 +143,11 @@ def test_td_shape(all_tds, base_url, name):
         assert prop["forms"] == forms
         assert prop["title"] and prop["description"].startswith(prop["title"])
     for aname, action in td["actions"].items():
-        assert action["forms"] == [{"href": f"/{name}/{aname}", "op": ["invokeaction"]}]
+        # The synchronous form first (node-wot takes the first), then the reference's.
+        assert action["forms"] == [
+            {"href": f"/{name}/{aname}?sync=true", "op": ["invokeaction"]},
+            {"href": f"/{name}/{aname}", "op": ["invokeaction"]},
+        ]
         assert action["input"]["title"] == f"{aname}_input"
         assert action["output"]["title"] == f"{aname}_output"
         if "oneOf" not in action["input"]:
@@ -159,8 +163,8 @@ def test_td_forms_resolve(http, all_tds, name):
         r = http.get(prop["forms"][0]["href"])
         assert r.status_code == 200, (prop["forms"][0]["href"], r.text)
     for action in td["actions"].values():
-        r = http.get(action["forms"][0]["href"])
-        assert r.status_code == 200, (action["forms"][0]["href"], r.text)
+        r = http.get(action["forms"][-1]["href"])
+        assert r.status_code == 200, (action["forms"][-1]["href"], r.text)
         assert isinstance(r.json(), list)
 
 

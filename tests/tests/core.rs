@@ -442,7 +442,10 @@ fn the_thing_description_is_exactly_as_expected() {
         "actions": {
             "twice": {
                 "description": "Ask for the same resources twice.", "title": "Ask for the same resources twice.",
-                "forms": [{"href": "/thermo/twice", "op": ["invokeaction"]}],
+                "forms": [
+                    {"href": "/thermo/twice?sync=true", "op": ["invokeaction"]},
+                    {"href": "/thermo/twice", "op": ["invokeaction"]}
+                ],
                 "input": {
                     "description": "Represent the input of an action that never takes parameters.\n\nThis may be either an empty dictionary or ``None``.",
                     "title": "twice_input",
@@ -456,7 +459,10 @@ fn the_thing_description_is_exactly_as_expected() {
             },
             "go": {
                 "description": "Move somewhere.", "title": "Move somewhere.",
-                "forms": [{"href": "/thermo/go", "op": ["invokeaction"]}],
+                "forms": [
+                    {"href": "/thermo/go?sync=true", "op": ["invokeaction"]},
+                    {"href": "/thermo/go", "op": ["invokeaction"]}
+                ],
                 "input": {
                     "title": "go_input", "type": "object", "additionalProperties": false,
                     "properties": {
@@ -477,7 +483,10 @@ fn the_thing_description_is_exactly_as_expected() {
             "stubborn": {
                 "description": "Catch a cancel, carry on, and be cancelled again.",
                 "title": "Catch a cancel, carry on, and be cancelled again.",
-                "forms": [{"href": "/thermo/stubborn", "op": ["invokeaction"]}],
+                "forms": [
+                    {"href": "/thermo/stubborn?sync=true", "op": ["invokeaction"]},
+                    {"href": "/thermo/stubborn", "op": ["invokeaction"]}
+                ],
                 "input": {
                     "description": "Represent the input of an action that never takes parameters.\n\nThis may be either an empty dictionary or ``None``.",
                     "title": "stubborn_input",

@@ -32,6 +32,8 @@ fn operations(document: &Value) -> HashMap<(String, String), Value> {
 
 /// A TD `href` (relative to the TD's `base`, or an absolute `ws://` URL) as a path.
 fn href_path(href: &str) -> String {
+    // The query (the synchronous invoke form's `?sync=true`) is no part of the path.
+    let href = href.split_once('?').map_or(href, |(path, _)| path);
     match href.split_once("://") {
         Some((_, rest)) => rest[rest.find('/').expect("a path")..].to_owned(),
         None => href.to_owned(),

@@ -16,9 +16,12 @@
   const resolve = (href) => new URL(href, base).toString();
   const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
   const ops = (form) => (Array.isArray(form.op) ? form.op : [form.op]);
-  /** The first plain-HTTP form for `op` (not SSE, not WebSocket). */
+  /** The first plain-HTTP form for `op` (not SSE, not WebSocket, and not the synchronous
+   * `?sync=true` invoke form, which answers only the output: the page follows invocations). */
   const httpForm = (forms, op) =>
-    (forms || []).find((f) => ops(f).includes(op) && !f.subprotocol && !/^wss?:/.test(f.href));
+    (forms || []).find(
+      (f) => ops(f).includes(op) && !f.subprotocol && !/^wss?:/.test(f.href) && !/[?&]sync=true(&|$)/.test(f.href),
+    );
   const sseForm = (forms, op) => (forms || []).find((f) => ops(f).includes(op) && f.subprotocol === "sse");
   /** The TD's link to the event stream of every property write (`properties`) or every event
    * (`events`): links, not root forms, since the reference's TD model allows no

@@ -9,4 +9,5 @@ pub mod push;
 pub mod router;
 pub mod state;
 pub mod streams;
+pub mod sync_invoke;
 pub mod things;

@@ -102,7 +102,8 @@ fn info(surface: &ApiSurface<'_>) -> Value {
          its properties, actions and events have routes below it, tagged with the Thing's name.\n\
          - Starting an action answers **201** at once with an invocation; follow its `href` \
          (or `GET {prefix}/action_invocations/{{id}}`) for the status, log and output, and \
-         `DELETE` it to cancel. `Prefer: wait=N` waits up to N seconds before answering.\n\
+         `DELETE` it to cancel. `Prefer: wait=N` waits up to N seconds before answering; \
+         `?sync=true` waits for the end and answers **200** with the output alone.\n\
          - Every `GET` route also answers `HEAD`.\n\
          - Live values: `Accept: text/event-stream` on a property or action route, the \
          Thing's `properties` and `events` streams (Server-Sent Events), or the Thing's \
@@ -418,6 +419,7 @@ fn action_operations(
     let path = format!("{thing_path}{}", action.name);
     let input = json_schema_2020_12(td_action.get("input").cloned().unwrap_or(json!({})));
     let output = json_schema_2020_12(td_action.get("output").cloned().unwrap_or(json!({})));
+    let sync_output = output.clone();
     // The invocation as this action returns it: the shared model, with this action's input
     // and output schemas.
     let invocation = json!({
@@ -450,7 +452,11 @@ fn action_operations(
                 "description": format!(
                     "{description}\n\nStarts the action and answers **201** at once with the invocation \
                      (`Location` is its URL). Poll it for the status, log and output, or send \
-                     `Prefer: wait=N` to wait up to N seconds for it to finish first."
+                     `Prefer: wait=N` to wait up to N seconds for it to finish first.\n\n\
+                     With `?sync=true` (the TD's first `invokeaction` form, for WoT consumers \
+                     such as node-wot) it waits for the invocation to end and answers **200** \
+                     with the output alone, or the invocation's error (problem+json, 500); one \
+                     still running after 600 s gets the 201 after all."
                 ),
                 "parameters": [{
                     "name": "Prefer",
@@ -458,6 +464,12 @@ fn action_operations(
                     "required": false,
                     "description": "`wait=N` (RFC 7240): wait up to N seconds for the invocation to finish before answering (still 201).",
                     "schema": {"type": "string", "examples": ["wait=10"]},
+                }, {
+                    "name": "sync",
+                    "in": "query",
+                    "required": false,
+                    "description": "`true`: answer synchronously, with the output (200) or the invocation's error, once the invocation has ended.",
+                    "schema": {"type": "string", "enum": ["true"]},
                 }],
                 "requestBody": request_body,
                 "responses": {
@@ -469,7 +481,9 @@ fn action_operations(
                         }},
                         "content": {"application/json": {"schema": invocation}},
                     },
+                    "200": json_response("With `?sync=true`: the invocation completed; its output", sync_output),
                     "422": validation_response(),
+                    "500": problem_response("With `?sync=true`: the invocation ended with an error, or was cancelled"),
                     "503": problem_response("The action pool's queue is full, or the server is shutting down"),
                 },
             },
