@@ -79,7 +79,11 @@ impl LogBudget {
 
     /// Call `on_pressure` if the records would now pass the budget.
     pub(crate) fn check_pressure(&self) {
-        if self.used().saturating_add(self.others.load(Ordering::Relaxed)) > self.limit {
+        if self
+            .used()
+            .saturating_add(self.others.load(Ordering::Relaxed))
+            > self.limit
+        {
             (self.on_pressure)();
         }
     }

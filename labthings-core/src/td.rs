@@ -167,7 +167,9 @@ fn any_json_typed(schema: Value) -> Value {
     let Value::Object(mut map) = schema else {
         return schema;
     };
-    let constrains = ["type", "const", "enum", "oneOf", "anyOf", "allOf", "not", "$ref"];
+    let constrains = [
+        "type", "const", "enum", "oneOf", "anyOf", "allOf", "not", "$ref",
+    ];
     if !constrains.iter().any(|key| map.contains_key(*key)) {
         let types = ["object", "array", "string", "number", "boolean", "null"];
         let one_of: Vec<Value> = types.iter().map(|t| json!({ "type": t })).collect();

@@ -621,7 +621,9 @@ async fn oversized_bodies_are_refused_before_reading() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
     stream
-        .write_all(b"PUT /counter/count HTTP/1.1\r\nhost: localhost\r\ncontent-length: 100000000\r\n\r\n")
+        .write_all(
+            b"PUT /counter/count HTTP/1.1\r\nhost: localhost\r\ncontent-length: 100000000\r\n\r\n",
+        )
         .await
         .unwrap();
     let mut answer = vec![0; 1024];
@@ -782,7 +784,9 @@ async fn sync_true_answers_the_output_itself() {
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(answer.json(), 1, "the output alone, not the invocation");
     // A JSON object (a `serde_json::Value` output: its TD schema names the JSON types).
-    let metadata = server.post("/camera/capture_metadata?sync=true", None).await;
+    let metadata = server
+        .post("/camera/capture_metadata?sync=true", None)
+        .await;
     assert_eq!(metadata.status, StatusCode::OK);
     assert!(metadata.json()["frames"].is_u64(), "{:?}", metadata.body);
     let td = server.get("/camera/").await.json();

@@ -19,7 +19,10 @@ async fn send(server: &TestServer, method: Method, path: &str, headers: &[(&str,
 
 fn assert_problem(reply: &Reply, status: StatusCode, title: &str, flag: &str) {
     assert_eq!(reply.status, status, "{:?}", reply.body);
-    assert_eq!(reply.header("content-type"), Some("application/problem+json"));
+    assert_eq!(
+        reply.header("content-type"),
+        Some("application/problem+json")
+    );
     let body = reply.json();
     assert_eq!(body["title"], title);
     assert!(body["detail"].as_str().unwrap().contains(flag), "{body}");
@@ -79,7 +82,10 @@ async fn with_tokens_the_token_guards_every_host_name() {
         &server,
         Method::GET,
         "/counter/count",
-        &[("host", "lab.example.org"), ("authorization", "Bearer t0ken")],
+        &[
+            ("host", "lab.example.org"),
+            ("authorization", "Bearer t0ken"),
+        ],
     )
     .await;
     assert_eq!(reply.status, StatusCode::OK);
@@ -135,10 +141,20 @@ async fn without_tokens_other_sites_pages_may_read_but_not_change() {
     )
     .await;
     assert_eq!(ws.status, StatusCode::FORBIDDEN);
-    assert_eq!(server.get("/counter/count").await.json(), 0, "nothing changed");
+    assert_eq!(
+        server.get("/counter/count").await.json(),
+        0,
+        "nothing changed"
+    );
 
     // Reads stay open to any origin, with CORS headers as the reference sends them.
-    let read = send(&server, Method::GET, "/counter/count", &[("origin", OTHER_PAGE)]).await;
+    let read = send(
+        &server,
+        Method::GET,
+        "/counter/count",
+        &[("origin", OTHER_PAGE)],
+    )
+    .await;
     assert_eq!(read.status, StatusCode::OK);
     assert_eq!(read.header("access-control-allow-origin"), Some(OTHER_PAGE));
     // The server's own pages, and clients that are no browser (no Origin), change things.

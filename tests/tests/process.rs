@@ -579,7 +579,9 @@ async fn chatty_invocations_stay_within_the_memory_budget() {
 
 /// The highest RSS of process `pid` while it lives, sampled every 10 ms until the returned
 /// flag is set; the thread returns it (MiB).
-fn sample_peak_rss(pid: u32) -> (
+fn sample_peak_rss(
+    pid: u32,
+) -> (
     std::sync::Arc<std::sync::atomic::AtomicBool>,
     std::thread::JoinHandle<f64>,
 ) {

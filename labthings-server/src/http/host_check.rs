@@ -44,7 +44,11 @@ impl AllowedHosts {
             return true;
         }
         let host = match headers.get(HOST) {
-            Some(value) => match value.to_str().ok().and_then(|h| h.parse::<Authority>().ok()) {
+            Some(value) => match value
+                .to_str()
+                .ok()
+                .and_then(|h| h.parse::<Authority>().ok())
+            {
                 Some(authority) => authority,
                 // Not even a host name: nothing a browser would send for a page's own origin.
                 None => return false,
