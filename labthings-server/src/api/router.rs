@@ -40,7 +40,11 @@ pub async fn handle(state: &ServerState, request: Request<Incoming>) -> Response
     if request.method() == Method::OPTIONS && headers.contains_key(ACCESS_CONTROL_REQUEST_METHOD) {
         return state.cors.preflight(headers);
     }
-    let own = own_origin(state, &request);
+    // Only a request that changes something is checked against them (reads pass at once), so
+    // only then is the server's own origin worth spelling out.
+    let own = auth::changes_something(request.method(), headers)
+        .then(|| own_origin(state, &request))
+        .unwrap_or_default();
     let trusted = auth::TrustedOrigins {
         own: &own,
         listed: match &state.cors {

@@ -192,8 +192,7 @@ impl TrustedOrigins<'_> {
 /// `Origin` in `trusted`. Reads stay open (the reference allows any origin). Clients that
 /// aren't browsers send neither header and can't be driven by another page, so they pass.
 pub fn change_allowed(method: &Method, headers: &HeaderMap, trusted: TrustedOrigins<'_>) -> bool {
-    let reads = method == Method::GET || method == Method::HEAD || method == Method::OPTIONS;
-    if reads && !headers.contains_key(UPGRADE) {
+    if !changes_something(method, headers) {
         return true;
     }
     let fetch_site = headers.get("sec-fetch-site");
@@ -204,6 +203,13 @@ pub fn change_allowed(method: &Method, headers: &HeaderMap, trusted: TrustedOrig
         Some(origin) => origin.to_str().is_ok_and(|origin| trusted.contains(origin)),
         None => fetch_site.is_none(),
     }
+}
+
+/// Whether a request may change something: any method but GET/HEAD/OPTIONS, or a WebSocket
+/// upgrade (its messages write properties and start actions).
+pub fn changes_something(method: &Method, headers: &HeaderMap) -> bool {
+    let reads = method == Method::GET || method == Method::HEAD || method == Method::OPTIONS;
+    !reads || headers.contains_key(UPGRADE)
 }
 
 /// 403 for a request from another site's page (see [`change_allowed`]); `tokens_on` picks
