@@ -204,6 +204,7 @@ mod context;
 pub mod endpoint;
 mod event;
 mod id;
+mod log_budget;
 mod logger;
 mod outcome;
 #[doc(hidden)]
@@ -239,6 +240,7 @@ pub use labthings_macros::{
 };
 /// The wire protocol: paths, reserved names, statuses (the `labthings-protocol` crate).
 pub use labthings_protocol as protocol;
+pub use log_budget::LogBudget;
 pub use logger::{
     InvocationLog, LOG_BYTES, LOG_CAPACITY, LogLevel, LogRecord, Logger, set_capture_level,
 };

@@ -14,6 +14,7 @@ use serde::Serialize;
 use tracing::level_filters::LevelFilter;
 
 use crate::id::InvocationId;
+use crate::log_budget::LogBudget;
 use crate::time::rfc3339;
 
 /// How many records an invocation keeps; older ones are dropped first.
@@ -183,6 +184,21 @@ struct Kept {
     /// Σ [`LogRecord::size`] of `records`.
     bytes: usize,
     dropped: u64,
+    /// While the invocation runs: the budget its records are charged to.
+    budget: Option<Arc<LogBudget>>,
+}
+
+impl Kept {
+    fn drop_oldest(&mut self) {
+        if let Some(oldest) = self.records.pop_front() {
+            let size = oldest.size();
+            self.bytes -= size;
+            self.dropped += 1;
+            if let Some(budget) = &self.budget {
+                budget.give_back(size);
+            }
+        }
+    }
 }
 
 impl Default for InvocationLog {
@@ -208,19 +224,51 @@ impl InvocationLog {
             .unwrap_or_else(|poison| poison.into_inner())
     }
 
-    /// Append a record, dropping the oldest beyond [`LOG_CAPACITY`] records or the byte limit
-    /// (the newest record is always kept).
+    /// Append a record, dropping the oldest beyond [`LOG_CAPACITY`] records, the byte limit,
+    /// or what a shared [`LogBudget`] has left (the newest record is always kept).
     pub fn push(&self, record: LogRecord) {
+        let size = record.size();
         let mut kept = self.lock();
-        kept.bytes += record.size();
+        if let Some(budget) = kept.budget.clone() {
+            while !budget.try_take(size) {
+                if kept.records.is_empty() {
+                    budget.take(size);
+                    break;
+                }
+                kept.drop_oldest();
+            }
+        }
+        kept.bytes += size;
         kept.records.push_back(record);
         while kept.records.len() > 1
             && (kept.records.len() > LOG_CAPACITY || kept.bytes > self.byte_limit)
         {
-            if let Some(oldest) = kept.records.pop_front() {
-                kept.bytes -= oldest.size();
-                kept.dropped += 1;
-            }
+            kept.drop_oldest();
+        }
+        let budget = kept.budget.clone();
+        drop(kept);
+        // Outside the lock: the server's eviction reads every log's size.
+        if let Some(budget) = budget {
+            budget.check_pressure();
+        }
+    }
+
+    /// Charge this log's records, now and as it grows, to `budget` (while its invocation
+    /// runs; see [`LogBudget`]).
+    pub fn attach_budget(&self, budget: Arc<LogBudget>) {
+        let mut kept = self.lock();
+        budget.take(kept.bytes);
+        if let Some(old) = kept.budget.replace(budget) {
+            old.give_back(kept.bytes);
+        }
+    }
+
+    /// Give this log's bytes back to its budget: its invocation has finished, and the server
+    /// now counts (and may evict) it with the other records.
+    pub fn release_budget(&self) {
+        let mut kept = self.lock();
+        if let Some(budget) = kept.budget.take() {
+            budget.give_back(kept.bytes);
         }
     }
 
@@ -385,6 +433,36 @@ mod tests {
         assert_eq!(json["levelname"], "WARNING");
         assert_eq!(json["levelno"], 30);
         assert!(json["created"].as_str().unwrap().ends_with('Z'));
+    }
+
+    #[test]
+    fn running_logs_share_a_budget_and_keep_their_newest() {
+        let record = |n: usize| LogRecord::new(LogLevel::Info, format!("line {n:04}"), "f.rs", 1);
+        let size = record(0).size();
+        let budget = Arc::new(LogBudget::new(10 * size, || {}));
+        let first = InvocationLog::default();
+        let second = InvocationLog::default();
+        first.attach_budget(budget.clone());
+        second.attach_budget(budget.clone());
+        for n in 0..8 {
+            first.push(record(n));
+        }
+        for n in 0..5 {
+            second.push(record(n));
+        }
+        // Only two were left for the second: it keeps its newest two; the first is whole.
+        assert_eq!(first.len(), 8);
+        let kept: Vec<String> = second.snapshot().into_iter().map(|r| r.message).collect();
+        assert_eq!(kept, ["line 0003", "line 0004"]);
+        assert_eq!(second.dropped(), 3);
+        assert_eq!(budget.used(), 10 * size);
+        // Finished, the first gives its bytes back; the second may grow again.
+        first.release_budget();
+        assert_eq!(budget.used(), 2 * size);
+        second.push(record(5));
+        assert_eq!(second.len(), 3);
+        first.push(record(8));
+        assert_eq!(budget.used(), 3 * size, "a released log charges nothing");
     }
 
     #[test]

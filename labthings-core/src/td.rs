@@ -6,7 +6,7 @@
 //! the property's own href next, and the `ws://` form last (node-wot's WebSocket client is a
 //! stub). `op` is always an array: node-wot matches a string `op` by substring.
 
-use labthings_protocol::paths::{ApiPaths, Origin};
+use labthings_protocol::paths::{ApiPaths, Origin, SYNC_QUERY};
 use serde_json::{Map, Value, json};
 
 use crate::schema::titled;
@@ -104,19 +104,6 @@ pub fn thing_description(thing: &dyn Thing, served: &Served<'_>) -> Value {
         td.insert("description".into(), json!(description));
     }
     td.insert("base".into(), json!(format!("{}/", served.origin)));
-    let mut forms = vec![json!({
-        "href": served.paths.all_properties(served.name),
-        "op": ["observeallproperties", "unobserveallproperties"],
-        "subprotocol": "sse",
-    })];
-    if !metadata.events.is_empty() {
-        forms.push(json!({
-            "href": served.paths.all_events(served.name),
-            "op": ["subscribeallevents", "unsubscribeallevents"],
-            "subprotocol": "sse",
-        }));
-    }
-    td.insert("forms".into(), Value::Array(forms));
     // MJPEG streams aren't affordances in TD 1.1: they are links to alternate
     // representations, which consumers that don't know them ignore; so is the Thing's web page.
     let mut links: Vec<Value> = metadata
@@ -135,6 +122,14 @@ pub fn thing_description(thing: &dyn Thing, served: &Served<'_>) -> Value {
         "type": "text/html",
         "href": served.paths.ui_page(served.name),
     }));
+    // The streams of every property write and every event, as links rather than root forms
+    // with `observeallproperties`/`subscribeallevents`: the reference's own TD model (which its
+    // `/thing_descriptions/` answer and tools validate with) allows only the four
+    // read/write-all operations at the root.
+    links.push(event_stream_link(&served.paths.all_properties(served.name)));
+    if !metadata.events.is_empty() {
+        links.push(event_stream_link(&served.paths.all_events(served.name)));
+    }
     td.insert("links".into(), Value::Array(links));
     insert_security(&mut td, served.bearer);
     // TD 1.1 allows the 1.0 context first, then 1.1's; validators that know only TD 1.0
@@ -147,6 +142,29 @@ pub fn thing_description(thing: &dyn Thing, served: &Served<'_>) -> Value {
         ]),
     );
     Value::Object(td)
+}
+
+/// `schema`, or for a schema that allows any JSON value (a `serde_json::Value` output) the
+/// same spelled out as one of the JSON types: node-wot refuses to read a value whose schema
+/// has no `type`, `const`, `enum` or `oneOf` ("No schema type defined").
+fn any_json_typed(schema: Value) -> Value {
+    let Value::Object(mut map) = schema else {
+        return schema;
+    };
+    let constrains = [
+        "type", "const", "enum", "oneOf", "anyOf", "allOf", "not", "$ref",
+    ];
+    if !constrains.iter().any(|key| map.contains_key(*key)) {
+        let types = ["object", "array", "string", "number", "boolean", "null"];
+        let one_of: Vec<Value> = types.iter().map(|t| json!({ "type": t })).collect();
+        map.insert("oneOf".into(), Value::Array(one_of));
+    }
+    Value::Object(map)
+}
+
+/// A Server-Sent Events stream of the Thing's, as a TD link.
+fn event_stream_link(href: &str) -> Value {
+    json!({ "rel": "alternate", "type": "text/event-stream", "href": href })
 }
 
 fn property_affordance(
@@ -187,10 +205,11 @@ fn property_affordance(
             "op": ["observeproperty", "unobserveproperty"],
             "subprotocol": "sse",
         }));
+        // No `subprotocol`: the `ws:` scheme says WebSocket, and the reference's TD model
+        // allows only `longpoll`, `websub` and `sse` there.
         forms.push(json!({
             "href": websocket,
             "op": ["observeproperty", "unobserveproperty"],
-            "subprotocol": "labthings",
         }));
     }
     affordance.insert("forms".into(), Value::Array(forms));
@@ -214,10 +233,10 @@ fn event_affordance(event: &EventMetadata, thing_path: &str, websocket: &str) ->
                 "op": ["subscribeevent", "unsubscribeevent"],
                 "subprotocol": "sse",
             },
+            // No `subprotocol`: see `property_affordance`.
             {
                 "href": websocket,
                 "op": ["subscribeevent", "unsubscribeevent"],
-                "subprotocol": "labthings",
             },
         ]),
     );
@@ -230,16 +249,24 @@ fn action_affordance(action: &ActionMetadata, thing_path: &str) -> Value {
         affordance.insert("description".into(), json!(description));
     }
     affordance.insert("title".into(), json!(action.title));
+    let href = format!("{thing_path}{}", action.name);
+    // The synchronous form first: WoT consumers (node-wot) take the first `invokeaction` form
+    // and its answer's body as the output. The reference's asynchronous answer (201 and the
+    // invocation) follows, for clients that track invocations; the Python `ThingClient` posts
+    // to `T<action>` whatever the forms say.
     affordance.insert(
         "forms".into(),
-        json!([{ "href": format!("{thing_path}{}", action.name), "op": ["invokeaction"] }]),
+        json!([
+            { "href": format!("{href}?{SYNC_QUERY}"), "op": ["invokeaction"] },
+            { "href": href, "op": ["invokeaction"] },
+        ]),
     );
     affordance.insert("input".into(), action.input_schema.clone());
     affordance.insert(
         "output".into(),
         titled(
             &format!("{}_output", action.name),
-            action.output_schema.clone(),
+            any_json_typed(action.output_schema.clone()),
         ),
     );
     Value::Object(affordance)

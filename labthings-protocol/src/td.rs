@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
+use crate::paths;
+
 /// A Thing Description.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThingDescription {
@@ -139,6 +141,14 @@ impl Form {
         self.op.iter().any(|o| o == op)
     }
 
+    /// Whether this is a LabThings server's synchronous invoke form (`?sync=true`), which
+    /// answers an action's output rather than its invocation.
+    pub fn is_synchronous_invoke(&self) -> bool {
+        self.href
+            .split_once('?')
+            .is_some_and(|(_, query)| query.split('&').any(|pair| pair == paths::SYNC_QUERY))
+    }
+
     /// Whether the href is an HTTP one (not `ws://`, `coap://`, …); relative hrefs are.
     pub fn is_http(&self) -> bool {
         match self.href.split_once("://") {
@@ -148,10 +158,13 @@ impl Form {
     }
 }
 
-/// The href of the first HTTP form for `op`; for `sse`, a form with `subprotocol: "sse"` is
-/// preferred over one without.
+/// The href of the first HTTP form for `op` (but a synchronous invoke form); for `sse`, a form
+/// with `subprotocol: "sse"` is preferred over one without.
 pub fn href_for<'a>(forms: &'a [Form], op: &str, sse: bool) -> Option<&'a str> {
-    let mut candidates = forms.iter().filter(|f| f.is_http() && f.has_op(op));
+    // This client follows invocations: never the synchronous invoke form.
+    let mut candidates = forms
+        .iter()
+        .filter(|f| f.is_http() && f.has_op(op) && !f.is_synchronous_invoke());
     if sse {
         let all: Vec<&Form> = candidates.collect();
         all.iter()
@@ -200,6 +213,20 @@ mod tests {
             None
         );
         assert!(td.other.contains_key("@context"));
+    }
+
+    #[test]
+    fn the_synchronous_invoke_form_is_skipped() {
+        let forms: Vec<Form> = serde_json::from_value(serde_json::json!([
+            {"href": "/counter/increment?sync=true", "op": ["invokeaction"]},
+            {"href": "/counter/increment", "op": ["invokeaction"]},
+        ]))
+        .expect("forms");
+        assert!(forms[0].is_synchronous_invoke());
+        assert_eq!(
+            href_for(&forms, "invokeaction", false),
+            Some("/counter/increment")
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ use tokio::sync::watch;
 
 use crate::http::auth::Tokens;
 use crate::http::cors::Cors;
+use crate::http::host_check::AllowedHosts;
 use crate::http::origin;
 use crate::push::hub::ThingHub;
 use crate::runtime::lock::GlobalLock;
@@ -103,6 +104,8 @@ pub struct ServerState {
     pub cors: Cors,
     /// The accepted bearer tokens; `None`: no authentication.
     pub tokens: Option<Arc<Tokens>>,
+    /// The host names answered (see `http/host_check.rs`); `None` (with tokens): any.
+    pub allowed_hosts: Option<AllowedHosts>,
     pub body_limit: usize,
     /// `host:port` used when a request has no usable `Host` header.
     pub default_host: String,

@@ -65,6 +65,22 @@ def test_nodewot_subscribes_to_an_event_over_sse(base_url):
     assert isinstance(arrived, list) and len(arrived) == 3
 
 
+def test_nodewot_invoke_action_returns_the_output(base_url, http):
+    """The TD's first invokeaction form answers the output itself (`?sync=true`), so node-wot's
+    `invokeAction` gives the action's output, not the invocation; a `serde_json::Value` output
+    has a schema node-wot can read (it refuses one without `type`/`oneOf`/`enum`/`const`)."""
+    before = http.get("/counter/count").json()
+    seen = consume({"td": f"{base_url}/counter/", "invoke": [{"action": "increment"}]})
+    assert seen["outputs"] == [{"value": before + 1}]
+    seen = consume({"td": f"{base_url}/camera/", "invoke": [{"action": "capture_metadata"}]})
+    [output] = seen["outputs"]
+    assert set(output.get("value", {})) == {"exposure_ms", "frames"}, output
+    seen = consume(
+        {"td": f"{base_url}/lab/", "invoke": [{"action": "echo", "input": {"text": "hi", "times": 3}}]}
+    )
+    assert seen["outputs"] == [{"value": "hihihi"}]
+
+
 # A second test-lab that requires a token (the fixture of test_secured.py, started once for
 # this module).
 from test_secured import secured_lab  # noqa: E402,F401  (a pytest fixture)

@@ -260,5 +260,4 @@ def test_td_lists_events_with_schemas_and_forms(http, base_url):
         "subprotocol": "sse",
     }
     assert arrived["forms"][1]["href"].startswith("ws://")
-    assert {"href": "/stage/events", "op": ["subscribeallevents", "unsubscribeallevents"],
-            "subprotocol": "sse"} in td["forms"]
+    assert {"rel": "alternate", "type": "text/event-stream", "href": "/stage/events"} in td["links"]

@@ -104,11 +104,10 @@ def _walk(value):
 def test_td_shape(all_tds, base_url, name):
     """The shape PROTOCOL.md asks for, beyond what the W3C schema checks."""
     td = all_tds[name]
-    # The reference's keys in its order, with ours (id, events, Thing-level forms) in between.
+    # The reference's keys in its order, with ours (id, events, links) in between.
     expected = ["title", "id", "properties", "actions"]
     expected += ["events"] if "events" in td else []
-    expected += ["description", "base", "forms"]
-    expected += ["links"] if "links" in td else []
+    expected += ["description", "base", "links"]
     expected += ["securityDefinitions", "security", "@context"]
     assert list(td) == expected
     assert td["id"].startswith("urn:uuid:") and len(td["id"]) == len("urn:uuid:") + 36
@@ -122,12 +121,10 @@ def test_td_shape(all_tds, base_url, name):
     # TD 1.1 context after the 1.0 one, so node-wot's TD 1.0 validator accepts it too.
     assert td["@context"] == ["https://www.w3.org/2019/wot/td/v1", "https://www.w3.org/2022/wot/td/v1.1"]
     ws = base_url.replace("http://", "ws://", 1) + f"/{name}/ws"
-    observe_all = {
-        "href": f"/{name}/properties",
-        "op": ["observeallproperties", "unobserveallproperties"],
-        "subprotocol": "sse",
-    }
-    assert td["forms"][0] == observe_all
+    # The streams of all properties and all events are links: the reference's TD model allows
+    # no observeallproperties/subscribeallevents form at the root.
+    streams = [link["href"] for link in td["links"] if link["type"] == "text/event-stream"]
+    assert streams == [f"/{name}/properties"] + ([f"/{name}/events"] if "events" in td else [])
     assert td["security"] == "no_security"
     assert td["securityDefinitions"] == {
         "no_security": {"description": "No security", "scheme": "nosec"}
@@ -142,11 +139,15 @@ def test_td_shape(all_tds, base_url, name):
             # HTTP first, SSE on the same href next, ws:// last: node-wot takes the first match.
             observe = ["observeproperty", "unobserveproperty"]
             forms.append({"href": href, "op": observe, "subprotocol": "sse"})
-            forms.append({"href": ws, "op": observe, "subprotocol": "labthings"})
+            forms.append({"href": ws, "op": observe})
         assert prop["forms"] == forms
         assert prop["title"] and prop["description"].startswith(prop["title"])
     for aname, action in td["actions"].items():
-        assert action["forms"] == [{"href": f"/{name}/{aname}", "op": ["invokeaction"]}]
+        # The synchronous form first (node-wot takes the first), then the reference's.
+        assert action["forms"] == [
+            {"href": f"/{name}/{aname}?sync=true", "op": ["invokeaction"]},
+            {"href": f"/{name}/{aname}", "op": ["invokeaction"]},
+        ]
         assert action["input"]["title"] == f"{aname}_input"
         assert action["output"]["title"] == f"{aname}_output"
         if "oneOf" not in action["input"]:
@@ -162,8 +163,8 @@ def test_td_forms_resolve(http, all_tds, name):
         r = http.get(prop["forms"][0]["href"])
         assert r.status_code == 200, (prop["forms"][0]["href"], r.text)
     for action in td["actions"].values():
-        r = http.get(action["forms"][0]["href"])
-        assert r.status_code == 200, (action["forms"][0]["href"], r.text)
+        r = http.get(action["forms"][-1]["href"])
+        assert r.status_code == 200, (action["forms"][-1]["href"], r.text)
         assert isinstance(r.json(), list)
 
 
@@ -235,3 +236,31 @@ def test_camera_td_matches_reference_where_comparable(all_tds):
     for name in ("capture", "capture_metadata"):
         diffs += _compare(ours["actions"][name]["input"], ref["actions"][name]["input"], name)
     assert diffs == []
+
+
+@pytest.fixture(scope="module")
+def reference_model():
+    """The reference's own TD model: what its ``/thing_descriptions/`` answer is built with."""
+    from labthings_fastapi.thing_description._model import ThingDescription
+
+    return ThingDescription
+
+
+def test_every_td_parses_with_the_reference_model(all_tds, reference_model):
+    """Every Thing served (the demo's and the test lab's) parses with the reference's model."""
+    assert set(THINGS) | {"lab"} <= set(all_tds)
+    errors = {}
+    for name, td in all_tds.items():
+        try:
+            reference_model.model_validate(td)
+        except ValueError as error:  # pydantic's ValidationError is a ValueError
+            errors[name] = str(error)
+    assert errors == {}
+
+
+def test_the_reference_model_is_live(all_tds, reference_model):
+    """The model refuses what it must: a WebSocket form with a subprotocol outside its enum."""
+    td = json.loads(json.dumps(all_tds["counter"]))
+    td["properties"]["count"]["forms"][-1]["subprotocol"] = "labthings"
+    with pytest.raises(ValueError, match="subprotocol"):
+        reference_model.model_validate(td)

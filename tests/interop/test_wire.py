@@ -168,8 +168,11 @@ def test_things_list_gives_absolute_td_urls(http, base_url):  # 01
 
 
 def test_absolute_urls_follow_the_host_header(http):
-    """URLs are built from the request's Host, as the reference does behind a proxy."""
+    """URLs are built from the request's Host, as the reference does behind a proxy (the lab
+    answers `lab.example`: `allowed_hosts` in tests/interop/run's config)."""
     host = {"Host": "lab.example:8080"}
+    other = http.get("/counter/", headers={"Host": "elsewhere.example"})
+    assert other.status_code == 421 and "--allowed-host" in other.json()["detail"]
     assert http.get("/things/", headers=host).json()["counter"] == "http://lab.example:8080/counter/"
     assert http.get("/counter/", headers=host).json()["base"] == "http://lab.example:8080/"
     assert http.get("/counter", headers=host).headers["location"] == (

@@ -8,7 +8,7 @@ use std::time::Duration;
 use hyper::{Method, StatusCode};
 use labthings_tests::{blob_bytes, blob_file_path};
 use serde_json::{Value, json};
-use support::{Reply, TestServer};
+use support::{Reply, TestServer, demo_server};
 
 const LINK_DESCRIPTION: &str = "The output from this action is not serialised to JSON, so it \
 must be retrieved as a file. This link will return the file.";
@@ -33,7 +33,8 @@ async fn get_with(server: &TestServer, path: &str, headers: &[(&str, &str)]) -> 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_blob_output_is_a_link_to_its_bytes() {
-    let server = TestServer::demo().await;
+    // `example.org` is listed: the href follows the Host the client used.
+    let server = TestServer::start(demo_server().allowed_host("example.org")).await;
     let invocation = completed(&server, "/lab/blob", None).await;
     let output = &invocation["output"];
     let href = output["href"].as_str().expect("href");

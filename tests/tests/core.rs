@@ -399,7 +399,7 @@ fn the_thing_description_is_exactly_as_expected() {
     let observe = |name: &str| {
         json!([
             {"href": format!("/thermo/{name}"), "op": ["observeproperty", "unobserveproperty"], "subprotocol": "sse"},
-            {"href": "ws://lab:5000/thermo/ws", "op": ["observeproperty", "unobserveproperty"], "subprotocol": "labthings"}
+            {"href": "ws://lab:5000/thermo/ws", "op": ["observeproperty", "unobserveproperty"]}
         ])
     };
     let forms = |name: &str, op: Value| {
@@ -444,7 +444,10 @@ fn the_thing_description_is_exactly_as_expected() {
         "actions": {
             "twice": {
                 "description": "Ask for the same resources twice.", "title": "Ask for the same resources twice.",
-                "forms": [{"href": "/thermo/twice", "op": ["invokeaction"]}],
+                "forms": [
+                    {"href": "/thermo/twice?sync=true", "op": ["invokeaction"]},
+                    {"href": "/thermo/twice", "op": ["invokeaction"]}
+                ],
                 "input": {
                     "description": "Represent the input of an action that never takes parameters.\n\nThis may be either an empty dictionary or ``None``.",
                     "title": "twice_input",
@@ -458,7 +461,10 @@ fn the_thing_description_is_exactly_as_expected() {
             },
             "go": {
                 "description": "Move somewhere.", "title": "Move somewhere.",
-                "forms": [{"href": "/thermo/go", "op": ["invokeaction"]}],
+                "forms": [
+                    {"href": "/thermo/go?sync=true", "op": ["invokeaction"]},
+                    {"href": "/thermo/go", "op": ["invokeaction"]}
+                ],
                 "input": {
                     "title": "go_input", "type": "object", "additionalProperties": false,
                     "properties": {
@@ -479,7 +485,10 @@ fn the_thing_description_is_exactly_as_expected() {
             "stubborn": {
                 "description": "Catch a cancel, carry on, and be cancelled again.",
                 "title": "Catch a cancel, carry on, and be cancelled again.",
-                "forms": [{"href": "/thermo/stubborn", "op": ["invokeaction"]}],
+                "forms": [
+                    {"href": "/thermo/stubborn?sync=true", "op": ["invokeaction"]},
+                    {"href": "/thermo/stubborn", "op": ["invokeaction"]}
+                ],
                 "input": {
                     "description": "Represent the input of an action that never takes parameters.\n\nThis may be either an empty dictionary or ``None``.",
                     "title": "stubborn_input",
@@ -499,17 +508,17 @@ fn the_thing_description_is_exactly_as_expected() {
                 "data": {"type": "number"},
                 "forms": [
                     {"href": "/thermo/too_cold", "op": ["subscribeevent", "unsubscribeevent"], "subprotocol": "sse"},
-                    {"href": "ws://lab:5000/thermo/ws", "op": ["subscribeevent", "unsubscribeevent"], "subprotocol": "labthings"}
+                    {"href": "ws://lab:5000/thermo/ws", "op": ["subscribeevent", "unsubscribeevent"]}
                 ]
             }
         },
         "description": "A thermostat.\n\nUsed to test the runtime.",
         "base": "http://lab:5000/",
-        "forms": [
-            {"href": "/thermo/properties", "op": ["observeallproperties", "unobserveallproperties"], "subprotocol": "sse"},
-            {"href": "/thermo/events", "op": ["subscribeallevents", "unsubscribeallevents"], "subprotocol": "sse"}
+        "links": [
+            {"rel": "alternate", "type": "text/html", "href": "/ui/thermo"},
+            {"rel": "alternate", "type": "text/event-stream", "href": "/thermo/properties"},
+            {"rel": "alternate", "type": "text/event-stream", "href": "/thermo/events"}
         ],
-        "links": [{"rel": "alternate", "type": "text/html", "href": "/ui/thermo"}],
         "securityDefinitions": {"no_security": {"description": "No security", "scheme": "nosec"}},
         "security": "no_security",
         "@context": ["https://www.w3.org/2019/wot/td/v1", "https://www.w3.org/2022/wot/td/v1.1"]

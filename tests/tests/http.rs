@@ -621,7 +621,9 @@ async fn oversized_bodies_are_refused_before_reading() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
     stream
-        .write_all(b"PUT /counter/count HTTP/1.1\r\nhost: x\r\ncontent-length: 100000000\r\n\r\n")
+        .write_all(
+            b"PUT /counter/count HTTP/1.1\r\nhost: localhost\r\ncontent-length: 100000000\r\n\r\n",
+        )
         .await
         .unwrap();
     let mut answer = vec![0; 1024];
@@ -679,7 +681,12 @@ async fn cors_preflight_and_origin() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn api_prefix_and_host_shape_every_url() {
-    let server = TestServer::start(support::demo_server().api_prefix("/api/v1")).await;
+    let server = TestServer::start(
+        support::demo_server()
+            .api_prefix("/api/v1")
+            .allowed_host("lab.example"),
+    )
+    .await;
     assert_eq!(server.get("/counter/").await.status, StatusCode::NOT_FOUND);
     let td = server
         .request(
@@ -750,7 +757,7 @@ async fn stalled_and_vanished_clients_hold_no_worker() {
         let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
         stream
             .write_all(
-                b"POST /counter/increment HTTP/1.1\r\nhost: x\r\ncontent-length: 10\r\n\r\n{}",
+                b"POST /counter/increment HTTP/1.1\r\nhost: localhost\r\ncontent-length: 10\r\n\r\n{}",
             )
             .await
             .unwrap();
@@ -762,4 +769,42 @@ async fn stalled_and_vanished_clients_hold_no_worker() {
     drop(stalled); // vanish mid-body
     let again = server.post_and_wait("/counter/increment", None).await;
     assert_eq!(again.json()["output"], 2, "only the complete requests ran");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sync_true_answers_the_output_itself() {
+    let server = TestServer::demo().await;
+    // The TD's first invokeaction form is the synchronous one (node-wot takes the first).
+    let td = server.get("/counter/").await.json();
+    assert_eq!(
+        td["actions"]["increment"]["forms"][0]["href"],
+        "/counter/increment?sync=true"
+    );
+    let answer = server.post("/counter/increment?sync=true", None).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.json(), 1, "the output alone, not the invocation");
+    // A JSON object (a `serde_json::Value` output: its TD schema names the JSON types).
+    let metadata = server
+        .post("/camera/capture_metadata?sync=true", None)
+        .await;
+    assert_eq!(metadata.status, StatusCode::OK);
+    assert!(metadata.json()["frames"].is_u64(), "{:?}", metadata.body);
+    let td = server.get("/camera/").await.json();
+    assert!(td["actions"]["capture_metadata"]["output"]["oneOf"].is_array());
+    // A blob output is its JSON link; a failure is the invocation's problem.
+    let blob = server.post("/lab/blob?sync=true", None).await;
+    assert_eq!(blob.status, StatusCode::OK);
+    assert!(blob.json()["href"].as_str().unwrap().contains("/blob/"));
+    let failed = server.post("/counter/fail?sync=true", None).await;
+    assert_eq!(failed.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        failed.header("content-type"),
+        Some("application/problem+json")
+    );
+    // Without it: the reference's 201 and the invocation, as ever; both were recorded.
+    let started = server.post("/counter/increment", None).await;
+    assert_eq!(started.status, StatusCode::CREATED);
+    assert_eq!(started.json()["action"], "/counter/increment");
+    let increments = server.get("/counter/increment").await.json();
+    assert_eq!(increments.as_array().unwrap().len(), 2);
 }

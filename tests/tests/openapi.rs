@@ -32,6 +32,8 @@ fn operations(document: &Value) -> HashMap<(String, String), Value> {
 
 /// A TD `href` (relative to the TD's `base`, or an absolute `ws://` URL) as a path.
 fn href_path(href: &str) -> String {
+    // The query (the synchronous invoke form's `?sync=true`) is no part of the path.
+    let href = href.split_once('?').map_or(href, |(path, _)| path);
     match href.split_once("://") {
         Some((_, rest)) => rest[rest.find('/').expect("a path")..].to_owned(),
         None => href.to_owned(),
@@ -174,7 +176,7 @@ async fn every_form_of_every_td_is_an_operation_with_its_method() {
     let descriptions = server.get("/thing_descriptions/").await.json();
     let mut checked = 0;
     for (name, td) in descriptions.as_object().expect("TDs") {
-        let mut forms: Vec<&Value> = td["forms"].as_array().into_iter().flatten().collect();
+        let mut forms: Vec<&Value> = Vec::new();
         for kind in ["properties", "actions", "events"] {
             for affordance in td[kind].as_object().into_iter().flat_map(|a| a.values()) {
                 forms.extend(affordance["forms"].as_array().expect("forms"));
@@ -192,24 +194,36 @@ async fn every_form_of_every_td_is_an_operation_with_its_method() {
                     .get(&(path.clone(), method.to_owned()))
                     .unwrap_or_else(|| panic!("{name}: {op} at {path} ({method}) is missing"));
                 assert_eq!(operation["tags"][0], name.as_str());
-                match form["subprotocol"].as_str() {
-                    Some("sse") => assert!(
+                let href = form["href"].as_str().unwrap_or_default();
+                if form["subprotocol"] == "sse" {
+                    assert!(
                         operation["responses"]["200"]["content"]
                             .get("text/event-stream")
                             .is_some(),
                         "{name}: {path} doesn't say it streams events"
-                    ),
-                    Some("labthings") => assert!(
+                    );
+                } else if href.starts_with("ws:") || href.starts_with("wss:") {
+                    assert!(
                         operation["responses"].get("101").is_some(),
                         "{name}: the WebSocket {path} has no 101"
-                    ),
-                    _ => {}
+                    );
                 }
                 checked += 1;
             }
         }
-        // The MJPEG streams are links, not forms.
+        // The MJPEG streams, and the streams of all properties and all events, are links.
         for link in td["links"].as_array().into_iter().flatten() {
+            if link["type"] == "text/event-stream" {
+                let path = href_path(link["href"].as_str().expect("href"));
+                let operation = &operations[&(path.clone(), "get".to_owned())];
+                assert!(
+                    operation["responses"]["200"]["content"]
+                        .get("text/event-stream")
+                        .is_some(),
+                    "{name}: {path} doesn't say it streams events"
+                );
+                checked += 1;
+            }
             if link["type"] == "multipart/x-mixed-replace" {
                 let path = href_path(link["href"].as_str().expect("href"));
                 let operation = &operations[&(path.clone(), "get".to_owned())];

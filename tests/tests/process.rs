@@ -576,3 +576,90 @@ async fn chatty_invocations_stay_within_the_memory_budget() {
         "RSS peaked at {peak:.1} MiB (started at {baseline:.1} MiB) with a 16 MiB budget"
     );
 }
+
+/// The highest RSS of process `pid` while it lives, sampled every 10 ms until the returned
+/// flag is set; the thread returns it (MiB).
+fn sample_peak_rss(
+    pid: u32,
+) -> (
+    std::sync::Arc<std::sync::atomic::AtomicBool>,
+    std::thread::JoinHandle<f64>,
+) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let sampler = std::thread::spawn(move || {
+        let mut peak: f64 = 0.0;
+        while !flag.load(Ordering::Relaxed) {
+            peak = peak.max(rss_mib(pid));
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        peak
+    });
+    (stop, sampler)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn running_invocations_logs_count_towards_the_memory_budget() {
+    // 3,000 POSTs without `Prefer: wait` from 20 clients: they queue at once and up to 256 run
+    // together, each logging 1,000 lines (~150 kB). Those running logs can't be evicted, so
+    // they must fit in the budget (finished records make way, then a running log keeps its
+    // newest records) rather than add 256 × up to 256 KiB to it.
+    const BUDGET_MIB: f64 = 16.0;
+    let (clients, per_client) = (20, 150);
+    let folder = scratch("running-logs");
+    let lab = Lab::start(&[
+        "-j",
+        &config(&folder, json!({"lab": "Lab"})),
+        "--invocation-memory",
+        "16MiB",
+    ]);
+    let pid = lab.child.id();
+    let baseline = rss_mib(pid);
+    let (stop, sampler) = sample_peak_rss(pid);
+    let addr = lab.addr;
+    let client = |_| async move {
+        let mut ids = Vec::new();
+        for _ in 0..per_client {
+            let reply = support::request(
+                addr,
+                Method::POST,
+                "/lab/chatter",
+                &[("content-type", "application/json")],
+                Some(bytes::Bytes::from_static(br#"{"lines": 1000}"#)),
+            )
+            .await;
+            assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+            ids.push(reply.json()["id"].as_str().unwrap().to_owned());
+        }
+        // Until each has finished (or, finished, was evicted to make room).
+        for id in &ids {
+            loop {
+                let path = format!("/action_invocations/{id}");
+                let reply = support::request(addr, Method::GET, &path, &[], None).await;
+                if reply.status == StatusCode::NOT_FOUND
+                    || !matches!(reply.json()["status"].as_str(), Some("pending" | "running"))
+                {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    };
+    let all = futures_util::future::join_all((0..clients).map(client));
+    tokio::time::timeout(Duration::from_secs(180), all)
+        .await
+        .expect("3,000 chatty invocations ran within 3 minutes");
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let peak = sampler.join().unwrap();
+    println!(
+        "running logs: {} chatty invocations, RSS {baseline:.1} -> peak {peak:.1} MiB \
+         (budget {BUDGET_MIB} MiB)",
+        clients * per_client
+    );
+    // 40 MB, as MiB.
+    assert!(
+        peak < baseline + BUDGET_MIB + 38.1,
+        "RSS peaked at {peak:.1} MiB (started at {baseline:.1} MiB) with a {BUDGET_MIB} MiB budget"
+    );
+}

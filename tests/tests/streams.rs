@@ -282,7 +282,8 @@ async fn parts_are_strict_multipart_and_the_td_links_the_stream() {
         td["links"],
         serde_json::json!([
             {"rel": "alternate", "type": "multipart/x-mixed-replace", "href": "/screen/feed"},
-            {"rel": "alternate", "type": "text/html", "href": "/ui/screen"}
+            {"rel": "alternate", "type": "text/html", "href": "/ui/screen"},
+            {"rel": "alternate", "type": "text/event-stream", "href": "/screen/properties"}
         ])
     );
     // A frame there before the client comes is its first.

@@ -16,10 +16,18 @@
   const resolve = (href) => new URL(href, base).toString();
   const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
   const ops = (form) => (Array.isArray(form.op) ? form.op : [form.op]);
-  /** The first plain-HTTP form for `op` (not SSE, not WebSocket). */
+  /** The first plain-HTTP form for `op` (not SSE, not WebSocket, and not the synchronous
+   * `?sync=true` invoke form, which answers only the output: the page follows invocations). */
   const httpForm = (forms, op) =>
-    (forms || []).find((f) => ops(f).includes(op) && !f.subprotocol && !/^wss?:/.test(f.href));
+    (forms || []).find(
+      (f) => ops(f).includes(op) && !f.subprotocol && !/^wss?:/.test(f.href) && !/[?&]sync=true(&|$)/.test(f.href),
+    );
   const sseForm = (forms, op) => (forms || []).find((f) => ops(f).includes(op) && f.subprotocol === "sse");
+  /** The TD's link to the event stream of every property write (`properties`) or every event
+   * (`events`): links, not root forms, since the reference's TD model allows no
+   * `observeallproperties` op at the root. */
+  const streamLink = (td, name) =>
+    (td.links || []).find((l) => l.type === "text/event-stream" && l.href.endsWith("/" + name));
   const idFor = (kind, key) => kind + "-" + key.replace(/[^A-Za-z0-9_-]/g, "_");
 
   // --- live connection status -------------------------------------------------------------
@@ -176,7 +184,7 @@
     if (!entries.length) return Promise.resolve();
     // Subscribe first, so no write falls between a read and the subscription (no message is
     // dispatched before this function returns, by which time the listeners are there).
-    const all = sseForm(td.forms, "observeallproperties");
+    const all = streamLink(td, "properties");
     const source = all ? new EventSource(withToken(resolve(all.href))) : null;
     // The first values are what a person waits for: ask for them before building anything.
     const reads = new Map();
@@ -418,7 +426,7 @@
       );
       while (list.children.length > MAX_EVENTS) list.lastElementChild.remove();
     };
-    const all = sseForm(td.forms, "subscribeallevents");
+    const all = streamLink(td, "events");
     if (all) {
       const source = new EventSource(withToken(resolve(all.href)));
       for (const key of names) source.addEventListener(key, (m) => add(key, JSON.parse(m.data)));

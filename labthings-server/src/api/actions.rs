@@ -1,6 +1,7 @@
 //! Starting actions: `POST T<action>` validates the input, records a `pending` invocation,
 //! hands the body to the action pool (or, for `async fn` actions, to the runtime) and answers
-//! 201 with the invocation.
+//! 201 with the invocation (or, with `?sync=true`, waits and answers its output: see
+//! `sync_invoke.rs`).
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -15,6 +16,7 @@ use labthings_protocol::paths::Origin;
 use labthings_protocol::problem::Problem;
 
 use crate::api::invocation_view::{self, Links};
+use crate::api::sync_invoke;
 use crate::http::error::ApiError;
 use crate::http::request_body;
 use crate::http::response::{self, Body};
@@ -33,7 +35,11 @@ pub async fn invoke(
     body: Incoming,
     origin: &Origin,
 ) -> Result<Response<Body>, ApiError> {
-    let wait = requested_wait(&request.headers);
+    let synchronous = sync_invoke::requested(&request.uri);
+    // `?sync=true` waits as long as `Prefer: wait` may.
+    let wait = synchronous
+        .then_some(MAX_WAIT)
+        .or_else(|| requested_wait(&request.headers));
     let bytes = request_body::read(&request.headers, body, state.body_limit).await?;
     let input = request_body::json(&bytes)?;
     // A blob link in the input resolves to a blob a kept invocation holds.
@@ -79,6 +85,9 @@ pub async fn invoke(
         let _ = tokio::time::timeout(wait, invocation.wait_finished()).await;
     }
     let links = Links::new(origin, &state.paths);
+    if synchronous && let Some(answer) = sync_invoke::answer(&invocation, links) {
+        return Ok(answer);
+    }
     let view = invocation_view::view(&invocation, links);
     let mut response = response::json(StatusCode::CREATED, &view);
     let href = links.invocation(invocation.id);

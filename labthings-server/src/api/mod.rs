@@ -3,11 +3,12 @@
 pub mod actions;
 pub mod blobs;
 pub mod endpoints;
-pub mod invocation_view;
 pub mod invocation_page;
+pub mod invocation_view;
 pub mod invocations;
 pub mod properties;
 pub mod push;
 pub mod router;
 pub mod streams;
+pub mod sync_invoke;
 pub mod things;

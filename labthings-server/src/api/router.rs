@@ -22,40 +22,64 @@ use crate::http::auth::{self, Carrier};
 use crate::http::cors::Cors;
 use crate::http::error::ApiError;
 use crate::http::grant::Grant;
+use crate::http::host_check;
 use crate::http::response::{self, Body};
 use crate::push::sse::Stream;
 use crate::state::{ServedThing, ServerState};
 use crate::ui::{self, UiRoute};
 
-/// Answer one request: CORS preflight, else route, dispatch and add the CORS headers.
+/// Answer one request: host check, CORS preflight, the token and cross-site checks, else
+/// route, dispatch and add the CORS headers.
 pub async fn handle(state: &ServerState, mut request: Request<Incoming>) -> Response<Body> {
     let headers = request.headers();
+    // First of all: a page rebound to this address learns nothing, not even CORS answers.
+    if let Some(hosts) = &state.allowed_hosts
+        && !hosts.allows(headers, request.uri())
+    {
+        return host_check::refusal();
+    }
     if request.method() == Method::OPTIONS && headers.contains_key(ACCESS_CONTROL_REQUEST_METHOD) {
         return state.cors.preflight(headers);
     }
+    // Only a request that changes something is checked against them (reads pass at once), so
+    // only then is the server's own origin worth spelling out.
+    let own = if auth::changes_something(request.method(), headers) {
+        own_origin(state, &request)
+    } else {
+        String::new()
+    };
+    let trusted = auth::TrustedOrigins {
+        own: &own,
+        listed: match &state.cors {
+            Cors::Origins(listed) => listed,
+            Cors::AnyOrigin | Cors::Disabled => &[],
+        },
+    };
     // Before anything else, the WebSocket upgrade included: a refused request learns nothing.
-    if let Some(tokens) = &state.tokens {
-        let admitted = tokens.admit(headers, request.uri());
-        let refused = match admitted {
-            Err(refusal) => Some(refusal.into_response()),
-            Ok((Carrier::Cookie, _))
-                if !auth::cookie_request_allowed(request.method(), headers, |origin| {
-                    trusted_origin(state, &request, origin)
-                }) =>
-            {
-                Some(auth::cross_site_refusal())
-            }
-            Ok(_) => None,
-        };
-        if let Some(mut response) = refused {
-            state.cors.decorate(headers.get(ORIGIN), &mut response);
-            return with_referrer_policy(state, response);
+    let admitted = state
+        .tokens
+        .as_ref()
+        .map(|tokens| (tokens, tokens.admit(headers, request.uri())));
+    let refused = match &admitted {
+        Some((_, Err(refusal))) => Some(refusal.into_response()),
+        Some((_, Ok((Carrier::Cookie, _))))
+            if !auth::change_allowed(request.method(), headers, trusted) =>
+        {
+            Some(auth::cross_site_refusal(true))
         }
-        // Streams this request opens end when a reload revokes its token.
-        if let Ok((_, digest)) = admitted {
-            let grant = Grant::new(tokens.clone(), digest);
-            request.extensions_mut().insert(grant);
-        }
+        Some(_) => None,
+        // Without tokens any page can send requests: only trusted ones may change things.
+        None => (!auth::change_allowed(request.method(), headers, trusted))
+            .then(|| auth::cross_site_refusal(false)),
+    };
+    if let Some(mut response) = refused {
+        state.cors.decorate(headers.get(ORIGIN), &mut response);
+        return with_referrer_policy(state, response);
+    }
+    // Streams this request opens end when a reload revokes its token.
+    if let Some((tokens, Ok((_, digest)))) = admitted {
+        let grant = Grant::new(tokens.clone(), digest);
+        request.extensions_mut().insert(grant);
     }
     // The body goes to the handler; the path, method and headers stay borrowed here.
     let (mut parts, body) = request.into_parts();
@@ -91,11 +115,12 @@ fn well_known(state: &ServerState, request: &Parts) -> Result<Response<Body>, Ap
     Ok(directory::response(state, &origin))
 }
 
-/// Whether `origin` is the server's own (as the request reached it) or one listed for CORS.
-fn trusted_origin(state: &ServerState, request: &Request<Incoming>, origin: &str) -> bool {
-    let own = state.origin_of(request.uri(), request.headers());
-    origin == own.to_string()
-        || matches!(&state.cors, Cors::Origins(listed) if listed.iter().any(|o| o == origin))
+/// The server's own origin, as the request reached it (its `Host`, checked above when there
+/// are no tokens).
+fn own_origin(state: &ServerState, request: &Request<Incoming>) -> String {
+    state
+        .origin_of(request.uri(), request.headers())
+        .to_string()
 }
 
 /// With tokens on, pages must not leak a `?access_token=` URL through `Referer`.

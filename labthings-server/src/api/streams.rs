@@ -20,8 +20,8 @@ use tokio::time::{Instant, timeout};
 
 use crate::http::body::Body;
 use crate::http::error::ApiError;
-use crate::state::{ServedThing, ServerState};
 use crate::push::lifeline::{End, Lifeline, SEND_TIMEOUT, STOP_FLUSH};
+use crate::state::{ServedThing, ServerState};
 
 /// The media type of the stream; parts are delimited by `--frame`.
 const MEDIA_TYPE: &str = "multipart/x-mixed-replace; boundary=frame";

@@ -23,9 +23,10 @@ use crate::app::running::RunningServer;
 use crate::app::security;
 use crate::app::slots::wire_slots;
 use crate::app::thing_id;
-use crate::discovery::mdns::advertise;
+use crate::discovery::mdns::{advertise, host_name};
 use crate::http::auth::Tokens;
 use crate::http::cors::Cors;
+use crate::http::host_check::AllowedHosts;
 use crate::net::serve::{Connections, serve};
 #[cfg(feature = "tls")]
 use crate::net::tls::Tls;
@@ -184,6 +185,14 @@ impl ThingServer {
     /// is read again on SIGHUP.
     pub fn tokens(mut self, tokens: Tokens) -> Self {
         self.options.tokens = Some(Arc::new(tokens));
+        self
+    }
+
+    /// Also answer requests whose `Host` is `name` while there are no tokens (by default only
+    /// IP literals, `localhost` and this machine's name are answered, against DNS rebinding);
+    /// `*` answers any name.
+    pub fn allowed_host(mut self, name: impl Into<String>) -> Self {
+        self.options.allowed_hosts.push(name.into());
         self
     }
 
@@ -369,6 +378,12 @@ impl ThingServer {
             pool: ActionPool::new(options.action_threads, options.action_queue),
             cors: options.cors.clone(),
             tokens: options.tokens.clone(),
+            // With tokens a rebound page has no token to send; and such servers are the ones
+            // reached through names (proxies, DNS) nobody listed.
+            allowed_hosts: options
+                .tokens
+                .is_none()
+                .then(|| AllowedHosts::new(&host_name(), &options.allowed_hosts)),
             body_limit: options.body_limit,
             default_host: addr.to_string(),
             scheme: options.scheme(),

@@ -30,8 +30,9 @@ pub struct ServerOptions {
     pub retention: Duration,
     /// At most this many invocation records are kept (default 10 000).
     pub max_invocations: usize,
-    /// Bytes the kept invocation records (inputs, outputs, logs, in-memory blobs) may hold
-    /// (default 64 MiB); beyond it the oldest finished are evicted.
+    /// Bytes the kept invocation records (inputs, outputs, logs — running invocations' too —
+    /// and in-memory blobs) may hold (default 64 MiB); beyond it the oldest finished are
+    /// evicted, then running logs drop their oldest records.
     pub invocation_memory: usize,
     pub cors: Cors,
     /// Largest request body accepted (default 1 MiB); larger is 413.
@@ -45,6 +46,9 @@ pub struct ServerOptions {
     /// The bearer tokens every request must carry one of; `None` (the default): no
     /// authentication. With tokens, CORS allows only listed origins.
     pub tokens: Option<Arc<Tokens>>,
+    /// Host names answered besides IP literals, `localhost` and this machine's name, while
+    /// there are no tokens (`*`: any); see `http/host_check.rs`.
+    pub allowed_hosts: Vec<String>,
     /// Advertise every Thing on the local network by mDNS (DNS-SD `_wot._tcp`).
     pub mdns: bool,
     /// Serve HTTPS with this certificate and key (feature `tls`); `None`: plain HTTP.
@@ -79,6 +83,7 @@ impl Default for ServerOptions {
             global_lock: false,
             shutdown_grace: Duration::from_secs(5),
             tokens: None,
+            allowed_hosts: Vec::new(),
             mdns: false,
             #[cfg(feature = "tls")]
             tls: None,

@@ -54,6 +54,10 @@ pub struct ServerConfig {
     /// none with them.
     #[serde(default, deserialize_with = "cors_origins")]
     pub cors_origins: Option<Vec<String>>,
+    /// Host names answered besides IP literals, `localhost` and this machine's name while
+    /// there are no tokens (`--allowed-host`).
+    #[serde(default, deserialize_with = "allowed_hosts")]
+    pub allowed_hosts: Vec<String>,
     /// Advertise the Things by mDNS.
     #[serde(default, deserialize_with = "mdns")]
     pub mdns: bool,
@@ -256,6 +260,10 @@ fn tokens_file<'de, D: Deserializer<'de>>(d: D) -> Result<Option<PathBuf>, D::Er
 
 fn cors_origins<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
     named("cors_origins", Option::<Vec<String>>::deserialize(d))
+}
+
+fn allowed_hosts<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    optional("allowed_hosts", d)
 }
 
 fn mdns<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {

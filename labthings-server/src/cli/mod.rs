@@ -1,5 +1,5 @@
 //! The command line every LabThings server binary shares: `-c FILE` / `-j JSON`, `--host`,
-//! `--port`, `--debug`, `--fallback`, `--tokens-file`, `--cors-origin`, `--mdns`,
+//! `--port`, `--debug`, `--fallback`, `--tokens-file`, `--cors-origin`, `--allowed-host`, `--mdns`,
 //! `--tls-cert`/`--tls-key` (feature `tls`), `--print-openapi` / `--print-td NAME` (for API
 //! snapshot diffs in CI), and the `gen-token` subcommand. One call gives a binary all of it:
 //!
@@ -61,8 +61,9 @@ pub struct Cli {
     /// Threads available to blocking actions (default 256).
     #[arg(long, value_name = "N")]
     pub action_threads: Option<usize>,
-    /// Memory the kept invocation records may hold, e.g. `64MiB` (default; overrides the
-    /// config's `invocation_memory`); beyond it the oldest finished are evicted.
+    /// Memory the kept invocation records (running invocations' logs included) may hold, e.g.
+    /// `64MiB` (default; overrides the config's `invocation_memory`); beyond it the oldest
+    /// finished are evicted, then running logs drop their oldest records.
     #[arg(long, value_name = "SIZE", value_parser = config::parse_bytes)]
     pub invocation_memory: Option<usize>,
     /// Require a bearer token from this file (one token or `sha256:<hex>` a line; reloaded on
@@ -74,6 +75,11 @@ pub struct Cli {
     /// Without it: any origin, or, with tokens, none.
     #[arg(long = "cors-origin", value_name = "ORIGIN")]
     pub cors_origins: Vec<String>,
+    /// Also answer requests for this host name while no tokens are configured (repeatable;
+    /// also the config's `allowed_hosts`; `*`: any). Without it only IP addresses,
+    /// `localhost` and this machine's name are answered, against DNS rebinding.
+    #[arg(long = "allowed-host", value_name = "NAME")]
+    pub allowed_hosts: Vec<String>,
     /// Advertise every Thing on the local network by mDNS (`_wot._tcp`).
     #[arg(long)]
     pub mdns: bool,
@@ -174,6 +180,9 @@ pub async fn run(cli: Cli, registry: ThingRegistry, default_config: Option<&str>
     }
     if !cli.cors_origins.is_empty() {
         server = server.cors(crate::http::cors::Cors::Origins(cli.cors_origins.clone()));
+    }
+    for name in &cli.allowed_hosts {
+        server = server.allowed_host(name);
     }
     if cli.mdns {
         server = server.mdns(true);

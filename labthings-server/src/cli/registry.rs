@@ -84,6 +84,9 @@ impl ThingRegistry {
         if let Some(origins) = &config.cors_origins {
             server = server.cors(Cors::Origins(origins.clone()));
         }
+        for name in &config.allowed_hosts {
+            server = server.allowed_host(name);
+        }
         server = server.mdns(config.mdns);
         for (name, spec) in &config.things {
             let Some((_, constructor)) = self.types.iter().find(|(class, _)| *class == spec.class)

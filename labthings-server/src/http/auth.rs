@@ -191,24 +191,35 @@ pub enum Carrier {
     /// `Authorization: Bearer` or `?access_token=`: the client put it there itself.
     Explicit,
     /// The `lt_token` cookie, which a browser attaches by itself, also to requests another
-    /// page makes (see [`cookie_request_allowed`]).
+    /// page makes (see [`change_allowed`]).
     Cookie,
 }
 
-/// Whether a request whose token came only in the cookie may go on. A browser attaches the
-/// cookie to requests that pages of any port of the same host make (`SameSite` doesn't
-/// separate ports), so a request that changes something (any method but GET/HEAD) or opens a
+/// The origins whose pages may change things: the server's own (as the request reached it)
+/// and those listed with `--cors-origin`.
+#[derive(Debug, Clone, Copy)]
+pub struct TrustedOrigins<'a> {
+    /// E.g. `http://127.0.0.1:5000`.
+    pub own: &'a str,
+    pub listed: &'a [String],
+}
+
+impl TrustedOrigins<'_> {
+    fn contains(&self, origin: &str) -> bool {
+        origin == self.own || self.listed.iter().any(|listed| listed == origin)
+    }
+}
+
+/// Whether a request another site's page may have made, unseen by its user, may go on: the
+/// rule for a request whose token came only in the cookie, and for every request of a server
+/// without tokens. A browser attaches the cookie to requests that pages of any port of the
+/// same host make (`SameSite` doesn't separate ports), and without tokens any page can send
+/// requests, so a request that changes something (any method but GET/HEAD/OPTIONS) or opens a
 /// WebSocket must come from a page the server trusts: `Sec-Fetch-Site: same-origin`, or an
-/// `Origin` that `trusted` accepts (the server's own, or one listed for CORS). Clients that
+/// `Origin` in `trusted`. Reads stay open (the reference allows any origin). Clients that
 /// aren't browsers send neither header and can't be driven by another page, so they pass.
-pub fn cookie_request_allowed(
-    method: &Method,
-    headers: &HeaderMap,
-    trusted: impl FnOnce(&str) -> bool,
-) -> bool {
-    let changes_something =
-        !(method == Method::GET || method == Method::HEAD) || headers.contains_key(UPGRADE);
-    if !changes_something {
+pub fn change_allowed(method: &Method, headers: &HeaderMap, trusted: TrustedOrigins<'_>) -> bool {
+    if !changes_something(method, headers) {
         return true;
     }
     let fetch_site = headers.get("sec-fetch-site");
@@ -216,17 +227,30 @@ pub fn cookie_request_allowed(
         return true;
     }
     match headers.get(ORIGIN) {
-        Some(origin) => origin.to_str().is_ok_and(trusted),
+        Some(origin) => origin.to_str().is_ok_and(|origin| trusted.contains(origin)),
         None => fetch_site.is_none(),
     }
 }
 
-/// 403 for a cookie-carried request from another page (see [`cookie_request_allowed`]).
-pub fn cross_site_refusal() -> Response<Body> {
+/// Whether a request may change something: any method but GET/HEAD/OPTIONS, or a WebSocket
+/// upgrade (its messages write properties and start actions).
+pub fn changes_something(method: &Method, headers: &HeaderMap) -> bool {
+    let reads = method == Method::GET || method == Method::HEAD || method == Method::OPTIONS;
+    !reads || headers.contains_key(UPGRADE)
+}
+
+/// 403 for a request from another site's page (see [`change_allowed`]); `tokens_on` picks
+/// the advice.
+pub fn cross_site_refusal(tokens_on: bool) -> Response<Body> {
+    let detail = if tokens_on {
+        "A request that changes something must come from this server's own pages, or carry its \
+         token in the Authorization header."
+    } else {
+        "A request that changes something must come from this server's own pages, or from an \
+         origin the server was started with --cors-origin <origin> for (config `cors_origins`)."
+    };
     response::problem(&Problem {
-        detail: "A request that changes something must come from this server's own pages, or \
-                 carry its token in the Authorization header."
-            .into(),
+        detail: detail.into(),
         kind: Some("about:blank".into()),
         status: 403,
         title: "CrossSiteRequest".into(),
@@ -517,9 +541,12 @@ mod tests {
             }
             map
         };
-        let trusted = |origin: &str| origin == "http://127.0.0.1:5000";
-        let allowed =
-            |method: Method, pairs| cookie_request_allowed(&method, &headers(pairs), trusted);
+        let listed = ["http://lab-ui.example".to_owned()];
+        let trusted = TrustedOrigins {
+            own: "http://127.0.0.1:5000",
+            listed: &listed,
+        };
+        let allowed = |method: Method, pairs| change_allowed(&method, &headers(pairs), trusted);
         // Reads pass; so do clients that are no browser (no Origin, no Sec-Fetch-Site).
         assert!(allowed(Method::GET, &[("origin", "http://127.0.0.1:8888")]));
         assert!(allowed(Method::POST, &[]));
@@ -548,5 +575,18 @@ mod tests {
                 ("origin", "http://127.0.0.1:5000")
             ]
         ));
+        // A listed origin may; OPTIONS reads; a cross-site page without Origin may not.
+        assert!(allowed(
+            Method::POST,
+            &[
+                ("origin", "http://lab-ui.example"),
+                ("sec-fetch-site", "cross-site")
+            ]
+        ));
+        assert!(allowed(
+            Method::OPTIONS,
+            &[("origin", "http://127.0.0.1:8888")]
+        ));
+        assert!(!allowed(Method::POST, &[("sec-fetch-site", "cross-site")]));
     }
 }

@@ -1,4 +1,4 @@
-//! HTTP plumbing that knows no Thing: bearer tokens, the response body, response builders, the handlers' error type, request
+//! HTTP plumbing that knows no Thing: bearer tokens, the `Host` check, the response body, response builders, the handlers' error type, request
 //! bodies, conditional and compressed answers, the client's origin, path parameters, CORS.
 
 pub mod auth;
@@ -7,6 +7,7 @@ pub mod conditional;
 pub mod cors;
 pub mod error;
 pub mod grant;
+pub mod host_check;
 pub mod origin;
 pub mod path_param;
 pub mod request_body;

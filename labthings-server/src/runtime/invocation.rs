@@ -340,6 +340,8 @@ impl Invocation {
             ),
             _ => {}
         }
+        // Finished: the store now counts this log with the records it may evict.
+        self.log.release_budget();
         state.status = status;
         state.time_completed = Some(Utc::now());
         state.finished_at = Some(Instant::now());

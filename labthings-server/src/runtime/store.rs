@@ -3,14 +3,18 @@
 //! Records are kept in request order (the order the list routes show). A finished record is
 //! removed `retention` after it finished, by a timer rather than by the next request, and the
 //! number of records is capped: at the cap the oldest finished record makes room, so a flood
-//! of POSTs can't grow memory without bound.
+//! of POSTs can't grow memory without bound. The records' memory budget covers the logs of
+//! running invocations too: they charge a shared [`LogBudget`] as they grow, which wakes the
+//! expiry timer to evict finished records when the budget is passed (see `log_budget.rs` in
+//! the core).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use labthings_core::{Blob, InvocationId};
+use labthings_core::{Blob, InvocationId, LogBudget};
+use tokio::sync::Notify;
 
 use crate::runtime::invocation::Invocation;
 
@@ -39,6 +43,10 @@ pub struct InvocationStore {
     /// checking to the timer (a check walks every record).
     last_use: AtomicUsize,
     created: Instant,
+    /// What running invocations' logs are charged to: the memory budget.
+    log_budget: Arc<LogBudget>,
+    /// Notified when running logs push the records over the budget.
+    pressure: Arc<Notify>,
 }
 
 /// How often an insert may check the budget (a check walks every record): often enough that
@@ -60,7 +68,12 @@ pub struct StoreFull;
 
 impl InvocationStore {
     pub fn new(retention: Duration, max_records: usize, budget: usize) -> Self {
+        let pressure = Arc::new(Notify::new());
+        let notify = pressure.clone();
+        let log_budget = Arc::new(LogBudget::new(budget, move || notify.notify_one()));
         Self {
+            log_budget,
+            pressure,
             records: Mutex::new(Records::default()),
             retention,
             max_records: max_records.max(1),
@@ -98,6 +111,7 @@ impl InvocationStore {
                 records.by_id.remove(&id);
             }
         }
+        invocation.log.attach_budget(self.log_budget.clone());
         records.order.push_back(invocation.id);
         records.by_id.insert(invocation.id, invocation);
         let now_ms = u64::try_from(self.created.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -113,6 +127,12 @@ impl InvocationStore {
             self.enforce_locked(&mut records);
         }
         Ok(())
+    }
+
+    /// Notified when running invocations' logs push the records over their budget: the expiry
+    /// timer then enforces it at once.
+    pub fn pressure(&self) -> &Notify {
+        &self.pressure
     }
 
     pub fn get(&self, id: &InvocationId) -> Option<Arc<Invocation>> {
@@ -200,6 +220,9 @@ impl InvocationStore {
             });
         }
         self.last_use.store(bytes, Ordering::Relaxed);
+        // What running logs may grow into before finished records must make way.
+        self.log_budget
+            .set_others(bytes.saturating_sub(self.log_budget.used()));
         MemoryUse {
             records: order.len(),
             bytes,

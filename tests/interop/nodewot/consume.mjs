@@ -13,7 +13,8 @@
 // requestThingDescription sends no credentials: a TD's credentials are keyed by its `id`, unknown
 // before the TD is read), and `credentials` go to `servient.addCredentials`, keyed as given
 // (the key `$id` stands for the TD's `id`). `read` lists properties to read instead of observing:
-// prints {"read": {...}} or, when node-wot fails, {"error": "..."}, and exits 0.
+// prints {"read": {...}} or, when node-wot fails, {"error": "..."}, and exits 0. `invoke` lists
+// actions (`{action, input}`) to invoke instead: prints {"outputs": [{value} or {error}, ...]}.
 // Both packages are CommonJS: import their default export.
 import core from "@node-wot/core";
 import bindingHttp from "@node-wot/binding-http";
@@ -56,6 +57,19 @@ if (plan.read) {
   } catch (error) {
     console.log(JSON.stringify({ id: td.id, error: String(error?.message ?? error) }));
   }
+  process.exit(0);
+}
+if (plan.invoke) {
+  // What `invokeAction(...).value()` gives for each, or the error node-wot threw.
+  const outputs = [];
+  for (const { action, input } of plan.invoke) {
+    try {
+      outputs.push({ value: await (await thing.invokeAction(action, input)).value() });
+    } catch (error) {
+      outputs.push({ error: String(error?.message ?? error) });
+    }
+  }
+  console.log(JSON.stringify({ outputs }));
   process.exit(0);
 }
 const expectedValues = plan.observe.writes.length;

@@ -105,7 +105,7 @@ async fn churn(addr: SocketAddr, n: usize, pid: u32) -> Result<Value, Error> {
                 // half a request, then gone
                 _ => {
                     let mut stream = TcpStream::connect(addr).await?;
-                    stream.write_all(b"PUT /counter/count HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n12").await?;
+                    stream.write_all(b"PUT /counter/count HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n\r\n12").await?;
                     Ok(())
                 }
             }

@@ -108,7 +108,8 @@ fn info(surface: &ApiSurface<'_>) -> Value {
          its properties, actions and events have routes below it, tagged with the Thing's name.\n\
          - Starting an action answers **201** at once with an invocation; follow its `href` \
          (or `GET {prefix}/action_invocations/{{id}}`) for the status, log and output, and \
-         `DELETE` it to cancel. `Prefer: wait=N` waits up to N seconds before answering.\n\
+         `DELETE` it to cancel. `Prefer: wait=N` waits up to N seconds before answering; \
+         `?sync=true` waits for the end and answers **200** with the output alone.\n\
          - Every `GET` route also answers `HEAD`.\n\
          - Live values: `Accept: text/event-stream` on a property or action route, the \
          Thing's `properties` and `events` streams (Server-Sent Events), or the Thing's \

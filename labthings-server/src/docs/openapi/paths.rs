@@ -213,6 +213,7 @@ fn action_operations(
     let path = format!("{thing_path}{}", action.name);
     let input = json_schema_2020_12(td_action.get("input").cloned().unwrap_or(json!({})));
     let output = json_schema_2020_12(td_action.get("output").cloned().unwrap_or(json!({})));
+    let sync_output = output.clone();
     // The invocation as this action returns it: the shared model, with this action's input
     // and output schemas.
     let invocation = json!({
@@ -245,7 +246,11 @@ fn action_operations(
                 "description": format!(
                     "{description}\n\nStarts the action and answers **201** at once with the invocation \
                      (`Location` is its URL). Poll it for the status, log and output, or send \
-                     `Prefer: wait=N` to wait up to N seconds for it to finish first."
+                     `Prefer: wait=N` to wait up to N seconds for it to finish first.\n\n\
+                     With `?sync=true` (the TD's first `invokeaction` form, for WoT consumers \
+                     such as node-wot) it waits for the invocation to end and answers **200** \
+                     with the output alone, or the invocation's error (problem+json, 500); one \
+                     still running after 600 s gets the 201 after all."
                 ),
                 "parameters": [{
                     "name": "Prefer",
@@ -253,6 +258,12 @@ fn action_operations(
                     "required": false,
                     "description": "`wait=N` (RFC 7240): wait up to N seconds for the invocation to finish before answering (still 201).",
                     "schema": {"type": "string", "examples": ["wait=10"]},
+                }, {
+                    "name": "sync",
+                    "in": "query",
+                    "required": false,
+                    "description": "`true`: answer synchronously, with the output (200) or the invocation's error, once the invocation has ended.",
+                    "schema": {"type": "string", "enum": ["true"]},
                 }],
                 "requestBody": request_body,
                 "responses": {
@@ -264,7 +275,9 @@ fn action_operations(
                         }},
                         "content": {"application/json": {"schema": invocation}},
                     },
+                    "200": json_response("With `?sync=true`: the invocation completed; its output", sync_output),
                     "422": validation_response(),
+                    "500": problem_response("With `?sync=true`: the invocation ended with an error, or was cancelled"),
                     "503": problem_response("The action pool's queue is full, or the server is shutting down"),
                 },
             },
