@@ -76,10 +76,9 @@ enum Connection {
 
 enum State {
     Up(Connection),
-    /// Lost (or never re-opened): why, how many reconnections failed, and when to try next.
+    /// Lost (or never re-opened): why, and when to try again.
     Down {
         why: String,
-        failures: u32,
         retry_at: Instant,
     },
 }
@@ -94,6 +93,10 @@ pub struct Link {
     read_timeout: Duration,
     serial: SerialSettings,
     state: State,
+    /// Reconnections since the instrument last sent a byte: failed ones, and ones it closed
+    /// again before answering (an instrument that accepts and drops connections is as down
+    /// as one that refuses them). Sets the backoff.
+    strikes: u32,
 }
 
 impl Link {
@@ -112,6 +115,7 @@ impl Link {
             read_timeout: connect_timeout,
             serial,
             state: State::Up(connection),
+            strikes: 0,
         })
     }
 
@@ -127,12 +131,7 @@ impl Link {
 
     /// The open connection, reconnecting first if it is down and its backoff has passed.
     fn connection(&mut self) -> io::Result<&mut Connection> {
-        if let State::Down {
-            why,
-            failures,
-            retry_at,
-        } = &self.state
-        {
+        if let State::Down { why, retry_at } = &self.state {
             let now = Instant::now();
             if now < *retry_at {
                 return Err(io::Error::new(
@@ -144,14 +143,14 @@ impl Link {
                     ),
                 ));
             }
-            let failures = *failures;
+            self.strikes = self.strikes.saturating_add(1);
             match connect(&self.resource, self.connect_timeout, self.serial) {
                 Ok(connection) => {
                     self.state = State::Up(connection);
                     self.apply_read_timeout()?;
                 }
                 Err(error) => {
-                    let backoff = backoff(failures + 1);
+                    let backoff = backoff(self.strikes);
                     let message = format!(
                         "reconnecting to {} failed: {error}; next attempt in {} ms",
                         self.resource,
@@ -159,7 +158,6 @@ impl Link {
                     );
                     self.state = State::Down {
                         why: format!("reconnecting failed: {error}"),
-                        failures: failures + 1,
                         retry_at: Instant::now() + backoff,
                     };
                     return Err(io::Error::new(error.kind(), message));
@@ -172,13 +170,21 @@ impl Link {
         }
     }
 
-    /// Mark the connection lost; the next call reconnects at once.
-    fn lose(&mut self, why: &str) {
+    /// Mark the connection lost: the next call reconnects, at once if the connection had
+    /// worked, else after a backoff. Says when, for the error.
+    fn lose(&mut self, why: &str) -> String {
+        let wait = match self.strikes {
+            0 => Duration::ZERO,
+            strikes => backoff(strikes),
+        };
         self.state = State::Down {
             why: why.to_owned(),
-            failures: 0,
-            retry_at: Instant::now(),
+            retry_at: Instant::now() + wait,
         };
+        match wait.as_millis() {
+            0 => "reconnecting on the next call".to_owned(),
+            ms => format!("reconnecting in {ms} ms"),
+        }
     }
 
     fn apply_read_timeout(&mut self) -> io::Result<()> {
@@ -249,24 +255,25 @@ impl Read for Link {
         };
         match read {
             Ok(0) if !buf.is_empty() => {
-                self.lose("the instrument closed the connection");
+                let when = self.lose("the instrument closed the connection");
                 Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
-                    format!(
-                        "{} closed the connection; reconnecting on the next call",
-                        self.resource
-                    ),
+                    format!("{} closed the connection; {when}", self.resource),
                 ))
             }
             Err(error) if Self::is_loss(&error) => {
-                self.lose(&error.to_string());
+                let when = self.lose(&error.to_string());
                 Err(io::Error::new(
                     error.kind(),
-                    format!(
-                        "connection to {} lost: {error}; reconnecting on the next call",
-                        self.resource
-                    ),
+                    format!("connection to {} lost: {error}; {when}", self.resource),
                 ))
+            }
+            Ok(n) => {
+                if n > 0 {
+                    // The instrument answers: this connection works.
+                    self.strikes = 0;
+                }
+                Ok(n)
             }
             other => other,
         }
