@@ -14,7 +14,7 @@ pub mod test_pattern;
 
 pub use camera::{AutofocusError, CameraConfig, CaptureError, FrameMetadata, MockCamera};
 pub use counter::Counter;
-pub use psu::{PsuConfig, ScpiPowerSupply, SessionError, SweepError, SweepResult};
+pub use psu::{ConnectError, PsuConfig, ScpiPowerSupply, SessionError, SweepError, SweepResult};
 pub use stage::MockStage;
 
 /// The typed clients `#[thing]` generates for these Things (with the `client` feature): the

@@ -176,6 +176,15 @@ impl ScpiPowerSupply {
     }
 }
 
+/// Why the supply couldn't be connected at start-up.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("{0}")]
+    Config(String),
+    #[error(transparent)]
+    Scpi(#[from] ScpiError),
+}
+
 /// A failed transaction: not connected (start-up failed), or the session's error.
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
@@ -219,12 +228,11 @@ impl ScpiPowerSupply {
     /// Connect, read `*IDN?` and clear the error queue. A resource that can't be reached
     /// stops the server from starting, naming it.
     #[on_start]
-    fn connect(&self) -> Result<(), String> {
-        let resource = self.resource.clone()?;
-        let mut session =
-            ScpiSession::open(&resource, &self.options()).map_err(|e| e.to_string())?;
-        let identity = session.identify().map_err(|e| e.to_string())?;
-        session.write("*CLS").map_err(|e| e.to_string())?;
+    fn connect(&self) -> Result<(), ConnectError> {
+        let resource = self.resource.clone().map_err(ConnectError::Config)?;
+        let mut session = ScpiSession::open(&resource, &self.options())?;
+        let identity = session.identify()?;
+        session.write("*CLS")?;
         tracing::info!(%resource, %identity, "power supply connected");
         // `identity` declares no constraints: this write cannot be refused.
         let _ = self.identity.set(identity.to_string());

@@ -57,6 +57,14 @@ pub enum ScpiError {
         answer: String,
         expected: &'static str,
     },
+    /// The instrument couldn't be reached when the session was opened (the message names the
+    /// resource).
+    #[error("{source}")]
+    Open {
+        resource: String,
+        #[source]
+        source: io::Error,
+    },
     /// The resource string can't be opened.
     #[error("invalid VISA resource {resource:?}: {reason}")]
     Resource { resource: String, reason: String },

@@ -105,9 +105,8 @@ impl ScpiSession<Link> {
     pub fn open(resource: &str, options: &OpenOptions) -> Result<Self, ScpiError> {
         let parsed: Resource = resource.parse()?;
         let link = Link::open(parsed, options.timeout, options.serial).map_err(|source| {
-            ScpiError::Io {
+            ScpiError::Open {
                 resource: resource.to_owned(),
-                command: "(connect)".into(),
                 source,
             }
         })?;

@@ -280,3 +280,29 @@ async fn a_wrong_resource_is_a_start_up_error_naming_it() {
         .expect("refused");
     assert!(error.to_string().contains(&resource), "{error}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stopping_the_server_switches_the_output_off() {
+    let sim = Simulator::new();
+    let listener = sim.serve_tcp("127.0.0.1:0").unwrap();
+    let psu = ScpiPowerSupply::new(config(&listener.resource(), 2000));
+    let running = ThingServer::new()
+        .thing("psu", psu)
+        .port(0)
+        .start()
+        .await
+        .unwrap();
+    let addr = running.local_addr();
+    let reply = support::request(
+        addr,
+        hyper::Method::PUT,
+        "/psu/output",
+        &[],
+        Some("true".into()),
+    )
+    .await;
+    assert!(reply.status.is_success(), "{:?}", reply.body);
+    assert!(sim.psu().output);
+    running.shutdown().await;
+    assert!(!sim.psu().output, "on_stop leaves the output off");
+}
