@@ -311,6 +311,8 @@ impl ScpiPowerSupply {
     /// steps, waits `dwell_ms` at each, and measures voltage and current there. Returns the
     /// series and a CSV of it; the output stays on at `stop`. Cancelling, or any instrument
     /// error, switches the output off.
+    // The four inputs are the action's, over the wire; the rest are injected.
+    #[allow(clippy::too_many_arguments)]
     #[action]
     fn sweep(
         &self,
@@ -333,7 +335,13 @@ impl ScpiPowerSupply {
         log.info(format_args!(
             "sweeping {start} V → {stop} V in {steps} steps"
         ));
-        let swept = self.run_sweep(start, stop, steps, dwell_ms, &cancel, &log, &progress);
+        let plan = Plan {
+            start,
+            stop,
+            steps,
+            dwell: Duration::from_millis(dwell_ms),
+        };
+        let swept = self.run_sweep(&plan, &cancel, &log, &progress);
         match &swept {
             Ok(points) => log.info(format_args!("sweep done: {} points", points.len())),
             Err(error) => {
@@ -344,10 +352,7 @@ impl ScpiPowerSupply {
         let points = swept?;
         let mut csv = String::from("setpoint_v,voltage_v,current_a\n");
         for (i, [v, a]) in points.iter().enumerate() {
-            csv.push_str(&format!(
-                "{},{v},{a}\n",
-                setpoint(start, stop, steps, i as u32)
-            ));
+            csv.push_str(&format!("{},{v},{a}\n", plan.setpoint(i as u32)));
         }
         Ok(SweepResult {
             points,
@@ -356,35 +361,47 @@ impl ScpiPowerSupply {
     }
 }
 
+/// A sweep's steps: `steps` evenly spaced setpoints from `start` to `stop`, `dwell` at each.
+struct Plan {
+    start: f64,
+    stop: f64,
+    steps: u32,
+    dwell: Duration,
+}
+
+impl Plan {
+    /// The `i`th setpoint.
+    fn setpoint(&self, i: u32) -> f64 {
+        let fraction = f64::from(i) / f64::from(self.steps.saturating_sub(1).max(1));
+        self.start + (self.stop - self.start) * fraction
+    }
+}
+
 impl ScpiPowerSupply {
-    #[allow(clippy::too_many_arguments)]
     fn run_sweep(
         &self,
-        start: f64,
-        stop: f64,
-        steps: u32,
-        dwell_ms: u64,
+        plan: &Plan,
         cancel: &CancelHook,
         log: &Logger,
         progress: &Progress,
     ) -> Result<Vec<[f64; 2]>, SweepError> {
         self.with_session(|s| {
-            s.write_checked(&format!("VOLT {start}"))?;
+            s.write_checked(&format!("VOLT {}", plan.start))?;
             s.write_checked("OUTP ON")
         })?;
-        let mut points = Vec::with_capacity(steps as usize);
-        for i in 0..steps {
+        let mut points = Vec::with_capacity(plan.steps as usize);
+        for i in 0..plan.steps {
             cancel.raise_if_cancelled()?;
-            let volts = setpoint(start, stop, steps, i);
+            let volts = plan.setpoint(i);
             self.with_session(|s| s.write_checked(&format!("VOLT {volts}")))?;
-            cancel.sleep(Duration::from_millis(dwell_ms))?;
+            cancel.sleep(plan.dwell)?;
             let point = self.step_measure()?;
             log.debug(format_args!(
                 "{volts} V: measured {} V, {} A",
                 point[0], point[1]
             ));
             points.push(point);
-            progress.update(u64::from(i) + 1, u64::from(steps));
+            progress.update(u64::from(i) + 1, u64::from(plan.steps));
         }
         Ok(points)
     }
@@ -394,10 +411,4 @@ impl ScpiPowerSupply {
             self.with_session(|s| Ok([s.query_f64("MEAS:VOLT?")?, s.query_f64("MEAS:CURR?")?]))?;
         Ok(measured)
     }
-}
-
-/// The `i`th of `steps` evenly spaced setpoints from `start` to `stop`.
-fn setpoint(start: f64, stop: f64, steps: u32, i: u32) -> f64 {
-    let fraction = f64::from(i) / f64::from(steps.saturating_sub(1).max(1));
-    start + (stop - start) * fraction
 }

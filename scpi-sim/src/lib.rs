@@ -18,6 +18,7 @@
 
 pub mod psu;
 
+use std::collections::VecDeque;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -44,7 +45,7 @@ struct Shared {
     psu: Mutex<Psu>,
     faults: Mutex<Faults>,
     /// Extra delays for the next answers, one each ("answer late").
-    late: Mutex<Vec<Duration>>,
+    late: Mutex<VecDeque<Duration>>,
     transcript: Mutex<Vec<String>>,
     /// Clones of the open TCP connections, to close them on demand.
     connections: Mutex<Vec<TcpStream>>,
@@ -109,7 +110,7 @@ impl Simulator {
 
     /// Send the next answer `by` later than usual (for a client: after its timeout).
     pub fn answer_late_once(&self, by: Duration) {
-        lock(&self.shared.late).push(by);
+        lock(&self.shared.late).push_back(by);
     }
 
     /// Close every open TCP connection now (the instrument rebooted, a cable was pulled).
@@ -259,12 +260,7 @@ fn answer<S: Write>(shared: &Shared, stream: &mut S, line: &str) -> io::Result<(
         return Ok(());
     };
     let faults = lock(&shared.faults).clone();
-    let late = {
-        let mut late = lock(&shared.late);
-        (!late.is_empty())
-            .then(|| late.remove(0))
-            .unwrap_or_default()
-    };
+    let late = lock(&shared.late).pop_front().unwrap_or_default();
     let delay = faults.delay + late;
     if !delay.is_zero() {
         thread::sleep(delay);
