@@ -2,20 +2,28 @@
 //! (the same affordances as the reference's `PeerCounter`), a [`MockStage`] and a
 //! [`MockCamera`]. Their behaviour is simulated, but honestly: values change only as the
 //! actions say they do, and every action is cancellable where a real one would be.
+//!
+//! And one real driver: [`ScpiPowerSupply`], a SCPI bench supply over TCP or serial, which
+//! the demo lab points at a simulator it starts in-process (`"simulator": true`).
 
 mod camera;
 mod counter;
+mod psu;
 mod stage;
 pub mod test_pattern;
 
 pub use camera::{AutofocusError, CameraConfig, CaptureError, FrameMetadata, MockCamera};
 pub use counter::Counter;
+pub use psu::{ConnectError, PsuConfig, ScpiPowerSupply, SessionError, SweepError, SweepResult};
 pub use stage::MockStage;
 
 /// The typed clients `#[thing]` generates for these Things (with the `client` feature): the
 /// demo lab driven from another process with the types it is served with.
 #[cfg(feature = "client")]
-pub use {camera::MockCameraClient, counter::CounterClient, stage::MockStageClient};
+pub use {
+    camera::MockCameraClient, counter::CounterClient, psu::ScpiPowerSupplyClient,
+    stage::MockStageClient,
+};
 
 use labthings_server::config::{NoConfig, ThingRegistry};
 
@@ -24,7 +32,8 @@ pub const DEMO_CONFIG: &str = r#"{
     "things": {
         "counter": "Counter",
         "stage": "MockStage",
-        "camera": {"class": "MockCamera", "kwargs": {"width": 640, "height": 480}, "thing_slots": {"stage": "stage"}}
+        "camera": {"class": "MockCamera", "kwargs": {"width": 640, "height": 480}, "thing_slots": {"stage": "stage"}},
+        "psu": {"class": "ScpiPowerSupply", "kwargs": {"simulator": true, "timeout_ms": 2000}}
     },
     "settings_folder": "./settings"
 }"#;
@@ -36,5 +45,8 @@ pub fn registry() -> ThingRegistry {
         .register("MockStage", |_: NoConfig, _| MockStage::new())
         .register("MockCamera", |config: CameraConfig, _| {
             MockCamera::from_config(config)
+        })
+        .register("ScpiPowerSupply", |config: PsuConfig, _| {
+            ScpiPowerSupply::new(config)
         })
 }

@@ -106,7 +106,9 @@
 //!   (`#[setting]`), with `read_only` and the constraints `minimum`, `maximum`,
 //!   `exclusive_minimum`, `exclusive_maximum`, `multiple_of`, `min_length`, `max_length`,
 //!   `pattern`, enforced on every write once the Thing is served. Functional properties are
-//!   `#[property]` getters, with an optional `#[setter(name)]`.
+//!   `#[property]` getters, with an optional `#[setter(name)]`. An accessor whose error type
+//!   is [`PropertyError`] answers with it: `PropertyError::Invalid` refuses the value as a
+//!   failed validation does (422), e.g. when an instrument refuses it; other errors are 500s.
 //! - Events are `#[event]` fields of type [`Event<T>`] (`T: Serialize + JsonSchema`, `()` for
 //!   none), described in the TD with `T`'s schema as their `data`. `self.name.emit(value)` is
 //!   synchronous, never blocks and never fails; before the Thing is served it does nothing.

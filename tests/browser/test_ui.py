@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from support import api
 
-THINGS = ["counter", "stage", "camera"]
+THINGS = ["counter", "stage", "camera", "psu"]
 # How long the first value may take to appear on a Thing page (issue #12).
 FIRST_VALUE_BUDGET_MS = 500
 
@@ -93,10 +93,11 @@ def test_each_thing_page_shows_its_affordances(page: Page, base_url: str, artifa
     # Read-only properties are text, writable ones have an input.
     for prop, schema in td["properties"].items():
         row = page.locator(f'[data-property="{prop}"]')
+        # (A boolean's checkbox has no `.control` class: look for the input itself.)
         if schema["readOnly"]:
-            expect(row.locator(".control")).to_have_count(0)
+            expect(row.locator(".control, input[type=checkbox]")).to_have_count(0)
         else:
-            expect(row.locator(".control").first).to_be_visible()
+            expect(row.locator(".control, input[type=checkbox]").first).to_be_visible()
     # Every control has a name a screen reader can say.
     unnamed = page.evaluate(
         """[...document.querySelectorAll("input, select, textarea, button")]

@@ -604,3 +604,51 @@ fn observers_see_concurrent_writes_in_the_order_they_happened() {
         "the last announcement is the stored value"
     );
 }
+
+/// A functional property whose setter chooses its own refusal.
+#[thing]
+struct Dial {
+    #[property]
+    reading: Property<f64>,
+}
+
+#[thing]
+impl Dial {
+    /// The level.
+    #[property]
+    fn level(&self) -> f64 {
+        self.reading.get()
+    }
+
+    #[setter(level)]
+    fn set_level(&self, level: f64) -> Result<(), labthings_core::PropertyError> {
+        if level > 10.0 {
+            // As an instrument that refuses the value would.
+            return Err(labthings_core::PropertyError::Invalid(
+                labthings_core::ValidationErrors::single(
+                    "instrument_error",
+                    "-222,\"Data out of range\"",
+                    json!(level),
+                ),
+            ));
+        }
+        self.reading
+            .set(level)
+            .map_err(labthings_core::PropertyError::Invalid)
+    }
+}
+
+#[test]
+fn a_setter_returning_a_property_error_answers_with_it() {
+    let dial = Dial {
+        reading: Property::new(0.0),
+    };
+    dial.write_property("level", json!(3.0)).unwrap();
+    assert_eq!(dial.read_property("level").unwrap(), json!(3.0));
+    match dial.write_property("level", json!(11.0)) {
+        Err(labthings_core::PropertyError::Invalid(errors)) => {
+            assert_eq!(errors.0[0].msg, "-222,\"Data out of range\"");
+        }
+        other => panic!("expected the setter's own refusal, got {other:?}"),
+    }
+}

@@ -214,18 +214,32 @@ pub fn decode_value<T: DeserializeOwned>(schema: &Value, value: Value) -> Result
 
 /// A getter's or setter's `Result`, its value already converted (the getter's by
 /// [`Emit::property_value`](super::Emit::property_value)), as the outcome of a read or write.
+/// An accessor that returns a [`PropertyError`] itself chooses its answer:
+/// `PropertyError::Invalid` refuses the value as a validation error would (422), e.g. when an
+/// instrument refuses it.
 pub fn accessor_result<T, E: std::fmt::Display + 'static>(
     result: Result<Result<T, PropertyError>, E>,
 ) -> Result<T, PropertyError> {
     match result {
         Ok(converted) => converted,
-        Err(error) => match Outcome::from_result(Err::<(), E>(error)) {
-            Outcome::Failed(failure) => Err(PropertyError::Failed(failure)),
-            _ => Err(PropertyError::Failed(Failure {
-                title: "Cancelled".into(),
-                detail: "cancelled".into(),
-            })),
-        },
+        Err(error) => {
+            let mut error = Some(error);
+            let own = (&mut error as &mut dyn std::any::Any)
+                .downcast_mut::<Option<PropertyError>>()
+                .and_then(Option::take);
+            // `error` is `None` only when it was taken as `own`.
+            match (own, error) {
+                (Some(own), _) => Err(own),
+                (None, Some(error)) => match Outcome::from_result(Err::<(), E>(error)) {
+                    Outcome::Failed(failure) => Err(PropertyError::Failed(failure)),
+                    _ => Err(PropertyError::Failed(Failure {
+                        title: "Cancelled".into(),
+                        detail: "cancelled".into(),
+                    })),
+                },
+                (None, None) => Err(PropertyError::NotFound),
+            }
+        }
     }
 }
 
