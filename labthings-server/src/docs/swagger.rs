@@ -16,15 +16,13 @@
 use std::sync::{LazyLock, OnceLock};
 
 use bytes::{Bytes, BytesMut};
-use hyper::header::{
-    CACHE_CONTROL, CONTENT_ENCODING, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG, HeaderMap,
-    HeaderValue, VARY, X_CONTENT_TYPE_OPTIONS,
-};
+use hyper::header::{HeaderMap, HeaderValue};
 use hyper::{Response, StatusCode};
 
-use crate::http::conditional::{accepts_gzip, none_match};
+use crate::http::conditional::accepts_gzip;
 use crate::http::error::ApiError;
 use crate::http::response::Body;
+use crate::http::static_file::StaticFile;
 
 /// What Swagger UI needs and no more: scripts and styles from here, its inline styles and
 /// `data:` SVG icons, and `fetch` of the document (and "Try it out") to this server.
@@ -187,35 +185,18 @@ pub fn response(prefix: &str, file: &str, headers: &HeaderMap) -> Result<Respons
                 .iter()
                 .find(|f| f.name == file)
                 .ok_or(ApiError::NotFound)?;
-            let etag = vendored.etag();
-            if none_match(headers, &etag) {
-                return Ok(answer(StatusCode::NOT_MODIFIED, Bytes::new(), None, &etag));
-            }
-            let mut response = if vendored.deflated && accepts_gzip(headers) {
-                let mut response = answer(
-                    StatusCode::OK,
-                    vendored.gzip(),
-                    Some(vendored.media_type),
-                    &etag,
-                );
-                response
-                    .headers_mut()
-                    .insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-                response
-            } else {
-                answer(
-                    StatusCode::OK,
-                    vendored.identity()?,
-                    Some(vendored.media_type),
-                    &etag,
-                )
+            let gzip = vendored.deflated.then(|| vendored.gzip());
+            let file = StaticFile {
+                etag: &vendored.etag(),
+                media_type: vendored.media_type,
+                // Inflated only for a client that needs it (or to check it once).
+                identity: match gzip {
+                    Some(_) if accepts_gzip(headers) => Bytes::new(),
+                    _ => vendored.identity()?,
+                },
+                gzip,
             };
-            // `Origin` too, even with CORS off (with CORS on, `Cors::decorate` sees it here and
-            // adds nothing). `ui/assets.rs` leaves `Origin` to CORS: the two differ here.
-            response
-                .headers_mut()
-                .insert(VARY, HeaderValue::from_static("Accept-Encoding, Origin"));
-            Ok(response)
+            Ok(file.respond(headers, csp()))
         }
     }
 }
@@ -223,35 +204,17 @@ pub fn response(prefix: &str, file: &str, headers: &HeaderMap) -> Result<Respons
 /// A file we make (small, not compressed), with an ETag of its content.
 fn generated(body: String, media_type: &'static str, headers: &HeaderMap) -> Response<Body> {
     let etag = format!("\"{:08x}-{}\"", rawzip::crc32(body.as_bytes()), body.len());
-    if none_match(headers, &etag) {
-        return answer(StatusCode::NOT_MODIFIED, Bytes::new(), None, &etag);
+    StaticFile {
+        etag: &etag,
+        media_type,
+        identity: Bytes::from(body),
+        gzip: None,
     }
-    answer(StatusCode::OK, Bytes::from(body), Some(media_type), &etag)
+    .respond(headers, csp())
 }
 
-fn answer(
-    status: StatusCode,
-    body: Bytes,
-    media_type: Option<&'static str>,
-    etag: &str,
-) -> Response<Body> {
-    let mut response = Response::new(Body::full(body));
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    if let Some(media_type) = media_type {
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static(media_type));
-    }
-    if let Ok(etag) = HeaderValue::from_str(etag) {
-        headers.insert(ETAG, etag);
-    }
-    // Revalidated each time (a cheap 304): a new server binary may carry new files.
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(
-        CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY_VALUE),
-    );
-    response
+fn csp() -> HeaderValue {
+    HeaderValue::from_static(CONTENT_SECURITY_POLICY_VALUE)
 }
 
 /// The page: Swagger UI's own `index.html` with absolute URLs (so `P/docs` works without a

@@ -1,5 +1,5 @@
 //! HTTP plumbing that knows no Thing: bearer tokens, the `Host` check, the response body, response builders, the handlers' error type, request
-//! bodies, conditional and compressed answers, the client's origin, path parameters, CORS.
+//! bodies, conditional and compressed answers, files built into the binary, the client's origin, path parameters, CORS.
 
 pub mod auth;
 pub mod body;
@@ -12,3 +12,4 @@ pub mod origin;
 pub mod path_param;
 pub mod request_body;
 pub mod response;
+pub mod static_file;

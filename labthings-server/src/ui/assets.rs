@@ -8,15 +8,12 @@ use std::sync::OnceLock;
 use bytes::Bytes;
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use hyper::header::{
-    CACHE_CONTROL, CONTENT_ENCODING, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG, HeaderName,
-    HeaderValue, VARY, X_CONTENT_TYPE_OPTIONS,
-};
-use hyper::{HeaderMap, Response, StatusCode};
+use hyper::header::HeaderValue;
+use hyper::{HeaderMap, Response};
 use sha2::{Digest as _, Sha256};
 
-use crate::http::conditional::{accepts_gzip, none_match};
 use crate::http::response::Body;
+use crate::http::static_file::StaticFile;
 
 /// One embedded file.
 pub struct Asset {
@@ -79,44 +76,17 @@ impl Asset {
         })
     }
 
-    /// The response to a `GET` of this file: 304 when the client's copy is current, else the
-    /// bytes, gzipped if the client accepts it. `csp` is the page's `Content-Security-Policy`.
+    /// The response to a `GET` of this file (see [`StaticFile`]). `csp` is the page's
+    /// `Content-Security-Policy`.
     pub fn respond(&self, request: &HeaderMap, csp: &HeaderValue) -> Response<Body> {
         let prepared = self.prepared();
-        let mut response = if prepared
-            .etag
-            .to_str()
-            .is_ok_and(|etag| none_match(request, etag))
-        {
-            let mut response = Response::new(Body::empty());
-            *response.status_mut() = StatusCode::NOT_MODIFIED;
-            response
-        } else {
-            let gzipped = prepared.gzipped.as_ref().filter(|_| accepts_gzip(request));
-            let mut response = match gzipped {
-                Some(bytes) => Response::new(Body::full(bytes.clone())),
-                None => Response::new(Body::full(Bytes::from_static(self.bytes))),
-            };
-            let headers = response.headers_mut();
-            headers.insert(CONTENT_TYPE, HeaderValue::from_static(self.content_type));
-            if gzipped.is_some() {
-                headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-            }
-            response
-        };
-        let headers = response.headers_mut();
-        headers.insert(ETAG, prepared.etag.clone());
-        // Stored, but checked with the server on each use (a cheap 304): a new server version
-        // is picked up at once, with no versioned URLs to keep in step.
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        headers.insert(VARY, HeaderValue::from_static("Accept-Encoding"));
-        headers.insert(CONTENT_SECURITY_POLICY, csp.clone());
-        headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-        headers.insert(
-            HeaderName::from_static("x-frame-options"),
-            HeaderValue::from_static("DENY"),
-        );
-        response
+        StaticFile {
+            etag: prepared.etag.to_str().unwrap_or("\"0\""),
+            media_type: self.content_type,
+            identity: Bytes::from_static(self.bytes),
+            gzip: prepared.gzipped.clone(),
+        }
+        .respond(request, csp.clone())
     }
 }
 
