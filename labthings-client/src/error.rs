@@ -8,11 +8,10 @@
 //! invocation that ends in `error` is an [`Error::Problem`] too, one that ends `cancelled` is
 //! [`Error::Cancelled`].
 
-use std::fmt;
-
 use bytes::Bytes;
 use hyper::StatusCode;
 use hyper::header::{CONTENT_TYPE, HeaderMap};
+use labthings_protocol::validation::IssueList;
 use labthings_protocol::{Problem, ValidationIssue};
 use serde::Deserialize;
 use serde_json::Value;
@@ -28,7 +27,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 #[non_exhaustive]
 pub enum Error {
     /// The server refused the request's body (422): one [`ValidationIssue`] per problem.
-    #[error("the server refused the input: {}", Issues(.0))]
+    #[error("the server refused the input: {}", IssueList(.0))]
     Validation(Vec<ValidationIssue>),
     /// An RFC 9457 problem: a failed invocation, or a `problem+json` answer.
     #[error("{0}")]
@@ -116,20 +115,6 @@ impl Error {
             what: what.into(),
             source,
         }
-    }
-}
-
-struct Issues<'a>(&'a [ValidationIssue]);
-
-impl fmt::Display for Issues<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, issue) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str("; ")?;
-            }
-            write!(f, "{issue}")?;
-        }
-        Ok(())
     }
 }
 

@@ -90,6 +90,16 @@ impl ValidationErrors {
 
 impl fmt::Display for ValidationErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        IssueList(&self.0).fmt(f)
+    }
+}
+
+/// Issues written as one line, `; `-separated: how the server logs a refused input and how the
+/// client's error says it.
+pub struct IssueList<'a>(pub &'a [ValidationIssue]);
+
+impl fmt::Display for IssueList<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, issue) in self.0.iter().enumerate() {
             if i > 0 {
                 f.write_str("; ")?;
