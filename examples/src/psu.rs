@@ -393,7 +393,10 @@ impl ScpiPowerSupply {
         for i in 0..plan.steps {
             cancel.raise_if_cancelled()?;
             let volts = plan.setpoint(i);
-            self.with_session(|s| s.write_checked(&format!("VOLT {volts}")))?;
+            // The first setpoint is `start`, set before the output went on.
+            if i > 0 {
+                self.with_session(|s| s.write_checked(&format!("VOLT {volts}")))?;
+            }
             cancel.sleep(plan.dwell)?;
             let point = self.step_measure()?;
             log.debug(format_args!(

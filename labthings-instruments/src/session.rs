@@ -9,7 +9,7 @@
 use std::io::{self, ErrorKind};
 use std::time::{Duration, Instant};
 
-use crate::transport::{Link, SerialSettings, Transport};
+use crate::transport::{Link, SerialSettings, Transport, waited_out};
 use crate::{InstrumentError, Resource, ScpiError};
 
 /// How long `*OPC?` may take by default: it waits for the instrument's pending operations.
@@ -332,11 +332,7 @@ impl<T: Transport> ScpiSession<T> {
                     )));
                 }
                 Ok(n) => self.pending.extend_from_slice(&chunk[..n]),
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        ErrorKind::TimedOut | ErrorKind::WouldBlock | ErrorKind::Interrupted
-                    ) => {}
+                Err(e) if waited_out(e.kind()) => {}
                 Err(e) => return Err(ReadError::Io(e)),
             }
         }

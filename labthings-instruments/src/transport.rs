@@ -199,11 +199,17 @@ impl Link {
     /// Whether an I/O error means the connection is gone (rather than a read that waited
     /// its timeout out).
     fn is_loss(error: &io::Error) -> bool {
-        !matches!(
-            error.kind(),
-            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
-        )
+        !waited_out(error.kind())
     }
+}
+
+/// Whether a read that failed with `kind` only waited its timeout out (or was interrupted):
+/// the connection is still there. Unix sockets say `WouldBlock`, serial ports `TimedOut`.
+pub(crate) fn waited_out(kind: io::ErrorKind) -> bool {
+    matches!(
+        kind,
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+    )
 }
 
 fn backoff(failures: u32) -> Duration {

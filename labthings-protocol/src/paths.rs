@@ -59,11 +59,17 @@ pub const RESERVED_THING_NAMES: [&str; 10] = [
 
 /// Names an affordance can't have, nor an endpoint's path start with: the server's own routes
 /// under each Thing (`T properties`, `T events`, `T ws`) and the web UI's.
+pub const RESERVED_AFFORDANCE_NAMES: [&str; 4] = [seg::PROPERTIES, seg::EVENTS, seg::WS, seg::UI];
+
 /// The query that makes `POST T<action>` answer synchronously, with the output (the TD's first
 /// `invokeaction` form, for WoT consumers such as node-wot).
 pub const SYNC_QUERY: &str = "sync=true";
 
-pub const RESERVED_AFFORDANCE_NAMES: [&str; 4] = [seg::PROPERTIES, seg::EVENTS, seg::WS, seg::UI];
+/// Whether a URL's `query` (what follows `?`) asks for the synchronous answer: the one rule
+/// the server's route and the client's form filter both use.
+pub fn asks_sync(query: &str) -> bool {
+    query.split('&').any(|pair| pair == SYNC_QUERY)
+}
 
 /// `http` or `https`: how a client reached the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

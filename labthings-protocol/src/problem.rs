@@ -53,6 +53,18 @@ pub const CANCELLED_TYPE: &str = "https://labthings-fastapi.readthedocs.io/en/la
 pub const LOCK_BUSY_TYPE: &str = "https://labthings-fastapi.readthedocs.io/en/latest/autoapi/labthings_fastapi/exceptions/index.html#labthings_fastapi.exceptions.GlobalLockBusyError";
 
 impl Problem {
+    /// A problem with no `type` of its own (`about:blank`, RFC 9457 §4.2.1): the status and
+    /// title say it all.
+    pub fn about_blank(status: u16, title: &str, detail: impl Into<String>) -> Self {
+        Self {
+            detail: detail.into(),
+            kind: Some("about:blank".into()),
+            status,
+            title: title.into(),
+            instance: None,
+        }
+    }
+
     pub fn lock_busy() -> Self {
         Self {
             detail: "The global lock could not be acquired.".into(),

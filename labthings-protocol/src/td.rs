@@ -146,7 +146,7 @@ impl Form {
     pub fn is_synchronous_invoke(&self) -> bool {
         self.href
             .split_once('?')
-            .is_some_and(|(_, query)| query.split('&').any(|pair| pair == paths::SYNC_QUERY))
+            .is_some_and(|(_, query)| paths::asks_sync(query))
     }
 
     /// Whether the href is an HTTP one (not `ws://`, `coap://`, …); relative hrefs are.

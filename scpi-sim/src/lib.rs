@@ -46,9 +46,10 @@ struct Shared {
     faults: Mutex<Faults>,
     /// Extra delays for the next answers, one each ("answer late").
     late: Mutex<VecDeque<Duration>>,
-    transcript: Mutex<Vec<String>>,
-    /// Clones of the open TCP connections, to close them on demand.
-    connections: Mutex<Vec<TcpStream>>,
+    transcript: Mutex<VecDeque<String>>,
+    /// Clones of the open TCP connections (by a serial number), to close them on demand;
+    /// each connection's thread removes its own when the client goes.
+    connections: Mutex<Vec<(u64, TcpStream)>>,
     refuse_until: Mutex<Option<Instant>>,
 }
 
@@ -115,7 +116,7 @@ impl Simulator {
 
     /// Close every open TCP connection now (the instrument rebooted, a cable was pulled).
     pub fn close_connections(&self) {
-        for connection in lock(&self.shared.connections).drain(..) {
+        for (_, connection) in lock(&self.shared.connections).drain(..) {
             let _ = connection.shutdown(Shutdown::Both);
         }
     }
@@ -128,7 +129,7 @@ impl Simulator {
 
     /// The command lines received so far, in order, from every connection.
     pub fn transcript(&self) -> Vec<String> {
-        lock(&self.shared.transcript).clone()
+        lock(&self.shared.transcript).iter().cloned().collect()
     }
 
     /// The instrument's state now.
@@ -191,6 +192,7 @@ impl Drop for PtyServer {
 }
 
 fn accept(listener: TcpListener, shared: Arc<Shared>, stop: Arc<AtomicBool>) {
+    let mut serial = 0u64;
     for stream in listener.incoming() {
         if stop.load(Ordering::SeqCst) {
             return;
@@ -202,15 +204,19 @@ fn accept(listener: TcpListener, shared: Arc<Shared>, stop: Arc<AtomicBool>) {
             continue;
         }
         let _ = stream.set_nodelay(true);
+        serial += 1;
+        let id = serial;
         if let Ok(clone) = stream.try_clone() {
-            let mut connections = lock(&shared.connections);
-            connections.retain(|c| c.peer_addr().is_ok());
-            connections.push(clone);
+            lock(&shared.connections).push((id, clone));
         }
         let shared = shared.clone();
         let _ = thread::Builder::new()
             .name("scpi-sim-connection".into())
-            .spawn(move || serve(&shared, stream, || false));
+            .spawn(move || {
+                serve(&shared, stream, || false);
+                // The client has gone: its clone would hold the socket open (CLOSE_WAIT).
+                lock(&shared.connections).retain(|(open, _)| *open != id);
+            });
     }
 }
 
@@ -252,9 +258,9 @@ fn answer<S: Write>(shared: &Shared, stream: &mut S, line: &str) -> io::Result<(
     {
         let mut transcript = lock(&shared.transcript);
         if transcript.len() >= TRANSCRIPT_LENGTH {
-            transcript.remove(0);
+            transcript.pop_front();
         }
-        transcript.push(line.to_owned());
+        transcript.push_back(line.to_owned());
     }
     let Some(reply) = lock(&shared.psu).execute(line) else {
         return Ok(());

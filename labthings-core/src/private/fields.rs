@@ -201,15 +201,8 @@ impl<T> DataPropertyUnchecked<T> for &Probe<T> {
 
 /// Validate `value` against the property's `schema` and decode it as `T`.
 pub fn decode_value<T: DeserializeOwned>(schema: &Value, value: Value) -> Result<T, PropertyError> {
-    let value = validate(schema, value).map_err(PropertyError::Invalid)?;
     // Decoded from a borrow: the value is only kept for the error.
-    T::deserialize(&value).map_err(|e| {
-        PropertyError::Invalid(ValidationErrors::single(
-            "value_error",
-            format!("Value error, {e}"),
-            value,
-        ))
-    })
+    decode_setter_value(schema, value, |value| T::deserialize(value))
 }
 
 /// A getter's or setter's `Result`, its value already converted (the getter's by
@@ -223,21 +216,22 @@ pub fn accessor_result<T, E: std::fmt::Display + 'static>(
     match result {
         Ok(converted) => converted,
         Err(error) => {
-            let mut error = Some(error);
-            let own = (&mut error as &mut dyn std::any::Any)
+            let mut slot = Some(error);
+            let own = (&mut slot as &mut dyn std::any::Any)
                 .downcast_mut::<Option<PropertyError>>()
                 .and_then(Option::take);
-            // `error` is `None` only when it was taken as `own`.
-            match (own, error) {
-                (Some(own), _) => Err(own),
-                (None, Some(error)) => match Outcome::from_result(Err::<(), E>(error)) {
-                    Outcome::Failed(failure) => Err(PropertyError::Failed(failure)),
-                    _ => Err(PropertyError::Failed(Failure {
-                        title: "Cancelled".into(),
-                        detail: "cancelled".into(),
-                    })),
-                },
-                (None, None) => Err(PropertyError::NotFound),
+            if let Some(own) = own {
+                return Err(own);
+            }
+            let Some(error) = slot else {
+                unreachable!("the slot is emptied only when it held a PropertyError")
+            };
+            match Outcome::from_result(Err::<(), E>(error)) {
+                Outcome::Failed(failure) => Err(PropertyError::Failed(failure)),
+                _ => Err(PropertyError::Failed(Failure {
+                    title: "Cancelled".into(),
+                    detail: "cancelled".into(),
+                })),
             }
         }
     }

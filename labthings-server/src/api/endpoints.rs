@@ -106,12 +106,7 @@ pub async fn handle(
             .await
             .map_err(|error| ended_early(format!("the endpoint `{}`", endpoint.name), &error)),
     };
-    let answer = answer.inspect_err(|problem| {
-        if problem.title == "Panic" {
-            tracing::error!(thing = &*served.name, "{}", problem.detail);
-        }
-    })?;
-    into_response(answer, endpoint, request).await
+    into_response(answer?, endpoint, request).await
 }
 
 /// The HTTP response an endpoint's answer makes.

@@ -89,13 +89,13 @@ impl Page {
     /// `after` names no kept invocation (it expired, or never was).
     pub fn range(
         &self,
-        ids: impl Iterator<Item = InvocationId>,
+        mut ids: impl ExactSizeIterator<Item = InvocationId>,
     ) -> Result<(usize, usize), ApiError> {
-        let ids: Vec<_> = ids.collect();
+        let len = ids.len();
         let start = match &self.after {
             None => 0,
             Some(after) => {
-                ids.iter().position(|id| id == after).ok_or_else(|| {
+                ids.position(|id| id == *after).ok_or_else(|| {
                     issue(
                         "after",
                         "invocation_not_found",
@@ -106,7 +106,7 @@ impl Page {
                 })? + 1
             }
         };
-        Ok((start, (start + self.limit).min(ids.len())))
+        Ok((start, (start + self.limit).min(len)))
     }
 
     /// The `Link` header's value for the page after the one ending with `last`.

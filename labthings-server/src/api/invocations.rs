@@ -28,21 +28,18 @@ pub fn list(
     let page = Page::parse(query)?;
     let records = state.store.list(|_| true);
     let links = Links::new(origin, &state.paths);
-    let Some(page) = page else {
-        let summaries: Vec<_> = records
-            .iter()
-            .map(|r| invocation_view::summary(r, links))
-            .collect();
-        return Ok(response::json(StatusCode::OK, &summaries));
+    let (start, end) = match &page {
+        Some(page) => page.range(records.iter().map(|r| r.id))?,
+        None => (0, records.len()),
     };
-    let (start, end) = page.range(records.iter().map(|r| r.id))?;
     let shown = &records[start..end];
     let summaries: Vec<_> = shown
         .iter()
         .map(|r| invocation_view::summary(r, links))
         .collect();
     let mut response = response::json(StatusCode::OK, &summaries);
-    if let (true, Some(last)) = (end < records.len(), shown.last()) {
+    // Without `limit`/`after`, the reference's bare array and nothing more.
+    if let (Some(page), true, Some(last)) = (&page, end < records.len(), shown.last()) {
         let list_url = format!("{origin}{}", state.paths.invocations());
         let link = page.next_link(&list_url, &last.id);
         if let Ok(link) = HeaderValue::from_str(&link) {

@@ -21,10 +21,7 @@ use crate::runtime::invocation::Invocation;
 
 /// Whether the request asks for the synchronous answer (`sync=true` in the query).
 pub fn requested(uri: &Uri) -> bool {
-    uri.query()
-        .unwrap_or_default()
-        .split('&')
-        .any(|pair| pair == labthings_protocol::paths::SYNC_QUERY)
+    labthings_protocol::paths::asks_sync(uri.query().unwrap_or_default())
 }
 
 /// The synchronous answer for a finished `invocation`; `None` while it hasn't finished.

@@ -219,10 +219,8 @@ pub const UNKNOWN_THING: u8 = 2;
 
 /// `--print-openapi` / `--print-td NAME`: print the document, indented, and exit.
 fn print_description(cli: &Cli, server: &crate::app::builder::ThingServer) -> ExitCode {
-    let authority = match cli.host {
-        IpAddr::V4(host) => format!("{host}:{}", cli.port),
-        IpAddr::V6(host) => format!("[{host}]:{}", cli.port),
-    };
+    // `[v6]:port` for IPv6, as an authority must be.
+    let authority = std::net::SocketAddr::new(cli.host, cli.port).to_string();
     let origin = Origin::new(Scheme::Http, authority);
     let document = match &cli.print_td {
         Some(name) => server.thing_description(name, &origin),

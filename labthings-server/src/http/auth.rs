@@ -249,13 +249,7 @@ pub fn cross_site_refusal(tokens_on: bool) -> Response<Body> {
         "A request that changes something must come from this server's own pages, or from an \
          origin the server was started with --cors-origin <origin> for (config `cors_origins`)."
     };
-    response::problem(&Problem {
-        detail: detail.into(),
-        kind: Some("about:blank".into()),
-        status: 403,
-        title: "CrossSiteRequest".into(),
-        instance: None,
-    })
+    response::problem(&Problem::about_blank(403, "CrossSiteRequest", detail))
 }
 
 /// Why a request was refused.
@@ -270,13 +264,11 @@ pub enum Refusal {
 impl Refusal {
     /// 401 with `WWW-Authenticate` (RFC 6750 §3) and a problem+json body.
     pub fn into_response(self) -> Response<Body> {
-        let mut response = response::problem(&Problem {
-            detail: "A valid bearer token is required.".into(),
-            kind: Some("about:blank".into()),
-            status: 401,
-            title: "Unauthorized".into(),
-            instance: None,
-        });
+        let mut response = response::problem(&Problem::about_blank(
+            401,
+            "Unauthorized",
+            "A valid bearer token is required.",
+        ));
         let challenge = match self {
             Refusal::Missing => r#"Bearer realm="labthings""#,
             Refusal::Invalid => r#"Bearer realm="labthings", error="invalid_token""#,

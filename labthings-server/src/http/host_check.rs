@@ -58,13 +58,27 @@ impl AllowedHosts {
                 None => return true,
             },
         };
-        let host = normalise(host.host());
+        // Compared without lower-casing into a new string: this runs on every request.
+        let host = host.host().trim_end_matches('.');
         let literal = host.trim_start_matches('[').trim_end_matches(']');
         literal.parse::<std::net::IpAddr>().is_ok()
-            || host == "localhost"
-            || host.ends_with(".localhost")
-            || self.names.contains(&host)
+            || is_localhost(host)
+            || self
+                .names
+                .iter()
+                .any(|name| name.eq_ignore_ascii_case(host))
     }
+}
+
+/// `localhost` or a name under it, in any case (browsers resolve those themselves).
+fn is_localhost(host: &str) -> bool {
+    const SUFFIX: &str = ".localhost";
+    host.eq_ignore_ascii_case(&SUFFIX[1..])
+        || host
+            .len()
+            .checked_sub(SUFFIX.len())
+            .and_then(|start| host.get(start..))
+            .is_some_and(|tail| tail.eq_ignore_ascii_case(SUFFIX))
 }
 
 fn normalise(name: &str) -> String {
@@ -74,16 +88,13 @@ fn normalise(name: &str) -> String {
 /// 421 Misdirected Request (RFC 9110 §15.5.20: this server won't answer for that name), with
 /// a problem+json body telling the operator how to allow it.
 pub fn refusal() -> Response<Body> {
-    response::problem(&Problem {
-        detail: "This server does not answer for the host name in the Host header (a defence \
-                 against DNS rebinding while no tokens are configured). Use its IP address or \
-                 localhost, or start it with --allowed-host <name> (config `allowed_hosts`)."
-            .into(),
-        kind: Some("about:blank".into()),
-        status: 421,
-        title: "MisdirectedRequest".into(),
-        instance: None,
-    })
+    response::problem(&Problem::about_blank(
+        421,
+        "MisdirectedRequest",
+        "This server does not answer for the host name in the Host header (a defence \
+         against DNS rebinding while no tokens are configured). Use its IP address or \
+         localhost, or start it with --allowed-host <name> (config `allowed_hosts`).",
+    ))
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ pub fn check(headers: &HeaderMap) -> Result<(), Box<Response<Body>>> {
         .is_some_and(|v| v.as_bytes().trim_ascii() == VERSION.as_bytes())
         && versions.next().is_none();
     if !version_ok {
-        let mut refusal = response::problem(&refusal(
+        let mut refusal = response::problem(&Problem::about_blank(
             426,
             "UpgradeRequired",
             "This server speaks WebSocket version 13 (RFC 6455): send `Sec-WebSocket-Version: 13`.",
@@ -33,7 +33,7 @@ pub fn check(headers: &HeaderMap) -> Result<(), Box<Response<Body>>> {
     let mut keys = headers.get_all(SEC_WEBSOCKET_KEY).iter();
     let key_ok = keys.next().is_some_and(valid_key) && keys.next().is_none();
     if !key_ok {
-        return Err(Box::new(response::problem(&refusal(
+        return Err(Box::new(response::problem(&Problem::about_blank(
             400,
             "Bad Request",
             "`Sec-WebSocket-Key` must be the base64 encoding of 16 random bytes (RFC 6455 §4.1).",
@@ -47,16 +47,6 @@ fn valid_key(key: &HeaderValue) -> bool {
     data_encoding::BASE64
         .decode(key.as_bytes().trim_ascii())
         .is_ok_and(|bytes| bytes.len() == 16)
-}
-
-fn refusal(status: u16, title: &str, detail: &str) -> Problem {
-    Problem {
-        detail: detail.into(),
-        kind: Some("about:blank".into()),
-        status,
-        title: title.into(),
-        instance: None,
-    }
 }
 
 #[cfg(test)]

@@ -26,14 +26,17 @@ pub async fn on_thread<T: Send + 'static>(
         .map_err(|error| ended_early(what, &error))?
 }
 
-/// The problem a task that panicked (or was stopped) running `what` answers with.
+/// The problem a task that panicked (or was stopped) running `what` answers with; a panic is
+/// also logged here, the one place a lost task becomes a problem.
 pub fn ended_early(what: impl Display, error: &JoinError) -> Problem {
-    let ended = if error.is_panic() {
-        "panicked"
+    let detail = if error.is_panic() {
+        let detail = format!("{what} panicked");
+        tracing::error!("{detail}");
+        detail
     } else {
-        "was stopped"
+        format!("{what} was stopped")
     };
-    Problem::internal("Panic", format!("{what} {ended}"))
+    Problem::internal("Panic", detail)
 }
 
 #[cfg(test)]
