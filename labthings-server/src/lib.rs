@@ -48,6 +48,8 @@ mod app;
 pub mod cli;
 mod discovery;
 mod docs;
+#[cfg(any(doc, doctest))]
+pub mod guide;
 mod http;
 mod net;
 mod push;

@@ -1,0 +1,8 @@
+//! # The LabThings guide
+//!
+//! How to write Things and serve them, one chapter per topic. Every example in these chapters
+//! is compiled (and, where it does not serve, run) by `cargo test --doc`, so what you read here
+//! works with this version of the crates.
+//!
+//! This module exists only in the documentation (`#[cfg(any(doc, doctest))]`): it costs your
+//! build nothing.
