@@ -207,6 +207,7 @@ pub mod endpoint;
 mod event;
 mod id;
 mod log_budget;
+mod log_records;
 mod logger;
 mod outcome;
 #[doc(hidden)]

@@ -2,12 +2,12 @@
 //!
 //! A server keeps invocation records within a memory budget by evicting the oldest finished
 //! ones, but a running invocation can't be evicted, and each of up to hundreds of them may log
-//! [`LOG_BYTES`](crate::LOG_BYTES). So a running log charges every record it keeps to a
-//! [`LogBudget`] shared by all: when what the server's other records hold plus the running logs
-//! would pass the budget, the server is told (it evicts finished records first), and when the
-//! running logs alone would pass it, the log that grows drops its own oldest records (its
-//! newest stay). A finished log gives its bytes back: from then on the server counts it
-//! with the other records and may evict it whole.
+//! [`LOG_BYTES`](crate::LOG_BYTES). So a running log charges what it holds, each time it
+//! grows, to a [`LogBudget`] shared by all: when what the server's other records hold plus the
+//! running logs would pass the budget, the server is told (it evicts finished records first),
+//! and when the running logs alone would pass it, the log that would grow recycles its own
+//! oldest records instead (its newest stay). A finished log's bytes move to the other
+//! records' count: from then on the server counts it with them and may evict it whole.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -66,6 +66,14 @@ impl LogBudget {
     /// Take `bytes` whatever the limit (a log's newest record is always kept).
     pub(crate) fn take(&self, bytes: usize) {
         self.used.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// A finished log's `bytes` stop being charged as running and count with the other
+    /// records at once: until the server's next count they would otherwise be counted by
+    /// neither, and running logs could grow into memory finished ones still hold.
+    pub(crate) fn retire(&self, bytes: usize) {
+        self.give_back(bytes);
+        self.others.fetch_add(bytes, Ordering::Relaxed);
     }
 
     pub(crate) fn give_back(&self, bytes: usize) {

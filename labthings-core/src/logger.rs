@@ -3,7 +3,7 @@
 //! Records go into the invocation's own bounded log (served in the invocation JSON) and out
 //! through `tracing`, tagged with the invocation id, so operators see them in the server log.
 
-use std::collections::VecDeque;
+use std::borrow::Cow;
 use std::fmt;
 use std::panic::Location;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -15,13 +15,14 @@ use tracing::level_filters::LevelFilter;
 
 use crate::id::InvocationId;
 use crate::log_budget::LogBudget;
+use crate::log_records::{PackedRecords, RecordView};
 use crate::time::rfc3339;
 
 /// How many records an invocation keeps; older ones are dropped first.
 pub const LOG_CAPACITY: usize = 1000;
 
-/// How many bytes of records an invocation keeps by default (see [`LogRecord::size`]); older
-/// ones are dropped first, so one chatty action can't hold much memory whatever it logs.
+/// How many bytes an invocation's log holds by default (see [`InvocationLog::bytes`]); older
+/// records are dropped first, so one chatty action can't hold much memory whatever it logs.
 pub const LOG_BYTES: usize = 256 * 1024;
 
 /// The `tracing` target of records written through a [`Logger`]. The capture of other
@@ -118,25 +119,6 @@ pub struct LogRecord {
 }
 
 impl LogRecord {
-    /// The bytes this record holds in memory: the record itself and its strings, each with
-    /// the allocator's overhead (about 16 bytes an allocation).
-    pub fn size(&self) -> usize {
-        fn heap(text: &str, capacity: usize) -> usize {
-            if capacity == 0 {
-                0
-            } else {
-                capacity.max(text.len()) + 16
-            }
-        }
-        std::mem::size_of::<Self>()
-            + heap(&self.message, self.message.capacity())
-            + heap(&self.filename, self.filename.capacity())
-            + self
-                .exception_type
-                .as_ref()
-                .map_or(0, |t| heap(t, t.capacity()))
-    }
-
     /// A record written now, at `filename:lineno`, that describes no failure.
     pub fn new(level: LogLevel, message: String, filename: &str, lineno: u32) -> Self {
         Self {
@@ -151,6 +133,20 @@ impl LogRecord {
 }
 
 impl Serialize for LogRecord {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        RecordView {
+            message: Cow::Borrowed(&self.message),
+            level: self.level,
+            filename: Cow::Borrowed(&self.filename),
+            lineno: self.lineno,
+            created: self.created,
+            exception_type: self.exception_type.as_deref().map(Cow::Borrowed),
+        }
+        .serialize(serializer)
+    }
+}
+
+impl Serialize for RecordView<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let mut s = serializer.serialize_struct("LogRecord", 8)?;
@@ -171,7 +167,8 @@ impl Serialize for LogRecord {
 /// It keeps the newest records within [`LOG_CAPACITY`] records and a byte limit
 /// ([`LOG_BYTES`] unless made [`with_byte_limit`](Self::with_byte_limit)), and counts what it
 /// dropped: the serialised log then opens with a WARNING record saying how many earlier
-/// records were dropped.
+/// records were dropped. Its records are packed into two rings (see `log_records.rs`): once
+/// they are as large as the limits let them grow, a new record reuses the oldest's bytes.
 #[derive(Debug)]
 pub struct InvocationLog {
     kept: Mutex<Kept>,
@@ -180,23 +177,16 @@ pub struct InvocationLog {
 
 #[derive(Debug, Default)]
 struct Kept {
-    records: VecDeque<LogRecord>,
-    /// Σ [`LogRecord::size`] of `records`.
-    bytes: usize,
+    records: PackedRecords,
     dropped: u64,
-    /// While the invocation runs: the budget its records are charged to.
+    /// While the invocation runs: the budget the records' rings are charged to.
     budget: Option<Arc<LogBudget>>,
 }
 
 impl Kept {
     fn drop_oldest(&mut self) {
-        if let Some(oldest) = self.records.pop_front() {
-            let size = oldest.size();
-            self.bytes -= size;
+        if self.records.pop_front() {
             self.dropped += 1;
-            if let Some(budget) = &self.budget {
-                budget.give_back(size);
-            }
         }
     }
 }
@@ -208,7 +198,7 @@ impl Default for InvocationLog {
 }
 
 impl InvocationLog {
-    /// A log keeping at most `byte_limit` bytes of records (and [`LOG_CAPACITY`] records).
+    /// A log holding at most `byte_limit` bytes of records (and [`LOG_CAPACITY`] records).
     pub fn with_byte_limit(byte_limit: usize) -> Self {
         Self {
             kept: Mutex::new(Kept::default()),
@@ -217,64 +207,83 @@ impl InvocationLog {
     }
 
     fn lock(&self) -> MutexGuard<'_, Kept> {
-        // Records are pushed whole and counted with them; a panic elsewhere can't leave the
-        // deque and its counters disagreeing.
+        // The rings change a whole record at a time; a panic elsewhere can't leave them torn.
         self.kept
             .lock()
             .unwrap_or_else(|poison| poison.into_inner())
     }
 
-    /// Append a record, dropping the oldest beyond [`LOG_CAPACITY`] records, the byte limit,
-    /// or what a shared [`LogBudget`] has left (the newest record is always kept).
+    /// Append a record. The log grows to take it while it stays within [`LOG_CAPACITY`]
+    /// records, its byte limit and what a shared [`LogBudget`] has left; beyond those the
+    /// oldest records make room (the newest record is always kept).
     pub fn push(&self, record: LogRecord) {
-        let size = record.size();
+        let text_len = PackedRecords::text_len(&record);
         let mut kept = self.lock();
-        if let Some(budget) = kept.budget.clone() {
-            while !budget.try_take(size) {
-                if kept.records.is_empty() {
-                    budget.take(size);
-                    break;
-                }
-                kept.drop_oldest();
-            }
-        }
-        kept.bytes += size;
-        kept.records.push_back(record);
-        while kept.records.len() > 1
-            && (kept.records.len() > LOG_CAPACITY || kept.bytes > self.byte_limit)
-        {
+        if kept.records.len() >= LOG_CAPACITY {
             kept.drop_oldest();
         }
-        let budget = kept.budget.clone();
+        let mut grew = false;
+        while let Some(grown) = kept.records.footprint_to_take(text_len, LOG_CAPACITY) {
+            let growth = grown.saturating_sub(kept.records.footprint());
+            let allowed = grown <= self.byte_limit
+                && kept
+                    .budget
+                    .as_ref()
+                    .is_none_or(|budget| budget.try_take(growth));
+            if !allowed && !kept.records.is_empty() {
+                kept.drop_oldest();
+                continue;
+            }
+            if !allowed && let Some(budget) = &kept.budget {
+                budget.take(growth);
+            }
+            let before = kept.records.footprint();
+            kept.records.grow_to_take(text_len, LOG_CAPACITY);
+            // Charge what the rings really grew by, had the allocator given more or less.
+            let actual = kept.records.footprint().saturating_sub(before);
+            if let Some(budget) = &kept.budget {
+                if actual > growth {
+                    budget.take(actual - growth);
+                } else {
+                    budget.give_back(growth - actual);
+                }
+            }
+            grew = true;
+            break;
+        }
+        kept.records.push(&record);
+        let budget = kept.budget.clone().filter(|_| grew);
         drop(kept);
-        // Outside the lock: the server's eviction reads every log's size.
+        // Outside the lock (the server's eviction reads every log's size), and only when
+        // the log grew: recycling its own bytes adds nothing to the budget.
         if let Some(budget) = budget {
             budget.check_pressure();
         }
     }
 
-    /// Charge this log's records, now and as it grows, to `budget` (while its invocation
-    /// runs; see [`LogBudget`]).
+    /// Charge this log's bytes, now and as it grows, to `budget` (while its invocation runs;
+    /// see [`LogBudget`]).
     pub fn attach_budget(&self, budget: Arc<LogBudget>) {
         let mut kept = self.lock();
-        budget.take(kept.bytes);
+        let bytes = kept.records.footprint();
+        budget.take(bytes);
         if let Some(old) = kept.budget.replace(budget) {
-            old.give_back(kept.bytes);
+            old.give_back(bytes);
         }
     }
 
-    /// Give this log's bytes back to its budget: its invocation has finished, and the server
+    /// Stop charging this log to its budget: its invocation has finished, and the server
     /// now counts (and may evict) it with the other records.
     pub fn release_budget(&self) {
         let mut kept = self.lock();
         if let Some(budget) = kept.budget.take() {
-            budget.give_back(kept.bytes);
+            budget.retire(kept.records.footprint());
         }
     }
 
     /// A copy of the records, oldest first (without the dropped-records notice).
     pub fn snapshot(&self) -> Vec<LogRecord> {
-        self.lock().records.iter().cloned().collect()
+        self.lock().records.iter().map(|r| r.to_record()).collect()
     }
 
     /// How many records are held.
@@ -292,9 +301,9 @@ impl InvocationLog {
         self.lock().dropped
     }
 
-    /// The bytes the held records take (see [`LogRecord::size`]).
+    /// The bytes the log holds in memory (its rings' capacities, used or not).
     pub fn bytes(&self) -> usize {
-        self.lock().bytes
+        self.lock().records.footprint()
     }
 
     /// Serialize the records as a JSON array without copying them out first, opened by a
@@ -302,17 +311,14 @@ impl InvocationLog {
     pub fn serialize_into<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeSeq;
         let kept = self.lock();
-        let notice = (kept.dropped > 0).then(|| {
-            let first = kept.records.front();
-            LogRecord {
-                created: first.map_or_else(Utc::now, |r| r.created),
-                ..LogRecord::new(
-                    LogLevel::Warning,
-                    format!("… {} earlier records dropped", kept.dropped),
-                    file!(),
-                    line!(),
-                )
-            }
+        let notice = (kept.dropped > 0).then(|| LogRecord {
+            created: kept.records.oldest_created().unwrap_or_else(Utc::now),
+            ..LogRecord::new(
+                LogLevel::Warning,
+                format!("… {} earlier records dropped", kept.dropped),
+                file!(),
+                line!(),
+            )
         });
         let length = kept.records.len() + usize::from(notice.is_some());
         let mut seq = serializer.serialize_seq(Some(length))?;
@@ -320,7 +326,7 @@ impl InvocationLog {
             seq.serialize_element(notice)?;
         }
         for record in kept.records.iter() {
-            seq.serialize_element(record)?;
+            seq.serialize_element(&record)?;
         }
         seq.end()
     }
@@ -438,8 +444,13 @@ mod tests {
     #[test]
     fn running_logs_share_a_budget_and_keep_their_newest() {
         let record = |n: usize| LogRecord::new(LogLevel::Info, format!("line {n:04}"), "f.rs", 1);
-        let size = record(0).size();
-        let budget = Arc::new(LogBudget::new(10 * size, || {}));
+        // Room for one log's first rings (8 entries, 256 bytes of text) and a little more.
+        let one_log = {
+            let probe = InvocationLog::default();
+            probe.push(record(0));
+            probe.bytes()
+        };
+        let budget = Arc::new(LogBudget::new(one_log + 100, || {}));
         let first = InvocationLog::default();
         let second = InvocationLog::default();
         first.attach_budget(budget.clone());
@@ -447,22 +458,33 @@ mod tests {
         for n in 0..8 {
             first.push(record(n));
         }
-        for n in 0..5 {
+        assert_eq!(first.len(), 8);
+        assert_eq!(budget.used(), one_log);
+        // The budget could not pay for the second's first rings; it got them anyway (a log
+        // keeps its newest record), but can't grow them: it keeps its newest eight.
+        for n in 0..12 {
             second.push(record(n));
         }
-        // Only two were left for the second: it keeps its newest two; the first is whole.
-        assert_eq!(first.len(), 8);
         let kept: Vec<String> = second.snapshot().into_iter().map(|r| r.message).collect();
-        assert_eq!(kept, ["line 0003", "line 0004"]);
-        assert_eq!(second.dropped(), 3);
-        assert_eq!(budget.used(), 10 * size);
-        // Finished, the first gives its bytes back; the second may grow again.
+        let newest: Vec<String> = (4..12).map(|n| record(n).message).collect();
+        assert_eq!(kept, newest);
+        assert_eq!(second.dropped(), 4);
+        assert_eq!(budget.used(), first.bytes() + second.bytes());
+        // Finished, the first's bytes count with the other records, no longer as running.
         first.release_budget();
-        assert_eq!(budget.used(), 2 * size);
-        second.push(record(5));
-        assert_eq!(second.len(), 3);
+        assert_eq!(budget.used(), second.bytes());
         first.push(record(8));
-        assert_eq!(budget.used(), 3 * size, "a released log charges nothing");
+        assert_eq!(
+            budget.used(),
+            second.bytes(),
+            "a released log charges nothing"
+        );
+        // Within the rings it has, a full log recycles its oldest records for free.
+        let used = budget.used();
+        for n in 0..100 {
+            first.push(record(n));
+        }
+        assert_eq!(budget.used(), used);
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
+use crate::runtime::free_memory;
 use crate::runtime::store::InvocationStore;
 
 /// How often the memory the records hold is logged (at DEBUG, so `--debug` shows it).
@@ -21,6 +22,7 @@ pub async fn expire_loop(store: Arc<InvocationStore>, mut stopped: watch::Receiv
     let period = (store.retention() / 10).clamp(Duration::from_millis(50), Duration::from_secs(1));
     let mut ticks = tokio::time::interval(period);
     let mut last_report: Option<Instant> = None;
+    let mut trims = Trims::default();
     loop {
         tokio::select! {
             _ = ticks.tick() => {
@@ -36,12 +38,38 @@ pub async fn expire_loop(store: Arc<InvocationStore>, mut stopped: watch::Receiv
                         "invocation records' memory"
                     );
                 }
+                trims.after_freeing(&store);
             }
             () = store.pressure().notified() => {
                 store.enforce_budget();
+                trims.after_freeing(&store);
                 tokio::time::sleep(PRESSURE_PAUSE).await;
             }
             _ = stopped.changed() => break,
+        }
+    }
+}
+
+/// When to hand freed memory back to the operating system (see `free_memory.rs`): once
+/// evictions and expiries have freed an eighth of the budget, at most once a
+/// [`TRIM_PAUSE`](free_memory::TRIM_PAUSE).
+#[derive(Default)]
+struct Trims {
+    freed: usize,
+    last: Option<Instant>,
+}
+
+impl Trims {
+    fn after_freeing(&mut self, store: &InvocationStore) {
+        self.freed = self.freed.saturating_add(store.take_freed());
+        let due = self
+            .last
+            .is_none_or(|at| at.elapsed() >= free_memory::TRIM_PAUSE);
+        if due && self.freed >= store.memory_budget() / 8 {
+            self.freed = 0;
+            self.last = Some(Instant::now());
+            // A walk of the heap: not on the runtime's threads.
+            tokio::task::spawn_blocking(free_memory::return_to_os);
         }
     }
 }

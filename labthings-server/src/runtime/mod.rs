@@ -4,6 +4,7 @@
 
 pub mod blocking;
 pub mod expiry;
+pub mod free_memory;
 pub mod invocation;
 pub mod lock;
 pub mod pool;

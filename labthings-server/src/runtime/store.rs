@@ -47,6 +47,8 @@ pub struct InvocationStore {
     log_budget: Arc<LogBudget>,
     /// Notified when running logs push the records over the budget.
     pressure: Arc<Notify>,
+    /// Bytes of records evicted or expired since [`take_freed`](Self::take_freed) last asked.
+    freed: AtomicUsize,
 }
 
 /// How often an insert may check the budget (a check walks every record): often enough that
@@ -82,6 +84,7 @@ impl InvocationStore {
             last_check_ms: AtomicU64::new(0),
             last_use: AtomicUsize::new(0),
             created: Instant::now(),
+            freed: AtomicUsize::new(0),
         }
     }
 
@@ -215,6 +218,7 @@ impl InvocationStore {
                 if evict {
                     by_id.remove(id);
                     bytes -= size;
+                    self.freed.fetch_add(size, Ordering::Relaxed);
                 }
                 !evict
             });
@@ -230,6 +234,16 @@ impl InvocationStore {
         }
     }
 
+    /// The bytes of records evicted or expired since the last call.
+    pub fn take_freed(&self) -> usize {
+        self.freed.swap(0, Ordering::Relaxed)
+    }
+
+    /// The records' memory budget.
+    pub fn memory_budget(&self) -> usize {
+        self.memory_budget
+    }
+
     /// Remove records that finished more than `retention` before `now`; returns how many.
     pub fn expire(&self, now: Instant) -> usize {
         let mut records = self.lock();
@@ -242,7 +256,11 @@ impl InvocationStore {
                     .finished_at
                     .is_some_and(|at| now.saturating_duration_since(at) >= self.retention)
             });
-            if expired {
+            if let Some(record) = by_id.get(id).filter(|_| expired) {
+                self.freed
+                    .fetch_add(record.retained_bytes(), Ordering::Relaxed);
+                by_id.remove(id);
+            } else if expired {
                 by_id.remove(id);
             }
             !expired
