@@ -65,7 +65,7 @@ impl Trims {
         let due = self
             .last
             .is_none_or(|at| at.elapsed() >= free_memory::TRIM_PAUSE);
-        if due && self.freed >= store.memory_budget() / 8 {
+        if due && self.freed >= store.memory_budget() / 16 {
             self.freed = 0;
             self.last = Some(Instant::now());
             // A walk of the heap: not on the runtime's threads.

@@ -12,7 +12,7 @@
 use std::time::Duration;
 
 /// The least time between two trims.
-pub const TRIM_PAUSE: Duration = Duration::from_secs(1);
+pub const TRIM_PAUSE: Duration = Duration::from_millis(250);
 
 /// Return the free pages `malloc` holds to the operating system (glibc only; elsewhere the
 /// allocator is left to its own policy).

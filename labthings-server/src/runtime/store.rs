@@ -209,12 +209,15 @@ impl InvocationStore {
             self.over_budget.store(false, Ordering::Relaxed);
         }
         if over {
+            // Down to a sixteenth below the budget: records that keep arriving then don't
+            // make every insert and every log line evict one record at a time.
+            let target = self.memory_budget - self.memory_budget / 16;
             let mut index = 0;
             order.retain(|id| {
                 let size = sizes[index];
                 index += 1;
-                let evict = bytes > self.memory_budget
-                    && by_id.get(id).is_none_or(|r| r.status().is_finished());
+                let evict =
+                    bytes > target && by_id.get(id).is_none_or(|r| r.status().is_finished());
                 if evict {
                     by_id.remove(id);
                     bytes -= size;
