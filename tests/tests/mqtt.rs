@@ -4,9 +4,9 @@
 //! commands, a broker that is down at start or killed under load, two servers on one broker,
 //! broker credentials, and the Last Will.
 
-mod support;
 #[path = "support/broker.rs"]
 mod broker;
+mod support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -42,7 +42,10 @@ fn is(topic_rest: &str, payload: &str) -> impl Fn(&Message) -> bool {
 /// The directory TD's report of the MQTT link: `connected`, `connecting`, `disconnected`.
 async fn link_state(server: &TestServer) -> String {
     let directory = server.get("/.well-known/wot").await.json();
-    directory["mqtt"]["state"].as_str().unwrap_or_default().to_owned()
+    directory["mqtt"]["state"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// Ask the directory until the link reports `state` (over HTTP there is nothing to wait on).
@@ -74,11 +77,20 @@ async fn every_topic_family_reaches_an_independent_subscriber() {
         format!("{}/{}", broker.url(), topic("counter/properties/count"))
     );
     assert_eq!(mqtt[0]["mqv:filter"], topic("counter/properties/count"));
-    assert!(!forms[0]["href"].as_str().unwrap().starts_with("mqtt"), "HTTP first");
+    assert!(
+        !forms[0]["href"].as_str().unwrap().starts_with("mqtt"),
+        "HTTP first"
+    );
     // The TD served over HTTP says the same.
     let http_td = server.get("/counter/").await.json();
-    assert_eq!(http_td["properties"]["count"]["forms"], td["properties"]["count"]["forms"]);
-    assert_eq!(http_td["@context"][2]["mqv"], "https://www.w3.org/2019/wot/mqtt#");
+    assert_eq!(
+        http_td["properties"]["count"]["forms"],
+        td["properties"]["count"]["forms"]
+    );
+    assert_eq!(
+        http_td["@context"][2]["mqv"],
+        "https://www.w3.org/2019/wot/mqtt#"
+    );
 
     let status = sub.on(&topic("counter/status"), WAIT);
     assert_eq!((status.payload.as_str(), status.retained), ("online", true));
@@ -99,16 +111,18 @@ async fn every_topic_family_reaches_an_independent_subscriber() {
     );
     let statuses = topic("stage/actions/move_relative/status");
     for status in ["pending", "running", "completed"] {
-        sub.until(WAIT, |m| m.topic == statuses && m.json()["status"] == status);
+        sub.until(WAIT, |m| {
+            m.topic == statuses && m.json()["status"] == status
+        });
     }
     let completed = sub.all(Duration::ZERO);
-    let completed = completed
-        .iter()
-        .rfind(|m| m.topic == statuses)
-        .unwrap();
+    let completed = completed.iter().rfind(|m| m.topic == statuses).unwrap();
     let href = completed.json()["href"].as_str().unwrap().to_owned();
     let arrived = sub.on(&topic("stage/events/arrived"), WAIT);
-    assert_eq!((arrived.json(), arrived.retained), (json!([5, 0, 0]), false));
+    assert_eq!(
+        (arrived.json(), arrived.retained),
+        (json!([5, 0, 0]), false)
+    );
     // The invocation is an ordinary one, followed over HTTP.
     let path = href.split_once(&server.addr.to_string()).unwrap().1;
     let invocation = server.get(path).await.json();
@@ -149,10 +163,16 @@ async fn mqtt_writes_take_the_put_path_and_bad_ones_are_refused_never_applied() 
         error
     };
     let wrong_type = refused(r#""many""#, "count");
-    assert_eq!((wrong_type["status"].clone(), wrong_type["title"].clone()), (json!(422), json!("ValidationError")));
+    assert_eq!(
+        (wrong_type["status"].clone(), wrong_type["title"].clone()),
+        (json!(422), json!("ValidationError"))
+    );
     assert_eq!(wrong_type["issues"][0]["type"], "int_parsing");
     let not_json = refused("{count", "count");
-    assert_eq!((not_json["status"].clone(), not_json["title"].clone()), (json!(422), json!("InvalidJSON")));
+    assert_eq!(
+        (not_json["status"].clone(), not_json["title"].clone()),
+        (json!(422), json!("InvalidJSON"))
+    );
     assert_eq!(refused("5000", "limit")["status"], 422, "above the maximum");
     assert_eq!(refused(r#""X""#, "serial")["status"], 405, "read-only");
     assert_eq!(refused("", "count")["status"], 422, "an empty write");
@@ -162,7 +182,10 @@ async fn mqtt_writes_take_the_put_path_and_bad_ones_are_refused_never_applied() 
     // None was applied.
     assert_eq!(server.get("/counter/count").await.json(), json!(42));
     assert_eq!(server.get("/counter/limit").await.json(), json!(100));
-    assert_eq!(server.get("/counter/serial").await.json(), json!("LTRS-0001"));
+    assert_eq!(
+        server.get("/counter/serial").await.json(),
+        json!("LTRS-0001")
+    );
     // And the server still takes good ones.
     write("count", "43");
     sub.until(WAIT, is("counter/properties/count", "43"));
@@ -192,7 +215,9 @@ async fn a_stale_retained_command_is_ignored() {
     sub.until(WAIT, is("counter/properties/count", "5"));
     let seen = sub.all(Duration::from_millis(300));
     assert!(
-        !seen.iter().any(|m| m.topic.ends_with("/properties/count") && m.payload == "99"),
+        !seen
+            .iter()
+            .any(|m| m.topic.ends_with("/properties/count") && m.payload == "99"),
         "the stale write was applied: {seen:?}"
     );
     assert_eq!(server.get("/counter/count").await.json(), json!(5));
@@ -241,7 +266,9 @@ async fn a_broker_killed_and_restarted_under_load_gets_the_newest_state_and_bloc
     let sub = broker.subscribe(&[&topic("#")], None);
     let td = sub.on(&topic("counter"), WAIT);
     assert_eq!(td.json()["title"], "Counter");
-    sub.until(WAIT, |m| m.topic == topic("stage/status") && m.payload == "online");
+    sub.until(WAIT, |m| {
+        m.topic == topic("stage/status") && m.payload == "online"
+    });
     sub.until(WAIT, is("counter/properties/count", &last.to_string()));
     // And new values flow.
     assert_eq!(server.put("/counter/count", "1000").await.status, 201);
@@ -285,11 +312,21 @@ async fn two_servers_share_one_broker_under_their_own_default_prefixes() {
     let mut expected: Vec<u16> = vec![first.addr.port(), second.addr.port()];
     expected.sort();
     for ((prefix, base), port) in bases.iter().zip(&expected) {
-        assert!(prefix.ends_with(&format!("-{port}")), "{prefix} is the server's own");
-        assert!(base.contains(&format!(":{port}/")), "{base}: its TD links its own HTTP");
+        assert!(
+            prefix.ends_with(&format!("-{port}")),
+            "{prefix} is the server's own"
+        );
+        assert!(
+            base.contains(&format!(":{port}/")),
+            "{base}: its TD links its own HTTP"
+        );
     }
     // A write on one server's topic changes that server only.
-    let first_prefix = &bases.iter().find(|(p, _)| p.ends_with(&format!("-{}", first.addr.port()))).unwrap().0;
+    let first_prefix = &bases
+        .iter()
+        .find(|(p, _)| p.ends_with(&format!("-{}", first.addr.port())))
+        .unwrap()
+        .0;
     let counts = broker.subscribe(&[&format!("{first_prefix}/counter/properties/count")], None);
     counts.until(WAIT, |m| m.payload == "0");
     broker.publish(
@@ -326,8 +363,17 @@ async fn broker_credentials_come_from_a_password_file() {
     assert_eq!(td["securityDefinitions"]["mqtt_basic"]["scheme"], "basic");
     let forms = td["actions"]["increment"]["forms"].as_array().unwrap();
     assert_eq!(forms.last().unwrap()["security"], json!(["mqtt_basic"]));
-    assert_eq!(forms[0].get("security"), None, "HTTP forms keep the Thing's security");
-    broker.publish(&topic("counter/actions/increment"), "", false, Some(("viewer", "look")));
+    assert_eq!(
+        forms[0].get("security"),
+        None,
+        "HTTP forms keep the Thing's security"
+    );
+    broker.publish(
+        &topic("counter/actions/increment"),
+        "",
+        false,
+        Some(("viewer", "look")),
+    );
     sub.until(WAIT, is("counter/properties/count", "1"));
     assert_eq!(server.get("/counter/count").await.json(), json!(1));
 
@@ -335,7 +381,9 @@ async fn broker_credentials_come_from_a_password_file() {
     until_link(&refused, "disconnected").await;
     assert_eq!(refused.get("/counter/count").await.json(), json!(0));
     assert!(
-        sub.all(Duration::from_millis(200)).iter().all(|m| !m.topic.starts_with("lt-refused")),
+        sub.all(Duration::from_millis(200))
+            .iter()
+            .all(|m| !m.topic.starts_with("lt-refused")),
         "nothing from the refused server"
     );
     std::fs::remove_dir_all(&dir).unwrap();

@@ -274,7 +274,8 @@ impl ThingServer {
         };
         let mut td = labthings_core::thing_description(entry.thing.as_ref(), &served);
         if let Some(config) = &self.options.mqtt {
-            let resolved = Resolved::new(config, &server_name(&host_name(), self.options.addr.port()))?;
+            let resolved =
+                Resolved::new(config, &server_name(&host_name(), self.options.addr.port()))?;
             let binding = MqttBinding {
                 config: resolved,
                 board: Arc::default(),

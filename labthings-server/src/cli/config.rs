@@ -378,7 +378,10 @@ mod tests {
         }))
         .unwrap();
         let mqtt = config.mqtt.unwrap();
-        assert_eq!((mqtt.url.as_str(), mqtt.prefix.as_deref()), ("mqtt://b:1884", Some("lab/a")));
+        assert_eq!(
+            (mqtt.url.as_str(), mqtt.prefix.as_deref()),
+            ("mqtt://b:1884", Some("lab/a"))
+        );
         assert!(
             message(json!({"things": {}, "mqtt": {"url": "mqtt://b", "pasword_file": "x"}}))
                 .contains("`mqtt`: unknown field `pasword_file`")

@@ -93,9 +93,7 @@ impl Resolved {
         let credentials = match (&config.username, password) {
             (Some(user), password) => Some((user.clone(), password.unwrap_or_default())),
             (None, Some(_)) => {
-                return Err(MqttConfigError(
-                    "`password_file` needs a `username`".into(),
-                ));
+                return Err(MqttConfigError("`password_file` needs a `username`".into()));
             }
             (None, None) => None,
         };
@@ -200,7 +198,10 @@ mod tests {
         assert_eq!((broker.host.as_str(), broker.port), ("127.0.0.1", 1884));
         assert_eq!(parse_url("mqtt://broker/").unwrap().port, 1883);
         let v6 = parse_url("mqtt://[::1]:1885").unwrap();
-        assert_eq!((v6.host.as_str(), v6.url()), ("::1", "mqtt://[::1]:1885".into()));
+        assert_eq!(
+            (v6.host.as_str(), v6.url()),
+            ("::1", "mqtt://[::1]:1885".into())
+        );
         for (bad, why) in [
             ("127.0.0.1:1883", "not a URL"),
             ("http://x", "not an mqtt://"),
@@ -231,7 +232,12 @@ mod tests {
         std::fs::write(&file, "s3cret\n").unwrap();
         let mut config = MqttConfig::url("mqtt://b");
         config.password_file = Some(file.clone());
-        assert!(Resolved::new(&config, &name).unwrap_err().0.contains("username"));
+        assert!(
+            Resolved::new(&config, &name)
+                .unwrap_err()
+                .0
+                .contains("username")
+        );
         config.username = Some("lab".into());
         config.prefix = Some("site/a/".into());
         let resolved = Resolved::new(&config, &name).unwrap();

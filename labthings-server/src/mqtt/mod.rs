@@ -60,8 +60,12 @@ pub fn start(
             paths: state.paths.clone(),
         };
         {
-            let (state, topics, outbox, stopped) =
-                (state.clone(), topics.clone(), outbox.clone(), stopped.clone());
+            let (state, topics, outbox, stopped) = (
+                state.clone(),
+                topics.clone(),
+                outbox.clone(),
+                stopped.clone(),
+            );
             tasks.push(tokio::spawn(async move {
                 let served = &state.things[index];
                 forward(served, topics, links, outbox, stopped).await;

@@ -2,10 +2,12 @@
 //! messages, so a slow or absent broker never blocks a property writer or an action, and
 //! memory stays bounded by the Thing's topics whatever the broker does.
 //!
-//! A retained topic (a property's value, the TD, the status) keeps only its newest message:
-//! an older value is worth nothing once a newer one exists. Other topics (events, action
-//! statuses, errors) keep their newest [`BACKLOG`]. The last retained message of each topic
-//! is also remembered, to send again after a reconnect (the broker may have restarted empty).
+//! A retained topic (a property's value, the TD, the status) keeps its newest
+//! [`RETAINED_BACKLOG`] messages: a short burst of writes reaches observers whole, while a
+//! broker that is away costs a few stale values at most, the newest last. Other topics
+//! (events, action statuses, errors) keep their newest [`BACKLOG`]. The last retained message
+//! of each topic is also remembered, to send again after a reconnect (the broker may have
+//! restarted empty).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
@@ -15,6 +17,8 @@ use tokio::sync::Notify;
 
 /// How many messages a non-retained topic keeps while the broker is away.
 pub const BACKLOG: usize = 32;
+/// How many values a retained topic keeps (its newest).
+pub const RETAINED_BACKLOG: usize = 4;
 
 /// One message to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,12 +67,14 @@ impl Outbox {
         self.ready.notify_one();
     }
 
-    /// Queue every retained topic's newest payload again (after a reconnect).
+    /// Queue every retained topic's newest payload again (after a reconnect), unless its
+    /// queue still holds it.
     pub fn requeue_retained(&self) {
         let mut inner = self.inner();
         let retained: Vec<Message> = inner
             .retained
             .iter()
+            .filter(|(topic, _)| !inner.queues.contains_key(*topic))
             .map(|(topic, payload)| Message {
                 topic: topic.clone(),
                 payload: payload.clone(),
@@ -116,7 +122,11 @@ impl Outbox {
 
 impl Inner {
     fn queue(&mut self, message: Message) {
-        let cap = if message.retain { 1 } else { BACKLOG };
+        let cap = if message.retain {
+            RETAINED_BACKLOG
+        } else {
+            BACKLOG
+        };
         let topic = message.topic.clone();
         let queue = self.queues.entry(topic.clone()).or_default();
         let was_empty = queue.is_empty();
@@ -151,14 +161,18 @@ mod tests {
             put(&outbox, "p/count", &i.to_string(), true);
             put(&outbox, "e/tick", &i.to_string(), false);
         }
-        assert_eq!(outbox.len(), 1 + BACKLOG, "bounded whatever was written");
+        assert_eq!(
+            outbox.len(),
+            RETAINED_BACKLOG + BACKLOG,
+            "bounded whatever was written"
+        );
         let sent = drain(&outbox);
         let counts: Vec<&str> = sent
             .iter()
             .filter(|(t, _)| t == "p/count")
             .map(|(_, p)| p.as_str())
             .collect();
-        assert_eq!(counts, ["999"]);
+        assert_eq!(counts, ["996", "997", "998", "999"], "the newest, in order");
         let ticks: Vec<String> = sent
             .iter()
             .filter(|(t, _)| t == "e/tick")
@@ -166,7 +180,10 @@ mod tests {
             .collect();
         let newest: Vec<String> = (1000 - BACKLOG..1000).map(|i| i.to_string()).collect();
         assert_eq!(ticks, newest, "the oldest events went, in order");
-        assert_eq!(outbox.replaced(), 999 + (1000 - BACKLOG) as u64);
+        assert_eq!(
+            outbox.replaced(),
+            (1000 - RETAINED_BACKLOG + 1000 - BACKLOG) as u64
+        );
     }
 
     #[test]
@@ -187,5 +204,7 @@ mod tests {
             ],
             "each retained topic once, at its newest; events are not replayed"
         );
+        outbox.requeue_retained();
+        assert_eq!(drain(&outbox).len(), 2, "sent again after every reconnect");
     }
 }

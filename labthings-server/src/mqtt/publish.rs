@@ -1,7 +1,7 @@
 //! What a Thing tells the broker: its TD and `online` status (retained), each property's value
 //! (retained, so a newcomer reads it at once), each event and each invocation status (not
 //! retained). It listens to the Thing's hub like an SSE stream does, so a writer never waits
-//! for the broker: the hub never blocks, and the outbox keeps only the newest of each topic.
+//! for the broker: the hub never blocks, and the outbox keeps only the newest few of each topic.
 
 use std::sync::Arc;
 
@@ -22,7 +22,11 @@ use crate::state::ServedThing;
 /// each data property: the retained state a newcomer to the broker reads.
 pub fn announce(served: &ServedThing, topics: &ThingTopics, origin: &Origin, outbox: &Outbox) {
     outbox.put(topics.td().to_owned(), served.td_json(origin), true);
-    outbox.put(topics.status(), Bytes::from_static(word::ONLINE.as_bytes()), true);
+    outbox.put(
+        topics.status(),
+        Bytes::from_static(word::ONLINE.as_bytes()),
+        true,
+    );
     for property in &served.thing.metadata().properties {
         // A functional property's getter may block on hardware: it is published when it
         // changes (by its poller, when it has one), not read here.

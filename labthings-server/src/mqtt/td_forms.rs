@@ -102,9 +102,7 @@ pub fn add_forms(td: &mut Value, topics: &ThingTopics, broker: &str, credentials
         )]
     });
     add_context(td);
-    if credentials
-        && let Some(Value::Object(definitions)) = td.get_mut("securityDefinitions")
-    {
+    if credentials && let Some(Value::Object(definitions)) = td.get_mut("securityDefinitions") {
         definitions.insert(
             BASIC.into(),
             json!({
@@ -143,7 +141,10 @@ fn add_context(td: &mut Map<String, Value>) {
         Some(Value::Array(context)) => context.push(prefix),
         Some(single) => *single = json!([single.take(), prefix]),
         None => {
-            td.insert("@context".into(), json!(["https://www.w3.org/2022/wot/td/v1.1", prefix]));
+            td.insert(
+                "@context".into(),
+                json!(["https://www.w3.org/2022/wot/td/v1.1", prefix]),
+            );
         }
     }
 }
@@ -173,13 +174,22 @@ mod tests {
             count[1]["href"],
             "mqtt://127.0.0.1:1883/labthings/lab1/counter/properties/count"
         );
-        assert_eq!(count[1]["mqv:filter"], "labthings/lab1/counter/properties/count");
-        assert_eq!((&count[1]["mqv:retain"], &count[1]["mqv:qos"]), (&json!(true), &json!("1")));
+        assert_eq!(
+            count[1]["mqv:filter"],
+            "labthings/lab1/counter/properties/count"
+        );
+        assert_eq!(
+            (&count[1]["mqv:retain"], &count[1]["mqv:qos"]),
+            (&json!(true), &json!("1"))
+        );
         assert_eq!(
             count[2]["mqv:topic"],
             "labthings/lab1/counter/properties/count/writeproperty"
         );
-        assert!(count[2].get("mqv:retain").is_none(), "commands are not retained");
+        assert!(
+            count[2].get("mqv:retain").is_none(),
+            "commands are not retained"
+        );
         assert_eq!(count[2]["security"], json!([BASIC]));
         let serial = td["properties"]["serial"]["forms"].as_array().unwrap();
         assert_eq!(serial.len(), 2, "a read-only property gets no write form");

@@ -152,7 +152,11 @@ impl Broker {
         let said = listening
             .recv_timeout(Duration::from_secs(10))
             .unwrap_or_else(|_| panic!("mosquitto did not start: {}", self.log()));
-        assert!(said.contains("running"), "mosquitto: {said}\n{}", self.log());
+        assert!(
+            said.contains("running"),
+            "mosquitto: {said}\n{}",
+            self.log()
+        );
         self.child = Some(child);
     }
 
@@ -192,7 +196,15 @@ impl Broker {
     /// Subscribe with `mosquitto_sub -v` to `filters` (as `account` when given).
     pub fn subscribe(&self, filters: &[&str], account: Option<(&str, &str)>) -> Subscriber {
         let mut command = Command::new("mosquitto_sub");
-        command.args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-v", "-q", "1"]);
+        command.args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &self.port.to_string(),
+            "-v",
+            "-q",
+            "1",
+        ]);
         command.args(["-F", "%t %r %p"]);
         for filter in filters {
             command.args(["-t", filter]);
@@ -279,10 +291,17 @@ impl Subscriber {
                 .iter()
                 .map(|(m, taken)| {
                     let payload: String = m.payload.chars().take(80).collect();
-                    format!("{}{} {payload}", if *taken { "(taken) " } else { "" }, m.topic)
+                    format!(
+                        "{}{} {payload}",
+                        if *taken { "(taken) " } else { "" },
+                        m.topic
+                    )
                 })
                 .collect();
-            panic!("no wanted message within {timeout:?}; came:\n{}", seen.join("\n"))
+            panic!(
+                "no wanted message within {timeout:?}; came:\n{}",
+                seen.join("\n")
+            )
         })
     }
 
