@@ -396,8 +396,7 @@ async fn the_last_will_says_offline_when_the_server_process_dies() {
     let mut command = std::process::Command::new(BINARY);
     command.args(["--port", "0", "--mqtt", &broker.url()]);
     let (mut child, addr, _stderr) = support::spawn_server(command);
-    let status = format!("labthings/+/counter/status");
-    let sub = broker.subscribe(&[&status], None);
+    let sub = broker.subscribe(&["labthings/+/counter/status"], None);
     let online = sub.until(WAIT, |m| m.payload == "online");
     assert!(online.topic.contains(&format!("-{}/", addr.port())));
     child.kill().unwrap(); // SIGKILL: no goodbye, the broker sees the socket close

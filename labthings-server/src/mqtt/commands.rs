@@ -45,14 +45,15 @@ pub fn spawn(
 /// Why a command was not carried out.
 #[derive(Debug)]
 struct Refusal {
-    problem: Problem,
+    /// Boxed: a refusal is rare, and `Result`s carrying it stay small.
+    problem: Box<Problem>,
     issues: Vec<ValidationIssue>,
 }
 
 impl From<Problem> for Refusal {
     fn from(problem: Problem) -> Self {
         Self {
-            problem,
+            problem: Box::new(problem),
             issues: Vec::new(),
         }
     }
@@ -65,7 +66,7 @@ impl Refusal {
             None => "the payload is not valid".to_owned(),
         };
         Self {
-            problem: Problem::about_blank(422, "ValidationError", detail),
+            problem: Box::new(Problem::about_blank(422, "ValidationError", detail)),
             issues: errors.0,
         }
     }
