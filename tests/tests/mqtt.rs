@@ -338,6 +338,24 @@ async fn two_servers_share_one_broker_under_their_own_default_prefixes() {
     counts.until(WAIT, |m| m.payload == "11");
     assert_eq!(first.get("/counter/count").await.json(), json!(11));
     assert_eq!(second.get("/counter/count").await.json(), json!(0));
+
+    // The client lists the fleet from the broker and reaches each Thing over HTTP.
+    let fleet = labthings_client::announced(&broker.url(), labthings_client::DEFAULT_FILTER, WAIT)
+        .await
+        .expect("the broker answers");
+    let names: Vec<&str> = fleet.iter().map(|t| t.name()).collect();
+    assert_eq!(names.len(), 8, "4 Things on each server: {names:?}");
+    assert!(fleet.iter().all(|t| t.online == Some(true)));
+    let counters: Vec<_> = fleet.iter().filter(|t| t.name() == "counter").collect();
+    let mut counts = Vec::new();
+    for counter in counters {
+        let client = counter
+            .connect(labthings_client::ClientBuilder::default())
+            .expect("a client from the TD");
+        counts.push(client.read::<i64>("count").await.expect("read over HTTP"));
+    }
+    counts.sort();
+    assert_eq!(counts, [0, 11]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
