@@ -26,7 +26,7 @@ import jsonschema.validators
 import pytest
 
 from labthings_fastapi import thing_description
-from test_secured import lab_binary
+from support import run_node, start_lab, stop
 
 HERE = Path(__file__).parent
 MOSQUITTO = "/usr/sbin/mosquitto"
@@ -72,15 +72,6 @@ def start_broker(folder: Path, account: dict | None) -> tuple[subprocess.Popen, 
     return broker, f"mqtt://127.0.0.1:{port}"
 
 
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @pytest.fixture(scope="module", params=["anonymous", "password"])
 def mqtt_lab(request):
     """``(base_url, credentials or None)`` of a test-lab serving through its own broker."""
@@ -93,19 +84,13 @@ def mqtt_lab(request):
     if account:
         (folder / "password").write_text(account["password"] + "\n")
         config["mqtt"] |= {"username": account["username"], "password_file": str(folder / "password")}
-    server = subprocess.Popen(
-        [lab_binary(), "-j", json.dumps(config), "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        cwd=folder,
-    )
     try:
-        line = server.stdout.readline()
-        assert "http://" in line, f"test-lab did not announce its address: {line!r}"
-        yield line.strip().rsplit(" ", 1)[-1].rstrip("/"), account
+        server, base_url = start_lab(["-j", json.dumps(config), "--port", "0"], folder)
+        try:
+            yield base_url, account
+        finally:
+            stop(server)
     finally:
-        stop(server)
         stop(broker)
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -150,23 +135,7 @@ def test_the_td_with_mqtt_forms_validates(mqtt_lab):
 
 
 def consume(plan: dict) -> dict:
-    folder = os.environ.get("NODEWOT_MQTT_DIR")
-    if not folder or not (Path(folder) / "node_modules" / "@node-wot" / "binding-mqtt").is_dir():
-        pytest.fail("node-wot's MQTT binding is not installed: run tests/interop/run")
-    script = Path(folder) / "consume.mjs"
-    script.write_text((HERE / "nodewot-mqtt" / "consume.mjs").read_text())
-    done = subprocess.run(
-        ["node", str(script), json.dumps(plan)],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    assert done.returncode == 0 and lines, (
-        f"node-wot exited {done.returncode}\nstdout: {done.stdout}\nstderr: {done.stderr[-3000:]}"
-    )
-    return json.loads(lines[-1])
+    return run_node("NODEWOT_MQTT_DIR", "binding-mqtt", HERE / "nodewot-mqtt" / "consume.mjs", plan)
 
 
 def only_mqtt(td: dict) -> dict:
