@@ -24,7 +24,7 @@
 //! Plain HTTP/1.1 on hyper; no TLS. [`ThingClient::list_things`] lists what a server serves
 //! (`GET /things/`). With the cargo feature `discovery`, `discover` browses the local network
 //! by mDNS (`_wot._tcp`) and lists the Things found, each with its TD's URL; with `mqtt`,
-//! [`announced`] lists the Things whose TDs a broker holds (servers run with `--mqtt`), across
+//! `announced` lists the Things whose TDs a broker holds (servers run with `--mqtt`), across
 //! subnets mDNS does not reach; otherwise give
 //! whatever found a Thing its URL to [`ThingClient::from_url`], or its TD to
 //! [`ThingClient::from_td`].

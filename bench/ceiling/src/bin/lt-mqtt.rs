@@ -88,8 +88,16 @@ fn main() -> ExitCode {
             ["serve", things, ref mqtt @ ..] => serve(things.parse()?, mqtt).await,
             ["latency", base, broker, prefix, n] => latency(base, broker, prefix, n.parse()?).await,
             ["fleet", base, broker, prefix, things, hz, secs, pid] => {
-                fleet(base, broker, prefix, things.parse()?, hz.parse()?, secs.parse()?, pid.parse()?)
-                    .await
+                fleet(
+                    base,
+                    broker,
+                    prefix,
+                    things.parse()?,
+                    hz.parse()?,
+                    secs.parse()?,
+                    pid.parse()?,
+                )
+                .await
             }
             _ => Err("usage: see the doc comment of bench/ceiling/src/bin/lt-mqtt.rs".into()),
         }
@@ -119,8 +127,14 @@ async fn subscribe(
     filter: &str,
 ) -> Result<mpsc::UnboundedReceiver<(String, String, Instant)>, Error> {
     let address = broker.trim_start_matches("mqtt://");
-    let (host, port) = address.rsplit_once(':').ok_or("BROKER is mqtt://host:port")?;
-    let mut options = MqttOptions::new(format!("lt-mqtt-{}", std::process::id()), host, port.parse()?);
+    let (host, port) = address
+        .rsplit_once(':')
+        .ok_or("BROKER is mqtt://host:port")?;
+    let mut options = MqttOptions::new(
+        format!("lt-mqtt-{}", std::process::id()),
+        host,
+        port.parse()?,
+    );
     options.set_max_packet_size(1 << 24, 1 << 16);
     let (client, mut eventloop) = AsyncClient::new(options, 16);
     let (sender, received) = mpsc::unbounded_channel();
@@ -197,7 +211,10 @@ fn cpu_seconds(pid: u32) -> Option<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
     let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    let per_second: f64 = std::env::var("CLK_TCK").ok().and_then(|t| t.parse().ok()).unwrap_or(100.0);
+    let per_second: f64 = std::env::var("CLK_TCK")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(100.0);
     Some(ticks as f64 / per_second)
 }
 
