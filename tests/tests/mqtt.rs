@@ -411,8 +411,13 @@ async fn broker_credentials_come_from_a_password_file() {
 async fn the_last_will_says_offline_when_the_server_process_dies() {
     const BINARY: &str = env!("CARGO_BIN_EXE_test-lab");
     let broker = Broker::start();
+    // Its default config keeps settings in `./settings`: run it where that is scratch.
+    let scratch = std::env::temp_dir().join(format!("lt-mqtt-will-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).unwrap();
     let mut command = std::process::Command::new(BINARY);
-    command.args(["--port", "0", "--mqtt", &broker.url()]);
+    command
+        .args(["--port", "0", "--mqtt", &broker.url()])
+        .current_dir(&scratch);
     let (mut child, addr, _stderr) = support::spawn_server(command);
     let sub = broker.subscribe(&["labthings/+/counter/status"], None);
     let online = sub.until(WAIT, |m| m.payload == "online");
@@ -421,4 +426,5 @@ async fn the_last_will_says_offline_when_the_server_process_dies() {
     child.wait().unwrap();
     let offline = sub.until(WAIT, |m| m.payload == "offline");
     assert_eq!(offline.topic, online.topic);
+    std::fs::remove_dir_all(&scratch).unwrap();
 }
