@@ -23,7 +23,9 @@
 //!
 //! Plain HTTP/1.1 on hyper; no TLS. [`ThingClient::list_things`] lists what a server serves
 //! (`GET /things/`). With the cargo feature `discovery`, `discover` browses the local network
-//! by mDNS (`_wot._tcp`) and lists the Things found, each with its TD's URL; otherwise give
+//! by mDNS (`_wot._tcp`) and lists the Things found, each with its TD's URL; with `mqtt`,
+//! `announced` lists the Things whose TDs a broker holds (servers run with `--mqtt`), across
+//! subnets mDNS does not reach; otherwise give
 //! whatever found a Thing its URL to [`ThingClient::from_url`], or its TD to
 //! [`ThingClient::from_td`].
 //!
@@ -58,6 +60,8 @@
 //! ```
 
 mod action;
+#[cfg(feature = "mqtt")]
+mod announced;
 mod blob;
 pub mod blocking;
 mod client;
@@ -72,6 +76,8 @@ pub mod sse;
 mod transport;
 mod url;
 
+#[cfg(feature = "mqtt")]
+pub use announced::{AnnouncedThing, DEFAULT_FILTER, announced};
 pub use blob::{Blob, BlobLink, RemoteBlob};
 pub use client::{ClientBuilder, DEFAULT_PREFER_WAIT, ThingClient};
 #[cfg(feature = "discovery")]

@@ -10,13 +10,15 @@
 //! - [`problem`]: RFC 9457 ProblemDetails, the error shape of HTTP answers and invocation
 //!   records, with the `type`s the Python client recognises;
 //! - [`validation`]: pydantic's validation issues, the `detail[]` of a 422 body;
-//! - [`td`]: the typed parts of a Thing Description a client reads (ours and the reference's).
+//! - [`td`]: the typed parts of a Thing Description a client reads (ours and the reference's);
+//! - [`mqtt`]: the MQTT binding's topics and the `mqv` vocabulary of its TD forms.
 //!
 //! It is a crate of its own, not a module of `labthings-core`, because the proc-macro crate
 //! needs the names and the path rule at compile time and `labthings-core` depends on the
 //! macros (it re-exports them); and because the client must share the wire types without
 //! depending on the server. It depends on `serde` and `serde_json` only.
 
+pub mod mqtt;
 pub mod paths;
 pub mod problem;
 pub mod status;

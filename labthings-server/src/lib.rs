@@ -28,6 +28,8 @@
 //! | `cli/` | the shared command line (`mod.rs`), the config file (`config.rs`), the registry of Thing types a binary can build (`registry.rs`), the `--fallback` error page (`fallback.rs`), where tokens (`tokens.rs`) and TLS files (`tls.rs`) come from |
 //! | `app/` | putting a server together: the builder (`builder.rs`) and what it holds (`options.rs`), the checks a Thing passes before it is served (`checks.rs`), start errors (`error.rs`), slot wiring (`slots.rs`), on-start/on-stop hooks and the observer fan-out (`lifecycle.rs`), the start-up security checks (`security.rs`), SIGHUP token reloads (`hangup.rs`), the Things' stable TD ids (`thing_id.rs`), the running server and its shutdown (`running.rs`) |
 //! | `api/` | the API of the served Things: the route table (`router.rs`), one file of handlers per resource (`properties.rs`, `actions.rs`, `invocations.rs`, `blobs.rs`, `things.rs`, `endpoints.rs`, `push.rs` for SSE and WebSocket, `streams.rs` for MJPEG), an invocation as the API shows it, with its links (`invocation_view.rs`) |
+//! | `mqtt/` | the W3C WoT MQTT binding (`--mqtt`): a connection per Thing with backoff and a Last Will (`link.rs`), the hub → broker (`publish.rs`) through a newest-value queue per topic (`outbox.rs`), command topics → `ops/` (`commands.rs`), the TD's MQTT forms (`td_forms.rs`), `--mqtt`/`"mqtt"` (`config.rs`) |
+//! | `ops/` | what a binding does to a Thing whichever protocol asked: write a property, start an invocation (shared by `api/` and `mqtt/`) |
 //! | `docs/` | the API described: the OpenAPI 3.1 document built from the TDs (`openapi/`: the document, its path items, its components, the schema dialect), Swagger UI from inside the binary (`swagger.rs`, feature `docs-ui`) |
 //! | `discovery/` | the `/.well-known/wot` directory TD (`directory.rs`), mDNS advertisements (`mdns.rs`) |
 //! | `ui/` | the web UI: its embedded files with ETags and gzip (`assets.rs`), its routes (`pages.rs`); the pages themselves are in `assets/ui/` |
@@ -51,7 +53,9 @@ mod docs;
 #[cfg(any(doc, doctest))]
 pub mod guide;
 mod http;
+mod mqtt;
 mod net;
+mod ops;
 mod push;
 mod runtime;
 mod settings;
@@ -65,6 +69,7 @@ pub use app::running::{RunningServer, shutdown_signal};
 pub use cli::config;
 pub use http::auth::{TokenError, Tokens, generate_token};
 pub use http::cors::Cors;
+pub use mqtt::config::MqttConfig;
 #[cfg(feature = "tls")]
 pub use net::tls::{Tls, TlsError};
 pub use settings::atomic::write_atomically;

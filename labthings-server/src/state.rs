@@ -8,6 +8,7 @@ use bytes::Bytes;
 use hyper::{HeaderMap, Uri};
 use labthings_core::{Served, Thing, thing_description};
 use labthings_protocol::paths::{ApiPaths, Origin, Scheme};
+use serde_json::Value;
 
 use tokio::sync::watch;
 
@@ -38,6 +39,17 @@ pub struct ServedThing {
     pub id: String,
     /// Serialised TDs by base URL: the TD only changes with the `Host` a client used.
     td_cache: Mutex<HashMap<String, Bytes>>,
+    /// Another protocol this Thing is also served over, whose forms its TD carries.
+    binding: Option<Arc<dyn Binding>>,
+}
+
+/// A second binding the Things are served over (MQTT, `mqtt/`): it adds its forms to their
+/// TDs and reports its link's state in the directory TD.
+pub trait Binding: Send + Sync {
+    /// Add this binding's forms (and its `@context` term, its security) to `thing`'s TD.
+    fn extend_td(&self, thing: &str, td: &mut Value);
+    /// The link's state, as the directory TD shows it.
+    fn report(&self) -> Value;
 }
 
 impl ServedThing {
@@ -65,7 +77,14 @@ impl ServedThing {
             bearer,
             id,
             td_cache: Mutex::new(HashMap::new()),
+            binding: None,
         }
+    }
+
+    /// Also served over `binding`: its forms join the TD.
+    pub fn with_binding(mut self, binding: Option<Arc<dyn Binding>>) -> Self {
+        self.binding = binding;
+        self
     }
 
     /// The TD as JSON, as seen from `origin` (e.g. `http://127.0.0.1:5000`).
@@ -82,7 +101,10 @@ impl ServedThing {
             id: Some(&self.id),
             bearer: self.bearer,
         };
-        let td = thing_description(self.thing.as_ref(), &served);
+        let mut td = thing_description(self.thing.as_ref(), &served);
+        if let Some(binding) = &self.binding {
+            binding.extend_td(&self.name, &mut td);
+        }
         let bytes = Bytes::from(serde_json::to_vec(&td).unwrap_or_default());
         // Hosts are client-chosen: bound the cache so odd Host headers can't grow it forever.
         if cache.len() >= 64 {
@@ -119,6 +141,8 @@ pub struct ServerState {
     pub stopped: watch::Receiver<bool>,
     /// Admission of blocking `#[endpoint]` calls.
     pub endpoint_slots: crate::api::endpoints::EndpointSlots,
+    /// The MQTT binding, when on.
+    pub binding: Option<Arc<dyn Binding>>,
 }
 
 impl ServerState {

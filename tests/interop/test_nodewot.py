@@ -11,34 +11,17 @@ server that requires a token, node-wot reads properties with the token filed und
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
+
+from support import run_node
 
 HERE = Path(__file__).parent
 
 
 def consume(plan: dict) -> dict:
-    folder = os.environ.get("NODEWOT_DIR")
-    if not folder or not (Path(folder) / "node_modules" / "@node-wot" / "core").is_dir():
-        pytest.fail("node-wot is not installed: run tests/interop/run (it sets NODEWOT_DIR)")
-    script = Path(folder) / "consume.mjs"
-    script.write_text((HERE / "nodewot" / "consume.mjs").read_text())
-    done = subprocess.run(
-        ["node", str(script), json.dumps(plan)],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    assert done.returncode == 0 and lines, (
-        f"node-wot exited {done.returncode}\nstdout: {done.stdout}\nstderr: {done.stderr[-3000:]}"
-    )
-    return json.loads(lines[-1])
+    return run_node("NODEWOT_DIR", "core", HERE / "nodewot" / "consume.mjs", plan)
 
 
 def test_nodewot_observes_a_property_over_sse(base_url):

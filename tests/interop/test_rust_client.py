@@ -29,6 +29,8 @@ from pathlib import Path
 
 import pytest
 
+from support import stop
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -84,12 +86,7 @@ def reference(tmp_path: Path):
         assert url, f"uvicorn did not announce its address: {''.join(seen)}"
         yield url
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)
 
 
 def run_smoke(smoke: str, *urls: str) -> list[str]:

@@ -9,11 +9,8 @@ so ``client=httpx.Client(headers={"Authorization": "Bearer …"})`` is all it ta
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import subprocess
 from importlib.resources import files
-from pathlib import Path
 
 import httpx
 import jsonschema
@@ -22,19 +19,9 @@ import pytest
 
 import labthings_fastapi as lt
 from labthings_fastapi import thing_description
+from support import start_lab, stop
 
-ROOT = Path(__file__).resolve().parents[2]
 CONFIG = {"things": {"counter": "Counter", "stage": "MockStage", "camera": "MockCamera"}}
-
-
-def lab_binary() -> str:
-    given = os.environ.get("LABTHINGS_TEST_LAB")
-    if given:
-        return given
-    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
-    if not target.is_absolute():
-        target = ROOT / target
-    return str(target / "debug" / "test-lab")
 
 
 @pytest.fixture(scope="module")
@@ -44,24 +31,13 @@ def secured_lab(tmp_path_factory):
     folder = tmp_path_factory.mktemp("secured")
     tokens = folder / "tokens"
     tokens.write_text(f"# written by test_secured.py\n{token}\n", encoding="utf-8")
-    process = subprocess.Popen(
-        [lab_binary(), "-j", json.dumps(CONFIG), "--port", "0", "--tokens-file", str(tokens)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        cwd=folder,
+    process, base_url = start_lab(
+        ["-j", json.dumps(CONFIG), "--port", "0", "--tokens-file", str(tokens)], folder
     )
     try:
-        line = process.stdout.readline()
-        assert "http://" in line, f"test-lab did not announce its address: {line!r}"
-        yield line.strip().rsplit(" ", 1)[-1].rstrip("/"), token
+        yield base_url, token
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def authorised(base_url: str, token: str) -> httpx.Client:

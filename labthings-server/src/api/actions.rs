@@ -3,25 +3,21 @@
 //! 201 with the invocation (or, with `?sync=true`, waits and answers its output: see
 //! `sync_invoke.rs`).
 
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use hyper::body::Incoming;
 use hyper::header::{HeaderMap, HeaderValue, LOCATION};
 use hyper::http::request::Parts;
 use hyper::{Response, StatusCode};
-use labthings_core::{ActionMetadata, InvocationId, PrepareError, PreparedAction};
+use labthings_core::ActionMetadata;
 use labthings_protocol::paths::Origin;
-use labthings_protocol::problem::Problem;
 
 use crate::api::invocation_view::{self, Links};
 use crate::api::sync_invoke;
 use crate::http::error::ApiError;
 use crate::http::request_body;
 use crate::http::response::{self, Body};
-use crate::runtime::invocation::Invocation;
-use crate::runtime::start::{start, withdraw};
+use crate::ops::invoke::{InvokeError, launch};
 use crate::state::{ServedThing, ServerState};
 
 /// The longest `Prefer: wait=N` honoured, so a client can't park a request forever.
@@ -42,45 +38,11 @@ pub async fn invoke(
         .or_else(|| requested_wait(&request.headers));
     let bytes = request_body::read(&request.headers, body, state.body_limit).await?;
     let input = request_body::json(&bytes)?;
-    // A blob link in the input resolves to a blob a kept invocation holds.
-    let store = state.store.clone();
-    let prepared = labthings_core::blob::resolving(
-        move |id| store.find_blob(id),
-        || served.thing.clone().prepare_action(action.name, input),
-    );
-    let PreparedAction { input, body } = prepared.map_err(|error| match error {
-        PrepareError::Invalid(errors) => ApiError::unprocessable(errors, "body"),
-        PrepareError::NotFound => ApiError::NotFound,
+    let invocation = launch(state, served, action, input).map_err(|error| match error {
+        InvokeError::Invalid(errors) => ApiError::unprocessable(errors, "body"),
+        InvokeError::NotFound => ApiError::NotFound,
+        InvokeError::Refused(problem) => problem.into(),
     })?;
-    let action_path = served.action_paths.get(action.name).cloned();
-    let action_path = action_path.ok_or(ApiError::NotFound)?;
-    let invocation = Arc::new(
-        Invocation::new(
-            InvocationId::new(),
-            served.name.clone(),
-            action.name,
-            action_path,
-            input,
-        )
-        .with_observer(served.hub.clone()),
-    );
-    if state.store.insert(invocation.clone()).is_err() {
-        return Err(busy());
-    }
-    invocation.announce();
-    // Checked after recording, so shutdown's snapshot either holds this invocation or the
-    // invocation sees the flag.
-    if state.closing.load(Ordering::SeqCst) {
-        let refusal = Problem::service_unavailable(
-            "ServerShuttingDown",
-            "The server is shutting down and starts no new actions.",
-        );
-        return Err(withdraw(&state.store, &invocation, refusal).into());
-    }
-    let lock = state.lock_for(action.uses_global_lock);
-    if start(&state.pool, invocation.clone(), body, lock).is_err() {
-        return Err(withdraw(&state.store, &invocation, busy_problem()).into());
-    }
     if let Some(wait) = wait {
         let _ = tokio::time::timeout(wait, invocation.wait_finished()).await;
     }
@@ -95,17 +57,6 @@ pub async fn invoke(
         response.headers_mut().insert(LOCATION, location);
     }
     Ok(response)
-}
-
-fn busy() -> ApiError {
-    busy_problem().into()
-}
-
-fn busy_problem() -> Problem {
-    Problem::service_unavailable(
-        "ActionQueueFull",
-        "Too many actions are running or waiting to run; try again later.",
-    )
 }
 
 /// `Prefer: wait=N` (RFC 7240), possibly among other preferences.

@@ -2,38 +2,28 @@
 //!
 //! Data properties live in memory and are read and written inline. Functional properties call
 //! the Thing's getter and setter, which may block on hardware, so they run on tokio's blocking
-//! pool and never stall the async runtime.
-
-use std::sync::Arc;
+//! pool and never stall the async runtime (`ops/property.rs`, shared with MQTT writes).
 
 use hyper::body::Incoming;
 use hyper::http::request::Parts;
 use hyper::{Response, StatusCode};
-use labthings_core::{PropertyError, PropertyKind, PropertyMetadata, Thing, ValidationErrors};
+use labthings_core::{PropertyError, PropertyMetadata, ValidationErrors};
 use labthings_protocol::problem::Problem;
 use serde_json::Value;
 
 use crate::http::error::ApiError;
 use crate::http::request_body;
 use crate::http::response::{self, Body};
-use crate::runtime::blocking::on_thread;
-use crate::runtime::lock::GlobalLock;
+use crate::ops::property::{self as op, OpError, on_thing};
 use crate::state::{ServedThing, ServerState};
 
-/// Run `operation` on the Thing: inline for data properties, off the runtime for functional
-/// ones and for anything that must first take the global `lock` (which may wait 50 ms).
-async fn on_thing<T: Send + 'static>(
-    served: &ServedThing,
-    kind: PropertyKind,
-    lock: Option<Arc<GlobalLock>>,
-    operation: impl FnOnce(&dyn Thing) -> Result<T, PropertyError> + Send + 'static,
-) -> Result<T, ApiError> {
-    if kind != PropertyKind::Functional && lock.is_none() {
-        return Ok(operation(served.thing.as_ref())?);
+impl From<OpError> for ApiError {
+    fn from(error: OpError) -> Self {
+        match error {
+            OpError::Property(error) => error.into(),
+            OpError::Problem(problem) => problem.into(),
+        }
     }
-    let thing = served.thing.clone();
-    let call = move || operation(thing.as_ref());
-    Ok(on_thread(lock, "the property method", call).await??)
 }
 
 impl From<PropertyError> for ApiError {
@@ -76,12 +66,7 @@ pub async fn put(
             "body",
         ));
     };
-    let name = property.name;
-    let lock = state.lock_for(property.uses_global_lock);
-    on_thing(served, property.kind, lock, move |thing| {
-        thing.write_property(name, value)
-    })
-    .await?;
+    op::write(state, served, property, value).await?;
     Ok(response::json(StatusCode::CREATED, &Value::Null))
 }
 

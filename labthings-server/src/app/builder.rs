@@ -27,6 +27,9 @@ use crate::discovery::mdns::{advertise, host_name};
 use crate::http::auth::Tokens;
 use crate::http::cors::Cors;
 use crate::http::host_check::AllowedHosts;
+use crate::mqtt::config::{MqttConfig, Resolved, server_name};
+use crate::mqtt::link::Board;
+use crate::mqtt::td_forms::MqttBinding;
 use crate::net::serve::{Connections, serve};
 #[cfg(feature = "tls")]
 use crate::net::tls::Tls;
@@ -36,7 +39,7 @@ use crate::runtime::lock::GlobalLock;
 use crate::runtime::pool::ActionPool;
 use crate::runtime::store::InvocationStore;
 use crate::settings::store::SettingsStore;
-use crate::state::{ServedThing, ServerState};
+use crate::state::{Binding, ServedThing, ServerState};
 
 /// A server for a set of Things.
 ///
@@ -210,6 +213,13 @@ impl ThingServer {
         self
     }
 
+    /// Also serve every Thing through the MQTT broker `config` names (the W3C WoT MQTT
+    /// binding: see the guide's MQTT chapter).
+    pub fn mqtt(mut self, config: MqttConfig) -> Self {
+        self.options.mqtt = Some(config);
+        self
+    }
+
     /// Also tell `observer` of every property change of every Thing.
     pub fn observer(mut self, observer: Arc<dyn PropertyObserver>) -> Self {
         self.observers.push(observer);
@@ -262,10 +272,17 @@ impl ThingServer {
             id: ids.first().map(String::as_str),
             bearer: self.options.tokens.is_some(),
         };
-        Ok(Some(labthings_core::thing_description(
-            entry.thing.as_ref(),
-            &served,
-        )))
+        let mut td = labthings_core::thing_description(entry.thing.as_ref(), &served);
+        if let Some(config) = &self.options.mqtt {
+            let resolved =
+                Resolved::new(config, &server_name(&host_name(), self.options.addr.port()))?;
+            let binding = MqttBinding {
+                config: resolved,
+                board: Arc::default(),
+            };
+            binding.extend_td(name, &mut td);
+        }
+        Ok(Some(td))
     }
 
     /// The names the Things are served under, in order.
@@ -322,6 +339,15 @@ impl ThingServer {
             .map(|e| (e.name.clone(), e.thing.clone()))
             .collect();
 
+        // Resolved before anything runs that would need undoing: a missing password file
+        // stops the start.
+        let mqtt = match &options.mqtt {
+            Some(config) => Some(Resolved::new(
+                config,
+                &server_name(&host_name(), addr.port()),
+            )?),
+            None => None,
+        };
         // Before any on-start hook runs, so that a settings folder we can't write stops
         // nothing that would need undoing.
         let ids = thing_id::ids(&named, options.settings_folder.as_deref(), addr)?;
@@ -355,6 +381,13 @@ impl ThingServer {
             return Err(ServerError::Settings(error));
         }
 
+        let board = Arc::new(Board::default());
+        let binding: Option<Arc<dyn Binding>> = mqtt.clone().map(|config| {
+            Arc::new(MqttBinding {
+                config,
+                board: board.clone(),
+            }) as Arc<dyn Binding>
+        });
         let bearer = options.tokens.is_some();
         let paths = ApiPaths::new(options.api_prefix.as_str());
         let things: Vec<ServedThing> = named
@@ -363,6 +396,7 @@ impl ThingServer {
             .zip(ids)
             .map(|(((name, thing), hub), id)| {
                 ServedThing::new(name, thing.clone(), &paths, hub, bearer, id)
+                    .with_binding(binding.clone())
             })
             .collect();
         security::check(&mut options, addr);
@@ -391,6 +425,18 @@ impl ThingServer {
             closing: AtomicBool::new(false),
             stopped: stopped.clone(),
             endpoint_slots: Default::default(),
+            binding,
+        });
+        // The TDs on the broker carry absolute HTTP links: to this machine by name when
+        // listening on every interface.
+        let mqtt = mqtt.map(|config| {
+            let authority = if addr.ip().is_unspecified() {
+                format!("{}:{}", host_name(), addr.port())
+            } else {
+                addr.to_string()
+            };
+            let origin = Origin::new(options.scheme(), authority);
+            crate::mqtt::start(&state, &config, &board, &origin)
         });
         let advertiser = if options.mdns {
             let things = state.things.iter();
@@ -428,6 +474,7 @@ impl ThingServer {
             lifecycle,
             grace: options.shutdown_grace,
             advertiser,
+            mqtt,
         })
     }
 }

@@ -35,6 +35,8 @@ pub enum ServerError {
         path: std::path::PathBuf,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Mqtt(#[from] crate::mqtt::config::MqttConfigError),
     #[error("could not start the settings writer: {0}")]
     Settings(std::io::Error),
     /// A schema requests are validated against uses JSON Schema the validator doesn't

@@ -12,6 +12,7 @@ use labthings_protocol::paths::Scheme;
 
 use crate::http::auth::Tokens;
 use crate::http::cors::Cors;
+use crate::mqtt::config::MqttConfig;
 #[cfg(feature = "tls")]
 use crate::net::tls::Tls;
 use crate::runtime::store::DEFAULT_MEMORY_BUDGET;
@@ -54,6 +55,8 @@ pub struct ServerOptions {
     /// Serve HTTPS with this certificate and key (feature `tls`); `None`: plain HTTP.
     #[cfg(feature = "tls")]
     pub tls: Option<Tls>,
+    /// Also serve every Thing through this MQTT broker; `None` (the default): no MQTT.
+    pub mqtt: Option<MqttConfig>,
 }
 
 impl ServerOptions {
@@ -87,6 +90,7 @@ impl Default for ServerOptions {
             mdns: false,
             #[cfg(feature = "tls")]
             tls: None,
+            mqtt: None,
         }
     }
 }

@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 use crate::app::lifecycle::Lifecycle;
 use crate::discovery::mdns::Advertiser;
 use crate::http::auth::TokenError;
+use crate::mqtt::MqttLinks;
 use crate::settings::store::SettingsStore;
 use crate::state::ServerState;
 
@@ -29,6 +30,7 @@ pub struct RunningServer {
     pub(super) lifecycle: Lifecycle,
     pub(super) grace: Duration,
     pub(super) advertiser: Option<Advertiser>,
+    pub(super) mqtt: Option<MqttLinks>,
 }
 
 impl RunningServer {
@@ -103,6 +105,12 @@ impl RunningServer {
         let pool = self.state.pool.clone();
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
         let _ = tokio::task::spawn_blocking(move || pool.wait_idle(left)).await;
+        // After the invocations ended, so their last statuses reach the broker; `offline`
+        // before the on-stop hooks run.
+        if let Some(mqtt) = self.mqtt {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            mqtt.stop(left.max(Duration::from_secs(1))).await;
+        }
         self.lifecycle.stop().await;
         // Invocation records and their blobs (temporary blob files are deleted) go now, not
         // whenever the last connection task lets go of the state.

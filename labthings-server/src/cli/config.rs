@@ -6,7 +6,9 @@
 //!  "settings_folder": "./settings", "api_prefix": "", "enable_global_lock": false,
 //!  "application_config": {},
 //!  "auth": {"tokens_file": "/etc/labthings/tokens"}, "cors_origins": ["http://localhost:3000"],
-//!  "mdns": false, "tls": {"cert": "cert.pem", "key": "key.pem"}}
+//!  "mdns": false, "tls": {"cert": "cert.pem", "key": "key.pem"},
+//!  "mqtt": {"url": "mqtt://127.0.0.1:1883", "prefix": "labthings/lab1", "username": "lab",
+//!           "password_file": "/etc/labthings/mqtt-password", "client_id": "lab1"}}
 //! ```
 //!
 //! Unknown keys are errors (a typo must not be silently ignored); `null` means "not given";
@@ -22,6 +24,7 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 pub use crate::cli::registry::{BuildContext, NoConfig, ThingRegistry};
+use crate::mqtt::config::MqttConfig;
 
 /// A config error: one clear message (the CLI prints it and exits with code 3).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -64,6 +67,9 @@ pub struct ServerConfig {
     /// Serve HTTPS (feature `tls`); absent: plain HTTP (unless the command line names files).
     #[serde(default, deserialize_with = "tls")]
     pub tls: Option<TlsConfig>,
+    /// Serve the Things through an MQTT broker too; absent: no MQTT (unless `--mqtt`).
+    #[serde(default, deserialize_with = "mqtt")]
+    pub mqtt: Option<MqttConfig>,
 }
 
 /// The config's `tls` object: PEM files.
@@ -274,6 +280,10 @@ fn tls<'de, D: Deserializer<'de>>(d: D) -> Result<Option<TlsConfig>, D::Error> {
     named("tls", Option::<TlsConfig>::deserialize(d))
 }
 
+fn mqtt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<MqttConfig>, D::Error> {
+    named("mqtt", Option::<MqttConfig>::deserialize(d))
+}
+
 fn class<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     named("class", String::deserialize(d))
 }
@@ -362,6 +372,20 @@ mod tests {
                 .contains("unknown field `token`")
         );
         assert!(message(json!({"things": {}, "mdns": "yes"})).contains("`mdns`"));
+        let config = ServerConfig::from_value(json!({
+            "things": {}, "mqtt": {"url": "mqtt://b:1884", "prefix": "lab/a", "username": "u",
+                                   "password_file": "/etc/pw", "client_id": "c"}
+        }))
+        .unwrap();
+        let mqtt = config.mqtt.unwrap();
+        assert_eq!(
+            (mqtt.url.as_str(), mqtt.prefix.as_deref()),
+            ("mqtt://b:1884", Some("lab/a"))
+        );
+        assert!(
+            message(json!({"things": {}, "mqtt": {"url": "mqtt://b", "pasword_file": "x"}}))
+                .contains("`mqtt`: unknown field `pasword_file`")
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The command line every LabThings server binary shares: `-c FILE` / `-j JSON`, `--host`,
 //! `--port`, `--debug`, `--fallback`, `--tokens-file`, `--cors-origin`, `--allowed-host`, `--mdns`,
+//! `--mqtt URL`,
 //! `--tls-cert`/`--tls-key` (feature `tls`), `--print-openapi` / `--print-td NAME` (for API
 //! snapshot diffs in CI), and the `gen-token` subcommand. One call gives a binary all of it:
 //!
@@ -28,6 +29,7 @@ mod tokens;
 
 use crate::app::running::listen_for_shutdown;
 use crate::cli::config::{ServerConfig, ThingRegistry};
+use crate::mqtt::config::MqttConfig;
 use labthings_protocol::paths::{Origin, Scheme};
 
 /// Exit code for a config or start-up error.
@@ -98,6 +100,10 @@ pub struct Cli {
     /// The private key of --tls-cert (PEM; also the config's `tls.key`).
     #[arg(long, value_name = "FILE")]
     pub tls_key: Option<PathBuf>,
+    /// Also serve every Thing through this MQTT broker, e.g. `mqtt://127.0.0.1:1883` (the W3C
+    /// WoT MQTT binding; overrides the config's `mqtt.url`, whose other keys still apply).
+    #[arg(long, value_name = "URL")]
+    pub mqtt: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -189,6 +195,11 @@ pub async fn run(cli: Cli, registry: ThingRegistry, default_config: Option<&str>
     }
     if let Some(folder) = &cli.settings_folder {
         server = server.settings_folder(folder);
+    }
+    if let Some(url) = &cli.mqtt {
+        let mut mqtt = config.mqtt.clone().unwrap_or_else(|| MqttConfig::url(url));
+        mqtt.url.clone_from(url);
+        server = server.mqtt(mqtt);
     }
     // After the settings folder: a printed TD carries the `id` kept there.
     if cli.print_openapi || cli.print_td.is_some() {

@@ -88,6 +88,9 @@ impl ThingRegistry {
             server = server.allowed_host(name);
         }
         server = server.mdns(config.mdns);
+        if let Some(mqtt) = &config.mqtt {
+            server = server.mqtt(mqtt.clone());
+        }
         for (name, spec) in &config.things {
             let Some((_, constructor)) = self.types.iter().find(|(class, _)| *class == spec.class)
             else {

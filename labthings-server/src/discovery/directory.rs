@@ -1,7 +1,8 @@
 //! The directory Thing Description at `/.well-known/wot`: a W3C WoT Discovery
 //! `ThingDirectory` that links every served Thing's TD (`rel: "item"`) and offers them all at
 //! once as its `things` property, read at `P/thing_descriptions/` (the reference's object of
-//! TDs keyed by name, not the Discovery API's array).
+//! TDs keyed by name, not the Discovery API's array). With MQTT on, its `mqtt` field reports
+//! the broker link's state.
 
 use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::{Response, StatusCode};
@@ -59,6 +60,11 @@ pub fn describe(state: &ServerState, origin: &Origin) -> Value {
         }}),
     );
     td.insert("links".into(), Value::Array(links));
+    // The MQTT link's state, when the binding is on: `{"state": "connected", "broker", "prefix",
+    // "things": {name: state}}`.
+    if let Some(binding) = &state.binding {
+        td.insert("mqtt".into(), binding.report());
+    }
     Value::Object(td)
 }
 

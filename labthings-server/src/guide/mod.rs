@@ -6,3 +6,7 @@
 //!
 //! This module exists only in the documentation (`#[cfg(any(doc, doctest))]`): it costs your
 //! build nothing.
+
+pub mod mqtt {
+    #![doc = include_str!("mqtt.md")]
+}

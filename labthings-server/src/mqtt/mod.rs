@@ -1,0 +1,97 @@
+//! The W3C WoT MQTT binding: every Thing also served through a broker (`--mqtt URL`), from the
+//! same hub and through the same write and invoke paths as HTTP. Topics are
+//! `labthings_protocol::mqtt`'s.
+//!
+//! Each Thing has its own connection (its client id `{client_id}-{thing}`), so that its Last
+//! Will can say `offline` on its own status topic. Per Thing, four tasks:
+//!
+//! - `link`: the connection, backoff, resubscribing and republishing after every reconnect,
+//!   the link state (logged on change, reported in the directory TD's `mqtt` field);
+//! - `publish`: the hub → the outbox (properties retained, events and statuses not);
+//! - `outbox`: a bounded newest-value queue per topic between them, so nothing waits for the
+//!   broker;
+//! - `commands`: writes and invocations carried out through `ops/`, refusals on `errors`.
+//!
+//! `td_forms` adds the MQTT forms to TDs; `config` reads `--mqtt` and the config's `"mqtt"`.
+
+pub mod commands;
+pub mod config;
+pub mod link;
+pub mod outbox;
+pub mod publish;
+pub mod td_forms;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use labthings_protocol::mqtt::ThingTopics;
+use labthings_protocol::paths::Origin;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::mqtt::config::Resolved;
+use crate::mqtt::link::{Board, Link};
+use crate::mqtt::outbox::Outbox;
+use crate::mqtt::publish::{InvocationLinks, announce, forward};
+use crate::state::ServerState;
+
+/// The running binding: its links, stopped at shutdown.
+pub struct MqttLinks {
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// Start a link per Thing of `state`. `origin` is the HTTP origin the published TDs and
+/// invocation links use.
+pub fn start(
+    state: &Arc<ServerState>,
+    config: &Resolved,
+    board: &Arc<Board>,
+    origin: &Origin,
+) -> MqttLinks {
+    let (stop, stopped) = watch::channel(false);
+    let mut tasks = Vec::new();
+    for (index, served) in state.things.iter().enumerate() {
+        let topics = ThingTopics::new(&config.prefix, &served.name);
+        let outbox = Arc::new(Outbox::default());
+        announce(served, &topics, origin, &outbox);
+        let links = InvocationLinks {
+            origin: origin.clone(),
+            paths: state.paths.clone(),
+        };
+        {
+            let (state, topics, outbox, stopped) = (
+                state.clone(),
+                topics.clone(),
+                outbox.clone(),
+                stopped.clone(),
+            );
+            tasks.push(tokio::spawn(async move {
+                let served = &state.things[index];
+                forward(served, topics, links, outbox, stopped).await;
+            }));
+        }
+        let commands = commands::spawn(state.clone(), index, topics.clone(), outbox.clone());
+        let link = Link {
+            thing: served.name.clone(),
+            topics,
+            outbox,
+            commands,
+            board: board.clone(),
+        };
+        let (config, stopped, max_incoming) = (config.clone(), stopped.clone(), state.body_limit);
+        tasks.push(tokio::spawn(async move {
+            link.run(&config, max_incoming, stopped).await;
+        }));
+    }
+    MqttLinks { stop, tasks }
+}
+
+impl MqttLinks {
+    /// Say `offline` on every Thing's status topic and disconnect, waiting at most `within`.
+    pub async fn stop(self, within: Duration) {
+        let _ = self.stop.send(true);
+        let all = futures_util::future::join_all(self.tasks);
+        let _ = tokio::time::timeout(within, all).await;
+    }
+}
