@@ -21,6 +21,7 @@ pub mod paths;
 pub mod problem;
 pub mod status;
 pub mod td;
+pub mod units;
 pub mod validation;
 
 pub use paths::ApiPaths;

@@ -119,6 +119,10 @@ pub struct ServerState {
     pub stopped: watch::Receiver<bool>,
     /// Admission of blocking `#[endpoint]` calls.
     pub endpoint_slots: crate::api::endpoints::EndpointSlots,
+    /// Each Thing's observer, held while the server runs: a Thing's `notify_<name>()` reaches
+    /// it only through a weak handle (so a Thing that outlives its server notifies nobody).
+    #[expect(dead_code, reason = "held, never read")]
+    pub thing_observers: Vec<Arc<dyn labthings_core::PropertyObserver>>,
 }
 
 impl ServerState {

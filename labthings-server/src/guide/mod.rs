@@ -6,3 +6,7 @@
 //!
 //! This module exists only in the documentation (`#[cfg(any(doc, doctest))]`): it costs your
 //! build nothing.
+
+pub mod live_readings {
+    #![doc = include_str!("live_readings.md")]
+}
