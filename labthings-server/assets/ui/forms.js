@@ -59,6 +59,12 @@
     return Array.isArray(schema.type) ? schema.type.join(" | ") : schema.type || "any JSON";
   }
 
+  /** "in °C" for a schema with a TD `unit`, else "". */
+  function unit(schema) {
+    if (!schema || typeof schema.unit !== "string") return "";
+    return "in " + (LT.unitSymbol ? LT.unitSymbol(schema.unit) : schema.unit);
+  }
+
   function isScalar(schema) {
     return schema && (schema.enum || ["integer", "number", "string", "boolean"].includes(schema.type));
   }
@@ -275,7 +281,7 @@
         el: h(
           "div",
           { class: "field" },
-          h("label", { for: id }, title, required.has(key) ? " *" : ""),
+          h("label", { for: id }, title, property.unit ? " (" + unit(property).slice(3) + ")" : "", required.has(key) ? " *" : ""),
           field.el,
           hint ? h("span", { class: "meta" }, hint) : null,
         ),
@@ -299,5 +305,5 @@
     };
   }
 
-  LT.forms = { control, objectForm, typeName, constraints, nullableInner, takesNothing };
+  LT.forms = { control, objectForm, typeName, unit, constraints, nullableInner, takesNothing };
 })();
