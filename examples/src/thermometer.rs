@@ -56,7 +56,7 @@ impl MockThermometer {
     fn temperature(&self) -> f64 {
         let t = self.started.elapsed().as_secs_f64();
         let swing = 0.3 * (t / 20.0).sin();
-        let reading = self.set_point.get() + swing + 0.02 * self.noise();
+        let reading = self.set_point.get() + swing + 0.06 * self.noise();
         (reading * 1000.0).round() / 1000.0
     }
 

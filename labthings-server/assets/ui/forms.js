@@ -43,7 +43,6 @@
     if (schema.exclusiveMaximum !== undefined) parts.push("< " + schema.exclusiveMaximum);
     if (schema.multipleOf !== undefined) parts.push("multiple of " + schema.multipleOf);
     if (schema.pattern) parts.push("pattern " + schema.pattern);
-    if (schema.unit) parts.push(schema.unit);
     return parts.join(", ");
   }
 

@@ -115,6 +115,7 @@
         }
       }
       row.current = current;
+      if (row.trace) row.trace.push(current);
       if (row.control && !row.dirty && !row.control.el.contains(document.activeElement)) row.control.set(current);
     }
     row.setValue = setValue;
@@ -197,7 +198,20 @@
     const unit = property.unit ? h("span", { class: "unit", "aria-hidden": "true" }, " " + LT.unitSymbol(property.unit)) : null;
     if (unit) value.setAttribute("aria-description", "in " + LT.unitSymbol(property.unit));
     const reading = unit ? h("div", { class: "reading" }, value, unit) : value;
-    row.el = h("div", { class: "row", "data-property": key }, nameCell, reading, editor);
+    // An observable number gets a live trace of its last two minutes under its row.
+    const numeric = ["number", "integer"].includes((LT.forms.nullableInner(property) || property).type);
+    if (observable && numeric) {
+      // Labelled by the property's name: its title is a sentence, too long for an axis.
+      row.trace = LT.plot.trace({ label: key, unit: property.unit ? LT.unitSymbol(property.unit) : "" });
+    }
+    row.el = h(
+      "div",
+      { class: "row" + (row.trace ? " traced" : ""), "data-property": key },
+      nameCell,
+      reading,
+      editor,
+      row.trace ? row.trace.el : null,
+    );
     return row;
   }
 
@@ -325,6 +339,16 @@
               : null,
             h("p", {}, h("a", { href, download: "" }, "Download output (" + output.media_type + ")")),
           );
+        } else if (LT.plot.series(output)) {
+          // A series: plotted, with the numbers one click away.
+          const series = LT.plot.series(output);
+          const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+          const names = series.map((s) => s.name).join(", ");
+          LT.plot.draw(svg, series, { xLabel: series[0].xName || "", yLabel: series.length > 1 || series[0].xName ? names : "" });
+          result.replaceChildren(
+            h("figure", { class: "series" }, svg),
+            h("details", {}, h("summary", {}, "Numbers (JSON)"), h("pre", { class: "output" }, LT.pretty(output))),
+          );
         } else if (output !== null && output !== undefined) {
           result.replaceChildren(h("pre", { class: "output" }, LT.pretty(output)));
         } else {
@@ -332,7 +356,7 @@
         }
       } else if (done.status === "cancelled") {
         // Cancelling is a normal end, not a failure: no red.
-        result.replaceChildren(h("p", { class: "meta" }, "Cancelled."));
+        result.replaceChildren(h("p", { class: "meta" }, (done.error && done.error.detail) || "Cancelled."));
       } else if (done.error) {
         const e = done.error;
         result.replaceChildren(h("p", { class: "error" }, (e.title ? e.title + ": " : "") + (e.detail || "")));
