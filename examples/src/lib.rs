@@ -48,11 +48,11 @@ pub fn registry() -> ThingRegistry {
     ThingRegistry::new()
         .register("Counter", |_: NoConfig, _| Counter::new())
         .register("MockStage", |_: NoConfig, _| MockStage::new())
-        .register("MockThermometer", |_: NoConfig, _| MockThermometer::new())
         .register("MockCamera", |config: CameraConfig, _| {
             MockCamera::from_config(config)
         })
         .register("ScpiPowerSupply", |config: PsuConfig, _| {
             ScpiPowerSupply::new(config)
         })
+        .register("MockThermometer", |_: NoConfig, _| MockThermometer::new())
 }
