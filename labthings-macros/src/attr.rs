@@ -58,6 +58,8 @@ pub struct PropertyArgs {
     pub observe_every: Option<u64>,
     /// `min_change = 0.1` on a getter with `observe_every`.
     pub min_change: Option<Expr>,
+    /// The TD `unit` term of `unit = "…"` (also among `constraints`), for the client's docs.
+    pub unit: Option<String>,
 }
 
 /// Arguments of `#[action]`.
@@ -258,7 +260,15 @@ pub fn parse_property_args(
     attr.parse_nested_meta(|meta| {
         given.first_time(&meta)?;
         if meta.path == kw::UNIT {
-            args.constraints.push(parse_unit(&meta)?);
+            let unit = parse_unit(&meta)?;
+            if let Expr::Lit(ExprLit {
+                lit: Lit::Str(term),
+                ..
+            }) = &unit.value
+            {
+                args.unit = Some(term.value());
+            }
+            args.constraints.push(unit);
             return Ok(());
         }
         if meta.path == kw::OBSERVE_EVERY || meta.path == kw::MIN_CHANGE {
