@@ -221,6 +221,18 @@ def main() -> None:
         row(f"{mb} MB blob, {bl('ours', 'concurrent')} downloads at once: peak RSS growth (MB)",
             bl("ours", "hwm_growth_mb"), bl("reference", "hwm_growth_mb"))
 
+    # Live readings (issue #21, ours only: the reference can't observe a getter).
+    live = {r["mode"]: r.get("result") or {} for r in rows if r["scenario"] == "live"}
+    for mode, what in (("polled", "100 getters polled every 100 ms"), ("written", "100 data properties written at 10 Hz")):
+        r = live.get(mode) or {}
+        if r:
+            label = f"{what}, {r['observers']:,} SSE observers"
+            row(f"{label}: deliveries/s", r["deliveries_per_s"])
+            row(f"{label}: delivery p50 / p99 (ms)", f"{r['latency_ms']['p50']:.1f} / {r['latency_ms']['p99']:.1f}")
+            row(f"{label}: server CPU (cores)", r["server_cpu_cores"])
+    if (live.get("idle") or {}).get("getter_calls_without_observers") is not None:
+        row("100 polled getters, no observer: getter calls", live["idle"]["getter_calls_without_observers"])
+
     idle = {s: field("get", s, "idle_kb", 1 / 1024) for s in SERVERS}
     row("Idle RSS, 1 s after start (MB)", idle["ours"], idle["reference"], idle["ceiling"])
     peak = {}

@@ -209,6 +209,7 @@ mod id;
 mod log_budget;
 mod log_records;
 mod logger;
+mod notify;
 mod outcome;
 #[doc(hidden)]
 pub mod probe;
@@ -254,8 +255,8 @@ pub use slot::{OptionalSlot, Slot, SlotMetadata, WrongSlotType};
 pub use stream::{FrameError, MjpegStream, Watcher};
 pub use td::{Served, insert_security, thing_description};
 pub use thing::{
-    ActionMetadata, EventMetadata, PrepareError, PropertyError, PropertyKind, PropertyMetadata,
-    StreamMetadata, Thing, ThingMetadata,
+    ActionMetadata, EventMetadata, Observe, PrepareError, PropertyError, PropertyKind,
+    PropertyMetadata, StreamMetadata, Thing, ThingMetadata,
 };
 pub use time::rfc3339;
 pub use validate::{LocSegment, ValidationErrors, ValidationIssue};

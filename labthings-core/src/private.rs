@@ -49,6 +49,7 @@ mod metadata;
 #[path = "private/names.rs"]
 mod names;
 
+pub use crate::notify::{attach_notifier, notify_property};
 pub use client::client_items;
 #[cfg(feature = "client")]
 pub use client::{
@@ -61,5 +62,7 @@ pub use fields::{
     decode_setter_value, decode_value,
 };
 pub use input::{action_input_schema, async_body, parse_input, parse_no_input};
-pub use metadata::{event_metadata, property_metadata, slot_metadata, stream_metadata};
+pub use metadata::{
+    event_metadata, observed_every, property_metadata, slot_metadata, stream_metadata,
+};
 pub use names::contains;

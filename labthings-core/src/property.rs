@@ -24,6 +24,13 @@ pub trait PropertyObserver: Send + Sync {
     fn event_emitted(&self, thing: &str, event: &str, data: &Value) {
         let _ = (thing, event, data);
     }
+
+    /// A getter was read because its Thing said the reading may have changed (a generated
+    /// `notify_<name>()`). Unlike a write, the value may be the one heard last time: the
+    /// server's hub publishes it only if it changed (ignored unless the observer cares).
+    fn property_read(&self, thing: &str, property: &str, value: &Value) {
+        let _ = (thing, property, value);
+    }
 }
 
 /// What binding a property to a served Thing gives it.

@@ -7,10 +7,11 @@
 //! stub). `op` is always an array: node-wot matches a string `op` by substring.
 
 use labthings_protocol::paths::{ApiPaths, Origin, SYNC_QUERY};
+use labthings_protocol::units;
 use serde_json::{Map, Value, json};
 
 use crate::schema::titled;
-use crate::thing::{ActionMetadata, EventMetadata, PropertyKind, PropertyMetadata, Thing};
+use crate::thing::{ActionMetadata, EventMetadata, PropertyMetadata, Thing};
 
 /// Where a Thing is served, as its TD must say.
 #[derive(Debug, Clone, Copy)]
@@ -134,14 +135,42 @@ pub fn thing_description(thing: &dyn Thing, served: &Served<'_>) -> Value {
     insert_security(&mut td, served.bearer);
     // TD 1.1 allows the 1.0 context first, then 1.1's; validators that know only TD 1.0
     // (node-wot 0.9 refuses a TD whose context is the 1.1 URI alone) accept it too.
-    td.insert(
-        "@context".into(),
-        json!([
-            "https://www.w3.org/2019/wot/td/v1",
-            "https://www.w3.org/2022/wot/td/v1.1"
-        ]),
-    );
+    let mut context = vec![
+        json!("https://www.w3.org/2019/wot/td/v1"),
+        json!("https://www.w3.org/2022/wot/td/v1.1"),
+    ];
+    // The prefixes of the `unit` terms used (`om:degreeCelsius` needs `om`), in one object.
+    let mut prefixes = Map::new();
+    for affordances in ["properties", "actions", "events"] {
+        if let Some(value) = td.get(affordances) {
+            unit_prefixes(value, &mut prefixes);
+        }
+    }
+    if !prefixes.is_empty() {
+        context.push(Value::Object(prefixes));
+    }
+    td.insert("@context".into(), Value::Array(context));
     Value::Object(td)
+}
+
+/// Add to `prefixes` the `@context` entry of every `unit` term in `value` (schemas nest).
+fn unit_prefixes(value: &Value, prefixes: &mut Map<String, Value>) {
+    match value {
+        Value::Object(map) => {
+            for (key, value) in map {
+                match (key.as_str(), value) {
+                    ("unit", Value::String(term)) => {
+                        if let Some((prefix, namespace)) = units::context_entry(term) {
+                            prefixes.insert(prefix.to_owned(), json!(namespace));
+                        }
+                    }
+                    _ => unit_prefixes(value, prefixes),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| unit_prefixes(item, prefixes)),
+        _ => {}
+    }
 }
 
 /// `schema`, or for a schema that allows any JSON value (a `serde_json::Value` output) the
@@ -197,8 +226,9 @@ fn property_affordance(
     };
     let href = format!("{thing_path}{}", property.name);
     let mut forms = vec![json!({ "href": href, "op": op })];
-    // Data properties announce every write; a functional property's value changes without one.
-    if property.kind != PropertyKind::Functional {
+    // Data properties announce every write; a getter's value changes without one, so only a
+    // getter the server polls (`observe_every`) is observable.
+    if property.observable() {
         affordance.insert("observable".into(), json!(true));
         forms.push(json!({
             "href": href,

@@ -75,9 +75,27 @@ pub struct PropertyMetadata {
     pub constrained: bool,
     /// Whether writes take the server's global lock, when it is enabled (`no_lock` opts out).
     pub uses_global_lock: bool,
+    /// How the server polls a getter while someone observes it (`observe_every`); `None` for
+    /// data properties (every write is announced) and for getters read only on demand.
+    pub observe: Option<Observe>,
+}
+
+/// `#[property(observe_every = "…", min_change = …)]` on a getter: the server calls it every
+/// `every` while the property is observed, and publishes a reading only when it changed
+/// (for numbers, by at least `min_change`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Observe {
+    pub every: std::time::Duration,
+    pub min_change: Option<f64>,
 }
 
 impl PropertyMetadata {
+    /// Whether clients can observe the property: every data property, and getters with
+    /// `observe_every` (the TD then says `observable` and gives the SSE and WebSocket forms).
+    pub fn observable(&self) -> bool {
+        self.kind != PropertyKind::Functional || self.observe.is_some()
+    }
+
     /// Whether `POST …/reset` applies: writable data properties (which always have a default).
     pub fn resettable(&self) -> bool {
         !self.read_only && self.kind != PropertyKind::Functional

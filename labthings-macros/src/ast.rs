@@ -467,7 +467,7 @@ pub fn parse_struct(mut item: ItemStruct, errors: &mut Errors) -> ThingStruct {
             continue;
         }
         let args = errors
-            .ok(attr::parse_property_args(first, kind.keyword()))
+            .ok(attr::parse_property_args(first, kind.keyword(), false))
             .unwrap_or_default();
         fields.push(DataField {
             ident,
@@ -578,7 +578,7 @@ pub fn parse_impl(mut item: ItemImpl, errors: &mut Errors) -> ThingImpl {
             }
             MethodKind::Getter => {
                 let args = errors
-                    .ok(attr::parse_property_args(first, kw::PROPERTY))
+                    .ok(attr::parse_property_args(first, kw::PROPERTY, true))
                     .unwrap_or_default();
                 getters.push(FunctionalProperty {
                     getter: Method::new(kind, method),

@@ -7,6 +7,7 @@
 
 use proc_macro2::Span;
 use syn::meta::ParseNestedMeta;
+use syn::spanned::Spanned;
 use syn::{Attribute, Expr, ExprLit, ExprUnary, Ident, Lit, LitStr, Meta, UnOp};
 
 use crate::kw::{self, Symbol};
@@ -53,6 +54,12 @@ pub struct PropertyArgs {
     /// Writes don't take the server's global lock.
     pub no_lock: bool,
     pub constraints: Vec<Constraint>,
+    /// `observe_every = "500ms"` on a getter, in microseconds.
+    pub observe_every: Option<u64>,
+    /// `min_change = 0.1` on a getter with `observe_every`.
+    pub min_change: Option<Expr>,
+    /// The TD `unit` term of `unit = "…"` (also among `constraints`), for the client's docs.
+    pub unit: Option<String>,
 }
 
 /// Arguments of `#[action]`.
@@ -184,15 +191,105 @@ fn check_constraint_value(value: &Expr, kind: ValueKind, name: Symbol) -> syn::R
     ))
 }
 
-/// Parse the arguments of `#[property(…)]` or `#[setting(…)]` (`which` names the attribute).
-pub fn parse_property_args(attr: &Attribute, which: Symbol) -> syn::Result<PropertyArgs> {
+/// `unit = "°C"`: a symbol from the protocol's table, or a prefixed term or IRI, as the TD's
+/// `unit` term (a constraint-like schema keyword, so it lands wherever constraints do).
+fn parse_unit(meta: &ParseNestedMeta<'_>) -> syn::Result<Constraint> {
+    let text = string_value(meta, kw::UNIT, "mm")?;
+    let given = text.value();
+    let Some(term) = labthings_protocol::units::term(&given) else {
+        return Err(syn::Error::new(
+            text.span(),
+            format!(
+                "unknown unit `{}`: use one of {}, or a prefixed term or IRI such as \
+                 \"om:micrometre\" or \"http://qudt.org/vocab/unit/MicroM\"",
+                given,
+                labthings_protocol::units::symbols()
+            ),
+        ));
+    };
+    let term = LitStr::new(term, text.span());
+    Ok(Constraint {
+        keyword: "unit",
+        value: syn::parse_quote!(#term),
+    })
+}
+
+/// The shortest polling interval `observe_every` accepts: a getter called more often than
+/// this is a busy loop, not an observation.
+const SHORTEST_OBSERVE: std::time::Duration = std::time::Duration::from_millis(10);
+
+/// `observe_every = "500ms"`: a humantime duration (`"100ms"`, `"2s"`, `"1m 30s"`), parsed
+/// here so a bad one is a compile error at the literal.
+fn parse_observe_every(meta: &ParseNestedMeta<'_>) -> syn::Result<u64> {
+    let text = string_value(meta, kw::OBSERVE_EVERY, "500ms")?;
+    let every = humantime::parse_duration(&text.value()).map_err(|error| {
+        syn::Error::new(
+            text.span(),
+            format!(
+                "`{}` must be a duration such as \"500ms\", \"2s\" or \"1m 30s\": {error}",
+                kw::OBSERVE_EVERY
+            ),
+        )
+    })?;
+    if every < SHORTEST_OBSERVE {
+        return Err(syn::Error::new(
+            text.span(),
+            format!(
+                "`{}` must be at least 10ms: a getter polled more often is a busy loop",
+                kw::OBSERVE_EVERY
+            ),
+        ));
+    }
+    u64::try_from(every.as_micros())
+        .map_err(|_| syn::Error::new(text.span(), "this interval is too long"))
+}
+
+/// Parse the arguments of `#[property(…)]` or `#[setting(…)]` (`which` names the attribute);
+/// `getter` says whether they annotate a method (only getters are polled).
+pub fn parse_property_args(
+    attr: &Attribute,
+    which: Symbol,
+    getter: bool,
+) -> syn::Result<PropertyArgs> {
     let mut args = PropertyArgs::default();
     if matches!(attr.meta, Meta::Path(_)) {
         return Ok(args);
     }
     let mut given = Given::new(which);
+    let mut min_change_span = None;
     attr.parse_nested_meta(|meta| {
         given.first_time(&meta)?;
+        if meta.path == kw::UNIT {
+            let unit = parse_unit(&meta)?;
+            if let Expr::Lit(ExprLit {
+                lit: Lit::Str(term),
+                ..
+            }) = &unit.value
+            {
+                args.unit = Some(term.value());
+            }
+            args.constraints.push(unit);
+            return Ok(());
+        }
+        if meta.path == kw::OBSERVE_EVERY || meta.path == kw::MIN_CHANGE {
+            if !getter {
+                return Err(meta.error(format!(
+                    "`{}` is for getters (`#[{}] fn …`): a `#[{which}]` field is observable \
+                     already, every write to it is announced",
+                    path_text(&meta.path),
+                    kw::PROPERTY
+                )));
+            }
+            if meta.path == kw::OBSERVE_EVERY {
+                args.observe_every = Some(parse_observe_every(&meta)?);
+            } else {
+                min_change_span = Some(meta.path.span());
+                let value: Expr = meta.value()?.parse()?;
+                check_constraint_value(&value, ValueKind::Number, kw::MIN_CHANGE)?;
+                args.min_change = Some(value);
+            }
+            return Ok(());
+        }
         if meta.path == kw::READ_ONLY {
             args.read_only = true;
             return Ok(());
@@ -205,14 +302,32 @@ pub fn parse_property_args(attr: &Attribute, which: Symbol) -> syn::Result<Prope
             args.constraints.push(constraint);
             return Ok(());
         }
+        let polling = if getter {
+            format!(", {}, {}", kw::OBSERVE_EVERY, kw::MIN_CHANGE)
+        } else {
+            String::new()
+        };
         Err(meta.error(format!(
-            "unknown argument `{}` to `#[{which}]`; valid arguments are: {}, {}, {}",
+            "unknown argument `{}` to `#[{which}]`; valid arguments are: {}, {}, {}, {}{polling}",
             path_text(&meta.path),
             kw::READ_ONLY,
             kw::NO_LOCK,
+            kw::UNIT,
             constraint_names()
         )))
     })?;
+    if let Some(span) = min_change_span
+        && args.observe_every.is_none()
+    {
+        return Err(syn::Error::new(
+            span,
+            format!(
+                "`{}` applies to a polled getter: add `{} = \"500ms\"` too",
+                kw::MIN_CHANGE,
+                kw::OBSERVE_EVERY
+            ),
+        ));
+    }
     Ok(args)
 }
 
@@ -226,15 +341,20 @@ pub fn parse_param_args(attr: &Attribute) -> syn::Result<ParamArgs> {
             args.default = Some(meta.value()?.parse()?);
             return Ok(());
         }
+        if meta.path == kw::UNIT {
+            args.constraints.push(parse_unit(&meta)?);
+            return Ok(());
+        }
         if let Some(constraint) = parse_constraint(&meta)? {
             args.constraints.push(constraint);
             return Ok(());
         }
         Err(meta.error(format!(
-            "unknown argument `{}` to `#[{}]`; valid arguments are: {}, {}",
+            "unknown argument `{}` to `#[{}]`; valid arguments are: {}, {}, {}",
             path_text(&meta.path),
             kw::PARAM,
             kw::DEFAULT,
+            kw::UNIT,
             constraint_names()
         )))
     })?;

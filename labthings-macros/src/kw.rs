@@ -32,6 +32,9 @@ pub const NO_LOCK: Symbol = Symbol("no_lock");
 pub const DEFAULT: Symbol = Symbol("default");
 pub const PATH: Symbol = Symbol("path");
 pub const CONTENT_TYPE: Symbol = Symbol("content_type");
+pub const OBSERVE_EVERY: Symbol = Symbol("observe_every");
+pub const MIN_CHANGE: Symbol = Symbol("min_change");
+pub const UNIT: Symbol = Symbol("unit");
 
 impl Symbol {
     /// Whether `attr` is `#[self]` or `#[self(…)]`.

@@ -23,6 +23,7 @@ pub mod paths;
 pub mod problem;
 pub mod status;
 pub mod td;
+pub mod units;
 pub mod validation;
 
 pub use paths::ApiPaths;

@@ -143,6 +143,10 @@ pub struct ServerState {
     pub endpoint_slots: crate::api::endpoints::EndpointSlots,
     /// The MQTT binding, when on.
     pub binding: Option<Arc<dyn Binding>>,
+    /// Each Thing's observer, held while the server runs: a Thing's `notify_<name>()` reaches
+    /// it only through a weak handle (so a Thing that outlives its server notifies nobody).
+    #[expect(dead_code, reason = "held, never read")]
+    pub thing_observers: Vec<Arc<dyn labthings_core::PropertyObserver>>,
 }
 
 impl ServerState {

@@ -31,6 +31,22 @@ def test_nodewot_observes_a_property_over_sse(base_url):
     assert seen["values"] == [101, 102, 103]
 
 
+def test_nodewot_observes_a_polled_getter_through_the_td(base_url):
+    """The demo thermometer's temperature is a getter the server polls while observed
+    (`observe_every`): its TD says `observable`, and node-wot's observeProperty, choosing the
+    SSE form itself, hears readings that change by themselves."""
+    seen = consume(
+        {
+            "td": f"{base_url}/thermometer/",
+            "observe": {"property": "temperature", "writes": [], "expect": 3},
+            "timeoutMs": 20000,
+        }
+    )
+    values = seen["values"]
+    assert len(values) >= 3 and all(isinstance(v, (int, float)) for v in values), values
+    assert len(set(values)) >= 2, f"readings change: {values}"
+
+
 def test_nodewot_subscribes_to_an_event_over_sse(base_url):
     seen = consume(
         {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use labthings_core::client::{Error, InvocationStatus, RemoteBlob, ThingClient};
-use labthings_examples::{CounterClient, MockCameraClient, MockStageClient};
+use labthings_examples::{CounterClient, MockCameraClient, MockStageClient, MockThermometerClient};
 use labthings_tests::LabClient;
 use support::TestServer;
 
@@ -169,4 +169,21 @@ async fn a_remote_blob_downloads_with_the_token_of_its_client() {
     // Without the token the same href is refused: the blob used its client's.
     let anonymous = server.get(&image.href()[server.url("").len()..]).await;
     assert_eq!(anonymous.status.as_u16(), 401);
+}
+
+#[tokio::test]
+async fn a_polled_getter_is_observed_through_the_typed_client() {
+    let server = support::TestServer::start(
+        labthings_server::ThingServer::new()
+            .thing("thermometer", labthings_examples::MockThermometer::new()),
+    )
+    .await;
+    let thermometer = MockThermometerClient::connect(&server.url("/thermometer/"))
+        .await
+        .unwrap();
+    let mut readings = thermometer.observe_temperature().await.unwrap();
+    let first: f64 = next(&mut readings).await;
+    assert!((20.0..22.0).contains(&first), "{first}");
+    let second = next(&mut readings).await;
+    assert_ne!(first, second, "only changed readings are pushed");
 }

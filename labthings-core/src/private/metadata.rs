@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::schema::apply_constraints;
 use crate::slot::{SlotField, SlotMetadata};
-use crate::thing::{EventMetadata, PropertyKind, PropertyMetadata, StreamMetadata};
+use crate::thing::{EventMetadata, Observe, PropertyKind, PropertyMetadata, StreamMetadata};
 
 /// Metadata of a property whose value has the data schema `schema`.
 #[allow(clippy::too_many_arguments)]
@@ -29,9 +29,24 @@ pub fn property_metadata(
         schema,
         read_only,
         kind,
-        constrained: !constraints.is_empty(),
+        // `unit` describes without constraining: alone, it needs no check on writes.
+        constrained: constraints.iter().any(|(keyword, _)| *keyword != "unit"),
         uses_global_lock,
+        observe: None,
     }
+}
+
+/// `metadata` of a getter the server polls every `every_micros` µs while observed.
+pub fn observed_every(
+    mut metadata: PropertyMetadata,
+    every_micros: u64,
+    min_change: Option<f64>,
+) -> PropertyMetadata {
+    metadata.observe = Some(Observe {
+        every: std::time::Duration::from_micros(every_micros),
+        min_change,
+    });
+    metadata
 }
 
 /// An invalid `pattern` is a programming error in the Thing: say so when it is first described.

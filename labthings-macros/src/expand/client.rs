@@ -141,6 +141,14 @@ fn writable(ty: &Type) -> TokenStream {
     quote_spanned!(ty.span()=> for<'__lt> #ty: __lt::bounds::ClientWritable)
 }
 
+/// "\n\nIn °C (`om:degreeCelsius`)." for a property with a unit, else "".
+fn unit_note(term: Option<&str>) -> String {
+    term.map_or_else(String::new, |term| {
+        let symbol = labthings_protocol::units::symbol(term);
+        format!("\n\nIn {symbol} (`{term}`).")
+    })
+}
+
 /// "Read the property `name`.", then the affordance's own documentation.
 fn doc_line(kind: &str, name: &str, docs: Option<&str>) -> String {
     match docs {
@@ -252,7 +260,8 @@ pub fn for_struct(thing: &ThingStruct) -> TokenStream {
             });
         let value_ty: Type = syn::parse2(value).expect("a type");
         let (read, write) = (readable(&value_ty), writable(&value_ty));
-        let read_doc = doc_line("Read the property", name, field.docs.full());
+        let read_doc = doc_line("Read the property", name, field.docs.full())
+            + &unit_note(field.args.unit.as_deref());
         let observe_doc =
             format!("Observe the property `{name}`: each new value, as the server pushes it.");
         let observe = format_ident!("observe_{}", name);
@@ -434,7 +443,25 @@ fn property_methods(property: &FunctionalProperty) -> TokenStream {
     let output = success_type(&returned);
     let read = readable(&output);
     let fits = fits(&returned, &output);
-    let doc = doc_line("Read the property", name, getter.docs.full());
+    let unit = unit_note(property.args.unit.as_deref());
+    let doc = doc_line("Read the property", name, getter.docs.full()) + &unit;
+    // A polled getter is observable: the client observes it as it does a data property.
+    let observe = property.args.observe_every.map(|_| {
+        let method = format_ident!("observe_{}", name);
+        let doc = format!(
+            "Observe the property `{name}`: each new reading, as the server (which polls it \
+             while observed) pushes it.{unit}"
+        );
+        quote! {
+            #(#cfgs)*
+            #[doc = #doc]
+            pub fn #method(&self) -> __lt::ClientFuture<'_, __lt::labthings_client::Observation<#output>>
+            where #read
+            {
+                ::std::boxed::Box::pin(self.client.observe(#name))
+            }
+        }
+    });
     let setter = property.setter.as_ref().and_then(|setter| {
         let value_ty = setter.value_ty.as_ref()?;
         let method = format_ident!("set_{}", name);
@@ -459,6 +486,7 @@ fn property_methods(property: &FunctionalProperty) -> TokenStream {
         {
             ::std::boxed::Box::pin(self.client.read(#name))
         }
+        #observe
         #setter
     }
 }

@@ -114,6 +114,13 @@
     return compact.length > 60 ? JSON.stringify(value, null, 2) : compact;
   }
 
+  /** A value as `show` writes it, but a number with at most 6 significant digits (1.23457,
+   * not 1.2345678901234): readings are noisy, and the full value is a hover or copy away. */
+  function showNumber(value) {
+    if (typeof value !== "number" || Number.isInteger(value) || !Number.isFinite(value)) return show(value);
+    return String(Number(value.toPrecision(6)));
+  }
+
   /** Doc-comment text as prose: lines wrapped in the source are joined, paragraphs kept. */
   function prose(text) {
     return (text || "").replace(/([^\n])\n(?!\n)/g, "$1 ");
@@ -172,5 +179,5 @@
     status.classList.toggle("error", !!isError);
   }
 
-  window.LT = { prefix, token, request, HttpError, errorMessage, withToken, h, show, prose, pretty, apiLinks, setStatus };
+  window.LT = { prefix, token, request, HttpError, errorMessage, withToken, h, show, showNumber, prose, pretty, apiLinks, setStatus };
 })();

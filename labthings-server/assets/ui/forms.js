@@ -43,7 +43,6 @@
     if (schema.exclusiveMaximum !== undefined) parts.push("< " + schema.exclusiveMaximum);
     if (schema.multipleOf !== undefined) parts.push("multiple of " + schema.multipleOf);
     if (schema.pattern) parts.push("pattern " + schema.pattern);
-    if (schema.unit) parts.push(schema.unit);
     return parts.join(", ");
   }
 
@@ -57,6 +56,12 @@
       return "array of " + n + schema.items.type;
     }
     return Array.isArray(schema.type) ? schema.type.join(" | ") : schema.type || "any JSON";
+  }
+
+  /** "in °C" for a schema with a TD `unit`, else "". */
+  function unit(schema) {
+    if (!schema || typeof schema.unit !== "string") return "";
+    return "in " + (LT.unitSymbol ? LT.unitSymbol(schema.unit) : schema.unit);
   }
 
   function isScalar(schema) {
@@ -275,7 +280,7 @@
         el: h(
           "div",
           { class: "field" },
-          h("label", { for: id }, title, required.has(key) ? " *" : ""),
+          h("label", { for: id }, title, property.unit ? " (" + unit(property).slice(3) + ")" : "", required.has(key) ? " *" : ""),
           field.el,
           hint ? h("span", { class: "meta" }, hint) : null,
         ),
@@ -299,5 +304,5 @@
     };
   }
 
-  LT.forms = { control, objectForm, typeName, constraints, nullableInner, takesNothing };
+  LT.forms = { control, objectForm, typeName, unit, constraints, nullableInner, takesNothing };
 })();

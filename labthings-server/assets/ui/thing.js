@@ -61,15 +61,31 @@
     const value = h("output", { class: "value", id: idFor("value", key) }, "…");
     const error = h("p", { class: "field-error", role: "alert" });
     const row = { key, property, value, fromStream: false, control: null, dirty: false };
-    const hint = [key, LT.forms.typeName(property), LT.forms.constraints(property)].filter(Boolean).join(" · ");
+    const hint = [key, LT.forms.typeName(property), LT.forms.unit(property), LT.forms.constraints(property)]
+      .filter(Boolean)
+      .join(" · ");
+    // A getter the server doesn't poll has no stream: say so, and read it only on request.
+    const onDemand = observable
+      ? null
+      : h(
+          "small",
+          { class: "on-demand", title: "Read when you press Read: the server pushes no changes of this property" },
+          "read on demand",
+        );
     const nameCell = h(
       "div",
       { class: "name" },
       h("span", { id: idFor("label", key) }, title),
       h("small", {}, hint),
+      onDemand,
       property.description && property.description !== title ? h("small", {}, LT.prose(property.description.replace(title, "").trim())) : null,
     );
     value.setAttribute("aria-labelledby", idFor("label", key));
+    value.addEventListener("copy", (event) => {
+      if (typeof row.current !== "number" || !event.clipboardData) return;
+      event.clipboardData.setData("text/plain", String(row.current));
+      event.preventDefault();
+    });
 
     /** Read the value (or take the read already under way) and show it. */
     async function refresh(reading) {
@@ -85,7 +101,9 @@
     function setValue(current, live) {
       if (!live && row.fromStream) return; // a pushed value is newer than a read that raced it
       if (live) row.fromStream = true;
-      const text = show(current);
+      const text = LT.showNumber(current);
+      // The full value on hover, and on copy.
+      value.title = typeof current === "number" ? String(current) : "";
       if (value.textContent !== text) {
         const first = !("current" in row);
         value.textContent = text;
@@ -97,6 +115,7 @@
         }
       }
       row.current = current;
+      if (row.trace) row.trace.push(current);
       if (row.control && !row.dirty && !row.control.el.contains(document.activeElement)) row.control.set(current);
     }
     row.setValue = setValue;
@@ -138,7 +157,7 @@
       }
       error.id = idFor("error", key);
       control.onCommit(write);
-      control.focus.setAttribute("aria-label", "New value of " + title);
+      control.focus.setAttribute("aria-label", "New value of " + title + (property.unit ? " in " + LT.unitSymbol(property.unit) : ""));
       const buttons = [h("button", { type: "button", onclick: write }, "Set")];
       // A writable data property with a default has `T<prop>/reset` (PROTOCOL.md).
       if (observable && property.default !== undefined) {
@@ -175,7 +194,24 @@
         error,
       );
     }
-    row.el = h("div", { class: "row", "data-property": key }, nameCell, value, editor);
+    // The unit beside the value, outside the <output> whose text is the value alone.
+    const unit = property.unit ? h("span", { class: "unit", "aria-hidden": "true" }, " " + LT.unitSymbol(property.unit)) : null;
+    if (unit) value.setAttribute("aria-description", "in " + LT.unitSymbol(property.unit));
+    const reading = unit ? h("div", { class: "reading" }, value, unit) : value;
+    // An observable number gets a live trace of its last two minutes under its row.
+    const numeric = ["number", "integer"].includes((LT.forms.nullableInner(property) || property).type);
+    if (observable && numeric) {
+      // Labelled by the property's name: its title is a sentence, too long for an axis.
+      row.trace = LT.plot.trace({ label: key, unit: property.unit ? LT.unitSymbol(property.unit) : "" });
+    }
+    row.el = h(
+      "div",
+      { class: "row" + (row.trace ? " traced" : ""), "data-property": key },
+      nameCell,
+      reading,
+      editor,
+      row.trace ? row.trace.el : null,
+    );
     return row;
   }
 
@@ -303,11 +339,24 @@
               : null,
             h("p", {}, h("a", { href, download: "" }, "Download output (" + output.media_type + ")")),
           );
+        } else if (LT.plot.series(output)) {
+          // A series: plotted, with the numbers one click away.
+          const series = LT.plot.series(output);
+          const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+          const names = series.map((s) => s.name).join(", ");
+          LT.plot.draw(svg, series, { xLabel: series[0].xName || "", yLabel: series.length > 1 || series[0].xName ? names : "" });
+          result.replaceChildren(
+            h("figure", { class: "series" }, svg),
+            h("details", {}, h("summary", {}, "Numbers (JSON)"), h("pre", { class: "output" }, LT.pretty(output))),
+          );
         } else if (output !== null && output !== undefined) {
           result.replaceChildren(h("pre", { class: "output" }, LT.pretty(output)));
         } else {
           result.replaceChildren();
         }
+      } else if (done.status === "cancelled") {
+        // Cancelling is a normal end, not a failure: no red.
+        result.replaceChildren(h("p", { class: "meta" }, (done.error && done.error.detail) || "Cancelled."));
       } else if (done.error) {
         const e = done.error;
         result.replaceChildren(h("p", { class: "error" }, (e.title ? e.title + ": " : "") + (e.detail || "")));

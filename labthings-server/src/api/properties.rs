@@ -39,6 +39,20 @@ impl From<PropertyError> for ApiError {
     }
 }
 
+/// The 406 for `Accept: text/event-stream` on a getter read only on demand: a stream of it
+/// would never say anything, so say why and how to make it observable instead.
+pub fn not_observable(name: &str) -> Problem {
+    Problem::about_blank(
+        406,
+        "Not Acceptable",
+        format!(
+            "Property '{name}' is read on demand (its getter runs for each GET), so it has no \
+             event stream: read it with Accept: application/json, or make it observable by \
+             polling its getter while observed, with #[property(observe_every = \"1s\")]."
+        ),
+    )
+}
+
 pub async fn get(
     served: &ServedThing,
     property: &PropertyMetadata,

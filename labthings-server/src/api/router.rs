@@ -9,9 +9,7 @@ use hyper::header::{ACCESS_CONTROL_REQUEST_METHOD, HeaderValue, ORIGIN, REFERRER
 use hyper::http::request::Parts;
 use hyper::upgrade::OnUpgrade;
 use hyper::{Method, Request, Response};
-use labthings_core::{
-    ActionMetadata, EventMetadata, PropertyKind, PropertyMetadata, StreamMetadata,
-};
+use labthings_core::{ActionMetadata, EventMetadata, PropertyMetadata, StreamMetadata};
 use labthings_protocol::paths::seg;
 
 use crate::api::push::wants_event_stream;
@@ -323,11 +321,10 @@ async fn dispatch(
         ))
     };
     match route {
-        Route::Property(served, property)
-            if get
-                && property.kind != PropertyKind::Functional
-                && wants_event_stream(&request.headers) =>
-        {
+        Route::Property(served, property) if get && wants_event_stream(&request.headers) => {
+            if !property.observable() {
+                return Err(ApiError::Problem(properties::not_observable(property.name)));
+            }
             stream(served, Stream::Property(property.name.into()))
         }
         Route::Property(served, property) if get => properties::get(served, property).await,

@@ -27,6 +27,7 @@ use crate::discovery::mdns::{advertise, host_name};
 use crate::http::auth::Tokens;
 use crate::http::cors::Cors;
 use crate::http::host_check::AllowedHosts;
+use crate::live;
 use crate::mqtt::config::{MqttConfig, Resolved, server_name};
 use crate::mqtt::link::Board;
 use crate::mqtt::td_forms::MqttBinding;
@@ -364,11 +365,13 @@ impl ThingServer {
         // Bound before the on-start hooks, so what they write is checked, announced and saved:
         // to the server-wide observers, and to the Thing's own hub, which pushes to clients.
         let hubs: Vec<Arc<ThingHub>> = named.iter().map(|_| Arc::new(ThingHub::new())).collect();
+        let mut thing_observers = Vec::with_capacity(named.len());
         for ((name, thing), hub) in named.iter().zip(&hubs) {
             let mut fan_out = observers.clone();
             fan_out.push(hub.clone());
             let observer: Arc<dyn PropertyObserver> = Arc::new(Observers(fan_out));
-            thing.attach(name, observer);
+            thing.attach(name, observer.clone());
+            thing_observers.push(observer);
         }
         let lifecycle = Lifecycle {
             things: named.clone(),
@@ -426,6 +429,7 @@ impl ThingServer {
             stopped: stopped.clone(),
             endpoint_slots: Default::default(),
             binding,
+            thing_observers,
         });
         // The TDs on the broker carry absolute HTTP links: to this machine by name when
         // listening on every interface.
@@ -463,6 +467,9 @@ impl ThingServer {
                 async move { router::handle(&state, request).await }
             }
         };
+        for served in &state.things {
+            live::start(&served.thing, &served.hub, &stopped);
+        }
         let task = tokio::spawn(serve(listener, connections, handle, stopped.clone()));
         tokio::spawn(expire_loop(state.store.clone(), stopped));
         Ok(RunningServer {

@@ -101,6 +101,7 @@ mod tests {
                     kind: PropertyKind::Data,
                     constrained: false,
                     uses_global_lock: true,
+                    observe: None,
                 }],
                 actions: Vec::new(),
                 events: Vec::new(),

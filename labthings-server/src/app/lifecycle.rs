@@ -69,4 +69,10 @@ impl PropertyObserver for Observers {
             observer.event_emitted(thing, event, data);
         }
     }
+
+    fn property_read(&self, thing: &str, property: &str, value: &Value) {
+        for observer in &self.0 {
+            observer.property_read(thing, property, value);
+        }
+    }
 }

@@ -10,3 +10,7 @@
 pub mod mqtt {
     #![doc = include_str!("mqtt.md")]
 }
+
+pub mod live_readings {
+    #![doc = include_str!("live_readings.md")]
+}

@@ -49,9 +49,12 @@ pub async fn forward(
     mut stop: watch::Receiver<bool>,
 ) {
     // The broker's subscribers are invisible to us: the binding observes every observable
-    // property for as long as it runs. (When live getters land, take their observer guard
-    // for each observable property here, beside this listener.)
-    let mut listener = served.hub.listen(None);
+    // property for as long as it runs, so polled getters are read (and their changes
+    // retained on the broker) while MQTT is on. The last readings come first.
+    let (mut listener, _observing) = served.hub.listen_observing(None, None);
+    for notification in std::mem::take(&mut listener.missed) {
+        put(&notification.kind, &topics, &links, &outbox);
+    }
     loop {
         let notification = tokio::select! {
             received = listener.live.recv() => match received {
@@ -65,21 +68,26 @@ pub async fn forward(
             },
             _ = stopping(&mut stop) => return,
         };
-        let (topic, payload, retain) = match &notification.kind {
-            NotificationKind::Property { name, value } => {
-                (topics.property(name), Bytes::from(value.to_string()), true)
-            }
-            NotificationKind::Event { name, data } => {
-                (topics.event(name), Bytes::from(data.to_string()), false)
-            }
-            NotificationKind::Action(status) => (
-                topics.action_status(status.action),
-                links.status(status),
-                false,
-            ),
-        };
-        outbox.put(topic, payload, retain);
+        put(&notification.kind, &topics, &links, &outbox);
     }
+}
+
+/// Queue one notification on its topic.
+fn put(kind: &NotificationKind, topics: &ThingTopics, links: &InvocationLinks, outbox: &Outbox) {
+    let (topic, payload, retain) = match kind {
+        NotificationKind::Property { name, value } => {
+            (topics.property(name), Bytes::from(value.to_string()), true)
+        }
+        NotificationKind::Event { name, data } => {
+            (topics.event(name), Bytes::from(data.to_string()), false)
+        }
+        NotificationKind::Action(status) => (
+            topics.action_status(status.action),
+            links.status(status),
+            false,
+        ),
+    };
+    outbox.put(topic, payload, retain);
 }
 
 /// Where an invocation is over HTTP, for its status messages.

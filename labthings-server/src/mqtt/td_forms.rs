@@ -66,8 +66,11 @@ pub fn add_forms(td: &mut Value, topics: &ThingTopics, broker: &str, credentials
     for_each(td, "properties", |name, affordance| {
         let read_only = affordance.get("readOnly") == Some(&Value::Bool(true));
         let write_only = affordance.get("writeOnly") == Some(&Value::Bool(true));
+        // Only what the hub publishes reaches the broker: a getter read on demand (not
+        // observable) would leave a reader waiting for a retained value that never comes.
+        let published = affordance.get("observable") == Some(&Value::Bool(true));
         let mut forms = Vec::new();
-        if !write_only {
+        if !write_only && published {
             forms.push(form(
                 topics.property(name),
                 "mqv:filter",
@@ -159,8 +162,9 @@ mod tests {
             "@context": ["https://www.w3.org/2022/wot/td/v1.1"],
             "securityDefinitions": {"no_security": {"scheme": "nosec"}},
             "properties": {
-                "count": {"readOnly": false, "forms": [{"href": "/counter/count"}]},
-                "serial": {"readOnly": true, "forms": [{"href": "/counter/serial"}]},
+                "count": {"readOnly": false, "observable": true, "forms": [{"href": "/counter/count"}]},
+                "serial": {"readOnly": true, "observable": true, "forms": [{"href": "/counter/serial"}]},
+                "reading": {"readOnly": true, "forms": [{"href": "/counter/reading"}]},
             },
             "actions": {"reset": {"forms": [{"href": "/counter/reset"}]}},
             "events": {"tick": {"forms": [{"href": "/counter/tick"}]}},
@@ -193,6 +197,14 @@ mod tests {
         assert_eq!(count[2]["security"], json!([BASIC]));
         let serial = td["properties"]["serial"]["forms"].as_array().unwrap();
         assert_eq!(serial.len(), 2, "a read-only property gets no write form");
+        assert_eq!(
+            td["properties"]["reading"]["forms"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1,
+            "a getter read on demand is never published: no MQTT form"
+        );
         assert_eq!(td["actions"]["reset"]["forms"][1]["op"], "invokeaction");
         assert_eq!(
             td["events"]["tick"]["forms"][1]["mqv:filter"],

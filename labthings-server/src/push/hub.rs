@@ -6,8 +6,14 @@
 //! own pace from the channel's shared ring; one that falls more than [`QUEUE`] notifications
 //! behind loses the oldest (never the newest) and is told how many it lost. The hub also keeps
 //! the last [`REPLAY`] notifications so an SSE client can resume after `Last-Event-ID`.
+//!
+//! Polled getters (`observe_every`) publish *readings*: the hub keeps each one's last
+//! published reading, publishes a new one only if it changed (by `min_change`, for numbers),
+//! and hands the last one to a client that starts observing, who would otherwise wait for the
+//! next change. Who observes is counted here too ([`ThingHub::observe`]), so the poller runs
+//! only while someone listens.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
@@ -16,6 +22,7 @@ use labthings_protocol::InvocationStatus;
 use serde_json::Value;
 use tokio::sync::broadcast;
 
+use super::observed::{Counts, Observed, ObserverGuard};
 use crate::runtime::invocation::InvocationObserver;
 
 /// How many notifications a listener may fall behind before it loses the oldest.
@@ -58,6 +65,27 @@ pub struct ThingHub {
     /// The newest notifications, and the sequence counter: both change under this one lock,
     /// so sequence order is send order and a new listener sees neither a gap nor a repeat.
     recent: Mutex<Recent>,
+    /// The polled getters, each with its last published reading. Locked before `recent`.
+    readings: Mutex<HashMap<Arc<str>, Reading>>,
+    counts: Counts,
+}
+
+/// A polled getter's change threshold and last published reading.
+struct Reading {
+    min_change: Option<f64>,
+    last: Option<(Value, Arc<Notification>)>,
+}
+
+impl Reading {
+    fn changed(&self, value: &Value) -> bool {
+        let Some((last, _)) = &self.last else {
+            return true;
+        };
+        match (self.min_change, last.as_f64(), value.as_f64()) {
+            (Some(threshold), Some(last), Some(now)) => (now - last).abs() >= threshold,
+            _ => last != value,
+        }
+    }
 }
 
 struct Recent {
@@ -81,7 +109,78 @@ impl ThingHub {
                 next_seq: 1,
                 replay: VecDeque::with_capacity(REPLAY),
             }),
+            readings: Mutex::new(HashMap::new()),
+            counts: Counts::new(Observed::default()),
         }
+    }
+
+    fn readings(&self) -> MutexGuard<'_, HashMap<Arc<str>, Reading>> {
+        // Entries are replaced whole: a panic can't leave one torn.
+        self.readings.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Count an observer of `property` (with `None`, of every property) until the guard is
+    /// dropped. Every binding that delivers property notifications holds one per observation:
+    /// that is what starts and stops the pollers of getters.
+    pub fn observe(&self, property: Option<&str>) -> ObserverGuard {
+        ObserverGuard::new(&self.counts, property)
+    }
+
+    /// Watch who observes what (a poller waits on it).
+    pub fn observed(&self) -> tokio::sync::watch::Receiver<Observed> {
+        self.counts.subscribe()
+    }
+
+    /// Make `property` a polled getter whose readings are published only when they change
+    /// (numbers: by at least `min_change`).
+    pub fn poll(&self, property: &str, min_change: Option<f64>) {
+        self.readings().insert(
+            Arc::from(property),
+            Reading {
+                min_change,
+                last: None,
+            },
+        );
+    }
+
+    /// Forget `property`'s last reading, so the next one is published even if equal: a new
+    /// observation period starts, and its observers must hear the value.
+    pub fn forget_reading(&self, property: &str) {
+        if let Some(reading) = self.readings().get_mut(property) {
+            reading.last = None;
+        }
+    }
+
+    /// Publish a reading of polled getter `property` if it changed; whether it was published.
+    /// A property that isn't polled publishes every reading.
+    pub fn publish_reading(&self, property: &str, value: &Value) -> bool {
+        let mut readings = self.readings();
+        let Some(reading) = readings.get_mut(property) else {
+            drop(readings);
+            self.property_changed("", property, value);
+            return true;
+        };
+        if !reading.changed(value) {
+            return false;
+        }
+        // Published under the readings lock, so a notify and the poller can't both publish
+        // one change, nor publish two out of order.
+        let notification = self.publish(NotificationKind::Property {
+            name: Arc::from(property),
+            value: Arc::from(value.to_string()),
+        });
+        reading.last = Some((value.clone(), notification));
+        true
+    }
+
+    /// The last published reading of each polled getter `stream` wants (`None`: all), for a
+    /// client that starts observing.
+    pub fn last_readings(&self, property: Option<&str>) -> Vec<Arc<Notification>> {
+        self.readings()
+            .iter()
+            .filter(|(name, _)| property.is_none_or(|wanted| &***name == wanted))
+            .filter_map(|(_, reading)| reading.last.as_ref().map(|(_, n)| n.clone()))
+            .collect()
     }
 
     fn recent(&self) -> MutexGuard<'_, Recent> {
@@ -90,7 +189,7 @@ impl ThingHub {
     }
 
     /// Tell every listener. Never blocks on a listener and never fails.
-    pub fn publish(&self, kind: NotificationKind) {
+    pub fn publish(&self, kind: NotificationKind) -> Arc<Notification> {
         let mut recent = self.recent();
         let notification = Arc::new(Notification {
             seq: recent.next_seq,
@@ -103,7 +202,8 @@ impl ThingHub {
         }
         recent.replay.push_back(notification.clone());
         // An error only means nobody listens right now.
-        let _ = self.sender.send(notification);
+        let _ = self.sender.send(notification.clone());
+        notification
     }
 
     /// Start listening; with `since`, first replay what came after that sequence number (as
@@ -137,6 +237,25 @@ impl ThingHub {
     /// Publish an invocation's status.
     pub fn action_status(&self, status: ActionStatus) {
         self.publish(NotificationKind::Action(status));
+    }
+
+    /// Start listening to `property` (with `None`, to every property) as an observer: the
+    /// listener (after what it missed since `since`), the last readings of the polled getters
+    /// it covers, and the guard that keeps their pollers running. The guard is taken after
+    /// subscribing, so the first reading a poller takes for it is heard live.
+    pub fn listen_observing(
+        &self,
+        since: Option<u64>,
+        property: Option<&str>,
+    ) -> (Listener, ObserverGuard) {
+        let mut listener = self.listen(since);
+        let seen: Vec<u64> = listener.missed.iter().map(|n| n.seq).collect();
+        let last = self.last_readings(property);
+        listener
+            .missed
+            .extend(last.into_iter().filter(|n| !seen.contains(&n.seq)));
+        listener.missed.sort_by_key(|n| n.seq);
+        (listener, self.observe(property))
     }
 }
 
@@ -184,6 +303,10 @@ impl PropertyObserver for ThingHub {
             name: Arc::from(event),
             data: Arc::from(data.to_string()),
         });
+    }
+
+    fn property_read(&self, _thing: &str, property: &str, value: &Value) {
+        self.publish_reading(property, value);
     }
 }
 
@@ -235,6 +358,23 @@ mod tests {
             last = Some(value_of(&notification).to_owned());
         }
         assert_eq!(last.as_deref(), Some((total - 1).to_string().as_str()));
+    }
+
+    #[test]
+    fn readings_are_published_only_when_they_change_and_the_last_greets_a_new_observer() {
+        let hub = ThingHub::new();
+        hub.poll("t", Some(0.5));
+        assert!(hub.publish_reading("t", &json!(20.0)));
+        assert!(!hub.publish_reading("t", &json!(20.4)), "under min_change");
+        assert!(hub.publish_reading("t", &json!(20.6)));
+        let (listener, _guard) = hub.listen_observing(None, Some("t"));
+        let greeting: Vec<&str> = listener.missed.iter().map(|n| value_of(n)).collect();
+        assert_eq!(greeting, ["20.6"]);
+        hub.forget_reading("t");
+        assert!(
+            hub.publish_reading("t", &json!(20.6)),
+            "a new period hears it"
+        );
     }
 
     #[test]

@@ -2,11 +2,13 @@
 //! status — over the WebSocket at `T` + `ws` and over Server-Sent Events.
 //!
 //! [`hub`] is the fan-out and knows nothing of HTTP (it observes the invocation runtime
-//! through `runtime::invocation::InvocationObserver`); `ws_protocol` and `ws_session` speak the reference's WebSocket; `sse` frames
-//! event streams.
+//! through `runtime::invocation::InvocationObserver`); [`observed`] counts who observes which
+//! property (the pollers of getters run only while someone does); `ws_protocol` and
+//! `ws_session` speak the reference's WebSocket; `sse` frames event streams.
 
 pub mod hub;
 pub mod lifeline;
+pub mod observed;
 pub mod sse;
 pub mod ws_handshake;
 pub mod ws_protocol;

@@ -89,13 +89,30 @@ pub fn open(
     invocations_url: String,
     mut lifeline: Lifeline,
 ) -> mpsc::Receiver<Bytes> {
+    // A property stream observes: it keeps the pollers of the getters it covers running, and
+    // opens with their last readings. The Thing-level stream counts as observing every
+    // property, because it promises every change of every observable property.
+    let observing = match &stream {
+        Stream::Property(name) => Some(Some(name.as_str())),
+        Stream::AllProperties => Some(None),
+        _ => None,
+    };
+    let (listener, guard) = match observing {
+        Some(property) => {
+            let (listener, guard) = hub.listen_observing(last_event_id, property);
+            (listener, Some(guard))
+        }
+        None => (hub.listen(last_event_id), None),
+    };
     let Listener {
         missed,
         lost,
         mut live,
-    } = hub.listen(last_event_id);
+    } = listener;
     let (frames, receiver) = mpsc::channel(BUFFERED_FRAMES);
     tokio::spawn(async move {
+        // Observing until this stream ends.
+        let _guard = guard;
         let opening = missed
             .iter()
             .filter_map(|n| stream.message(n, &invocations_url))

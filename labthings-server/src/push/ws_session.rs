@@ -6,7 +6,8 @@
 //! complete within [`SEND_TIMEOUT`] ends the session. Pings keep idle connections alive and
 //! find dead ones; shutdown closes every session with a close frame.
 
-use std::collections::HashSet;
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -14,7 +15,7 @@ use hyper::header::{
     CONNECTION, HeaderMap, HeaderValue, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY, UPGRADE,
 };
 use hyper::{Response, StatusCode};
-use labthings_core::{PropertyKind, ThingMetadata};
+use labthings_core::ThingMetadata;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::watch;
@@ -27,6 +28,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use super::hub::{Notification, NotificationKind, ThingHub};
+use super::observed::ObserverGuard;
 use super::ws_protocol::{self, Refusal, Request, Topic};
 use crate::http::body::Body;
 use crate::http::grant::{self, Grant};
@@ -94,20 +96,22 @@ pub struct Session {
     pub grant: Option<Grant>,
 }
 
-/// What one client listens to.
+/// What one client listens to; each property observation holds its guard, which keeps a
+/// polled getter's poller running.
 #[derive(Default)]
 struct Listening {
-    properties: HashSet<String>,
+    properties: HashMap<String, ObserverGuard>,
     actions: HashSet<String>,
     events: HashSet<String>,
 }
 
 impl Listening {
-    fn set(&mut self, topic: Topic) -> &mut HashSet<String> {
+    /// The names listened to of an action or event topic (properties hold guards).
+    fn set(&mut self, topic: Topic) -> Option<&mut HashSet<String>> {
         match topic {
-            Topic::Property => &mut self.properties,
-            Topic::Action => &mut self.actions,
-            Topic::Event => &mut self.events,
+            Topic::Property => None,
+            Topic::Action => Some(&mut self.actions),
+            Topic::Event => Some(&mut self.events),
         }
     }
 
@@ -230,11 +234,28 @@ impl Session {
         for name in names {
             match self.refusal(topic, adding, &name) {
                 Some(reply) => refused.push((name, reply)),
-                None if adding => {
-                    listening.set(topic).insert(name);
+                None if topic == Topic::Property && !adding => {
+                    listening.properties.remove(&name);
+                }
+                None if topic == Topic::Property => {
+                    if let Entry::Vacant(entry) = listening.properties.entry(name) {
+                        let name = entry.key();
+                        // Greet the observer with the getter's last reading, if polled.
+                        if let Step::End = self.greet(name, socket).await {
+                            return Step::End;
+                        }
+                        let guard = self.hub.observe(Some(name));
+                        entry.insert(guard);
+                    }
                 }
                 None => {
-                    listening.set(topic).remove(&name);
+                    if let Some(names) = listening.set(topic) {
+                        if adding {
+                            names.insert(name);
+                        } else {
+                            names.remove(&name);
+                        }
+                    }
                 }
             }
         }
@@ -251,14 +272,29 @@ impl Session {
         Step::Continue
     }
 
+    /// Send a new observer of `property` its last published reading, if it is a polled getter
+    /// that has one (a late joiner otherwise waits for the next change).
+    async fn greet<S>(&self, property: &str, socket: &mut WebSocketStream<S>) -> Step
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        for reading in self.hub.last_readings(Some(property)) {
+            if let NotificationKind::Property { name, value } = &reading.kind {
+                let text = ws_protocol::property_status(name, value);
+                if let Step::End = send(socket, Message::text(text)).await {
+                    return Step::End;
+                }
+            }
+        }
+        Step::Continue
+    }
+
     /// The error reply for a name that can't be listened to, if it can't.
     fn refusal(&self, topic: Topic, adding: bool, name: &str) -> Option<String> {
         let why = match topic {
             Topic::Property => match self.metadata.property(name) {
                 None => Refusal::NotFound,
-                Some(property) if property.kind == PropertyKind::Functional => {
-                    Refusal::NotObservable
-                }
+                Some(property) if !property.observable() => Refusal::NotObservable,
                 Some(_) => return None,
             },
             Topic::Action if self.metadata.action(name).is_none() => Refusal::NotFound,
@@ -273,7 +309,7 @@ impl Session {
         match &notification.kind {
             NotificationKind::Property { name, value } => listening
                 .properties
-                .contains(&**name)
+                .contains_key(&**name)
                 .then(|| ws_protocol::property_status(name, value)),
             NotificationKind::Event { name, data } => listening
                 .events

@@ -48,12 +48,14 @@ pub static INDEX_PAGE: Asset = asset!("index.html", "text/html; charset=utf-8");
 pub static THING_PAGE: Asset = asset!("thing.html", "text/html; charset=utf-8");
 
 /// What `P/ui/assets/<name>` serves.
-static FILES: [Asset; 6] = [
+static FILES: [Asset; 8] = [
     asset!("ui.css", "text/css; charset=utf-8"),
     asset!("common.js", "text/javascript; charset=utf-8"),
     asset!("forms.js", "text/javascript; charset=utf-8"),
     asset!("index.js", "text/javascript; charset=utf-8"),
     asset!("thing.js", "text/javascript; charset=utf-8"),
+    asset!("units.js", "text/javascript; charset=utf-8"),
+    asset!("plot.js", "text/javascript; charset=utf-8"),
     asset!("favicon.svg", "image/svg+xml"),
 ];
 
@@ -121,6 +123,17 @@ mod tests {
                 "{} does not compress",
                 asset.name
             );
+        }
+    }
+
+    #[test]
+    fn the_page_shows_the_symbol_of_every_unit_term_the_protocol_writes() {
+        let units = file("units.js").expect("units.js");
+        let text = std::str::from_utf8(units.bytes).expect("UTF-8");
+        for (_, term) in labthings_protocol::units::UNITS {
+            let symbol = labthings_protocol::units::symbol(term);
+            let entry = format!("\"{term}\": \"{symbol}\"");
+            assert!(text.contains(&entry), "units.js lacks {entry}");
         }
     }
 }

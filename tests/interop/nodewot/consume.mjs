@@ -6,6 +6,7 @@
 // given values to it, and optionally an event to subscribe to while an action is invoked that
 // emits it. node-wot chooses the forms itself from the TD (the first form whose `op` matches
 // and whose scheme it speaks), so this checks the TD's form order as much as the streams.
+// `observe.expect` (instead of `writes`) waits for that many values pushed without writes.
 // Prints {"values": [...], "events": [...]} and exits 0 once everything expected arrived;
 // exits 1 with what did arrive after `timeoutMs`.
 //
@@ -72,7 +73,9 @@ if (plan.invoke) {
   console.log(JSON.stringify({ outputs }));
   process.exit(0);
 }
-const expectedValues = plan.observe.writes.length;
+// A property that changes by itself (a polled getter) is observed without writes: `expect`
+// says how many values to wait for.
+const expectedValues = plan.observe.expect ?? plan.observe.writes.length;
 const expectedEvents = plan.event ? plan.event.count : 0;
 const done = () => seen.values.length >= expectedValues && seen.events.length >= expectedEvents;
 

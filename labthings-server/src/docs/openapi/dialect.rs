@@ -5,7 +5,9 @@ use serde_json::Value;
 /// A TD DataSchema in OpenAPI 3.1's dialect (JSON Schema 2020-12). They differ in one place
 /// our TDs use: a tuple is `items: [schemas]` in the TD (the reference's draft-07 form, which
 /// TD 1.1 validators expect) but `prefixItems` in 2020-12, where `items` must be one schema
-/// (taking over from `additionalItems`). Everything else is kept as it is.
+/// (taking over from `additionalItems`). And TD 1.1's `unit` term (`om:degreeCelsius`), which
+/// JSON Schema doesn't know, becomes the extension `x-unit` holding the symbol people read
+/// (`°C`). Everything else is kept as it is.
 pub fn json_schema_2020_12(mut schema: Value) -> Value {
     convert_tuples(&mut schema);
     schema
@@ -15,6 +17,10 @@ fn convert_tuples(schema: &mut Value) {
     let Some(object) = schema.as_object_mut() else {
         return;
     };
+    if let Some(Value::String(term)) = object.remove("unit") {
+        let symbol = labthings_protocol::units::symbol(&term).to_owned();
+        object.insert("x-unit".into(), Value::String(symbol));
+    }
     if object.get("items").is_some_and(Value::is_array) {
         if let Some(tuple) = object.remove("items") {
             object.insert("prefixItems".into(), tuple);
