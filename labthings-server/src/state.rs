@@ -11,6 +11,7 @@ use labthings_protocol::paths::{ApiPaths, Origin, Scheme};
 
 use tokio::sync::watch;
 
+use crate::history::History;
 use crate::http::auth::Tokens;
 use crate::http::cors::Cors;
 use crate::http::host_check::AllowedHosts;
@@ -119,6 +120,8 @@ pub struct ServerState {
     pub stopped: watch::Receiver<bool>,
     /// Admission of blocking `#[endpoint]` calls.
     pub endpoint_slots: crate::api::endpoints::EndpointSlots,
+    /// The durable history, when kept.
+    pub history: Option<Arc<History>>,
 }
 
 impl ServerState {

@@ -20,7 +20,8 @@ use crate::api::sync_invoke;
 use crate::http::error::ApiError;
 use crate::http::request_body;
 use crate::http::response::{self, Body};
-use crate::runtime::invocation::Invocation;
+use crate::net::connection::PeerAddr;
+use crate::runtime::invocation::{Invocation, Requester};
 use crate::runtime::start::{start, withdraw};
 use crate::state::{ServedThing, ServerState};
 
@@ -54,16 +55,19 @@ pub async fn invoke(
     })?;
     let action_path = served.action_paths.get(action.name).cloned();
     let action_path = action_path.ok_or(ApiError::NotFound)?;
-    let invocation = Arc::new(
-        Invocation::new(
-            InvocationId::new(),
-            served.name.clone(),
-            action.name,
-            action_path,
-            input,
-        )
-        .with_observer(served.hub.clone()),
-    );
+    let mut invocation = Invocation::new(
+        InvocationId::new(),
+        served.name.clone(),
+        action.name,
+        action_path,
+        input,
+    )
+    .with_observer(served.hub.clone())
+    .with_requester(requester(state, request));
+    if let Some(history) = &state.history {
+        invocation = invocation.with_observer(history.recorder.clone());
+    }
+    let invocation = Arc::new(invocation);
     if state.store.insert(invocation.clone()).is_err() {
         return Err(busy());
     }
@@ -95,6 +99,16 @@ pub async fn invoke(
         response.headers_mut().insert(LOCATION, location);
     }
     Ok(response)
+}
+
+/// Who is asking: the request's token ("token"; tokens carry no label yet) or "anonymous",
+/// and the client's address.
+fn requester(state: &ServerState, request: &Parts) -> Requester {
+    let label = state.tokens.is_some().then(|| Arc::from("token"));
+    Requester {
+        label,
+        peer: request.extensions.get::<PeerAddr>().map(|peer| peer.0),
+    }
 }
 
 fn busy() -> ApiError {

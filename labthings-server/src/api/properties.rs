@@ -18,6 +18,7 @@ use crate::http::request_body;
 use crate::http::response::{self, Body};
 use crate::runtime::blocking::on_thread;
 use crate::runtime::lock::GlobalLock;
+use crate::runtime::provenance::{self, Provenance, WriteSource};
 use crate::state::{ServedThing, ServerState};
 
 /// Run `operation` on the Thing: inline for data properties, off the runtime for functional
@@ -79,7 +80,9 @@ pub async fn put(
     let name = property.name;
     let lock = state.lock_for(property.uses_global_lock);
     on_thing(served, property.kind, lock, move |thing| {
-        thing.write_property(name, value)
+        provenance::with(from(WriteSource::Http), || {
+            thing.write_property(name, value)
+        })
     })
     .await?;
     Ok(response::json(StatusCode::CREATED, &Value::Null))
@@ -94,8 +97,16 @@ pub async fn reset(
     let name = property.name;
     let lock = state.lock_for(property.uses_global_lock);
     on_thing(served, property.kind, lock, move |thing| {
-        thing.reset_property(name)
+        provenance::with(from(WriteSource::Reset), || thing.reset_property(name))
     })
     .await?;
     Ok(response::json(StatusCode::OK, &Value::Null))
+}
+
+/// A write a client made directly (not inside an invocation).
+fn from(source: WriteSource) -> Provenance {
+    Provenance {
+        source,
+        invocation: None,
+    }
 }

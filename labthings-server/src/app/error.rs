@@ -35,6 +35,10 @@ pub enum ServerError {
         path: std::path::PathBuf,
         source: std::io::Error,
     },
+    /// The history could not be opened (e.g. a newer server's file): the server refuses to
+    /// start rather than run without the record it was asked to keep.
+    #[error("{0}")]
+    History(#[from] crate::history::OpenError),
     #[error("could not start the settings writer: {0}")]
     Settings(std::io::Error),
     /// A schema requests are validated against uses JSON Schema the validator doesn't

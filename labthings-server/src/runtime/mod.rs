@@ -7,5 +7,6 @@ pub mod expiry;
 pub mod invocation;
 pub mod lock;
 pub mod pool;
+pub mod provenance;
 pub mod start;
 pub mod store;
