@@ -60,6 +60,20 @@ impl TestServer {
         Self::start(demo_server()).await
     }
 
+    /// Wait until everything recorded so far is in the history file.
+    pub async fn flush_history(&self) {
+        if let Some(server) = &self.server {
+            server.flush_history().await;
+        }
+    }
+
+    /// Shut down now (the history's writer commits and stops).
+    pub async fn stop(mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await;
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
