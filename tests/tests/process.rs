@@ -510,11 +510,14 @@ async fn chatty_invocations_stay_within_the_memory_budget() {
     // newest that fit and evicts the oldest finished.
     let folder = scratch("soak");
     let things = json!({"lab": "Lab"});
+    // Memory alone: with a history, an evicted invocation would answer from it.
     let lab = Lab::start(&[
         "-j",
         &config(&folder, things),
         "--invocation-memory",
         "16MiB",
+        "--history",
+        "off",
     ]);
     let pid = lab.child.id();
     let baseline = rss_mib(pid);
@@ -613,6 +616,8 @@ async fn running_invocations_logs_count_towards_the_memory_budget() {
         &config(&folder, json!({"lab": "Lab"})),
         "--invocation-memory",
         "16MiB",
+        "--history",
+        "off",
     ]);
     let pid = lab.child.id();
     let baseline = rss_mib(pid);

@@ -6,4 +6,6 @@
 //!
 //! This module exists only in the documentation (`#[cfg(any(doc, doctest))]`): it costs your
 //! build nothing.
-pub mod history { #![doc = include_str!("history.md")] }
+pub mod history {
+    #![doc = include_str!("history.md")]
+}
