@@ -3,21 +3,13 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use hyper::{Method, StatusCode};
 use labthings_server::ThingServer;
 use serde_json::Value;
 use support::TestServer;
-
-fn scratch(name: &str) -> PathBuf {
-    let folder = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("history-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&folder);
-    std::fs::create_dir_all(&folder).unwrap();
-    folder
-}
 
 fn lab(settings: &Path) -> ThingServer {
     support::demo_server().settings_folder(settings)
@@ -39,7 +31,7 @@ async fn flushed(server: &TestServer) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn invocations_are_recorded_with_their_log_snapshot_and_requester() {
-    let folder = scratch("record");
+    let folder = support::scratch("history-record");
     with_server(lab(&folder), |server| async move {
         assert_eq!(
             server.put("/counter/count", "41").await.status,
@@ -87,7 +79,7 @@ async fn invocations_are_recorded_with_their_log_snapshot_and_requester() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_write_inside_an_action_names_its_invocation() {
-    let folder = scratch("provenance");
+    let folder = support::scratch("history-provenance");
     with_server(lab(&folder), |server| async move {
         let done = server.run_action("/counter/increment", None).await;
         flushed(&server).await;
@@ -102,7 +94,7 @@ async fn a_write_inside_an_action_names_its_invocation() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_list_filters_pages_newest_first_and_exports_csv_and_ndjson() {
-    let folder = scratch("list");
+    let folder = support::scratch("history-list");
     with_server(lab(&folder), |server| async move {
         let mut ids = Vec::new();
         for _ in 0..5 {
@@ -180,7 +172,7 @@ async fn the_list_filters_pages_newest_first_and_exports_csv_and_ndjson() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_queries_are_4xx_problems_not_panics() {
-    let folder = scratch("bad");
+    let folder = support::scratch("history-bad");
     with_server(lab(&folder), |server| async move {
         for path in [
             "/history/invocations?since=yesterday",
@@ -212,7 +204,7 @@ async fn bad_queries_are_4xx_problems_not_panics() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn expired_invocations_and_their_blobs_answer_from_the_history() {
-    let folder = scratch("expired");
+    let folder = support::scratch("history-expired");
     let server = lab(&folder).retention(Duration::from_millis(1));
     with_server(server, |server| async move {
         let done = server.post_and_wait("/lab/blob", None).await.json();
@@ -254,7 +246,7 @@ async fn expired_invocations_and_their_blobs_answer_from_the_history() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_history_outlives_a_restart_and_the_status_counts_rows() {
-    let folder = scratch("restart");
+    let folder = support::scratch("history-restart");
     let id = {
         let server = TestServer::start(lab(&folder)).await;
         let done = server.run_action("/counter/increment", None).await;

@@ -6,7 +6,7 @@
 mod support;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command};
 
 use hyper::{Method, StatusCode};
@@ -14,14 +14,6 @@ use serde_json::{Value, json};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_test-lab");
 const KILLS: usize = 20;
-
-fn scratch(name: &str) -> PathBuf {
-    let folder =
-        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&folder);
-    std::fs::create_dir_all(&folder).unwrap();
-    folder
-}
 
 struct Lab {
     child: Child,
@@ -70,7 +62,7 @@ impl Lab {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn kill_9_during_a_load_of_actions_loses_nothing_committed() {
-    let folder = scratch("history-crash");
+    let folder = support::scratch("history-crash");
     // What the history had answered before a kill: (id, status it had then).
     let mut committed: Vec<(String, String)> = Vec::new();
     let mut left_running: Vec<String> = Vec::new();

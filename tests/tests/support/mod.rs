@@ -264,3 +264,12 @@ pub fn signal(child: &std::process::Child, name: &str) {
         .expect("kill(1) runs");
     assert!(status.success(), "kill -{name} failed");
 }
+
+/// A fresh, empty folder under the target directory, named for the test and this process.
+pub fn scratch(name: &str) -> std::path::PathBuf {
+    let folder = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&folder);
+    std::fs::create_dir_all(&folder).unwrap();
+    folder
+}
