@@ -271,4 +271,21 @@ async fn without_a_settings_folder_the_library_keeps_no_history() {
     let server = TestServer::start(support::demo_server()).await;
     let reply = server.get("/history/invocations").await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert!(
+        reply.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no history")
+    );
+    // Documented all the same.
+    let document = server.get("/openapi.json").await.json();
+    for path in [
+        "/history/invocations",
+        "/history/invocations/{id}",
+        "/history/properties/{thing}/{name}",
+        "/history/events/{thing}/{name}",
+        "/history/status",
+    ] {
+        assert!(document["paths"][path]["get"].is_object(), "{path}");
+    }
 }
