@@ -289,3 +289,67 @@ async fn without_a_settings_folder_the_library_keeps_no_history() {
         assert!(document["paths"][path]["get"].is_object(), "{path}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn who_started_it_is_the_token_label_and_the_history_needs_a_token() {
+    let folder = support::scratch("history-tokens");
+    let file = folder.join("tokens");
+    std::fs::write(&file, "s3cret-token alice's laptop\nother-token\n").unwrap();
+    let tokens = labthings_server::Tokens::from_file(&file).unwrap();
+    let server = TestServer::start(lab(&folder).tokens(tokens)).await;
+    let auth = |token: &'static str| {
+        [
+            ("authorization", token),
+            ("content-type", "application/json"),
+            ("prefer", "wait=10"),
+        ]
+    };
+    let mut ids = Vec::new();
+    for token in ["Bearer s3cret-token", "Bearer other-token"] {
+        let reply = server
+            .request(Method::POST, "/counter/increment", &auth(token), None)
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED);
+        ids.push(reply.json()["id"].as_str().unwrap().to_owned());
+    }
+    server.flush_history().await;
+    let refused = server
+        .get(&format!("/history/invocations/{}", ids[0]))
+        .await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    let read = |id: String| {
+        let server = &server;
+        async move {
+            let path = format!("/history/invocations/{id}");
+            server
+                .request(Method::GET, &path, &auth("Bearer other-token"), None)
+                .await
+                .json()
+        }
+    };
+    assert_eq!(read(ids[0].clone()).await["requester"], "alice's laptop");
+    assert_eq!(read(ids[1].clone()).await["requester"], "token");
+    drop(server);
+    let _ = std::fs::remove_dir_all(folder);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn events_are_recorded() {
+    let folder = support::scratch("history-events");
+    let server = TestServer::start(lab(&folder)).await;
+    let done = server
+        .run_action(
+            "/stage/move_relative",
+            Some(r#"{"displacement": [1, 2, 3]}"#),
+        )
+        .await;
+    assert_eq!(done["status"], "completed", "{done}");
+    server.flush_history().await;
+    let rows = server.get("/history/events/stage/arrived").await;
+    assert_eq!(rows.status, StatusCode::OK);
+    let rows = rows.json();
+    assert_eq!(rows.as_array().unwrap().len(), 1, "{rows}");
+    assert_eq!(rows[0]["data"], serde_json::json!([1, 2, 3]));
+    drop(server);
+    let _ = std::fs::remove_dir_all(folder);
+}

@@ -18,6 +18,7 @@ use labthings_protocol::problem::Problem;
 use crate::api::invocation_view::{self, Links};
 use crate::api::sync_invoke;
 use crate::http::error::ApiError;
+use crate::http::grant::Grant;
 use crate::http::request_body;
 use crate::http::response::{self, Body};
 use crate::net::connection::PeerAddr;
@@ -101,10 +102,14 @@ pub async fn invoke(
     Ok(response)
 }
 
-/// Who is asking: the request's token ("token"; tokens carry no label yet) or "anonymous",
-/// and the client's address.
+/// Who is asking: the label of the request's token in the tokens file ("token" for one
+/// without a label; none, i.e. "anonymous", without tokens), and the client's address.
 fn requester(state: &ServerState, request: &Parts) -> Requester {
-    let label = state.tokens.is_some().then(|| Arc::from("token"));
+    let grant = request.extensions.get::<Grant>();
+    let label = match grant {
+        Some(grant) => Some(grant.label().unwrap_or_else(|| Arc::from("token"))),
+        None => state.tokens.is_some().then(|| Arc::from("token")),
+    };
     Requester {
         label,
         peer: request.extensions.get::<PeerAddr>().map(|peer| peer.0),
