@@ -54,6 +54,7 @@ static FILES: [Asset; 6] = [
     asset!("forms.js", "text/javascript; charset=utf-8"),
     asset!("index.js", "text/javascript; charset=utf-8"),
     asset!("thing.js", "text/javascript; charset=utf-8"),
+    asset!("history.js", "text/javascript; charset=utf-8"),
     asset!("favicon.svg", "image/svg+xml"),
 ];
 
