@@ -48,7 +48,7 @@ pub static INDEX_PAGE: Asset = asset!("index.html", "text/html; charset=utf-8");
 pub static THING_PAGE: Asset = asset!("thing.html", "text/html; charset=utf-8");
 
 /// What `P/ui/assets/<name>` serves.
-static FILES: [Asset; 6] = [
+static FILES: [Asset; 7] = [
     asset!("ui.css", "text/css; charset=utf-8"),
     asset!("common.js", "text/javascript; charset=utf-8"),
     asset!("forms.js", "text/javascript; charset=utf-8"),
