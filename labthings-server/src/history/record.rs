@@ -50,6 +50,10 @@ pub struct Requested {
     /// JSON: the Thing's data properties and settings when it was requested.
     pub snapshot: String,
     pub td_sha256: String,
+    /// Filled by the writer when the invocation's start (and end) came in the same batch as
+    /// its request: one `INSERT` then writes the whole row (quick actions, the common case).
+    pub started: Option<String>,
+    pub finished: Option<Box<Finished>>,
 }
 
 #[derive(Debug)]

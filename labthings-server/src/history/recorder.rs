@@ -97,6 +97,8 @@ impl InvocationObserver for Recorder {
                     peer: requester.peer.map(|peer| peer.to_string()),
                     snapshot,
                     td_sha256,
+                    started: None,
+                    finished: None,
                 }))
             }
             S::Running => Row::Started {

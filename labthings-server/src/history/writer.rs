@@ -7,6 +7,7 @@
 //! up) the row is dropped and counted, with one warning per episode. A failed commit (disk
 //! full, read-only disk) drops its batch the same way and the server goes on.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, SyncSender, TrySendError};
@@ -182,6 +183,7 @@ impl WriterThread {
 
     fn commit(&mut self, batch: &mut Vec<Row>) {
         let count = batch.len() as u64;
+        coalesce(batch);
         // Blob bytes go to files first: a row never names a file that isn't there.
         let result = self.store_blobs(batch).and_then(|()| {
             let transaction =
@@ -209,7 +211,12 @@ impl WriterThread {
 
     fn store_blobs(&self, batch: &mut [Row]) -> rusqlite::Result<()> {
         for row in batch {
-            if let Row::Finished(finished) = row {
+            let finished = match row {
+                Row::Finished(finished) => Some(finished),
+                Row::Requested(requested) => requested.finished.as_mut(),
+                _ => None,
+            };
+            if let Some(finished) = finished {
                 for blob in &mut finished.blobs {
                     if let Err(error) = store_blob(&self.blobs, blob) {
                         tracing::warn!(%error, blob = %blob.id, "history: could not store a blob's bytes");
@@ -220,6 +227,35 @@ impl WriterThread {
         }
         Ok(())
     }
+}
+
+/// Fold each invocation's start and end into its request when they are in the same batch, so
+/// a quick invocation is one `INSERT` (of its final state) instead of an insert and two
+/// updates of four indexes.
+fn coalesce(batch: &mut Vec<Row>) {
+    let mut requested_at: HashMap<String, usize> = HashMap::new();
+    let mut rows = Vec::with_capacity(batch.len());
+    for row in batch.drain(..) {
+        let id = match &row {
+            Row::Started { id, .. } => Some(id),
+            Row::Finished(finished) => Some(&finished.id),
+            _ => None,
+        };
+        let index = id.and_then(|id| requested_at.get(id).copied());
+        if let Some(Row::Requested(requested)) = index.map(|i| &mut rows[i]) {
+            match row {
+                Row::Started { time, .. } => requested.started = Some(time),
+                Row::Finished(finished) => requested.finished = Some(finished),
+                _ => {}
+            }
+            continue;
+        }
+        if let Row::Requested(requested) = &row {
+            requested_at.insert(requested.id.clone(), rows.len());
+        }
+        rows.push(row);
+    }
+    *batch = rows;
 }
 
 /// Add `message` to what this round handles; true for [`Message::Stop`].
@@ -273,12 +309,25 @@ fn write_row(transaction: &Transaction<'_>, identity: &Identity, row: Row) -> ru
                 peer,
                 snapshot,
                 td_sha256,
+                started,
+                finished,
             } = *requested;
+            let status = match (&started, &finished) {
+                (_, Some(finished)) => finished.status,
+                (Some(_), None) => "running",
+                (None, None) => "pending",
+            };
+            let time_started = finished
+                .as_ref()
+                .and_then(|f| f.time_started.clone())
+                .or(started);
+            let end = finished.as_deref();
             transaction
                 .prepare_cached(
                     "INSERT OR IGNORE INTO invocations (id, server, thing, action, input, status,
-                     time_requested, requester, peer, snapshot, td_sha256, software_version)
-                     VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7, ?8, ?9, ?10, ?11)",
+                     time_requested, requester, peer, snapshot, td_sha256, software_version,
+                     time_started, time_completed, output, error)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
                 )?
                 .execute(params![
                     id,
@@ -286,13 +335,21 @@ fn write_row(transaction: &Transaction<'_>, identity: &Identity, row: Row) -> ru
                     thing,
                     action,
                     input,
+                    status,
                     time_requested,
                     requester,
                     peer,
                     snapshot,
                     td_sha256,
-                    identity.software_version
+                    identity.software_version,
+                    time_started,
+                    end.map(|f| &f.time_completed),
+                    end.and_then(|f| f.output.as_ref()),
+                    end.and_then(|f| f.error.as_ref()),
                 ])?;
+            if let Some(finished) = end {
+                write_children(transaction, finished)?;
+            }
         }
         Row::Started { id, time } => {
             transaction
@@ -360,6 +417,11 @@ fn write_finished(transaction: &Transaction<'_>, finished: Finished) -> rusqlite
     if updated == 0 {
         return Ok(()); // its `pending` row was dropped: nothing to attach the rest to
     }
+    write_children(transaction, &finished)
+}
+
+/// An ended invocation's log lines and blobs.
+fn write_children(transaction: &Transaction<'_>, finished: &Finished) -> rusqlite::Result<()> {
     let mut log = transaction.prepare_cached(
         "INSERT OR REPLACE INTO invocation_log (invocation, seq, time, level, message,
          exception_type) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
