@@ -21,6 +21,12 @@ pub mod seg {
     pub const OUTPUT: &str = "output";
     /// `P/blob/<id>`: a blob an invocation's output links to.
     pub const BLOB: &str = "blob";
+    /// `P/history/…`: the durable history (invocations, property values, events).
+    pub const HISTORY: &str = "history";
+    /// `P/history/invocations[/<id>]`.
+    pub const INVOCATIONS: &str = "invocations";
+    /// `P/history/status`: the writer's counters.
+    pub const STATUS: &str = "status";
     /// `P/docs`: Swagger UI.
     pub const DOCS: &str = "docs";
     /// `P/redoc`: the reference's ReDoc page (reserved, not served).
@@ -44,7 +50,8 @@ pub mod seg {
 }
 
 /// Names a Thing can't be served under: the server's own routes under the prefix use them.
-pub const RESERVED_THING_NAMES: [&str; 10] = [
+pub const RESERVED_THING_NAMES: [&str; 11] = [
+    seg::HISTORY,
     seg::ACTION_INVOCATIONS,
     seg::THINGS,
     seg::THING_DESCRIPTIONS,
@@ -215,6 +222,16 @@ impl ApiPaths {
     /// `P/blob/<id>`.
     pub fn blob(&self, id: impl fmt::Display) -> String {
         format!("{}/{}/{id}", self.prefix, seg::BLOB)
+    }
+
+    /// `P/history/`: the durable history's routes start here.
+    pub fn history(&self) -> String {
+        format!("{}/{}/", self.prefix, seg::HISTORY)
+    }
+
+    /// `P/history/invocations`: recorded invocations, newest first.
+    pub fn history_invocations(&self) -> String {
+        format!("{}{}", self.history(), seg::INVOCATIONS)
     }
 }
 

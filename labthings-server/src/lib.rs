@@ -37,6 +37,7 @@
 //! | `net/` | sockets: serving a listener until stop (`serve.rs`), the one accept loop with axum's accept-error policy (`listener.rs`), serving an HTTP/1.1 connection (`connection.rs`), the TLS handshake (`tls.rs`, feature `tls`); knows no route |
 //! | `live/` | live readings: a poller per `observe_every` getter (`poller.rs`), calling it on the blocking pool only while the hub counts an observer, and handing its readings to the hub |
 //! | `push/` | what clients hear without asking: the per-Thing fan-out (`hub.rs`, an `InvocationObserver`, which publishes a polled getter's reading only when it changed), who observes which property (`observed.rs`: the `ObserverGuard` every binding holds while it listens), the WebSocket protocol and sessions (`ws_protocol.rs`, `ws_session.rs`), SSE framing (`sse.rs`) |
+//! | `history/` | the durable history in SQLite: the file, its schema and migrations (`store.rs`), what a row is (`record.rs`), the observer that makes rows (`recorder.rs`), the one writer thread with group commit (`writer.rs`), size and age limits (`retention.rs`), reads (`query.rs`); its routes are `api/history.rs` |
 //! | `runtime/` | invocations without HTTP or URLs: records (with the blobs their outputs hold) and the `InvocationObserver` that hears their statuses, starting them (`start.rs`), their store and expiry timer, the action pool, the global lock, a Thing's blocking method run under it (`blocking.rs`) |
 //! | `http/` | HTTP plumbing that knows no Thing: bearer tokens (`auth.rs`), responses, the handlers' `ApiError`, request bodies, path parameters, the client's origin, CORS |
 //! | `settings/` | settings files: the background writer, one Thing's file, the atomic write |
@@ -53,6 +54,7 @@ mod discovery;
 mod docs;
 #[cfg(any(doc, doctest))]
 pub mod guide;
+mod history;
 mod http;
 mod live;
 mod mqtt;

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use tokio::sync::watch;
 
+use crate::history::History;
 use crate::http::auth::Tokens;
 use crate::http::cors::Cors;
 use crate::http::host_check::AllowedHosts;
@@ -147,6 +148,8 @@ pub struct ServerState {
     /// it only through a weak handle (so a Thing that outlives its server notifies nobody).
     #[expect(dead_code, reason = "held, never read")]
     pub thing_observers: Vec<Arc<dyn labthings_core::PropertyObserver>>,
+    /// The durable history, when kept.
+    pub history: Option<Arc<History>>,
 }
 
 impl ServerState {

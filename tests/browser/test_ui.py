@@ -273,3 +273,25 @@ def test_pages_fit_a_phone_screen(browser: Browser, base_url: str, artifacts, pa
         page.screenshot(path=str(artifacts / f"phone-{name}.png"), full_page=False)
     finally:
         context.close()
+
+
+def test_the_history_view_lists_invocations_a_records_detail_and_past_values(page: Page, base_url: str):
+    api(base_url, "PUT", "/counter/count", 7)
+    api(base_url, "POST", "/counter/increment")
+    open_thing(page, base_url, "counter")
+    section = page.locator("#history")
+    expect(section).to_be_visible()
+    page.locator("#history-filters select[name=action]").select_option("increment")
+    page.locator("#history-filters button[type=submit]").click()
+    row = section.locator("table.history tbody tr").first
+    expect(row).to_contain_text("increment")
+    expect(row).to_contain_text("completed")
+    row.locator("button").click()
+    detail = page.locator("#history-detail")
+    expect(detail.locator("h3")).to_contain_text("increment · completed")
+    expect(detail).to_contain_text("State at start")
+    page.locator("#history-property").select_option("count")
+    page.locator("#history-property-form button[type=submit]").click()
+    values = page.locator("#history-series table.history tbody")
+    expect(values).to_contain_text("7")
+    expect(values).to_contain_text("http")

@@ -510,11 +510,14 @@ async fn chatty_invocations_stay_within_the_memory_budget() {
     // newest that fit and evicts the oldest finished.
     let folder = scratch("soak");
     let things = json!({"lab": "Lab"});
+    // Memory alone: with a history, an evicted invocation would answer from it.
     let lab = Lab::start(&[
         "-j",
         &config(&folder, things),
         "--invocation-memory",
         "16MiB",
+        "--history",
+        "off",
     ]);
     let pid = lab.child.id();
     let baseline = rss_mib(pid);
@@ -609,7 +612,12 @@ async fn running_invocations_logs_count_towards_the_memory_budget() {
     const BUDGET_MIB: f64 = 64.0;
     let (clients, per_client) = (20, 150);
     let folder = scratch("running-logs");
-    let lab = Lab::start(&["-j", &config(&folder, json!({"lab": "Lab"}))]);
+    let lab = Lab::start(&[
+        "-j",
+        &config(&folder, json!({"lab": "Lab"})),
+        "--history",
+        "off",
+    ]);
     let pid = lab.child.id();
     let baseline = rss_mib(pid);
     let (stop, sampler) = sample_peak_rss(pid);

@@ -3,6 +3,7 @@
 //! 201 with the invocation (or, with `?sync=true`, waits and answers its output: see
 //! `sync_invoke.rs`).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use hyper::body::Incoming;
@@ -15,9 +16,12 @@ use labthings_protocol::paths::Origin;
 use crate::api::invocation_view::{self, Links};
 use crate::api::sync_invoke;
 use crate::http::error::ApiError;
+use crate::http::grant::Grant;
 use crate::http::request_body;
 use crate::http::response::{self, Body};
+use crate::net::connection::PeerAddr;
 use crate::ops::invoke::{InvokeError, launch};
+use crate::runtime::invocation::Requester;
 use crate::state::{ServedThing, ServerState};
 
 /// The longest `Prefer: wait=N` honoured, so a client can't park a request forever.
@@ -38,7 +42,8 @@ pub async fn invoke(
         .or_else(|| requested_wait(&request.headers));
     let bytes = request_body::read(&request.headers, body, state.body_limit).await?;
     let input = request_body::json(&bytes)?;
-    let invocation = launch(state, served, action, input).map_err(|error| match error {
+    let who = requester(state, request);
+    let invocation = launch(state, served, action, input, who).map_err(|error| match error {
         InvokeError::Invalid(errors) => ApiError::unprocessable(errors, "body"),
         InvokeError::NotFound => ApiError::NotFound,
         InvokeError::Refused(problem) => problem.into(),
@@ -57,6 +62,20 @@ pub async fn invoke(
         response.headers_mut().insert(LOCATION, location);
     }
     Ok(response)
+}
+
+/// Who is asking: the label of the request's token in the tokens file ("token" for one
+/// without a label; none, i.e. "anonymous", without tokens), and the client's address.
+fn requester(state: &ServerState, request: &Parts) -> Requester {
+    let grant = request.extensions.get::<Grant>();
+    let label = match grant {
+        Some(grant) => Some(grant.label().unwrap_or_else(|| Arc::from("token"))),
+        None => state.tokens.is_some().then(|| Arc::from("token")),
+    };
+    Requester {
+        label,
+        peer: request.extensions.get::<PeerAddr>().map(|peer| peer.0),
+    }
 }
 
 /// `Prefer: wait=N` (RFC 7240), possibly among other preferences.

@@ -40,10 +40,13 @@ pub async fn download(
     request: &Parts,
 ) -> Result<Response<Body>, ApiError> {
     let id = parse_uuid(id, "blob_id")?;
-    let blob = state
-        .store
-        .find_blob(&id)
-        .ok_or_else(|| ApiError::detail(StatusCode::NOT_FOUND, "Blob not found"))?;
+    let kept = state.store.find_blob(&id);
+    // One no kept invocation holds may be in the history.
+    let blob = match kept {
+        Some(blob) => Some(blob),
+        None => crate::api::history::expired_blob(state, &id).await,
+    };
+    let blob = blob.ok_or_else(|| ApiError::detail(StatusCode::NOT_FOUND, "Blob not found"))?;
     serve(blob, request).await
 }
 

@@ -3,6 +3,7 @@
 pub mod actions;
 pub mod blobs;
 pub mod endpoints;
+pub mod history;
 pub mod invocation_page;
 pub mod invocation_view;
 pub mod invocations;

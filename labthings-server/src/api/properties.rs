@@ -15,6 +15,7 @@ use crate::http::error::ApiError;
 use crate::http::request_body;
 use crate::http::response::{self, Body};
 use crate::ops::property::{self as op, OpError, on_thing};
+use crate::runtime::provenance::{self, Provenance, WriteSource};
 use crate::state::{ServedThing, ServerState};
 
 impl From<OpError> for ApiError {
@@ -80,7 +81,7 @@ pub async fn put(
             "body",
         ));
     };
-    op::write(state, served, property, value).await?;
+    op::write(state, served, property, value, WriteSource::Http).await?;
     Ok(response::json(StatusCode::CREATED, &Value::Null))
 }
 
@@ -93,7 +94,9 @@ pub async fn reset(
     let name = property.name;
     let lock = state.lock_for(property.uses_global_lock);
     on_thing(served, property.kind, lock, move |thing| {
-        thing.reset_property(name)
+        provenance::with(Provenance::direct(WriteSource::Reset), || {
+            thing.reset_property(name)
+        })
     })
     .await?;
     Ok(response::json(StatusCode::OK, &Value::Null))

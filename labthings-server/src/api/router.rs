@@ -12,6 +12,7 @@ use hyper::{Method, Request, Response};
 use labthings_core::{ActionMetadata, EventMetadata, PropertyMetadata, StreamMetadata};
 use labthings_protocol::paths::seg;
 
+use crate::api::history::{self, HistoryRoute};
 use crate::api::push::wants_event_stream;
 use crate::api::{actions, blobs, endpoints, invocations, properties, push, streams, things};
 use crate::discovery::directory;
@@ -150,6 +151,8 @@ enum Route<'s, 'p> {
     InvocationOutput(&'p str),
     /// `P/blob/{id}`: a blob an invocation keeps.
     Blob(&'p str),
+    /// `P/history/…`: the durable history.
+    History(HistoryRoute<'p>),
     /// `P/openapi.json`: the OpenAPI document.
     OpenApi,
     /// `P/docs` (`""`) and `P/docs/<file>`: Swagger UI.
@@ -190,7 +193,16 @@ impl<'s, 'p> Route<'s, 'p> {
         if let Some(ui) = UiRoute::parse(state, path) {
             return Some(Route::Ui(ui));
         }
-        Self::parse_fixed(state, path).or_else(|| Self::parse_endpoint(state, path))
+        Self::parse_history(state, path)
+            .or_else(|| Self::parse_fixed(state, path))
+            .or_else(|| Self::parse_endpoint(state, path))
+    }
+
+    /// `P/history/<rest>`: its own table (its paths have up to four segments).
+    fn parse_history(state: &'s ServerState, path: &'p str) -> Option<Self> {
+        let rest = path.strip_prefix(state.paths.prefix())?.strip_prefix('/')?;
+        let rest = rest.strip_prefix(seg::HISTORY)?.strip_prefix('/')?;
+        HistoryRoute::parse(rest).map(Route::History)
     }
 
     /// `T<path>` for an endpoint path of Thing `T`.
@@ -278,6 +290,7 @@ impl<'s, 'p> Route<'s, 'p> {
             | Route::Invocations
             | Route::InvocationOutput(_)
             | Route::Blob(_)
+            | Route::History(_)
             | Route::OpenApi
             | Route::Docs(_)
             | Route::Thing(_)
@@ -353,6 +366,15 @@ async fn dispatch(
         Route::Directory if get => Ok(things::things(state, &origin())),
         Route::Descriptions if get => Ok(things::all_descriptions(state, &origin())),
         Route::Invocations if get => invocations::list(state, &origin(), request.uri.query()),
+        Route::History(route) if get => history::answer(state, route, request, &origin()).await,
+        // An invocation memory no longer holds may be in the history (reads only).
+        Route::Invocation(id)
+            if get
+                && invocations::find(state, id).is_err()
+                && let Some(answer) = history::expired_invocation(state, id, &origin()).await? =>
+        {
+            Ok(answer)
+        }
         // The id is looked up before the method is checked: a bad id is 422 or 404 whatever
         // the method.
         Route::Invocation(id) => {

@@ -24,6 +24,8 @@ use crate::app::security;
 use crate::app::slots::wire_slots;
 use crate::app::thing_id;
 use crate::discovery::mdns::{advertise, host_name};
+use crate::history::recorder::RecordedThing;
+use crate::history::{History, HistoryLocation};
 use crate::http::auth::Tokens;
 use crate::http::cors::Cors;
 use crate::http::host_check::AllowedHosts;
@@ -172,6 +174,21 @@ impl ThingServer {
     /// Save settings under `folder` (and load them from there at start-up).
     pub fn settings_folder(mut self, folder: impl Into<PathBuf>) -> Self {
         self.options.settings_folder = Some(folder.into());
+        self
+    }
+
+    /// Keep the durable history here (`HistoryLocation::Off`: none). By default it is
+    /// `history.sqlite3` in the settings folder, and there is none without a settings folder.
+    pub fn history(mut self, location: HistoryLocation) -> Self {
+        self.options.history = location;
+        self
+    }
+
+    /// Keep at most `max_bytes` of history (database pages and blob files; default 1 GiB)
+    /// and nothing older than `max_age` (default: no age limit); the oldest goes first.
+    pub fn history_retention(mut self, max_bytes: u64, max_age: Option<Duration>) -> Self {
+        self.options.history_retention.max_bytes = max_bytes;
+        self.options.history_retention.max_age = max_age;
         self
     }
 
@@ -362,6 +379,10 @@ impl ThingServer {
             settings.load();
             observers.push(settings.observer());
         }
+        let history = open_history(&options, &named, &ids, addr)?;
+        if let Some(history) = &history {
+            observers.push(history.recorder.clone());
+        }
         // Bound before the on-start hooks, so what they write is checked, announced and saved:
         // to the server-wide observers, and to the Thing's own hub, which pushes to clients.
         let hubs: Vec<Arc<ThingHub>> = named.iter().map(|_| Arc::new(ThingHub::new())).collect();
@@ -430,6 +451,7 @@ impl ThingServer {
             endpoint_slots: Default::default(),
             binding,
             thing_observers,
+            history,
         });
         // The TDs on the broker carry absolute HTTP links: to this machine by name when
         // listening on every interface.
@@ -484,4 +506,39 @@ impl ThingServer {
             mqtt,
         })
     }
+}
+
+/// Open the history the options ask for (none by default without a settings folder), with
+/// each Thing's TD digest as served at `addr`.
+fn open_history(
+    options: &ServerOptions,
+    named: &[(String, Arc<dyn Thing>)],
+    ids: &[String],
+    addr: SocketAddr,
+) -> Result<Option<Arc<History>>, ServerError> {
+    let Some(path) = options.history.file(options.settings_folder.as_deref()) else {
+        return Ok(None);
+    };
+    let origin = Origin::new(options.scheme(), addr.to_string());
+    let paths = ApiPaths::new(options.api_prefix.as_str());
+    let things = named
+        .iter()
+        .zip(ids)
+        .map(|((name, thing), id)| {
+            let served = labthings_core::Served {
+                origin: &origin,
+                paths: &paths,
+                name,
+                id: Some(id),
+                bearer: options.tokens.is_some(),
+            };
+            let td = labthings_core::thing_description(thing.as_ref(), &served);
+            let td = serde_json::to_vec(&td).unwrap_or_default();
+            (name.clone(), RecordedThing::new(thing.clone(), &td))
+        })
+        .collect();
+    let server = format!("{}:{}", host_name(), addr.port());
+    let history = History::open(&path, server, options.history_retention.clone(), things)?;
+    tracing::info!(path = %history.path.display(), "keeping the history");
+    Ok(Some(Arc::new(history)))
 }

@@ -37,6 +37,10 @@ pub enum ServerError {
     },
     #[error(transparent)]
     Mqtt(#[from] crate::mqtt::config::MqttConfigError),
+    /// The history could not be opened (e.g. a newer server's file): the server refuses to
+    /// start rather than run without the record it was asked to keep.
+    #[error("{0}")]
+    History(#[from] crate::history::OpenError),
     #[error("could not start the settings writer: {0}")]
     Settings(std::io::Error),
     /// A schema requests are validated against uses JSON Schema the validator doesn't

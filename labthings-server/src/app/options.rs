@@ -10,6 +10,7 @@ use std::time::Duration;
 use labthings_core::Thing;
 use labthings_protocol::paths::Scheme;
 
+use crate::history::{HistoryLocation, Retention};
 use crate::http::auth::Tokens;
 use crate::http::cors::Cors;
 use crate::mqtt::config::MqttConfig;
@@ -40,6 +41,11 @@ pub struct ServerOptions {
     pub body_limit: usize,
     /// Where settings files live; `None` keeps settings in memory only.
     pub settings_folder: Option<PathBuf>,
+    /// Where the durable history is kept (default: `history.sqlite3` in the settings folder,
+    /// none without one).
+    pub history: HistoryLocation,
+    /// How much history is kept (default 1 GiB, no age limit).
+    pub history_retention: Retention,
     /// Serialise actions and property writes through one re-entrant lock.
     pub global_lock: bool,
     /// How long shutdown waits for cancelled actions and open requests (default 5 s).
@@ -83,6 +89,8 @@ impl Default for ServerOptions {
             cors: Cors::default(),
             body_limit: 1024 * 1024,
             settings_folder: None,
+            history: HistoryLocation::Default,
+            history_retention: Retention::default(),
             global_lock: false,
             shutdown_grace: Duration::from_secs(5),
             tokens: None,

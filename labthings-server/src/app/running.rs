@@ -74,6 +74,14 @@ impl RunningServer {
         }
     }
 
+    /// Wait until everything recorded so far is committed to the history (at once without
+    /// one): for tests and benchmarks that read the file.
+    pub async fn flush_history(&self) {
+        if let Some(history) = self.state.history.clone() {
+            let _ = tokio::task::spawn_blocking(move || history.writer.flush()).await;
+        }
+    }
+
     /// Stop: refuse new invocations, stop accepting connections, cancel running and pending
     /// invocations, wait — all within one grace period — for them and for open requests, then
     /// run the on-stop hooks (in reverse order), forget the invocations (deleting temporary
@@ -117,6 +125,10 @@ impl RunningServer {
         self.state.store.clear();
         if let Some(settings) = self.settings {
             let _ = tokio::task::spawn_blocking(move || settings.stop()).await;
+        }
+        // Last: the invocations' final states and the on-stop hooks' writes are in it.
+        if let Some(history) = self.state.history.clone() {
+            let _ = tokio::task::spawn_blocking(move || history.writer.stop()).await;
         }
     }
 

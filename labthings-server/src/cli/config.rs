@@ -50,6 +50,10 @@ pub struct ServerConfig {
     /// `"64MiB"` (default 64 MiB).
     #[serde(default, deserialize_with = "invocation_memory")]
     pub invocation_memory: Option<usize>,
+    /// Where the durable history is kept: a SQLite file's path, or `"off"`; absent:
+    /// `history.sqlite3` in the settings folder (or the working directory).
+    #[serde(default, deserialize_with = "history")]
+    pub history: Option<String>,
     /// Authentication; absent: none (unless the command line or the environment names tokens).
     #[serde(default, deserialize_with = "auth")]
     pub auth: Option<AuthConfig>,
@@ -246,6 +250,10 @@ pub fn parse_bytes(text: &str) -> Result<usize, String> {
 
 fn settings_folder<'de, D: Deserializer<'de>>(d: D) -> Result<Option<PathBuf>, D::Error> {
     optional("settings_folder", d)
+}
+
+fn history<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    optional("history", d)
 }
 
 fn api_prefix<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {

@@ -29,6 +29,7 @@ mod tokens;
 
 use crate::app::running::listen_for_shutdown;
 use crate::cli::config::{ServerConfig, ThingRegistry};
+use crate::history::HistoryLocation;
 use crate::mqtt::config::MqttConfig;
 use labthings_protocol::paths::{Origin, Scheme};
 
@@ -60,6 +61,11 @@ pub struct Cli {
     /// Where settings are saved (overrides the config's `settings_folder`).
     #[arg(long, value_name = "DIR")]
     pub settings_folder: Option<PathBuf>,
+    /// Where the durable history is kept: a SQLite file, or `off` (overrides the config's
+    /// `history`). Default: `history.sqlite3` in the settings folder, else in the working
+    /// directory.
+    #[arg(long, value_name = "PATH|off")]
+    pub history: Option<String>,
     /// Threads available to blocking actions (default 256).
     #[arg(long, value_name = "N")]
     pub action_threads: Option<usize>,
@@ -205,6 +211,7 @@ pub async fn run(cli: Cli, registry: ThingRegistry, default_config: Option<&str>
     if cli.print_openapi || cli.print_td.is_some() {
         return print_description(&cli, &server);
     }
+    server = server.history(history_location(&cli, &config));
     if let Some(threads) = cli.action_threads {
         server = server.action_threads(threads);
     }
@@ -227,6 +234,20 @@ pub async fn run(cli: Cli, registry: ThingRegistry, default_config: Option<&str>
 
 /// Exit code for `--print-td` naming no configured Thing (a usage error, like clap's).
 pub const UNKNOWN_THING: u8 = 2;
+
+/// Where the history goes: `--history`, else the config's `history`, else the settings
+/// folder's `history.sqlite3`, else `./history.sqlite3` (the binary keeps a history by
+/// default; the library only with a settings folder).
+fn history_location(cli: &Cli, config: &ServerConfig) -> HistoryLocation {
+    let named = cli.history.as_deref().or(config.history.as_deref());
+    match named {
+        Some(text) => HistoryLocation::parse(text),
+        None if cli.settings_folder.is_some() || config.settings_folder.is_some() => {
+            HistoryLocation::Default
+        }
+        None => HistoryLocation::Sqlite(crate::history::FILE_NAME.into()),
+    }
+}
 
 /// `--print-openapi` / `--print-td NAME`: print the document, indented, and exit.
 fn print_description(cli: &Cli, server: &crate::app::builder::ThingServer) -> ExitCode {

@@ -14,3 +14,7 @@ pub mod mqtt {
 pub mod live_readings {
     #![doc = include_str!("live_readings.md")]
 }
+
+pub mod history {
+    #![doc = include_str!("history.md")]
+}

@@ -8,6 +8,7 @@
 //! browser APIs that can't set headers: `EventSource`, `WebSocket`, `<img>`). A token or a
 //! digest never appears in a log line, an error message or a response.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
@@ -30,14 +31,16 @@ pub const QUERY_NAME: &str = "access_token";
 /// The tokens a server accepts: those of a tokens file (reloadable) plus any given directly.
 ///
 /// The file holds one token, or `sha256:<64 hex digits>` (the digest of one), per line; text
-/// after the first whitespace is a label and ignored; blank lines and lines starting with `#`
-/// are skipped.
+/// after the first whitespace is a label (the history records it as who started an
+/// invocation); blank lines and lines starting with `#` are skipped.
 pub struct Tokens {
     file: Option<PathBuf>,
     /// Given directly (e.g. `LABTHINGS_TOKEN`): kept across reloads.
     fixed: Vec<Digest>,
     /// Read from `file`, replaced whole by a successful reload.
     loaded: RwLock<Arc<[Digest]>>,
+    /// The file's labels, by digest, replaced with `loaded`.
+    labels: RwLock<Arc<HashMap<Digest, Arc<str>>>>,
     /// Bumped by every successful reload, so that long-lived streams re-check their token
     /// (see [`Grant`](super::grant::Grant)).
     generation: watch::Sender<u64>,
@@ -83,6 +86,7 @@ impl Tokens {
             file: None,
             fixed: Vec::new(),
             loaded: RwLock::new(Arc::from([])),
+            labels: RwLock::default(),
             generation: watch::channel(0).0,
         }
     }
@@ -90,11 +94,12 @@ impl Tokens {
     /// The tokens of `path`, read now; [`reload`](Self::reload) (SIGHUP) reads it again.
     pub fn from_file(path: impl Into<PathBuf>) -> Result<Self, TokenError> {
         let path = path.into();
-        let loaded = read_file(&path)?;
+        let (loaded, labels) = split(read_file(&path)?);
         Ok(Self {
             file: Some(path),
             fixed: Vec::new(),
             loaded: RwLock::new(loaded.into()),
+            labels: RwLock::new(Arc::new(labels)),
             generation: watch::channel(0).0,
         })
     }
@@ -126,9 +131,10 @@ impl Tokens {
         let Some(path) = &self.file else {
             return Ok(0);
         };
-        let loaded = read_file(path)?;
+        let (loaded, labels) = split(read_file(path)?);
         let count = loaded.len();
         *self.loaded.write().unwrap_or_else(|p| p.into_inner()) = loaded.into();
+        *self.labels.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(labels);
         self.generation.send_modify(|generation| *generation += 1);
         Ok(count)
     }
@@ -175,6 +181,12 @@ impl Tokens {
         } else {
             Refusal::Missing
         })
+    }
+
+    /// The label the tokens file gives the token with this digest, if any.
+    pub(crate) fn label(&self, digest: &Digest) -> Option<Arc<str>> {
+        let labels = self.labels.read().unwrap_or_else(|p| p.into_inner());
+        labels.get(digest).cloned()
     }
 
     fn loaded(&self) -> Arc<[Digest]> {
@@ -352,24 +364,46 @@ pub(crate) fn percent_decode(text: &str) -> String {
 }
 
 /// Parse a tokens file's text into digests; `path` only names the file in errors.
-fn parse(text: &str, path: &Path) -> Result<Vec<Digest>, TokenError> {
+/// A token's digest and its label.
+type Labelled = (Digest, Option<Arc<str>>);
+
+fn parse(text: &str, path: &Path) -> Result<Vec<Labelled>, TokenError> {
     let mut digests = Vec::new();
     for (index, line) in text.lines().enumerate() {
-        let Some(entry) = line.split_whitespace().next() else {
+        let mut words = line.trim().splitn(2, char::is_whitespace);
+        let Some(entry) = words.next().filter(|entry| !entry.is_empty()) else {
             continue;
         };
         if entry.starts_with('#') {
             continue;
         }
-        match entry.strip_prefix("sha256:") {
-            Some(hex) => digests.push(parse_hex(hex).ok_or_else(|| TokenError::BadDigest {
+        let label = words
+            .next()
+            .map(str::trim)
+            .filter(|label| !label.is_empty())
+            .map(Arc::from);
+        let digest = match entry.strip_prefix("sha256:") {
+            Some(hex) => parse_hex(hex).ok_or_else(|| TokenError::BadDigest {
                 path: path.to_owned(),
                 line: index + 1,
-            })?),
-            None => digests.push(digest(entry.as_bytes())),
-        }
+            })?,
+            None => digest(entry.as_bytes()),
+        };
+        digests.push((digest, label));
     }
     Ok(digests)
+}
+
+/// The digests, and the labels of those that have one.
+fn split(labelled: Vec<Labelled>) -> (Vec<Digest>, HashMap<Digest, Arc<str>>) {
+    let labels = labelled
+        .iter()
+        .filter_map(|(digest, label)| Some((*digest, label.clone()?)))
+        .collect();
+    (
+        labelled.into_iter().map(|(digest, _)| digest).collect(),
+        labels,
+    )
 }
 
 fn parse_hex(hex: &str) -> Option<Digest> {
@@ -384,7 +418,7 @@ fn parse_hex(hex: &str) -> Option<Digest> {
     Some(digest)
 }
 
-fn read_file(path: &Path) -> Result<Vec<Digest>, TokenError> {
+fn read_file(path: &Path) -> Result<Vec<Labelled>, TokenError> {
     let text = std::fs::read_to_string(path).map_err(|source| TokenError::Read {
         path: path.to_owned(),
         source,
@@ -439,8 +473,10 @@ mod tests {
             "# lab tokens\n\nplain-token alice's laptop\n  sha256:{}  \n#sha256:zz\n",
             hex(&digest(b"hashed")).to_uppercase()
         );
-        let digests = parse(&text, path).unwrap();
+        let (digests, labels) = split(parse(&text, path).unwrap());
         assert_eq!(digests, vec![digest(b"plain-token"), digest(b"hashed")]);
+        assert_eq!(labels.len(), 1);
+        assert_eq!(labels[&digest(b"plain-token")].as_ref(), "alice's laptop");
         let error = parse("ok\nsha256:abc secret\n", path).unwrap_err();
         assert_eq!(
             error.to_string(),

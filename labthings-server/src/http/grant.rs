@@ -27,6 +27,11 @@ impl Grant {
         }
     }
 
+    /// The token's label in the tokens file, if it has one.
+    pub fn label(&self) -> Option<Arc<str>> {
+        self.tokens.label(&self.digest)
+    }
+
     /// Resolve once a reload has dropped the token (never if it stays accepted).
     pub async fn revoked(&mut self) {
         loop {

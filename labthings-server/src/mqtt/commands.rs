@@ -18,6 +18,8 @@ use tokio::sync::mpsc;
 use crate::mqtt::outbox::Outbox;
 use crate::ops::invoke::{InvokeError, launch};
 use crate::ops::property::{OpError, write};
+use crate::runtime::invocation::Requester;
+use crate::runtime::provenance::WriteSource;
 use crate::state::ServerState;
 
 /// Commands a Thing's link holds while earlier ones run; beyond, a command is refused.
@@ -103,7 +105,7 @@ async fn carry_out(
                     Value::Null,
                 ))
             })?;
-            write(state, served, property, value)
+            write(state, served, property, value, WriteSource::Mqtt)
                 .await
                 .map_err(|error| match error {
                     OpError::Property(PropertyError::Invalid(errors)) => Refusal::invalid(errors),
@@ -122,7 +124,7 @@ async fn carry_out(
                 .action(name)
                 .ok_or_else(|| not_found(&format!("no action `{name}`")))?;
             let input = json(&publish.payload)?;
-            launch(state, served, action, input)
+            launch(state, served, action, input, Requester::mqtt())
                 .map(|_| ())
                 .map_err(|error| match error {
                     InvokeError::Invalid(errors) => Refusal::invalid(errors),

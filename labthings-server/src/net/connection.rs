@@ -15,13 +15,21 @@ use tokio::sync::watch;
 use crate::http::response::Body;
 use crate::push::lifeline::Hangup;
 
+/// The address of the client that sent a request (a request extension).
+#[derive(Debug, Clone, Copy)]
+pub struct PeerAddr(pub std::net::SocketAddr);
+
 /// How long a client may take to send a request's headers.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Answer each request on `stream` (TCP, or TLS over TCP) with `handle`; when `stopped`
 /// changes, finish the request in flight and close.
-pub async fn serve_connection<S, H, F>(stream: S, handle: H, mut stopped: watch::Receiver<bool>)
-where
+pub async fn serve_connection<S, H, F>(
+    stream: S,
+    peer: Option<std::net::SocketAddr>,
+    handle: H,
+    mut stopped: watch::Receiver<bool>,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     H: Fn(Request<Incoming>) -> F + Send + 'static,
     F: Future<Output = Response<Body>> + Send + 'static,
@@ -32,6 +40,9 @@ where
     let switch = hangup.clone();
     let service = service_fn(move |mut request: Request<Incoming>| {
         request.extensions_mut().insert(switch.clone());
+        if let Some(peer) = peer {
+            request.extensions_mut().insert(PeerAddr(peer));
+        }
         let answer = handle(request);
         async move { Ok::<_, Infallible>(answer.await) }
     });

@@ -39,18 +39,19 @@ pub async fn serve<H, F>(
     };
     let mut connections = accept_until(listener, stop, |stream| {
         let _ = stream.set_nodelay(true);
+        let peer = stream.peer_addr().ok();
         let handle = handle.clone();
         let (stopped, connections) = (stopped.clone(), connections.clone());
         async move {
             #[cfg(feature = "tls")]
             if let Some(tls) = &connections.tls {
                 if let Some(stream) = tls.accept(stream, stopped.clone()).await {
-                    serve_connection(stream, handle, stopped).await;
+                    serve_connection(stream, peer, handle, stopped).await;
                 }
                 return;
             }
             let _ = connections;
-            serve_connection(stream, handle, stopped).await
+            serve_connection(stream, peer, handle, stopped).await
         }
     })
     .await;

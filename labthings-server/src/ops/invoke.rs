@@ -8,7 +8,7 @@ use labthings_core::{ActionMetadata, InvocationId, PrepareError, PreparedAction}
 use labthings_protocol::problem::Problem;
 use serde_json::Value;
 
-use crate::runtime::invocation::Invocation;
+use crate::runtime::invocation::{Invocation, Requester};
 use crate::runtime::start::{start, withdraw};
 use crate::state::{ServedThing, ServerState};
 
@@ -23,13 +23,14 @@ pub enum InvokeError {
     Refused(Problem),
 }
 
-/// Start `action` with `input`; the running (or pending) invocation, kept in the store and
-/// heard by the Thing's hub.
+/// Start `action` with `input` for `requester`; the running (or pending) invocation, kept in
+/// the store and heard by the Thing's hub (and the history, when there is one).
 pub fn launch(
     state: &ServerState,
     served: &ServedThing,
     action: &ActionMetadata,
     input: Option<Value>,
+    requester: Requester,
 ) -> Result<Arc<Invocation>, InvokeError> {
     // A blob link in the input resolves to a blob a kept invocation holds.
     let store = state.store.clone();
@@ -43,16 +44,19 @@ pub fn launch(
     })?;
     let action_path = served.action_paths.get(action.name).cloned();
     let action_path = action_path.ok_or(InvokeError::NotFound)?;
-    let invocation = Arc::new(
-        Invocation::new(
-            InvocationId::new(),
-            served.name.clone(),
-            action.name,
-            action_path,
-            input,
-        )
-        .with_observer(served.hub.clone()),
-    );
+    let mut invocation = Invocation::new(
+        InvocationId::new(),
+        served.name.clone(),
+        action.name,
+        action_path,
+        input,
+    )
+    .with_observer(served.hub.clone())
+    .with_requester(requester);
+    if let Some(history) = &state.history {
+        invocation = invocation.with_observer(history.recorder.clone());
+    }
+    let invocation = Arc::new(invocation);
     if state.store.insert(invocation.clone()).is_err() {
         return Err(InvokeError::Refused(busy()));
     }

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::runtime::blocking::on_thread;
 use crate::runtime::lock::GlobalLock;
+use crate::runtime::provenance::{self, Provenance, WriteSource};
 use crate::state::{ServedThing, ServerState};
 
 /// Why an operation on a property failed: the Thing refused it, or its method never returned
@@ -49,17 +50,21 @@ pub async fn on_thing<T: Send + 'static>(
 }
 
 /// Write `value` as a `PUT` does: validated by the Thing, under the global lock when the
-/// property uses it, heard by the observers (settings, push, MQTT).
+/// property uses it, heard by the observers (settings, push, MQTT, history, which records
+/// `source` as where it came from).
 pub async fn write(
     state: &ServerState,
     served: &ServedThing,
     property: &PropertyMetadata,
     value: Value,
+    source: WriteSource,
 ) -> Result<(), OpError> {
     let name = property.name;
     let lock = state.lock_for(property.uses_global_lock);
     on_thing(served, property.kind, lock, move |thing| {
-        thing.write_property(name, value)
+        provenance::with(Provenance::direct(source), || {
+            thing.write_property(name, value)
+        })
     })
     .await
 }

@@ -59,6 +59,30 @@ pub trait InvocationObserver: Send + Sync + std::fmt::Debug {
         status: InvocationStatus,
         progress: Option<f64>,
     );
+
+    /// `invocation` was recorded (`pending`), started or finished: the whole record, for
+    /// observers that keep it (the history). Called under the record's lock, after
+    /// [`status_changed`](Self::status_changed); not for progress alone.
+    fn transitioned(&self, _invocation: &Invocation, _state: &RunState) {}
+}
+
+/// Who asked for an invocation: the label of the token the request carried ("token" for an
+/// unlabelled one, "anonymous" without tokens) and the client's address.
+#[derive(Debug, Clone, Default)]
+pub struct Requester {
+    pub label: Option<Arc<str>>,
+    pub peer: Option<std::net::SocketAddr>,
+}
+
+impl Requester {
+    /// An invocation a message from the MQTT broker started: the broker's clients are
+    /// invisible to us, so it is labelled by the way it came.
+    pub fn mqtt() -> Self {
+        Self {
+            label: Some(Arc::from("mqtt")),
+            peer: None,
+        }
+    }
 }
 
 /// What changes as an invocation runs.
@@ -114,8 +138,11 @@ pub struct Invocation {
     pub progress: Progress,
     state: Mutex<RunState>,
     finished: Notify,
-    /// Who hears of status changes, when the record belongs to a served Thing.
-    observer: Option<Arc<dyn InvocationObserver>>,
+    /// Who asked for it.
+    pub requester: Requester,
+    /// Who hears of status changes (the Thing's hub; the history), when the record belongs
+    /// to a served Thing.
+    observers: Vec<Arc<dyn InvocationObserver>>,
     pushes: Mutex<ProgressPushes>,
 }
 
@@ -145,7 +172,8 @@ impl Invocation {
             cancel: CancelHook::new(),
             log: Arc::new(InvocationLog::default()),
             progress: Progress::new(),
-            observer: None,
+            requester: Requester::default(),
+            observers: Vec::new(),
             pushes: Mutex::new(ProgressPushes::default()),
             state: Mutex::new(RunState {
                 status: InvocationStatus::Pending,
@@ -163,7 +191,13 @@ impl Invocation {
 
     /// Tell `observer` every status change (and the progress).
     pub fn with_observer(mut self, observer: Arc<dyn InvocationObserver>) -> Self {
-        self.observer = Some(observer);
+        self.observers.push(observer);
+        self
+    }
+
+    /// Say who asked for it.
+    pub fn with_requester(mut self, requester: Requester) -> Self {
+        self.requester = requester;
         self
     }
 
@@ -177,7 +211,7 @@ impl Invocation {
                 record.progress_changed(runtime.as_ref());
             }
         });
-        self.publish(&self.state());
+        self.transitioned(&self.state());
     }
 
     pub fn state(&self) -> MutexGuard<'_, RunState> {
@@ -192,8 +226,16 @@ impl Invocation {
     /// Tell the observer the invocation's current status (called with the state locked, so
     /// the statuses of one invocation go out in the order they happened).
     fn publish(&self, state: &RunState) {
-        if let Some(observer) = &self.observer {
+        for observer in &self.observers {
             observer.status_changed(self.action, self.id, state.status, self.progress.get());
+        }
+    }
+
+    /// Publish a change of status, and hand the whole record to the observers that keep it.
+    fn transitioned(&self, state: &RunState) {
+        self.publish(state);
+        for observer in &self.observers {
+            observer.transitioned(self, state);
         }
     }
 
@@ -247,7 +289,7 @@ impl Invocation {
         }
         state.status = InvocationStatus::Running;
         state.time_started = Some(Utc::now());
-        self.publish(&state);
+        self.transitioned(&state);
         true
     }
 
@@ -353,7 +395,7 @@ impl Invocation {
         state.result_bytes = json_bytes(&state.output)
             + json_bytes(&state.error)
             + state.blobs.iter().map(memory_bytes).sum::<usize>();
-        self.publish(state);
+        self.transitioned(state);
     }
 
     /// The memory this record holds, as the store's budget counts it: its input, its log

@@ -8,5 +8,6 @@ pub mod free_memory;
 pub mod invocation;
 pub mod lock;
 pub mod pool;
+pub mod provenance;
 pub mod start;
 pub mod store;

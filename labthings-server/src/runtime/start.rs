@@ -10,6 +10,7 @@ use labthings_protocol::problem::Problem;
 use crate::runtime::invocation::Invocation;
 use crate::runtime::lock::GlobalLock;
 use crate::runtime::pool::{ActionPool, PoolFull};
+use crate::runtime::provenance::{self, Provenance, WriteSource};
 use crate::runtime::store::InvocationStore;
 
 /// Start the invocation's body: blocking bodies on `pool`, `async` ones on the runtime. A
@@ -29,7 +30,13 @@ pub fn start(
                 Ok(guard) => guard,
                 Err(busy) => return invocation.fail_with(busy.into()),
             };
-            invocation.finish(body.run(&context(&invocation)));
+            // Property writes the action makes are recorded as made in this invocation.
+            let provenance = Provenance {
+                source: WriteSource::Rust,
+                invocation: Some(invocation.id),
+            };
+            let outcome = provenance::with(provenance, || body.run(&context(&invocation)));
+            invocation.finish(outcome);
         })),
         ActionBody::Async(start) => {
             tokio::spawn(async move {

@@ -48,7 +48,7 @@ pub static INDEX_PAGE: Asset = asset!("index.html", "text/html; charset=utf-8");
 pub static THING_PAGE: Asset = asset!("thing.html", "text/html; charset=utf-8");
 
 /// What `P/ui/assets/<name>` serves.
-static FILES: [Asset; 8] = [
+static FILES: [Asset; 9] = [
     asset!("ui.css", "text/css; charset=utf-8"),
     asset!("common.js", "text/javascript; charset=utf-8"),
     asset!("forms.js", "text/javascript; charset=utf-8"),
@@ -56,6 +56,7 @@ static FILES: [Asset; 8] = [
     asset!("thing.js", "text/javascript; charset=utf-8"),
     asset!("units.js", "text/javascript; charset=utf-8"),
     asset!("plot.js", "text/javascript; charset=utf-8"),
+    asset!("history.js", "text/javascript; charset=utf-8"),
     asset!("favicon.svg", "image/svg+xml"),
 ];
 

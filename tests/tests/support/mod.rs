@@ -60,6 +60,20 @@ impl TestServer {
         Self::start(demo_server()).await
     }
 
+    /// Wait until everything recorded so far is in the history file.
+    pub async fn flush_history(&self) {
+        if let Some(server) = &self.server {
+            server.flush_history().await;
+        }
+    }
+
+    /// Shut down now (the history's writer commits and stops).
+    pub async fn stop(mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await;
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
@@ -249,4 +263,13 @@ pub fn signal(child: &std::process::Child, name: &str) {
         .status()
         .expect("kill(1) runs");
     assert!(status.success(), "kill -{name} failed");
+}
+
+/// A fresh, empty folder under the target directory, named for the test and this process.
+pub fn scratch(name: &str) -> std::path::PathBuf {
+    let folder = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&folder);
+    std::fs::create_dir_all(&folder).unwrap();
+    folder
 }

@@ -22,6 +22,7 @@ use serde_json::{Map, Value, json};
 
 use components::components;
 use dialect::json_schema_2020_12;
+mod history;
 use paths::{endpoint_operations, invocation_operations, server_operations, thing_operations};
 
 /// The OpenAPI version written (and the dialect of every schema: JSON Schema 2020-12).
@@ -64,8 +65,10 @@ pub fn document(surface: &ApiSurface<'_>) -> Value {
     }
     tags.push(json!({"name": "invocations", "description": "Action invocations of every Thing: status, log, output, cancellation."}));
     tags.push(json!({"name": "server", "description": "The server's own routes: directories of the Things, discovery, this document."}));
+    tags.push(json!({"name": "history", "description": "The durable history: recorded invocations, property values and events."}));
     invocation_operations(&mut paths, surface.paths);
     server_operations(&mut paths, surface.paths);
+    history::history_operations(&mut paths, surface.paths);
 
     let mut document = Map::new();
     document.insert("openapi".into(), json!(OPENAPI_VERSION));

@@ -1,0 +1,99 @@
+//! What the history keeps: one [`Row`] per thing that happened, built on the caller's thread
+//! (cheap: values already in hand, serialised once) and written later by the writer thread.
+
+use std::path::PathBuf;
+
+use bytes::Bytes;
+use chrono::{DateTime, SecondsFormat, Utc};
+
+/// A time as the database stores it: RFC 3339 in UTC with microseconds and `Z`, fixed width,
+/// so text order is time order and `since`/`until` compare as strings.
+pub fn timestamp(time: DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// One change to write.
+#[derive(Debug)]
+pub enum Row {
+    /// An invocation was recorded (`pending`).
+    Requested(Box<Requested>),
+    /// It started running.
+    Started { id: String, time: String },
+    /// It finished: the final status, output, error, its whole log and its blobs.
+    Finished(Box<Finished>),
+    PropertyWrite {
+        thing: String,
+        property: String,
+        value: String,
+        time: String,
+        source: &'static str,
+        invocation: Option<String>,
+    },
+    Event {
+        thing: String,
+        event: String,
+        data: String,
+        time: String,
+    },
+}
+
+#[derive(Debug)]
+pub struct Requested {
+    pub id: String,
+    pub thing: String,
+    pub action: String,
+    /// JSON.
+    pub input: String,
+    pub time_requested: String,
+    pub requester: String,
+    pub peer: Option<String>,
+    /// JSON: the Thing's data properties and settings when it was requested.
+    pub snapshot: String,
+    pub td_sha256: String,
+    /// Filled by the writer when the invocation's start (and end) came in the same batch as
+    /// its request: one `INSERT` then writes the whole row (quick actions, the common case).
+    pub started: Option<String>,
+    pub finished: Option<Box<Finished>>,
+}
+
+#[derive(Debug)]
+pub struct Finished {
+    pub id: String,
+    pub status: &'static str,
+    pub time_started: Option<String>,
+    pub time_completed: String,
+    /// JSON; blob links keep their relative `href` (`blob/<id>`).
+    pub output: Option<String>,
+    /// JSON (a problem).
+    pub error: Option<String>,
+    pub log: Vec<LogLine>,
+    pub blobs: Vec<BlobRow>,
+}
+
+#[derive(Debug)]
+pub struct LogLine {
+    pub time: String,
+    pub level: &'static str,
+    pub message: String,
+    pub exception_type: Option<String>,
+}
+
+/// A blob an output links to. Its bytes are hashed and stored by the writer, off the action's
+/// thread.
+#[derive(Debug)]
+pub struct BlobRow {
+    pub id: String,
+    pub media_type: String,
+    pub content: BlobContent,
+}
+
+#[derive(Debug)]
+pub enum BlobContent {
+    Bytes(Bytes),
+    File(PathBuf),
+    /// Written by the writer: the file named by this digest holds `size` bytes.
+    Stored {
+        sha256: String,
+        size: usize,
+    },
+}

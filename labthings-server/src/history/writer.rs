@@ -1,0 +1,458 @@
+//! The one thread that writes the history: it owns the database connection, takes rows from a
+//! bounded channel and commits them in groups, so that an action never waits for the disk.
+//!
+//! Group commit: after the first row of a batch the thread sleeps [`COMMIT_WINDOW`], takes
+//! what came meanwhile (at most [`MAX_BATCH`] rows), then writes them all in one
+//! `BEGIN IMMEDIATE` transaction. A caller only ever `try_send`s: when the channel is full (the disk can't keep
+//! up) the row is dropped and counted, with one warning per episode. A failed commit (disk
+//! full, read-only disk) drops its batch the same way and the server goes on.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use rusqlite::{Connection, Transaction, TransactionBehavior, params};
+use sha2::{Digest as _, Sha256};
+
+use crate::history::record::{BlobContent, BlobRow, Finished, Requested, Row};
+use crate::history::retention::Retention;
+
+/// How long the writer gathers rows before committing them: with the time a commit takes,
+/// what a `kill -9` can lose at most.
+pub const COMMIT_WINDOW: Duration = Duration::from_millis(5);
+
+/// The most rows one transaction writes.
+pub const MAX_BATCH: usize = 4096;
+
+/// Rows that may wait for the writer; beyond, rows are dropped and counted.
+pub const QUEUE: usize = 16_384;
+
+/// What the writer has done, for the status route and the tests.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub written: AtomicU64,
+    pub dropped: AtomicU64,
+    /// Set while rows are being dropped, so the warning comes once per episode.
+    dropping: AtomicBool,
+    /// Set while commits fail, likewise.
+    failing: AtomicBool,
+}
+
+impl Stats {
+    fn drop_rows(&self, count: u64, why: &str) {
+        self.dropped.fetch_add(count, Ordering::Relaxed);
+        if !self.dropping.swap(true, Ordering::Relaxed) {
+            tracing::warn!("history: {why}; rows are dropped (and counted) until it catches up");
+        }
+    }
+}
+
+enum Message {
+    Row(Row),
+    /// Commit what is queued, then answer (the tests, the benchmarks).
+    Flush(mpsc::SyncSender<()>),
+    /// Commit what is queued and end the thread.
+    Stop,
+}
+
+/// Who writes rows, and the folder blob bytes go to.
+#[derive(Debug)]
+pub struct Writer {
+    sender: SyncSender<Message>,
+    pub stats: Arc<Stats>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// What every row of this server carries.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    /// The server's identity (host and port), so one database can hold several servers.
+    pub server: String,
+    pub software_version: String,
+}
+
+impl Writer {
+    /// Start the thread writing into `connection` (opened, migrated); blobs go under
+    /// `blob_folder`.
+    pub fn start(
+        connection: Connection,
+        identity: Identity,
+        blob_folder: PathBuf,
+        retention: Retention,
+    ) -> std::io::Result<Self> {
+        let (sender, receiver) = mpsc::sync_channel(QUEUE);
+        let stats = Arc::new(Stats::default());
+        let thread_stats = stats.clone();
+        let thread = std::thread::Builder::new()
+            .name("history-writer".into())
+            .spawn(move || {
+                let mut state = WriterThread {
+                    connection,
+                    identity,
+                    blobs: blob_folder,
+                    stats: thread_stats,
+                    retention,
+                };
+                state.run(&receiver);
+            })?;
+        Ok(Self {
+            sender,
+            stats,
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    /// Queue `row`; never blocks. A full queue drops it (counted).
+    pub fn send(&self, row: Row) {
+        match self.sender.try_send(Message::Row(row)) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => self
+                .stats
+                .drop_rows(1, "the writer can't keep up (its queue is full)"),
+            // Stopped: the server is going away.
+            Err(TrySendError::Disconnected(_)) => {
+                self.stats.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Wait until every row queued before this call is committed (or dropped).
+    pub fn flush(&self) {
+        let (done, wait) = mpsc::sync_channel(1);
+        if self.sender.send(Message::Flush(done)).is_ok() {
+            let _ = wait.recv();
+        }
+    }
+
+    /// Commit what is queued and end the thread (at shutdown); rows sent afterwards are
+    /// dropped and counted.
+    pub fn stop(&self) {
+        let thread = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(thread) = thread
+            && self.sender.send(Message::Stop).is_ok()
+        {
+            let _ = thread.join();
+        }
+    }
+}
+
+struct WriterThread {
+    connection: Connection,
+    identity: Identity,
+    blobs: PathBuf,
+    stats: Arc<Stats>,
+    retention: Retention,
+}
+
+impl WriterThread {
+    fn run(&mut self, receiver: &mpsc::Receiver<Message>) {
+        let mut batch = Vec::new();
+        let mut flushes = Vec::new();
+        let mut next_retention = Instant::now();
+        let mut stop = false;
+        while !stop {
+            match receiver.recv() {
+                Ok(message) => stop = take(message, &mut batch, &mut flushes),
+                Err(_) => return,
+            }
+            // Gather for the window by sleeping through it, not by waiting on the channel: a
+            // receiver parked on the channel is woken (a context switch) by every row sent,
+            // which on one core cost more than the rows' SQL. Asleep, senders wake no one.
+            if !stop && flushes.is_empty() {
+                std::thread::sleep(COMMIT_WINDOW);
+            }
+            while !stop && batch.len() < MAX_BATCH {
+                match receiver.try_recv() {
+                    Ok(message) => stop = take(message, &mut batch, &mut flushes),
+                    Err(_) => break,
+                }
+            }
+            if !batch.is_empty() {
+                self.commit(&mut batch);
+            }
+            if Instant::now() >= next_retention {
+                self.retention.apply(&self.connection, &self.blobs);
+                next_retention = Instant::now() + self.retention.every;
+            }
+            for done in flushes.drain(..) {
+                let _ = done.send(());
+            }
+        }
+    }
+
+    fn commit(&mut self, batch: &mut Vec<Row>) {
+        let count = batch.len() as u64;
+        coalesce(batch);
+        // Blob bytes go to files first: a row never names a file that isn't there.
+        let result = self.store_blobs(batch).and_then(|()| {
+            let transaction =
+                Transaction::new_unchecked(&self.connection, TransactionBehavior::Immediate)?;
+            for row in batch.drain(..) {
+                write_row(&transaction, &self.identity, row)?;
+            }
+            transaction.commit()
+        });
+        batch.clear();
+        match result {
+            Ok(()) => {
+                self.stats.written.fetch_add(count, Ordering::Relaxed);
+                self.stats.failing.store(false, Ordering::Relaxed);
+                self.stats.dropping.store(false, Ordering::Relaxed);
+            }
+            Err(error) => {
+                self.stats.dropped.fetch_add(count, Ordering::Relaxed);
+                if !self.stats.failing.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(%error, "history: a commit failed (disk full or read-only?); its rows are dropped and counted, the server goes on");
+                }
+            }
+        }
+    }
+
+    fn store_blobs(&self, batch: &mut [Row]) -> rusqlite::Result<()> {
+        for row in batch {
+            let finished = match row {
+                Row::Finished(finished) => Some(finished),
+                Row::Requested(requested) => requested.finished.as_mut(),
+                _ => None,
+            };
+            if let Some(finished) = finished {
+                for blob in &mut finished.blobs {
+                    if let Err(error) = store_blob(&self.blobs, blob) {
+                        tracing::warn!(%error, blob = %blob.id, "history: could not store a blob's bytes");
+                        blob.content = BlobContent::Bytes(Default::default());
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Fold each invocation's start and end into its request when they are in the same batch, so
+/// a quick invocation is one `INSERT` (of its final state) instead of an insert and two
+/// updates of four indexes.
+fn coalesce(batch: &mut Vec<Row>) {
+    let mut requested_at: HashMap<String, usize> = HashMap::new();
+    let mut rows = Vec::with_capacity(batch.len());
+    for row in batch.drain(..) {
+        let id = match &row {
+            Row::Started { id, .. } => Some(id),
+            Row::Finished(finished) => Some(&finished.id),
+            _ => None,
+        };
+        let index = id.and_then(|id| requested_at.get(id).copied());
+        if let Some(Row::Requested(requested)) = index.map(|i| &mut rows[i]) {
+            match row {
+                Row::Started { time, .. } => requested.started = Some(time),
+                Row::Finished(finished) => requested.finished = Some(finished),
+                _ => {}
+            }
+            continue;
+        }
+        if let Row::Requested(requested) = &row {
+            requested_at.insert(requested.id.clone(), rows.len());
+        }
+        rows.push(row);
+    }
+    *batch = rows;
+}
+
+/// Add `message` to what this round handles; true for [`Message::Stop`].
+fn take(message: Message, batch: &mut Vec<Row>, flushes: &mut Vec<mpsc::SyncSender<()>>) -> bool {
+    match message {
+        Message::Row(row) => batch.push(row),
+        Message::Flush(done) => flushes.push(done),
+        Message::Stop => return true,
+    }
+    false
+}
+
+/// Where the bytes with digest `sha256` live under `folder`.
+pub fn blob_path(folder: &Path, sha256: &str) -> PathBuf {
+    folder.join(&sha256[..2.min(sha256.len())]).join(sha256)
+}
+
+/// Hash the blob's bytes, write them (once per content) and remember the digest in place of
+/// the bytes.
+fn store_blob(folder: &Path, blob: &mut BlobRow) -> std::io::Result<()> {
+    let bytes = match &blob.content {
+        BlobContent::Bytes(bytes) => bytes.clone(),
+        BlobContent::File(path) => std::fs::read(path)?.into(),
+        BlobContent::Stored { .. } => return Ok(()),
+    };
+    let sha256 = data_encoding::HEXLOWER.encode(&Sha256::digest(&bytes));
+    let path = blob_path(folder, &sha256);
+    if !path.exists() {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        crate::settings::atomic::write_atomically(&path, &bytes)?;
+    }
+    blob.content = BlobContent::Stored {
+        sha256,
+        size: bytes.len(),
+    };
+    Ok(())
+}
+
+fn write_row(transaction: &Transaction<'_>, identity: &Identity, row: Row) -> rusqlite::Result<()> {
+    match row {
+        Row::Requested(requested) => {
+            let Requested {
+                id,
+                thing,
+                action,
+                input,
+                time_requested,
+                requester,
+                peer,
+                snapshot,
+                td_sha256,
+                started,
+                finished,
+            } = *requested;
+            let status = match (&started, &finished) {
+                (_, Some(finished)) => finished.status,
+                (Some(_), None) => "running",
+                (None, None) => "pending",
+            };
+            let time_started = finished
+                .as_ref()
+                .and_then(|f| f.time_started.clone())
+                .or(started);
+            let end = finished.as_deref();
+            transaction
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO invocations (id, server, thing, action, input, status,
+                     time_requested, requester, peer, snapshot, td_sha256, software_version,
+                     time_started, time_completed, output, error)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                )?
+                .execute(params![
+                    id,
+                    identity.server,
+                    thing,
+                    action,
+                    input,
+                    status,
+                    time_requested,
+                    requester,
+                    peer,
+                    snapshot,
+                    td_sha256,
+                    identity.software_version,
+                    time_started,
+                    end.map(|f| &f.time_completed),
+                    end.and_then(|f| f.output.as_ref()),
+                    end.and_then(|f| f.error.as_ref()),
+                ])?;
+            if let Some(finished) = end {
+                write_children(transaction, finished)?;
+            }
+        }
+        Row::Started { id, time } => {
+            transaction
+                .prepare_cached(
+                    "UPDATE invocations SET status = 'running', time_started = ?2
+                     WHERE id = ?1 AND status = 'pending'",
+                )?
+                .execute(params![id, time])?;
+        }
+        Row::Finished(finished) => write_finished(transaction, *finished)?,
+        Row::PropertyWrite {
+            thing,
+            property,
+            value,
+            time,
+            source,
+            invocation,
+        } => {
+            transaction
+                .prepare_cached(
+                    "INSERT INTO property_writes (server, thing, property, value, time, source,
+                     invocation) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?
+                .execute(params![
+                    identity.server,
+                    thing,
+                    property,
+                    value,
+                    time,
+                    source,
+                    invocation
+                ])?;
+        }
+        Row::Event {
+            thing,
+            event,
+            data,
+            time,
+        } => {
+            transaction
+                .prepare_cached(
+                    "INSERT INTO events (server, thing, event, data, time)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?
+                .execute(params![identity.server, thing, event, data, time])?;
+        }
+    }
+    Ok(())
+}
+
+fn write_finished(transaction: &Transaction<'_>, finished: Finished) -> rusqlite::Result<()> {
+    let updated = transaction
+        .prepare_cached(
+            "UPDATE invocations SET status = ?2, time_started = coalesce(?3, time_started),
+             time_completed = ?4, output = ?5, error = ?6 WHERE id = ?1",
+        )?
+        .execute(params![
+            finished.id,
+            finished.status,
+            finished.time_started,
+            finished.time_completed,
+            finished.output,
+            finished.error
+        ])?;
+    if updated == 0 {
+        return Ok(()); // its `pending` row was dropped: nothing to attach the rest to
+    }
+    write_children(transaction, &finished)
+}
+
+/// An ended invocation's log lines and blobs.
+fn write_children(transaction: &Transaction<'_>, finished: &Finished) -> rusqlite::Result<()> {
+    let mut log = transaction.prepare_cached(
+        "INSERT OR REPLACE INTO invocation_log (invocation, seq, time, level, message,
+         exception_type) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for (seq, line) in finished.log.iter().enumerate() {
+        log.execute(params![
+            finished.id,
+            seq as i64,
+            line.time,
+            line.level,
+            line.message,
+            line.exception_type
+        ])?;
+    }
+    let mut blobs = transaction.prepare_cached(
+        "INSERT OR REPLACE INTO blobs (id, invocation, sha256, media_type, size)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for blob in &finished.blobs {
+        if let BlobContent::Stored { sha256, size } = &blob.content {
+            blobs.execute(params![
+                blob.id,
+                finished.id,
+                sha256,
+                blob.media_type,
+                *size as i64
+            ])?;
+        }
+    }
+    Ok(())
+}

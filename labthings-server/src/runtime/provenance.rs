@@ -1,0 +1,96 @@
+//! Where a property write came from: set around the write by whoever makes it (the HTTP
+//! handler, the WebSocket session, the action pool), read by the observers that record it.
+//!
+//! A thread-local rather than a parameter: writes reach observers through the Thing's own
+//! `Property::set`, which knows nothing of who called it, and the observers are called on the
+//! writing thread. A write nobody labelled is the Thing's own Rust code.
+
+use std::cell::Cell;
+
+use labthings_core::InvocationId;
+
+/// Who wrote a property.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteSource {
+    Http,
+    /// A `…/writeproperty` message from the MQTT broker.
+    Mqtt,
+    /// The Thing's own code (an action, a background thread, an on-start hook).
+    Rust,
+    /// `POST T<prop>/reset`.
+    Reset,
+}
+
+impl WriteSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WriteSource::Http => "http",
+            WriteSource::Mqtt => "mqtt",
+            WriteSource::Rust => "rust",
+            WriteSource::Reset => "reset",
+        }
+    }
+}
+
+/// The source and the invocation (if any) of writes on this thread right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Provenance {
+    pub source: WriteSource,
+    pub invocation: Option<InvocationId>,
+}
+
+impl Provenance {
+    /// A write a client made directly (not inside an invocation).
+    pub fn direct(source: WriteSource) -> Self {
+        Self {
+            source,
+            invocation: None,
+        }
+    }
+}
+
+thread_local! {
+    static CURRENT: Cell<Option<Provenance>> = const { Cell::new(None) };
+}
+
+/// Run `f` with writes on this thread labelled `provenance` (the previous label comes back
+/// afterwards, also if `f` panics).
+pub fn with<R>(provenance: Provenance, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<Provenance>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CURRENT.with(|current| current.set(self.0));
+        }
+    }
+    let _restore = Restore(CURRENT.with(|current| current.replace(Some(provenance))));
+    f()
+}
+
+/// The label of a write happening on this thread now.
+pub fn current() -> Provenance {
+    CURRENT.with(Cell::get).unwrap_or(Provenance {
+        source: WriteSource::Rust,
+        invocation: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_label_holds_inside_and_is_restored_after() {
+        assert_eq!(current().source, WriteSource::Rust);
+        let id = InvocationId::new();
+        let inner = with(
+            Provenance {
+                source: WriteSource::Http,
+                invocation: Some(id),
+            },
+            current,
+        );
+        assert_eq!(inner.source, WriteSource::Http);
+        assert_eq!(inner.invocation, Some(id));
+        assert_eq!(current().source, WriteSource::Rust);
+    }
+}
