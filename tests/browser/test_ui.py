@@ -276,6 +276,7 @@ def test_pages_fit_a_phone_screen(browser: Browser, base_url: str, artifacts, pa
 
 
 def test_the_history_view_lists_invocations_a_records_detail_and_past_values(page: Page, base_url: str):
+    api(base_url, "PUT", "/counter/count", 3)
     api(base_url, "PUT", "/counter/count", 7)
     api(base_url, "POST", "/counter/increment")
     open_thing(page, base_url, "counter")
@@ -295,3 +296,8 @@ def test_the_history_view_lists_invocations_a_records_detail_and_past_values(pag
     values = page.locator("#history-series table.history tbody")
     expect(values).to_contain_text("7")
     expect(values).to_contain_text("http")
+    # The numbers are plotted against time too, with a text alternative.
+    plot = page.locator("#history-series figure.history-plot svg")
+    expect(plot).to_be_visible()
+    expect(plot).to_have_attribute("role", "img")
+    expect(plot.locator("path, polyline").first).to_be_attached()

@@ -2,9 +2,7 @@
 // the durable history with filters, one record's detail, and a property's past values as a
 // table. Hidden when the server keeps no history (its routes answer 404).
 //
-// Plot hook: `LT.plotHistory(container, rows)` — if another script defines it, a property's
-// past values (`rows`: [{time, value, source, invocation}], oldest first) are also handed to
-// it, with an empty <div class="history-plot"> to draw in, above the table.
+// A property's past numeric values are also plotted against time (plot.js), above the table.
 "use strict";
 
 (function () {
@@ -128,10 +126,16 @@
         ),
       );
       const parts = [h("h3", {}, property + ": " + rows.length + " values")];
-      if (typeof LT.plotHistory === "function") {
-        const plot = h("div", { class: "history-plot" });
-        parts.push(plot);
-        LT.plotHistory(plot, rows);
+      const points = rows
+        .filter((row) => typeof row.value === "number" && Number.isFinite(row.value))
+        .map((row) => [Date.parse(row.time), row.value]);
+      if (points.length > 1) {
+        const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+        svg.setAttribute("class", "plot");
+        const figure = h("figure", { class: "series history-plot" });
+        figure.append(svg);
+        LT.plot.draw(svg, [{ name: property, points }], { time: true, yLabel: property });
+        parts.push(figure);
       }
       parts.push(rows.length ? table : message("No writes recorded."));
       series.replaceChildren(...parts);
