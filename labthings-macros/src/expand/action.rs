@@ -34,7 +34,11 @@ pub(super) fn input_type(action: &Action, krate: &CratePath) -> TokenStream {
     let fields: Vec<TokenStream> = action
         .inputs()
         .map(|(param, args)| {
-            let (field, ty, title) = (&param.ident, &param.ty, &param.title);
+            let (field, ty) = (&param.ident, &param.ty);
+            let title = args
+                .title
+                .as_ref()
+                .map_or_else(|| param.title.clone(), syn::LitStr::value);
             let codec = param_codec_ident(action, &param.name);
             support.push(quote! {
                 #(#cfgs)*

@@ -428,6 +428,12 @@ impl ThingServer {
             lifecycle,
             grace: options.shutdown_grace,
             advertiser,
+            // `absolute` doesn't touch the disk; the folder exists by now (the Thing ids are
+            // kept in it), and a path it can't resolve is reported as given.
+            settings_folder: options
+                .settings_folder
+                .as_ref()
+                .map(|folder| std::path::absolute(folder).unwrap_or_else(|_| folder.clone())),
         })
     }
 }

@@ -9,9 +9,15 @@
 //! # #[labthings_core::thing] impl Counter {}
 //! fn main() -> std::process::ExitCode {
 //!     let registry = ThingRegistry::new().register("Counter", |_: NoConfig, _| Counter {});
-//!     cli::main(registry, None)
+//!     // `--help` and `--version` name this binary's package, version and description.
+//!     cli::main_with(labthings_server::about!(), registry, None)
 //! }
 //! ```
+//!
+//! A binary with flags of its own (a serial port, say) flattens [`Cli`] into its own clap
+//! parser and hands it to [`serve`], which does everything [`main`] does after parsing: the
+//! `gen-token` subcommand, the logging set-up, the runtime, serving. The guide's "Serving and
+//! configuring" chapter shows it.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -109,11 +115,66 @@ pub enum Command {
     GenToken,
 }
 
+/// What a binary says about itself in `--help` and `--version`. [`about!`](crate::about)
+/// fills it from the calling crate's `Cargo.toml`.
+#[derive(Clone, Copy, Debug)]
+pub struct About {
+    /// The command's name (`--version` prints it before the version).
+    pub name: &'static str,
+    /// The version `--version` prints.
+    pub version: &'static str,
+    /// The text at the top of `--help`.
+    pub about: &'static str,
+}
+
+/// The [`About`](cli::About) of the crate this is written in: its package name, version and
+/// description, as `Cargo.toml` gives them.
+///
+/// [`cli::About`]: crate::cli::About
+#[macro_export]
+macro_rules! about {
+    () => {
+        $crate::cli::About {
+            name: ::core::env!("CARGO_PKG_NAME"),
+            version: ::core::env!("CARGO_PKG_VERSION"),
+            about: ::core::env!("CARGO_PKG_DESCRIPTION"),
+        }
+    };
+}
+
+impl Cli {
+    /// Parse the process's arguments, with `about`'s name, version and text in `--help` and
+    /// `--version` (clap's own errors and `--help` exit the process, as `Cli::parse` does).
+    pub fn parse_as(about: About) -> Self {
+        use clap::{CommandFactory, FromArgMatches};
+        let command = Self::command()
+            .name(about.name)
+            .version(about.version)
+            .about(about.about);
+        Self::from_arg_matches(&command.get_matches()).unwrap_or_else(|error| error.exit())
+    }
+}
+
 /// Parse the command line, serve until SIGINT/SIGTERM, and return the exit code: 0 after a
 /// clean shutdown, 3 for a config or start-up error. `default_config` (JSON) is used when
 /// neither `-c` nor `-j` is given.
+///
+/// `--help` and `--version` describe `labthings-server` itself; [`main_with`] with
+/// [`about!()`](crate::about) describes your binary instead.
 pub fn main(registry: ThingRegistry, default_config: Option<&str>) -> ExitCode {
-    let cli = Cli::parse();
+    serve(Cli::parse(), registry, default_config)
+}
+
+/// [`main`], with the binary's own name, version and about text in `--help` and `--version`:
+/// `cli::main_with(labthings_server::about!(), registry, None)`.
+pub fn main_with(about: About, registry: ThingRegistry, default_config: Option<&str>) -> ExitCode {
+    serve(Cli::parse_as(about), registry, default_config)
+}
+
+/// Everything [`main`] does once the command line is parsed: the `gen-token` subcommand, the
+/// logging set-up (`--debug`, `RUST_LOG`), the async runtime, then [`run`]. For a binary that
+/// parses a command line of its own with [`Cli`] flattened into it.
+pub fn serve(cli: Cli, registry: ThingRegistry, default_config: Option<&str>) -> ExitCode {
     if let Some(Command::GenToken) = cli.command {
         return match crate::http::auth::generate_token() {
             Ok(token) => {
@@ -150,7 +211,7 @@ pub fn main(registry: ThingRegistry, default_config: Option<&str>) -> ExitCode {
     runtime.block_on(run(cli, registry, default_config))
 }
 
-/// What `main` does once the runtime is up.
+/// What `main` does once the runtime is up (without the logging set-up: see [`serve`]).
 pub async fn run(cli: Cli, registry: ThingRegistry, default_config: Option<&str>) -> ExitCode {
     let text = match config_text(&cli, default_config) {
         Ok(text) => text,
@@ -209,6 +270,9 @@ pub async fn run(cli: Cli, registry: ThingRegistry, default_config: Option<&str>
     println!("LabThings server listening on {}", running.url());
     for url in running.thing_urls() {
         println!("  {url}");
+    }
+    if let Some(folder) = running.settings_folder() {
+        println!("Settings are saved in {}", folder.display());
     }
     running.wait_for(stop).await;
     ExitCode::SUCCESS
