@@ -57,6 +57,8 @@
 //! # }
 //! ```
 
+#![warn(missing_docs)]
+
 mod action;
 mod blob;
 pub mod blocking;

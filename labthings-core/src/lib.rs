@@ -157,6 +157,7 @@
 //! `Result` (`io::Result<T>` is recognised; `MyResult<T>` is not) gives the whole type on the
 //! client; write `Result<T, E>` to get `T`.
 //!
+#![warn(missing_docs)]
 #![cfg_attr(
     feature = "client",
     doc = r#"```no_run

@@ -8,6 +8,8 @@
 //! one mistake is one error. The inner attributes exist as macros only to explain themselves
 //! when used outside a `#[thing]` impl.
 
+#![warn(missing_docs)]
+
 use proc_macro::TokenStream;
 use quote::quote;
 use syn::{Item, parse_macro_input};

@@ -17,6 +17,8 @@
 //! macros (it re-exports them); and because the client must share the wire types without
 //! depending on the server. It depends on `serde` and `serde_json` only.
 
+#![warn(missing_docs)]
+
 pub mod paths;
 pub mod problem;
 pub mod status;

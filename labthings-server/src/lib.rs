@@ -44,6 +44,8 @@
 //! the macros, the core and the client. A new feature gets a folder of its own on the floor
 //! its imports put it, and its routes a `Route` in `api/router.rs`.
 
+#![warn(missing_docs)]
+
 mod api;
 mod app;
 pub mod cli;

@@ -104,6 +104,7 @@ pub struct Cli {
     /// The private key of --tls-cert (PEM; also the config's `tls.key`).
     #[arg(long, value_name = "FILE")]
     pub tls_key: Option<PathBuf>,
+    /// A subcommand instead of serving.
     #[command(subcommand)]
     pub command: Option<Command>,
 }
