@@ -128,10 +128,8 @@ pub struct About {
     pub about: &'static str,
 }
 
-/// The [`About`](cli::About) of the crate this is written in: its package name, version and
-/// description, as `Cargo.toml` gives them.
-///
-/// [`cli::About`]: crate::cli::About
+/// The [`About`](crate::cli::About) of the crate this is written in: its package name, version
+/// and description, as `Cargo.toml` gives them.
 #[macro_export]
 macro_rules! about {
     () => {
