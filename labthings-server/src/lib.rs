@@ -25,6 +25,7 @@
 //!
 //! | module | owns |
 //! |---|---|
+//! | `guide/` | the guide: documentation only (`#[cfg(any(doc, doctest))]`), one markdown chapter per topic, every example a doctest |
 //! | `testing/` | a server on a free port for a driver author's tests, with clients for its Things (feature `testing`) |
 //! | `cli/` | the shared command line (`mod.rs`), the config file (`config.rs`), the registry of Thing types a binary can build (`registry.rs`), the `--fallback` error page (`fallback.rs`), where tokens (`tokens.rs`) and TLS files (`tls.rs`) come from |
 //! | `app/` | putting a server together: the builder (`builder.rs`) and what it holds (`options.rs`), the checks a Thing passes before it is served (`checks.rs`), start errors (`error.rs`), slot wiring (`slots.rs`), on-start/on-stop hooks and the observer fan-out (`lifecycle.rs`), the start-up security checks (`security.rs`), SIGHUP token reloads (`hangup.rs`), the Things' stable TD ids (`thing_id.rs`), the running server and its shutdown (`running.rs`) |
