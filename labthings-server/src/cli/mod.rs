@@ -145,12 +145,18 @@ impl Cli {
     /// Parse the process's arguments, with `about`'s name, version and text in `--help` and
     /// `--version` (clap's own errors and `--help` exit the process, as `Cli::parse` does).
     pub fn parse_as(about: About) -> Self {
-        use clap::{CommandFactory, FromArgMatches};
-        let command = Self::command()
+        use clap::FromArgMatches;
+        let matches = Self::command_as(about).get_matches();
+        Self::from_arg_matches(&matches).unwrap_or_else(|error| error.exit())
+    }
+
+    /// The clap command of [`Cli`], named and described by `about`.
+    fn command_as(about: About) -> clap::Command {
+        use clap::CommandFactory;
+        Self::command()
             .name(about.name)
             .version(about.version)
-            .about(about.about);
-        Self::from_arg_matches(&command.get_matches()).unwrap_or_else(|error| error.exit())
+            .about(about.about)
     }
 }
 
@@ -342,4 +348,46 @@ async fn failed(cli: &Cli, message: &str, config: &str) -> ExitCode {
         .await;
     }
     ExitCode::from(CONFIG_ERROR)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::*;
+
+    /// A binary's own parser with `Cli` flattened into it, as the guide shows.
+    #[derive(Parser)]
+    #[command(name = "thermo-lab", version = "9.9.9", about = "A thermometer lab")]
+    struct Args {
+        /// The serial port.
+        #[arg(long, default_value = "/dev/ttyUSB0")]
+        serial: String,
+        #[command(flatten)]
+        lab: Cli,
+    }
+
+    #[test]
+    fn cli_flattens_into_a_binarys_own_parser() {
+        Args::command().debug_assert();
+        let args = Args::try_parse_from(["thermo-lab", "--serial", "/dev/ttyACM0", "--port", "0"])
+            .unwrap();
+        assert_eq!((args.serial.as_str(), args.lab.port), ("/dev/ttyACM0", 0));
+        let args = Args::try_parse_from(["thermo-lab", "gen-token"]).unwrap();
+        assert!(matches!(args.lab.command, Some(Command::GenToken)));
+        let version = Args::command().render_version();
+        assert_eq!(version, "thermo-lab 9.9.9\n");
+    }
+
+    #[test]
+    fn parse_as_names_the_binary() {
+        let about = About {
+            name: "my-lab",
+            version: "1.2.3",
+            about: "My lab",
+        };
+        let mut command = Cli::command_as(about);
+        assert_eq!(command.render_version(), "my-lab 1.2.3\n");
+        assert!(command.render_help().to_string().starts_with("My lab\n"));
+    }
 }
