@@ -679,12 +679,26 @@ fn the_absolute_settings_folder_is_printed_at_start_up() {
             .spawn()
             .unwrap(),
     );
+    // Lines arrive over a channel, so that a server that never prints the line fails the test
+    // within 10 s instead of leaving it reading a pipe that stays open.
     let stdout = BufReader::new(child.0.stdout.take().unwrap());
-    let line = stdout
-        .lines()
-        .map_while(Result::ok)
-        .find(|line| line.starts_with("Settings are saved in "))
-        .expect("a line naming the settings folder");
+    let (lines, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let line = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match received.recv_timeout(left) {
+            Ok(line) if line.starts_with("Settings are saved in ") => break line,
+            Ok(_) => continue,
+            Err(_) => panic!("no line naming the settings folder within 10 s"),
+        }
+    };
     let expected = folder.canonicalize().unwrap().join("lab-settings");
     assert_eq!(
         line,
