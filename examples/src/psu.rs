@@ -356,7 +356,8 @@ impl ScpiPowerSupply {
         }
         Ok(SweepResult {
             points,
-            csv: Blob::new("text/csv", csv.into_bytes()),
+            // Named, so that a browser saves `sweep.csv`, not a file named after a UUID.
+            csv: Blob::new("text/csv", csv.into_bytes()).with_filename("sweep.csv"),
         })
     }
 }

@@ -59,6 +59,8 @@
 //! # }
 //! ```
 
+#![warn(missing_docs)]
+
 mod action;
 #[cfg(feature = "mqtt")]
 mod announced;

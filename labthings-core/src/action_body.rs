@@ -18,6 +18,7 @@ pub type OutcomeFuture = Pin<Box<dyn Future<Output = Outcome> + Send>>;
 pub struct BlockingBody(Box<dyn FnOnce(&InvocationContext) -> Outcome + Send>);
 
 impl BlockingBody {
+    /// A blocking body: run on the action pool with the invocation's context.
     pub fn new(body: Box<dyn FnOnce(&InvocationContext) -> Outcome + Send>) -> Self {
         Self(body)
     }
@@ -40,6 +41,7 @@ pub enum ActionBody {
 pub struct PreparedAction {
     /// The validated input, with defaults filled in (`null` when none was given).
     pub input: Value,
+    /// What runs the action.
     pub body: ActionBody,
 }
 

@@ -65,6 +65,9 @@ struct Inner {
     data: Data,
     /// Whether the file is deleted when the blob dies.
     owns_file: bool,
+    /// The name a browser saves it under (`Content-Disposition`); without one, the last
+    /// segment of the URL, the blob's UUID, is all a browser has.
+    filename: OnceLock<String>,
 }
 
 /// Where a blob's bytes are.
@@ -115,7 +118,28 @@ impl Blob {
             media_type,
             data,
             owns_file,
+            filename: OnceLock::new(),
         }))
+    }
+
+    /// Name the blob for whoever saves it: its download then says
+    /// `Content-Disposition: inline; filename="sweep.csv"`, so that a browser saves
+    /// `sweep.csv`, not a file named after the blob's UUID. The name belongs to the blob and
+    /// every clone of it, and is set once: a second call keeps the first name.
+    ///
+    /// ```
+    /// # use labthings_core::Blob;
+    /// let csv = Blob::new("text/csv", "V,A\n1.0,0.1\n").with_filename("sweep.csv");
+    /// assert_eq!(csv.filename(), Some("sweep.csv"));
+    /// ```
+    pub fn with_filename(self, name: impl Into<String>) -> Self {
+        let _ = self.0.filename.set(name.into());
+        self
+    }
+
+    /// The name given by [`Blob::with_filename`], if any.
+    pub fn filename(&self) -> Option<&str> {
+        self.0.filename.get().map(String::as_str)
     }
 
     /// The id in the blob's download URL (`…/blob/<id>`).
@@ -123,10 +147,12 @@ impl Blob {
         self.0.id
     }
 
+    /// The media type it is served as (`Content-Type`).
     pub fn media_type(&self) -> &str {
         &self.0.media_type
     }
 
+    /// Where its bytes are: in memory or in a file.
     pub fn data(&self) -> &Data {
         &self.0.data
     }

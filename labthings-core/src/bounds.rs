@@ -266,7 +266,7 @@ impl<T: Serialize + ?Sized> ClientWritable for T {}
 
 /// A type named `Blob` in an action's output, which the typed client returns as a
 /// `labthings_client::RemoteBlob` (the link, which downloads itself): it must be this crate's
-/// [`Blob`](crate::Blob).
+/// [`Blob`].
 #[cfg(feature = "client")]
 #[diagnostic::on_unimplemented(
     message = "the typed client takes `{Self}` for `labthings_core::Blob` and returns a `RemoteBlob` for it",

@@ -73,6 +73,7 @@ pub struct Captured<F> {
 }
 
 impl<F: Future> Captured<F> {
+    /// Wrap `future` so that its `tracing` events go to `log`.
     pub fn new(log: Arc<InvocationLog>, future: F) -> Self {
         Self {
             log,

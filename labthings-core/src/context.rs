@@ -48,22 +48,27 @@ impl InvocationContext {
         self
     }
 
+    /// The invocation's id.
     pub fn id(&self) -> InvocationId {
         self.id
     }
 
+    /// The invocation's cancel hook (what `DELETE` sets).
     pub fn cancel_hook(&self) -> &CancelHook {
         &self.cancel
     }
 
+    /// The logger writing to the invocation's log.
     pub fn logger(&self) -> &Logger {
         &self.logger
     }
 
+    /// The invocation's progress.
     pub fn progress(&self) -> &Progress {
         &self.progress
     }
 
+    /// The invocation's log.
     pub fn log(&self) -> &Arc<InvocationLog> {
         self.logger.log()
     }

@@ -57,10 +57,15 @@ use crate::outcome::{Failure, Outcome};
 /// The HTTP method an endpoint answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EndpointMethod {
+    /// `GET`.
     Get,
+    /// `PUT`.
     Put,
+    /// `POST`.
     Post,
+    /// `DELETE`.
     Delete,
+    /// `PATCH`.
     Patch,
 }
 
@@ -99,6 +104,7 @@ impl fmt::Display for EndpointMethod {
 pub struct EndpointMetadata {
     /// The method's name, unique in its Thing (what [`Thing::call_endpoint`](crate::Thing::call_endpoint) takes).
     pub name: &'static str,
+    /// The HTTP method it answers.
     pub method: EndpointMethod,
     /// The path under the Thing's, without a leading slash: `snapshot.jpg`, `export/csv`.
     pub path: &'static str,
@@ -141,6 +147,7 @@ impl EndpointRequest {
         &self.method
     }
 
+    /// The request's headers.
     pub fn headers(&self) -> &HeaderMap {
         &self.headers
     }
@@ -351,10 +358,12 @@ impl EndpointResponse {
         self
     }
 
+    /// The status it answers with.
     pub fn status_code(&self) -> StatusCode {
         self.status
     }
 
+    /// The headers it answers with.
     pub fn headers(&self) -> &HeaderMap {
         &self.headers
     }
@@ -364,6 +373,7 @@ impl EndpointResponse {
         &mut self.headers
     }
 
+    /// The body it answers with.
     pub fn body(&self) -> &EndpointBody {
         &self.body
     }
@@ -424,6 +434,7 @@ impl Stream for ChannelStream {
     note = "return `EndpointResponse` (`EndpointResponse::bytes(media_type, data)`, `::json(&value)`, `::text(…)`, `::blob(…)`, `::stream(…)`), a `Blob`, a `serde_json::Value`, a `String`, a `StatusCode`, nothing, or a `Result` of one of these with an error that implements `Display`"
 )]
 pub trait IntoEndpointResponse {
+    /// The response this value is sent as.
     fn into_endpoint_response(self) -> EndpointResponse;
 }
 

@@ -157,6 +157,7 @@
 //! `Result` (`io::Result<T>` is recognised; `MyResult<T>` is not) gives the whole type on the
 //! client; write `Result<T, E>` to get `T`.
 //!
+#![warn(missing_docs)]
 #![cfg_attr(
     feature = "client",
     doc = r#"```no_run
@@ -251,6 +252,19 @@ pub use logger::{
 pub use outcome::{Failure, Outcome};
 pub use progress::Progress;
 pub use property::{Property, PropertyObserver, Setting};
+/// `schemars` 1.x, re-exported so that a Thing crate needs no dependency of its own for the
+/// `JsonSchema` derive of its property, parameter and event types: write
+/// `#[derive(labthings_core::schemars::JsonSchema)]` with
+/// `#[schemars(crate = "labthings_core::schemars")]` (see the guide's "Properties and
+/// settings" chapter).
+pub use schemars;
+/// `serde` 1.x (with its derives), re-exported for the same reason as [`schemars`]: derive
+/// `labthings_core::serde::{Serialize, Deserialize}` with
+/// `#[serde(crate = "labthings_core::serde")]`.
+pub use serde;
+/// `serde_json`, re-exported: its `Value` and `json!` are what custom endpoints and untyped
+/// property access speak.
+pub use serde_json;
 pub use slot::{OptionalSlot, Slot, SlotMetadata, WrongSlotType};
 pub use stream::{FrameError, MjpegStream, Watcher};
 pub use td::{Served, insert_security, thing_description};

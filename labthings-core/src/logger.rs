@@ -33,9 +33,13 @@ pub const LOGGER_TARGET: &str = "labthings::invocation";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[repr(u8)]
 pub enum LogLevel {
+    /// Detail for debugging (captured with `--debug`).
     Debug = 0,
+    /// Normal operation.
     Info = 1,
+    /// Something unexpected that the action survived.
     Warning = 2,
+    /// A failure.
     Error = 3,
 }
 
@@ -109,10 +113,15 @@ pub(crate) fn capture_level() -> LogLevel {
 /// One entry of an invocation's log, serialised in the reference's shape.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogRecord {
+    /// The message.
     pub message: String,
+    /// Its level.
     pub level: LogLevel,
+    /// The source file that logged it.
     pub filename: String,
+    /// The line in that file.
     pub lineno: u32,
+    /// When it was logged.
     pub created: DateTime<Utc>,
     /// The error type, for records that describe a failure (e.g. `Panic`).
     pub exception_type: Option<String>,
@@ -357,21 +366,25 @@ impl Logger {
         &self.log
     }
 
+    /// Log at DEBUG.
     #[track_caller]
     pub fn debug(&self, message: impl fmt::Display) {
         self.record(LogLevel::Debug, message, Location::caller());
     }
 
+    /// Log at INFO.
     #[track_caller]
     pub fn info(&self, message: impl fmt::Display) {
         self.record(LogLevel::Info, message, Location::caller());
     }
 
+    /// Log at WARNING.
     #[track_caller]
     pub fn warning(&self, message: impl fmt::Display) {
         self.record(LogLevel::Warning, message, Location::caller());
     }
 
+    /// Log at ERROR.
     #[track_caller]
     pub fn error(&self, message: impl fmt::Display) {
         self.record(LogLevel::Error, message, Location::caller());

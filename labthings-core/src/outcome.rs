@@ -21,11 +21,14 @@ use crate::cancel::Cancelled;
 /// How an invocation ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
+    /// It finished with this output.
     Completed(Value),
     /// Completed with an output that holds blobs: the value has their links (`href`
     /// `blob/<id>`, made absolute by the server), the blobs are the data they name.
     CompletedWithBlobs(Value, Vec<Blob>),
+    /// It was cancelled.
     Cancelled,
+    /// It failed (an error or a panic).
     Failed(Failure),
 }
 

@@ -18,6 +18,7 @@ use crate::validate::{ValidationErrors, validate};
 /// a bound [`Event`](crate::Event) emits. Both are called on the writer's (or emitter's)
 /// thread, so they must return quickly and never wait for a client.
 pub trait PropertyObserver: Send + Sync {
+    /// The property `property` of the Thing served as `thing` now holds `value`.
     fn property_changed(&self, thing: &str, property: &str, value: &Value);
 
     /// An event was emitted (ignored unless the observer cares).

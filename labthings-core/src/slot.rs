@@ -18,6 +18,7 @@ pub struct OptionalSlot<T> {
 }
 
 impl<T> Slot<T> {
+    /// An empty slot, filled by the server before serving.
     pub fn new() -> Self {
         Self {
             target: OnceLock::new(),
@@ -46,6 +47,7 @@ impl<T> Slot<T> {
 }
 
 impl<T> OptionalSlot<T> {
+    /// An empty slot, filled by the server before serving if it can be.
     pub fn new() -> Self {
         Self {
             target: OnceLock::new(),
@@ -109,10 +111,13 @@ impl<T> fmt::Debug for OptionalSlot<T> {
 /// A slot as the server sees it.
 #[derive(Debug, Clone)]
 pub struct SlotMetadata {
+    /// The slot field's name.
     pub name: &'static str,
     /// The type of Thing the slot holds.
     pub target_type: TypeId,
+    /// The name of the Thing type it holds.
     pub target_type_name: &'static str,
+    /// Whether it may stay empty (`OptionalSlot`).
     pub optional: bool,
 }
 
@@ -120,6 +125,7 @@ pub struct SlotMetadata {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("the slot holds a `{expected}`")]
 pub struct WrongSlotType {
+    /// The type the slot holds.
     pub expected: &'static str,
 }
 

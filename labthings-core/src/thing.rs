@@ -21,10 +21,15 @@ use crate::validate::ValidationErrors;
 pub struct ThingMetadata {
     /// The Rust type's name (the TD title, and the settings file's `Settings-<TypeName>.json`).
     pub type_name: &'static str,
+    /// The TD `title`.
     pub title: String,
+    /// The TD `description`, from the struct's doc comment.
     pub description: Option<String>,
+    /// Data and functional properties, in declaration order.
     pub properties: Vec<PropertyMetadata>,
+    /// Actions, in declaration order.
     pub actions: Vec<ActionMetadata>,
+    /// Events, in declaration order.
     pub events: Vec<EventMetadata>,
     /// References to other Things, wired by the server before serving.
     pub slots: Vec<SlotMetadata>,
@@ -33,18 +38,22 @@ pub struct ThingMetadata {
 }
 
 impl ThingMetadata {
+    /// The property named `name`.
     pub fn property(&self, name: &str) -> Option<&PropertyMetadata> {
         self.properties.iter().find(|p| p.name == name)
     }
 
+    /// The action named `name`.
     pub fn action(&self, name: &str) -> Option<&ActionMetadata> {
         self.actions.iter().find(|a| a.name == name)
     }
 
+    /// The event named `name`.
     pub fn event(&self, name: &str) -> Option<&EventMetadata> {
         self.events.iter().find(|e| e.name == name)
     }
 
+    /// The stream named `name`.
     pub fn stream(&self, name: &str) -> Option<&StreamMetadata> {
         self.streams.iter().find(|s| s.name == name)
     }
@@ -64,12 +73,17 @@ pub enum PropertyKind {
 /// A property as described in the TD.
 #[derive(Debug, Clone)]
 pub struct PropertyMetadata {
+    /// Its name (its URL segment).
     pub name: &'static str,
+    /// Its title (the doc comment's first line).
     pub title: String,
+    /// Its description (the whole doc comment).
     pub description: Option<String>,
     /// The value's DataSchema, constraints included.
     pub schema: Value,
+    /// Whether clients may only read it.
     pub read_only: bool,
+    /// A field or a getter.
     pub kind: PropertyKind,
     /// Whether the schema carries constraints that writes must be checked against.
     pub constrained: bool,
@@ -85,7 +99,9 @@ pub struct PropertyMetadata {
 /// (for numbers, by at least `min_change`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Observe {
+    /// How often the getter is called while observed.
     pub every: std::time::Duration,
+    /// The least change of a number that is published.
     pub min_change: Option<f64>,
 }
 
@@ -105,12 +121,17 @@ impl PropertyMetadata {
 /// An action as described in the TD.
 #[derive(Debug, Clone)]
 pub struct ActionMetadata {
+    /// Its name (its URL segment).
     pub name: &'static str,
+    /// Its title (the doc comment's first line).
     pub title: String,
+    /// Its description (the whole doc comment).
     pub description: Option<String>,
     /// Whether the action has parameters (else its input is `{}` or `null`).
     pub takes_input: bool,
+    /// The JSON Schema of its input.
     pub input_schema: Value,
+    /// The JSON Schema of its output.
     pub output_schema: Value,
     /// `async fn` actions run on the async runtime rather than on the action pool.
     pub is_async: bool,
@@ -122,8 +143,11 @@ pub struct ActionMetadata {
 /// An event as described in the TD.
 #[derive(Debug, Clone)]
 pub struct EventMetadata {
+    /// Its name (its URL segment).
     pub name: &'static str,
+    /// Its title (the doc comment's first line).
     pub title: String,
+    /// Its description (the whole doc comment).
     pub description: Option<String>,
     /// The DataSchema of the payload; `None` for events without one (`Event<()>`).
     pub data_schema: Option<Value>,
@@ -132,8 +156,11 @@ pub struct EventMetadata {
 /// An MJPEG stream, linked from the TD (`rel: alternate`, `multipart/x-mixed-replace`).
 #[derive(Debug, Clone)]
 pub struct StreamMetadata {
+    /// Its name (its URL segment).
     pub name: &'static str,
+    /// Its title (the doc comment's first line).
     pub title: String,
+    /// Its description (the whole doc comment).
     pub description: Option<String>,
 }
 
@@ -157,8 +184,10 @@ pub enum PropertyError {
 /// Why an action could not be started.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PrepareError {
+    /// No action with that name.
     #[error("no such action")]
     NotFound,
+    /// The input doesn't fit the action's input schema.
     #[error("invalid input: {0}")]
     Invalid(ValidationErrors),
 }

@@ -11,6 +11,7 @@ pub struct InstrumentError {
     /// Negative: SCPI standard (-1xx command, -2xx execution, -3xx device, -4xx query);
     /// positive: the vendor's.
     pub code: i32,
+    /// The instrument's message.
     pub text: String,
 }
 
@@ -27,15 +28,21 @@ pub enum ScpiError {
     /// reconnects) before its next exchange, so it never becomes the answer to another query.
     #[error("{resource}: no answer to `{command}` within {} ms", timeout.as_millis())]
     Timeout {
+        /// The instrument's resource string.
         resource: String,
+        /// The command or query sent.
         command: String,
+        /// How long it waited.
         timeout: Duration,
     },
     /// The connection failed or is down (with when it will be tried again).
     #[error("{resource}: `{command}` failed: {source}")]
     Io {
+        /// The instrument's resource string.
         resource: String,
+        /// The command or query sent.
         command: String,
+        /// The I/O error.
         #[source]
         source: io::Error,
     },
@@ -45,29 +52,43 @@ pub enum ScpiError {
         errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
     )]
     Instrument {
+        /// The instrument's resource string.
         resource: String,
+        /// The command sent.
         command: String,
+        /// What the instrument's error queue held.
         errors: Vec<InstrumentError>,
     },
     /// The answer isn't what the query should answer.
     #[error("{resource}: the answer {answer:?} to `{command}` is not {expected}")]
     Parse {
+        /// The instrument's resource string.
         resource: String,
+        /// The query sent.
         command: String,
+        /// The answer that could not be parsed.
         answer: String,
+        /// What was expected instead.
         expected: &'static str,
     },
     /// The instrument couldn't be reached when the session was opened (the message names the
     /// resource).
     #[error("{source}")]
     Open {
+        /// The instrument's resource string.
         resource: String,
+        /// Why it could not be opened.
         #[source]
         source: io::Error,
     },
     /// The resource string can't be opened.
     #[error("invalid VISA resource {resource:?}: {reason}")]
-    Resource { resource: String, reason: String },
+    Resource {
+        /// The resource string.
+        resource: String,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 impl ScpiError {

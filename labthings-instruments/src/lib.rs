@@ -19,6 +19,8 @@
 //! - Errors are typed ([`ScpiError`]): timeout, I/O, the instrument's own (code and text from
 //!   its error queue), parse.
 
+#![warn(missing_docs)]
+
 mod error;
 mod resource;
 pub mod session;

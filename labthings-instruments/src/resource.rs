@@ -13,9 +13,17 @@ use crate::ScpiError;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resource {
     /// A raw TCP socket (`TCPIP0::192.168.1.5::5025::SOCKET`).
-    Socket { host: String, port: u16 },
+    Socket {
+        /// The host name or address.
+        host: String,
+        /// The port.
+        port: u16,
+    },
     /// A serial port by its device path (`ASRL/dev/ttyUSB0::INSTR`).
-    Serial { path: String },
+    Serial {
+        /// The device path.
+        path: String,
+    },
 }
 
 impl FromStr for Resource {

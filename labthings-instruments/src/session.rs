@@ -22,10 +22,13 @@ const MAX_QUEUED_ERRORS: usize = 64;
 /// The answer to `*IDN?`: `manufacturer,model,serial,firmware`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
+    /// The first field of `*IDN?`.
     pub manufacturer: String,
+    /// The second field of `*IDN?`.
     pub model: String,
     /// `0` when the instrument has none.
     pub serial: String,
+    /// The fourth field of `*IDN?`.
     pub firmware: String,
 }
 

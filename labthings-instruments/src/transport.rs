@@ -45,10 +45,15 @@ impl Transport for serialport::TTYPort {
 /// Line settings of a serial port (defaults: 9600 baud, 8N1, no flow control).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SerialSettings {
+    /// Bits per second (default 9600).
     pub baud_rate: u32,
+    /// Data bits (default 8).
     pub data_bits: DataBits,
+    /// Parity (default none).
     pub parity: Parity,
+    /// Stop bits (default 1).
     pub stop_bits: StopBits,
+    /// Flow control (default none).
     pub flow_control: FlowControl,
 }
 
@@ -67,6 +72,7 @@ impl Default for SerialSettings {
 /// First wait before retrying a failed reconnection, doubled after each failure up to
 /// [`MAX_BACKOFF`]. (A lost connection is retried at once, on the next call.)
 pub const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+/// The longest wait between reconnection attempts.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 enum Connection {

@@ -93,6 +93,8 @@ pub struct EndpointArgs {
 #[derive(Default, Clone)]
 pub struct ParamArgs {
     pub default: Option<Expr>,
+    /// The title in the input schema, instead of the name title-cased as pydantic does.
+    pub title: Option<syn::LitStr>,
     pub constraints: Vec<Constraint>,
 }
 
@@ -345,16 +347,21 @@ pub fn parse_param_args(attr: &Attribute) -> syn::Result<ParamArgs> {
             args.constraints.push(parse_unit(&meta)?);
             return Ok(());
         }
+        if meta.path == kw::TITLE {
+            args.title = Some(meta.value()?.parse()?);
+            return Ok(());
+        }
         if let Some(constraint) = parse_constraint(&meta)? {
             args.constraints.push(constraint);
             return Ok(());
         }
         Err(meta.error(format!(
-            "unknown argument `{}` to `#[{}]`; valid arguments are: {}, {}, {}",
+            "unknown argument `{}` to `#[{}]`; valid arguments are: {}, {}, {}, {}",
             path_text(&meta.path),
             kw::PARAM,
             kw::DEFAULT,
             kw::UNIT,
+            kw::TITLE,
             constraint_names()
         )))
     })?;

@@ -7,10 +7,11 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use syn::{ItemImpl, ItemStruct, Type};
 
+use crate::crate_path::CratePath;
 use crate::expand::{deferred_bounds, in_const, thing_fields_of};
 
 /// The struct, and a `ThingFields` impl that declares nothing.
-pub fn for_struct(item: &ItemStruct) -> TokenStream {
+pub fn for_struct(item: &ItemStruct, krate: &CratePath) -> TokenStream {
     let ident = &item.ident;
     let (impl_generics, ty_generics, where_clause) = item.generics.split_for_impl();
     let body = quote! {
@@ -60,9 +61,9 @@ pub fn for_struct(item: &ItemStruct) -> TokenStream {
             }
         }
     };
-    let stub = in_const(body);
+    let stub = in_const(krate, body);
     // The typed client's type, without methods, so that code naming it isn't a second error.
-    let client = crate::expand::client::client_type(item);
+    let client = crate::expand::client::client_type(item, krate);
     quote!(#item #stub #client)
 }
 
@@ -70,7 +71,7 @@ pub fn for_struct(item: &ItemStruct) -> TokenStream {
 /// one's, so a Thing that also fails them gets no second error here. With `needs_struct`, it
 /// requires the struct's `ThingFields`, so an impl whose mistake is left to the struct's
 /// `#[thing]` still fails to build when that attribute is missing.
-pub fn for_impl(item: &ItemImpl, needs_struct: bool) -> TokenStream {
+pub fn for_impl(item: &ItemImpl, needs_struct: bool, krate: &CratePath) -> TokenStream {
     let self_ty: &Type = &item.self_ty;
     let (impl_generics, _, _) = item.generics.split_for_impl();
     let bounds = deferred_bounds(self_ty, false);
@@ -123,7 +124,7 @@ pub fn for_impl(item: &ItemImpl, needs_struct: bool) -> TokenStream {
             }
         }
     };
-    let stub = in_const(body);
-    let client = crate::expand::client::for_failed_impl(item);
+    let stub = in_const(krate, body);
+    let client = crate::expand::client::for_failed_impl(item, krate);
     quote!(#item #stub #client)
 }

@@ -30,6 +30,7 @@ pub const CFG: Symbol = Symbol("cfg");
 pub const READ_ONLY: Symbol = Symbol("read_only");
 pub const NO_LOCK: Symbol = Symbol("no_lock");
 pub const DEFAULT: Symbol = Symbol("default");
+pub const TITLE: Symbol = Symbol("title");
 pub const PATH: Symbol = Symbol("path");
 pub const CONTENT_TYPE: Symbol = Symbol("content_type");
 pub const OBSERVE_EVERY: Symbol = Symbol("observe_every");

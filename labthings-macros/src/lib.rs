@@ -8,6 +8,8 @@
 //! one mistake is one error. The inner attributes exist as macros only to explain themselves
 //! when used outside a `#[thing]` impl.
 
+#![warn(missing_docs)]
+
 use proc_macro::TokenStream;
 use quote::quote;
 use syn::{Item, parse_macro_input};
@@ -15,6 +17,7 @@ use syn::{Item, parse_macro_input};
 mod ast;
 mod attr;
 mod check;
+mod crate_path;
 mod docs;
 mod errors;
 mod expand;
@@ -33,16 +36,9 @@ pub fn thing(args: TokenStream, input: TokenStream) -> TokenStream {
     let args = proc_macro2::TokenStream::from(args);
     let item = parse_macro_input!(input as Item);
     let mut errors = Errors::default();
-    if !args.is_empty() {
-        errors.push(syn::Error::new_spanned(
-            &args,
-            format!(
-                "`#[{}]` takes no arguments: a Thing's name is given where it is served, \
-                 `ThingServer::new().thing(\"name\", …)`; its description comes from `///` comments",
-                kw::THING
-            ),
-        ));
-    }
+    let krate = errors
+        .ok(crate_path::CratePath::from_args(args))
+        .unwrap_or_default();
     // Parse, check, then emit; after any error, emit a stub impl instead, so the one error
     // reported is not followed by others about the impl being absent.
     let output = match item {
@@ -50,20 +46,20 @@ pub fn thing(args: TokenStream, input: TokenStream) -> TokenStream {
             let thing = ast::parse_struct(item, &mut errors);
             check::check_struct(&thing, &mut errors);
             if errors.is_empty() {
-                expand::expand_struct(&thing)
+                expand::expand_struct(&thing, &krate)
             } else {
-                fallback::for_struct(&thing.item)
+                fallback::for_struct(&thing.item, &krate)
             }
         }
         Item::Impl(item) => {
             let thing = ast::parse_impl(item, &mut errors);
             check::check_impl(&thing, &mut errors);
             if errors.is_empty() && !thing.deferred_to_struct() {
-                expand::expand_impl(&thing)
+                expand::expand_impl(&thing, &krate)
             } else {
                 // With no error of its own, the impl still needs the struct's `#[thing]`, which
                 // reports the mistake; without it, this is where the author hears of it.
-                fallback::for_impl(&thing.item, errors.is_empty())
+                fallback::for_impl(&thing.item, errors.is_empty(), &krate)
             }
         }
         other => {

@@ -18,6 +18,8 @@
 //! macros (it re-exports them); and because the client must share the wire types without
 //! depending on the server. It depends on `serde` and `serde_json` only.
 
+#![warn(missing_docs)]
+
 pub mod mqtt;
 pub mod paths;
 pub mod problem;

@@ -60,18 +60,22 @@ impl ThingTopics {
         &self.base
     }
 
+    /// `online`/`offline`, retained (the Last Will says `offline`).
     pub fn status(&self) -> String {
         format!("{}/{}", self.base, word::STATUS)
     }
 
+    /// Where refused commands are reported (problem JSON naming the topic).
     pub fn errors(&self) -> String {
         format!("{}/{}", self.base, word::ERRORS)
     }
 
+    /// A property's value, retained.
     pub fn property(&self, name: &str) -> String {
         format!("{}/{}/{name}", self.base, word::PROPERTIES)
     }
 
+    /// Where a client asks to write a property.
     pub fn write_property(&self, name: &str) -> String {
         format!(
             "{}/{}/{name}/{}",
@@ -81,14 +85,17 @@ impl ThingTopics {
         )
     }
 
+    /// Where a client invokes an action (the payload is its input).
     pub fn action(&self, name: &str) -> String {
         format!("{}/{}/{name}", self.base, word::ACTIONS)
     }
 
+    /// An action's invocations' status messages.
     pub fn action_status(&self, name: &str) -> String {
         format!("{}/{}/{name}/{}", self.base, word::ACTIONS, word::STATUS)
     }
 
+    /// An event's occurrences.
     pub fn event(&self, name: &str) -> String {
         format!("{}/{}/{name}", self.base, word::EVENTS)
     }
@@ -123,7 +130,9 @@ impl ThingTopics {
 /// A command topic, by what it asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command<'t> {
+    /// Write the named property.
     WriteProperty(&'t str),
+    /// Invoke the named action.
     InvokeAction(&'t str),
 }
 

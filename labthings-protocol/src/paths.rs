@@ -81,11 +81,14 @@ pub fn asks_sync(query: &str) -> bool {
 /// `http` or `https`: how a client reached the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {
+    /// `http`.
     Http,
+    /// `https`.
     Https,
 }
 
 impl Scheme {
+    /// `"http"` or `"https"`.
     pub fn as_str(self) -> &'static str {
         match self {
             Scheme::Http => "http",
@@ -106,12 +109,14 @@ impl Scheme {
 /// absolute URLs in answers (a TD's `base`, invocation `href`s, redirects) are built on it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
+    /// The scheme.
     pub scheme: Scheme,
     /// `host[:port]`.
     pub authority: String,
 }
 
 impl Origin {
+    /// The origin `scheme://authority`.
     pub fn new(scheme: Scheme, authority: impl Into<String>) -> Self {
         Self {
             scheme,

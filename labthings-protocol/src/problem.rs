@@ -65,6 +65,7 @@ impl Problem {
         }
     }
 
+    /// The global lock was busy (`GlobalLockBusyError`).
     pub fn lock_busy() -> Self {
         Self {
             detail: "The global lock could not be acquired.".into(),
@@ -75,6 +76,7 @@ impl Problem {
         }
     }
 
+    /// A 500 with this title and detail.
     pub fn internal(title: impl Into<String>, detail: impl Into<String>) -> Self {
         Self {
             detail: detail.into(),
@@ -85,6 +87,7 @@ impl Problem {
         }
     }
 
+    /// The invocation was cancelled (`InvocationCancelledError`).
     pub fn cancelled() -> Self {
         Self {
             detail: "The action was cancelled.".into(),
@@ -95,6 +98,7 @@ impl Problem {
         }
     }
 
+    /// A 503 with this title and detail.
     pub fn service_unavailable(title: &str, detail: impl Into<String>) -> Self {
         Self {
             detail: detail.into(),

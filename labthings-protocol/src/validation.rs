@@ -11,7 +11,9 @@ use serde_json::Value;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum LocSegment {
+    /// A field of an object.
     Field(String),
+    /// An item of an array.
     Index(usize),
 }
 
@@ -34,6 +36,7 @@ pub struct ValidationIssue {
     /// The offending input (`null` when a server leaves it out).
     #[serde(default)]
     pub input: Value,
+    /// What the failed check compared against (pydantic's `ctx`), if anything.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ctx: Option<Value>,
 }

@@ -25,6 +25,8 @@
 //!
 //! | module | owns |
 //! |---|---|
+//! | `guide/` | the guide: documentation only (`#[cfg(any(doc, doctest))]`), one markdown chapter per topic, every example a doctest |
+//! | `testing/` | a server on a free port for a driver author's tests, with clients for its Things (feature `testing`) |
 //! | `cli/` | the shared command line (`mod.rs`), the config file (`config.rs`), the registry of Thing types a binary can build (`registry.rs`), the `--fallback` error page (`fallback.rs`), where tokens (`tokens.rs`) and TLS files (`tls.rs`) come from |
 //! | `app/` | putting a server together: the builder (`builder.rs`) and what it holds (`options.rs`), the checks a Thing passes before it is served (`checks.rs`), start errors (`error.rs`), slot wiring (`slots.rs`), on-start/on-stop hooks and the observer fan-out (`lifecycle.rs`), the start-up security checks (`security.rs`), SIGHUP token reloads (`hangup.rs`), the Things' stable TD ids (`thing_id.rs`), the running server and its shutdown (`running.rs`) |
 //! | `api/` | the API of the served Things: the route table (`router.rs`), one file of handlers per resource (`properties.rs`, `actions.rs`, `invocations.rs`, `blobs.rs`, `things.rs`, `endpoints.rs`, `push.rs` for SSE and WebSocket, `streams.rs` for MJPEG), an invocation as the API shows it, with its links (`invocation_view.rs`) |
@@ -47,6 +49,8 @@
 //! the macros, the core and the client. A new feature gets a folder of its own on the floor
 //! its imports put it, and its routes a `Route` in `api/router.rs`.
 
+#![warn(missing_docs)]
+
 mod api;
 mod app;
 pub mod cli;
@@ -64,6 +68,8 @@ mod push;
 mod runtime;
 mod settings;
 mod state;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod ui;
 
 pub use app::builder::ThingServer;

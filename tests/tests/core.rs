@@ -86,7 +86,11 @@ impl Thermostat {
 
     /// Move somewhere.
     #[action]
-    fn go(&self, target: Target, #[param(default = 1.5, multiple_of = 0.5)] speed: f64) -> f64 {
+    fn go(
+        &self,
+        target: Target,
+        #[param(default = 1.5, multiple_of = 0.5, title = "Speed (m/s)")] speed: f64,
+    ) -> f64 {
         target.x as f64 * speed
     }
 
@@ -476,7 +480,7 @@ fn the_thing_description_is_exactly_as_expected() {
                             },
                             "required": ["x"]
                         },
-                        "speed": {"type": "number", "default": 1.5, "title": "Speed", "multipleOf": 0.5}
+                        "speed": {"type": "number", "default": 1.5, "title": "Speed (m/s)", "multipleOf": 0.5}
                     },
                     "required": ["target"]
                 },

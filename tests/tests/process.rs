@@ -667,3 +667,65 @@ async fn running_invocations_logs_count_towards_the_memory_budget() {
         "RSS peaked at {peak:.1} MiB (started at {baseline:.1} MiB) with a {BUDGET_MIB} MiB budget"
     );
 }
+
+/// A relative settings folder is relative to the working directory, which differs between a
+/// terminal, a service and an IDE: the server says where it really is, as an absolute path.
+#[test]
+fn the_absolute_settings_folder_is_printed_at_start_up() {
+    let folder = scratch("relative-settings");
+    let mut child = KillOnDrop(
+        Command::new(BINARY)
+            .current_dir(&folder)
+            .args(["-j", &config(Path::new("lab-settings"), json!({}))])
+            .args(["--port", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    // Lines arrive over a channel, so that a server that never prints the line fails the test
+    // within 10 s instead of leaving it reading a pipe that stays open.
+    let stdout = BufReader::new(child.0.stdout.take().unwrap());
+    let (lines, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let line = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match received.recv_timeout(left) {
+            Ok(line) if line.starts_with("Settings are saved in ") => break line,
+            Ok(_) => continue,
+            Err(_) => panic!("no line naming the settings folder within 10 s"),
+        }
+    };
+    let expected = folder.canonicalize().unwrap().join("lab-settings");
+    assert_eq!(
+        line,
+        format!("Settings are saved in {}", expected.display())
+    );
+}
+
+/// A binary's `--version` and `--help` describe it (`cli::main_with(about!(), …)`), not
+/// `labthings-server`.
+#[test]
+fn version_and_help_describe_the_binary() {
+    let run = |flag: &str| {
+        let output = Command::new(BINARY).arg(flag).output().unwrap();
+        assert!(output.status.success(), "{flag}: {output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    assert_eq!(
+        run("--version"),
+        format!("labthings-tests {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    assert!(
+        run("--help").starts_with(&format!("{}\n", env!("CARGO_PKG_DESCRIPTION"))),
+        "{}",
+        run("--help")
+    );
+}

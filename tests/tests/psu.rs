@@ -91,6 +91,11 @@ async fn every_affordance(server: &TestServer, sim: &Simulator) {
         .map_or(href, |(_, path)| path);
     let csv = server.get(path).await;
     assert_eq!(csv.status, StatusCode::OK);
+    // Named for the browser that saves it (`Blob::with_filename`), not after its UUID.
+    assert_eq!(
+        csv.header("content-disposition"),
+        Some(r#"inline; filename="sweep.csv""#)
+    );
     assert_eq!(
         String::from_utf8_lossy(&csv.body),
         "setpoint_v,voltage_v,current_a\n0,0,0\n1,1,0.1\n2,2,0.2\n"

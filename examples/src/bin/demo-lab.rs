@@ -5,7 +5,8 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    labthings_server::cli::main(
+    labthings_server::cli::main_with(
+        labthings_server::about!(),
         labthings_examples::registry(),
         Some(labthings_examples::DEMO_CONFIG),
     )

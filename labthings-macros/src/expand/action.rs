@@ -8,6 +8,7 @@ use syn::spanned::Spanned;
 
 use super::{constraints, option_str, probe, value_probe};
 use crate::ast::{Action, Method, ParamRole};
+use crate::crate_path::CratePath;
 
 fn input_type_ident(action: &Action) -> Ident {
     format_ident!("__LabthingsInput_{}", action.method.name)
@@ -23,7 +24,7 @@ fn default_fn_ident(action: &Action, param: &str) -> Ident {
 
 /// The hidden input type of an action with parameters: one `Param<codec>` field per input
 /// parameter (see `__private::ParamCodec`), plus the functions giving defaults.
-pub(super) fn input_type(action: &Action) -> TokenStream {
+pub(super) fn input_type(action: &Action, krate: &CratePath) -> TokenStream {
     if !action.takes_input() {
         return TokenStream::new();
     }
@@ -33,7 +34,11 @@ pub(super) fn input_type(action: &Action) -> TokenStream {
     let fields: Vec<TokenStream> = action
         .inputs()
         .map(|(param, args)| {
-            let (field, ty, title) = (&param.ident, &param.ty, &param.title);
+            let (field, ty) = (&param.ident, &param.ty);
+            let title = args
+                .title
+                .as_ref()
+                .map_or_else(|| param.title.clone(), syn::LitStr::value);
             let codec = param_codec_ident(action, &param.name);
             support.push(quote! {
                 #(#cfgs)*
@@ -66,12 +71,13 @@ pub(super) fn input_type(action: &Action) -> TokenStream {
             }
         })
         .collect();
+    let (serde_crate, schemars_crate) = (krate.private_str("serde"), krate.private_str("schemars"));
     quote! {
         #(#support)*
         #(#cfgs)*
         #[derive(__lt::serde::Deserialize, __lt::schemars::JsonSchema)]
-        #[serde(crate = "::labthings_core::__private::serde", deny_unknown_fields)]
-        #[schemars(crate = "::labthings_core::__private::schemars")]
+        #[serde(crate = #serde_crate, deny_unknown_fields)]
+        #[schemars(crate = #schemars_crate)]
         #[allow(non_camel_case_types)]
         struct #ident {
             #(#fields),*

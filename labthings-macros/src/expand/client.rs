@@ -23,6 +23,7 @@ use syn::spanned::Spanned;
 use syn::{GenericArgument, Ident, ItemImpl, ItemStruct, PathArguments, Type};
 
 use crate::ast::{Action, FunctionalProperty, ThingImpl, ThingStruct, ungroup};
+use crate::crate_path::CratePath;
 
 /// `Counter` → `CounterClient`.
 fn client_ident(thing: &Ident) -> Ident {
@@ -30,19 +31,19 @@ fn client_ident(thing: &Ident) -> Ident {
 }
 
 /// Wrap `items` so that they exist only with the `client` feature of `labthings-core`.
-fn gated(items: TokenStream) -> TokenStream {
+fn gated(krate: &CratePath, items: TokenStream) -> TokenStream {
     quote! {
-        ::labthings_core::__private::client_items! {
+        #krate::__private::client_items! {
             #items
         }
     }
 }
 
 /// `const _: () = { … }` with the runtime in scope.
-fn in_const(body: TokenStream) -> TokenStream {
+fn in_const(krate: &CratePath, body: TokenStream) -> TokenStream {
     quote! {
         const _: () = {
-            use ::labthings_core::__private as __lt;
+            use #krate::__private as __lt;
             #body
         };
     }
@@ -164,7 +165,7 @@ fn doc_line(kind: &str, name: &str, docs: Option<&str>) -> String {
 /// `#[thing]` declares; everything needing it has the bound deferred (`for<'__lt>`), so a
 /// struct without a `#[thing]` impl block still builds, and connecting its client is the one
 /// error.
-pub fn client_type(item: &ItemStruct) -> TokenStream {
+pub fn client_type(item: &ItemStruct, krate: &CratePath) -> TokenStream {
     let (thing, vis) = (&item.ident, &item.vis);
     if !item.generics.params.is_empty() {
         // A generic Thing is an error reported elsewhere; it has no client.
@@ -181,73 +182,79 @@ pub fn client_type(item: &ItemStruct) -> TokenStream {
          block, on the type this client dereferences to: each takes the action's input \
          parameters and gives its success type."
     );
-    let body = in_const(quote! {
-        #[allow(dead_code)]
-        impl #ident {
-            /// Fetch the Thing Description at `url` (such as `http://host:5000/counter/`) and
-            /// make a client for it. For a token or a timeout, connect with
-            /// `ThingClient::builder()` and convert the client with `From`.
-            pub fn connect(url: &str) -> __lt::ClientFuture<'_, Self>
+    let body = in_const(
+        krate,
+        quote! {
+            #[allow(dead_code)]
+            impl #ident {
+                /// Fetch the Thing Description at `url` (such as `http://host:5000/counter/`) and
+                /// make a client for it. For a token or a timeout, connect with
+                /// `ThingClient::builder()` and convert the client with `From`.
+                pub fn connect(url: &str) -> __lt::ClientFuture<'_, Self>
+                where #has_actions
+                {
+                    ::std::boxed::Box::pin(async move {
+                        __lt::labthings_client::ThingClient::from_url(url)
+                            .await
+                            .map(Self::from)
+                    })
+                }
+
+                /// The untyped client underneath, for what the Thing Description offers beyond
+                /// these methods.
+                pub fn thing_client(&self) -> &__lt::labthings_client::ThingClient {
+                    &self.client
+                }
+            }
+
+            impl ::core::convert::From<__lt::labthings_client::ThingClient> for #ident
             where #has_actions
             {
-                ::std::boxed::Box::pin(async move {
-                    __lt::labthings_client::ThingClient::from_url(url)
-                        .await
-                        .map(Self::from)
-                })
+                fn from(client: __lt::labthings_client::ThingClient) -> Self {
+                    let actions: #actions = ::core::convert::From::from(::core::clone::Clone::clone(&client));
+                    Self { actions: __lt::Arc::new(actions), client }
+                }
             }
 
-            /// The untyped client underneath, for what the Thing Description offers beyond
-            /// these methods.
-            pub fn thing_client(&self) -> &__lt::labthings_client::ThingClient {
-                &self.client
+            /// The methods of the Thing's actions and functional properties.
+            impl ::core::ops::Deref for #ident
+            where #has_actions
+            {
+                type Target = #actions;
+                fn deref(&self) -> &Self::Target {
+                    self.actions
+                        .downcast_ref()
+                        .expect("`From` stores the actions of this Thing")
+                }
             }
-        }
 
-        impl ::core::convert::From<__lt::labthings_client::ThingClient> for #ident
-        where #has_actions
-        {
-            fn from(client: __lt::labthings_client::ThingClient) -> Self {
-                let actions: #actions = ::core::convert::From::from(::core::clone::Clone::clone(&client));
-                Self { actions: __lt::Arc::new(actions), client }
+            impl ::core::fmt::Debug for #ident {
+                fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                    f.debug_tuple(::core::stringify!(#ident)).field(&self.client).finish()
+                }
             }
-        }
-
-        /// The methods of the Thing's actions and functional properties.
-        impl ::core::ops::Deref for #ident
-        where #has_actions
-        {
-            type Target = #actions;
-            fn deref(&self) -> &Self::Target {
-                self.actions
-                    .downcast_ref()
-                    .expect("`From` stores the actions of this Thing")
+        },
+    );
+    gated(
+        krate,
+        quote! {
+            #[doc = #doc]
+            #[derive(Clone)]
+            #[allow(dead_code)]
+            #vis struct #ident {
+                client: #krate::__private::labthings_client::ThingClient,
+                actions: #krate::__private::Arc<
+                    dyn ::core::any::Any + ::core::marker::Send + ::core::marker::Sync,
+                >,
             }
-        }
-
-        impl ::core::fmt::Debug for #ident {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.debug_tuple(::core::stringify!(#ident)).field(&self.client).finish()
-            }
-        }
-    });
-    gated(quote! {
-        #[doc = #doc]
-        #[derive(Clone)]
-        #[allow(dead_code)]
-        #vis struct #ident {
-            client: ::labthings_core::__private::labthings_client::ThingClient,
-            actions: ::labthings_core::__private::Arc<
-                dyn ::core::any::Any + ::core::marker::Send + ::core::marker::Sync,
-            >,
-        }
-        #body
-    })
+            #body
+        },
+    )
 }
 
 /// The client of a `#[thing]` struct: its type, and the methods of its data properties,
 /// settings and events.
-pub fn for_struct(thing: &ThingStruct) -> TokenStream {
+pub fn for_struct(thing: &ThingStruct, krate: &CratePath) -> TokenStream {
     let ident = client_ident(&thing.item.ident);
     let mut methods = Vec::new();
     for field in &thing.fields {
@@ -310,18 +317,24 @@ pub fn for_struct(thing: &ThingStruct) -> TokenStream {
             }
         });
     }
-    let client_type = client_type(&thing.item);
-    let methods = gated(in_const(quote! {
-        #[allow(dead_code)]
-        impl #ident {
-            #(#methods)*
-        }
-    }));
+    let client_type = client_type(&thing.item, krate);
+    let methods = gated(
+        krate,
+        in_const(
+            krate,
+            quote! {
+                #[allow(dead_code)]
+                impl #ident {
+                    #(#methods)*
+                }
+            },
+        ),
+    );
     quote!(#client_type #methods)
 }
 
 /// The methods of a `#[thing]` impl block's actions and functional properties.
-pub fn for_impl(thing: &ThingImpl) -> TokenStream {
+pub fn for_impl(thing: &ThingImpl, krate: &CratePath) -> TokenStream {
     let self_ty = &thing.item.self_ty;
     let doc = format!(
         "The methods of a typed client of `{}` for its actions and functional properties.",
@@ -335,40 +348,52 @@ pub fn for_impl(thing: &ThingImpl) -> TokenStream {
         "{}ClientActions",
         crate::ast::last_segment(self_ty).unwrap_or_else(|| "Thing".to_owned())
     );
-    gated(in_const(quote! {
-        #[doc = #doc]
-        #[derive(Clone, Debug)]
-        pub struct #holder {
-            client: __lt::labthings_client::ThingClient,
-        }
+    gated(
+        krate,
+        in_const(
+            krate,
+            quote! {
+                #[doc = #doc]
+                #[derive(Clone, Debug)]
+                pub struct #holder {
+                    client: __lt::labthings_client::ThingClient,
+                }
 
-        impl ::core::convert::From<__lt::labthings_client::ThingClient> for #holder {
-            fn from(client: __lt::labthings_client::ThingClient) -> Self {
-                Self { client }
-            }
-        }
+                impl ::core::convert::From<__lt::labthings_client::ThingClient> for #holder {
+                    fn from(client: __lt::labthings_client::ThingClient) -> Self {
+                        Self { client }
+                    }
+                }
 
-        impl __lt::bounds::ClientActions for #self_ty {
-            type Actions = #holder;
-        }
+                impl __lt::bounds::ClientActions for #self_ty {
+                    type Actions = #holder;
+                }
 
-        #[allow(dead_code)]
-        impl #holder {
-            #(#actions)*
-            #(#properties)*
-        }
-    }))
+                #[allow(dead_code)]
+                impl #holder {
+                    #(#actions)*
+                    #(#properties)*
+                }
+            },
+        ),
+    )
 }
 
 /// The client part of a `#[thing]` impl block that had an error: no methods.
-pub fn for_failed_impl(item: &ItemImpl) -> TokenStream {
+pub fn for_failed_impl(item: &ItemImpl, krate: &CratePath) -> TokenStream {
     let self_ty = &item.self_ty;
     let (impl_generics, _, where_clause) = item.generics.split_for_impl();
-    gated(in_const(quote! {
-        impl #impl_generics __lt::bounds::ClientActions for #self_ty #where_clause {
-            type Actions = __lt::NoClientActions;
-        }
-    }))
+    gated(
+        krate,
+        in_const(
+            krate,
+            quote! {
+                impl #impl_generics __lt::bounds::ClientActions for #self_ty #where_clause {
+                    type Actions = __lt::NoClientActions;
+                }
+            },
+        ),
+    )
 }
 
 fn action_methods(action: &Action) -> TokenStream {

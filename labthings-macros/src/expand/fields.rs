@@ -8,8 +8,9 @@ use syn::{Ident, Type};
 
 use super::{constraints, in_const, option_str, probe, respan};
 use crate::ast::{ThingStruct, single_type_arg};
+use crate::crate_path::CratePath;
 
-pub fn expand_struct(thing: &ThingStruct) -> TokenStream {
+pub fn expand_struct(thing: &ThingStruct, krate: &CratePath) -> TokenStream {
     let item = &thing.item;
     let ident = &item.ident;
     let description = option_str(thing.docs.full());
@@ -251,8 +252,8 @@ pub fn expand_struct(thing: &ThingStruct) -> TokenStream {
             }
         }
     };
-    let wrapped = in_const(body);
-    let client = super::client::for_struct(thing);
+    let wrapped = in_const(krate, body);
+    let client = super::client::for_struct(thing, krate);
     quote!(#item #wrapped #client)
 }
 

@@ -5,7 +5,7 @@
 //! (the typed `<Thing>Client`, kept only with `labthings-core`'s `client` feature).
 //!
 //! Everything generated sits in `const _: () = { … };` (see [`in_const`]) and reaches the
-//! runtime only through `::labthings_core::__private`, so nothing leaks into the user's
+//! runtime only through `::labthings_core::__private` (or the `crate = …` path the Thing gives), so nothing leaks into the user's
 //! namespace and nothing the user names can shadow what we call.
 //!
 //! Each author type meets its serde/schemars bound exactly once, in a check spanned at the type
@@ -24,16 +24,17 @@ use syn::spanned::Spanned;
 use syn::{Ident, Type};
 
 use crate::attr::Constraint;
+use crate::crate_path::CratePath;
 
 pub use fields::expand_struct;
 pub use thing::expand_impl;
 
 /// Wrap generated items in `const _: () = { … };` with the runtime in scope as `__lt`, and the
 /// probe traits imported for method resolution.
-pub fn in_const(body: TokenStream) -> TokenStream {
+pub fn in_const(krate: &CratePath, body: TokenStream) -> TokenStream {
     quote! {
         const _: () = {
-            use ::labthings_core::__private as __lt;
+            use #krate::__private as __lt;
             #[allow(unused_imports)]
             use __lt::{
                 DataProperty as _, DataPropertyUnchecked as _, Decode as _, DecodeUnchecked as _,

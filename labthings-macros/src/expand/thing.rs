@@ -12,13 +12,14 @@ use super::{
     thing_fields_of, value_probe,
 };
 use crate::ast::{FunctionalProperty, ThingImpl};
+use crate::crate_path::CratePath;
 
 /// The last identifier of the impl's self type: the Thing's type name.
 fn type_name(ty: &Type) -> String {
     crate::ast::last_segment(ty).unwrap_or_default()
 }
 
-pub fn expand_impl(thing: &ThingImpl) -> TokenStream {
+pub fn expand_impl(thing: &ThingImpl, krate: &CratePath) -> TokenStream {
     let item = &thing.item;
     let self_ty = &*item.self_ty;
     let type_name = type_name(self_ty);
@@ -70,7 +71,7 @@ pub fn expand_impl(thing: &ThingImpl) -> TokenStream {
     let endpoint_metadata = thing.endpoints.iter().map(super::endpoint::metadata);
     let endpoint_arms = thing.endpoints.iter().map(super::endpoint::call_arm);
     let value_checks = value_checks(thing);
-    let inputs = thing.actions.iter().map(input_type);
+    let inputs = thing.actions.iter().map(|action| input_type(action, krate));
     let hooks = lifecycle_hooks(thing);
     let notify = notify_methods(thing);
     let property_metadata = thing.properties.iter().map(functional_metadata);
@@ -204,8 +205,8 @@ pub fn expand_impl(thing: &ThingImpl) -> TokenStream {
             #hooks
         }
     };
-    let wrapped = in_const(body);
-    let client = super::client::for_impl(thing);
+    let wrapped = in_const(krate, body);
+    let client = super::client::for_impl(thing, krate);
     quote!(#item #wrapped #client)
 }
 

@@ -6,14 +6,15 @@
 //! a file is read in chunks as the client takes them. Answers carry the media type,
 //! `Content-Length`, a strong `ETag` (`If-None-Match` → 304) and `Accept-Ranges: bytes`; a
 //! single `Range` gets 206 with `Content-Range`, an unsatisfiable one 416, several ranges the
-//! whole blob (200).
+//! whole blob (200). A blob given a name (`Blob::with_filename`) says it in
+//! `Content-Disposition`, so that a browser saves it under that name.
 
 use std::io::SeekFrom;
 
 use bytes::Bytes;
 use hyper::header::{
-    ACCEPT_RANGES, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, HeaderMap, HeaderValue,
-    IF_RANGE, RANGE,
+    ACCEPT_RANGES, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG,
+    HeaderMap, HeaderValue, IF_RANGE, RANGE,
 };
 use hyper::http::request::Parts;
 use hyper::{Method, Response, StatusCode};
@@ -28,6 +29,54 @@ use crate::http::error::ApiError;
 use crate::http::path_param::parse_uuid;
 use crate::http::response::Body;
 use crate::state::ServerState;
+
+/// `inline; filename="…"` (RFC 6266): `inline`, so that a browser still shows an image or a
+/// text in place, and the name for when it is saved. A name that isn't plain printable ASCII
+/// also goes as `filename*=UTF-8''…` (RFC 8187), after an ASCII stand-in for old clients;
+/// quotes, backslashes, slashes and control characters never reach the header.
+fn content_disposition(name: &str) -> HeaderValue {
+    use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+    // RFC 8187's attr-char: ALPHA / DIGIT / "!" / "#" / "$" / "&" / "+" / "-" / "." / "^" /
+    // "_" / "`" / "|" / "~" stay as they are.
+    const ATTR: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'!')
+        .remove(b'#')
+        .remove(b'$')
+        .remove(b'&')
+        .remove(b'+')
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'^')
+        .remove(b'_')
+        .remove(b'`')
+        .remove(b'|')
+        .remove(b'~');
+    let plain = |c: char| c.is_ascii_graphic() && !matches!(c, '"' | '\\' | '/') || c == ' ';
+    let ascii: String = name
+        .chars()
+        .map(|c| if plain(c) { c } else { '_' })
+        .collect();
+    let value = if ascii == name {
+        format!("inline; filename=\"{ascii}\"")
+    } else {
+        let cleaned: String = name
+            .chars()
+            .map(|c| {
+                if c.is_control() || matches!(c, '/' | '\\') {
+                    '_'
+                } else {
+                    c
+                }
+            })
+            .collect();
+        format!(
+            "inline; filename=\"{ascii}\"; filename*=UTF-8''{}",
+            utf8_percent_encode(&cleaned, ATTR)
+        )
+    };
+    // Every character above is printable ASCII, so this can't fail; `inline` if it somehow did.
+    HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static("inline"))
+}
 
 /// How much of a file is read at a time.
 const CHUNK: usize = 64 * 1024;
@@ -60,6 +109,9 @@ pub async fn serve(blob: Blob, request: &Parts) -> Result<Response<Body>, ApiErr
         .unwrap_or(HeaderValue::from_static("application/octet-stream"));
     headers.insert(CONTENT_TYPE, media_type);
     headers.insert(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    if let Some(name) = blob.filename() {
+        headers.insert(CONTENT_DISPOSITION, content_disposition(name));
+    }
     if let Ok(value) = HeaderValue::from_str(&etag) {
         headers.insert(ETAG, value);
     }
@@ -255,6 +307,24 @@ fn requested_range(headers: &HeaderMap, length: u64) -> Option<Result<(u64, u64)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_blobs_for_browsers() {
+        let header = |name| content_disposition(name).to_str().unwrap().to_owned();
+        assert_eq!(header("sweep 1.csv"), r#"inline; filename="sweep 1.csv""#);
+        assert_eq!(
+            header("a\"b\\c/d.txt"),
+            r#"inline; filename="a_b_c_d.txt"; filename*=UTF-8''a%22b_c_d.txt"#
+        );
+        assert_eq!(
+            header("Messung µV.csv"),
+            r#"inline; filename="Messung _V.csv"; filename*=UTF-8''Messung%20%C2%B5V.csv"#
+        );
+        assert_eq!(
+            header("evil\r\nSet-Cookie: x"),
+            r#"inline; filename="evil__Set-Cookie: x"; filename*=UTF-8''evil__Set-Cookie%3A%20x"#
+        );
+    }
 
     fn range(value: &str, length: u64) -> Option<Result<(u64, u64), Unsatisfiable>> {
         let mut headers = HeaderMap::new();

@@ -67,6 +67,7 @@ impl Default for ThingServer {
 }
 
 impl ThingServer {
+    /// A server with no Things, on 127.0.0.1:5000.
     pub fn new() -> Self {
         Self {
             things: Vec::new(),
@@ -114,16 +115,19 @@ impl ThingServer {
         self
     }
 
+    /// Replace every option at once.
     pub fn options(mut self, options: ServerOptions) -> Self {
         self.options = options;
         self
     }
 
+    /// Serve everything under `prefix` (empty, or starting with `/` and not ending with one).
     pub fn api_prefix(mut self, prefix: &str) -> Self {
         self.options.api_prefix = prefix.to_owned();
         self
     }
 
+    /// Listen on `addr`.
     pub fn bind(mut self, addr: SocketAddr) -> Self {
         self.options.addr = addr;
         self
@@ -135,16 +139,19 @@ impl ThingServer {
         self
     }
 
+    /// Threads for blocking actions (default 256).
     pub fn action_threads(mut self, threads: usize) -> Self {
         self.options.action_threads = threads;
         self
     }
 
+    /// Invocations that may wait for a thread before a `POST` gets 503.
     pub fn action_queue(mut self, queue: usize) -> Self {
         self.options.action_queue = queue;
         self
     }
 
+    /// How long a finished invocation is kept.
     pub fn retention(mut self, retention: Duration) -> Self {
         self.options.retention = retention;
         self
@@ -156,16 +163,19 @@ impl ThingServer {
         self
     }
 
+    /// At most this many finished invocations are kept.
     pub fn max_invocations(mut self, max: usize) -> Self {
         self.options.max_invocations = max;
         self
     }
 
+    /// Which pages' origins may call the API.
     pub fn cors(mut self, cors: Cors) -> Self {
         self.options.cors = cors;
         self
     }
 
+    /// The largest request body accepted, in bytes.
     pub fn body_limit(mut self, bytes: usize) -> Self {
         self.options.body_limit = bytes;
         self
@@ -192,11 +202,13 @@ impl ThingServer {
         self
     }
 
+    /// Make actions and property writes take one global lock.
     pub fn global_lock(mut self, enabled: bool) -> Self {
         self.options.global_lock = enabled;
         self
     }
 
+    /// How long shutdown waits for running actions and streams.
     pub fn shutdown_grace(mut self, grace: Duration) -> Self {
         self.options.shutdown_grace = grace;
         self
@@ -504,6 +516,12 @@ impl ThingServer {
             grace: options.shutdown_grace,
             advertiser,
             mqtt,
+            // `absolute` doesn't touch the disk; the folder exists by now (the Thing ids are
+            // kept in it), and a path it can't resolve is reported as given.
+            settings_folder: options
+                .settings_folder
+                .as_ref()
+                .map(|folder| std::path::absolute(folder).unwrap_or_else(|_| folder.clone())),
         })
     }
 }

@@ -23,6 +23,7 @@ use crate::runtime::store::DEFAULT_MEMORY_BUDGET;
 pub struct ServerOptions {
     /// Prefix of every route, e.g. `/api/v1` (default empty).
     pub api_prefix: String,
+    /// The address to listen on.
     pub addr: SocketAddr,
     /// Threads blocking actions may use at once (default 256).
     pub action_threads: usize,
@@ -36,6 +37,7 @@ pub struct ServerOptions {
     /// and in-memory blobs) may hold (default 64 MiB); beyond it the oldest finished are
     /// evicted, then running logs drop their oldest records.
     pub invocation_memory: usize,
+    /// Which pages' origins may call the API.
     pub cors: Cors,
     /// Largest request body accepted (default 1 MiB); larger is 413.
     pub body_limit: usize,

@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -31,6 +32,7 @@ pub struct RunningServer {
     pub(super) grace: Duration,
     pub(super) advertiser: Option<Advertiser>,
     pub(super) mqtt: Option<MqttLinks>,
+    pub(super) settings_folder: Option<PathBuf>,
 }
 
 impl RunningServer {
@@ -52,6 +54,12 @@ impl RunningServer {
             .iter()
             .map(|t| format!("{}{}", self.url(), t.path))
             .collect()
+    }
+
+    /// Where settings are saved, as an absolute path (a relative `settings_folder` is taken
+    /// from the working directory, which differs between a terminal, a service and an IDE).
+    pub fn settings_folder(&self) -> Option<&Path> {
+        self.settings_folder.as_deref()
     }
 
     /// Read the tokens file again (as SIGHUP does); the number of tokens it now holds. `Ok(0)`

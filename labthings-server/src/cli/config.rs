@@ -38,12 +38,16 @@ pub struct ServerConfig {
     /// Thing name → what to build, in the config's order.
     #[serde(deserialize_with = "things")]
     pub things: Vec<(String, ThingSpec)>,
+    /// Where settings are saved (none: not saved).
     #[serde(default, deserialize_with = "settings_folder")]
     pub settings_folder: Option<PathBuf>,
+    /// The prefix of every route.
     #[serde(default, deserialize_with = "api_prefix")]
     pub api_prefix: String,
+    /// Whether actions and property writes take one global lock.
     #[serde(default, deserialize_with = "enable_global_lock")]
     pub enable_global_lock: bool,
+    /// Handed to every Thing constructor.
     #[serde(default = "empty_object")]
     pub application_config: Value,
     /// Bytes the kept invocation records may hold: a number of bytes or a string such as
@@ -100,18 +104,21 @@ pub struct AuthConfig {
 pub struct ThingSpec {
     /// The registered type name.
     pub class: String,
+    /// The Thing's own config, deserialised into its constructor's type.
     pub kwargs: Map<String, Value>,
     /// Slot name → name of the Thing to put in it.
     pub thing_slots: HashMap<String, String>,
 }
 
 impl ServerConfig {
+    /// Parse a config from JSON text.
     pub fn from_json(text: &str) -> Result<Self, ConfigError> {
         let value: Value = serde_json::from_str(text)
             .map_err(|e| ConfigError(format!("the config is not valid JSON: {e}")))?;
         Self::from_value(value)
     }
 
+    /// Read a config from a JSON value.
     pub fn from_value(value: Value) -> Result<Self, ConfigError> {
         // Checked first: serde would also read a struct from an array, by position.
         if !value.is_object() {

@@ -10,9 +10,15 @@
 //! # #[labthings_core::thing] impl Counter {}
 //! fn main() -> std::process::ExitCode {
 //!     let registry = ThingRegistry::new().register("Counter", |_: NoConfig, _| Counter {});
-//!     cli::main(registry, None)
+//!     // `--help` and `--version` name this binary's package, version and description.
+//!     cli::main_with(labthings_server::about!(), registry, None)
 //! }
 //! ```
+//!
+//! A binary with flags of its own (a serial port, say) flattens [`Cli`] into its own clap
+//! parser and hands it to [`serve`], which does everything [`main`] does after parsing: the
+//! `gen-token` subcommand, the logging set-up, the runtime, serving. The guide's "Serving and
+//! configuring" chapter shows it.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -110,6 +116,7 @@ pub struct Cli {
     /// WoT MQTT binding; overrides the config's `mqtt.url`, whose other keys still apply).
     #[arg(long, value_name = "URL")]
     pub mqtt: Option<String>,
+    /// A subcommand instead of serving.
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -121,11 +128,70 @@ pub enum Command {
     GenToken,
 }
 
+/// What a binary says about itself in `--help` and `--version`. [`about!`](crate::about)
+/// fills it from the calling crate's `Cargo.toml`.
+#[derive(Clone, Copy, Debug)]
+pub struct About {
+    /// The command's name (`--version` prints it before the version).
+    pub name: &'static str,
+    /// The version `--version` prints.
+    pub version: &'static str,
+    /// The text at the top of `--help`.
+    pub about: &'static str,
+}
+
+/// The [`About`](crate::cli::About) of the crate this is written in: its package name, version
+/// and description, as `Cargo.toml` gives them.
+#[macro_export]
+macro_rules! about {
+    () => {
+        $crate::cli::About {
+            name: ::core::env!("CARGO_PKG_NAME"),
+            version: ::core::env!("CARGO_PKG_VERSION"),
+            about: ::core::env!("CARGO_PKG_DESCRIPTION"),
+        }
+    };
+}
+
+impl Cli {
+    /// Parse the process's arguments, with `about`'s name, version and text in `--help` and
+    /// `--version` (clap's own errors and `--help` exit the process, as `Cli::parse` does).
+    pub fn parse_as(about: About) -> Self {
+        use clap::FromArgMatches;
+        let matches = Self::command_as(about).get_matches();
+        Self::from_arg_matches(&matches).unwrap_or_else(|error| error.exit())
+    }
+
+    /// The clap command of [`Cli`], named and described by `about`.
+    fn command_as(about: About) -> clap::Command {
+        use clap::CommandFactory;
+        Self::command()
+            .name(about.name)
+            .version(about.version)
+            .about(about.about)
+    }
+}
+
 /// Parse the command line, serve until SIGINT/SIGTERM, and return the exit code: 0 after a
 /// clean shutdown, 3 for a config or start-up error. `default_config` (JSON) is used when
 /// neither `-c` nor `-j` is given.
+///
+/// `--help` and `--version` describe `labthings-server` itself; [`main_with`] with
+/// [`about!()`](crate::about) describes your binary instead.
 pub fn main(registry: ThingRegistry, default_config: Option<&str>) -> ExitCode {
-    let cli = Cli::parse();
+    serve(Cli::parse(), registry, default_config)
+}
+
+/// [`main`], with the binary's own name, version and about text in `--help` and `--version`:
+/// `cli::main_with(labthings_server::about!(), registry, None)`.
+pub fn main_with(about: About, registry: ThingRegistry, default_config: Option<&str>) -> ExitCode {
+    serve(Cli::parse_as(about), registry, default_config)
+}
+
+/// Everything [`main`] does once the command line is parsed: the `gen-token` subcommand, the
+/// logging set-up (`--debug`, `RUST_LOG`), the async runtime, then [`run`]. For a binary that
+/// parses a command line of its own with [`Cli`] flattened into it.
+pub fn serve(cli: Cli, registry: ThingRegistry, default_config: Option<&str>) -> ExitCode {
     if let Some(Command::GenToken) = cli.command {
         return match crate::http::auth::generate_token() {
             Ok(token) => {
@@ -162,7 +228,7 @@ pub fn main(registry: ThingRegistry, default_config: Option<&str>) -> ExitCode {
     runtime.block_on(run(cli, registry, default_config))
 }
 
-/// What `main` does once the runtime is up.
+/// What `main` does once the runtime is up (without the logging set-up: see [`serve`]).
 pub async fn run(cli: Cli, registry: ThingRegistry, default_config: Option<&str>) -> ExitCode {
     let text = match config_text(&cli, default_config) {
         Ok(text) => text,
@@ -227,6 +293,9 @@ pub async fn run(cli: Cli, registry: ThingRegistry, default_config: Option<&str>
     println!("LabThings server listening on {}", running.url());
     for url in running.thing_urls() {
         println!("  {url}");
+    }
+    if let Some(folder) = running.settings_folder() {
+        println!("Settings are saved in {}", folder.display());
     }
     running.wait_for(stop).await;
     ExitCode::SUCCESS
@@ -311,4 +380,46 @@ async fn failed(cli: &Cli, message: &str, config: &str) -> ExitCode {
         .await;
     }
     ExitCode::from(CONFIG_ERROR)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::*;
+
+    /// A binary's own parser with `Cli` flattened into it, as the guide shows.
+    #[derive(Parser)]
+    #[command(name = "thermo-lab", version = "9.9.9", about = "A thermometer lab")]
+    struct Args {
+        /// The serial port.
+        #[arg(long, default_value = "/dev/ttyUSB0")]
+        serial: String,
+        #[command(flatten)]
+        lab: Cli,
+    }
+
+    #[test]
+    fn cli_flattens_into_a_binarys_own_parser() {
+        Args::command().debug_assert();
+        let args = Args::try_parse_from(["thermo-lab", "--serial", "/dev/ttyACM0", "--port", "0"])
+            .unwrap();
+        assert_eq!((args.serial.as_str(), args.lab.port), ("/dev/ttyACM0", 0));
+        let args = Args::try_parse_from(["thermo-lab", "gen-token"]).unwrap();
+        assert!(matches!(args.lab.command, Some(Command::GenToken)));
+        let version = Args::command().render_version();
+        assert_eq!(version, "thermo-lab 9.9.9\n");
+    }
+
+    #[test]
+    fn parse_as_names_the_binary() {
+        let about = About {
+            name: "my-lab",
+            version: "1.2.3",
+            about: "My lab",
+        };
+        let mut command = Cli::command_as(about);
+        assert_eq!(command.render_version(), "my-lab 1.2.3\n");
+        assert!(command.render_help().to_string().starts_with("My lab\n"));
+    }
 }

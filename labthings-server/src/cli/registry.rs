@@ -39,6 +39,7 @@ pub struct ThingRegistry {
 }
 
 impl ThingRegistry {
+    /// A registry with no types.
     pub fn new() -> Self {
         Self::default()
     }

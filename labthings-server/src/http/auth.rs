@@ -50,16 +50,25 @@ pub struct Tokens {
 /// line's content.
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
+    /// The tokens file can't be read.
     #[error("could not read the tokens file {}: {source}", path.display())]
     Read {
+        /// The file.
         path: PathBuf,
+        /// Why.
         source: std::io::Error,
     },
     #[error(
         "tokens file {}, line {line}: `sha256:` must be followed by 64 hexadecimal digits",
         path.display()
     )]
-    BadDigest { path: PathBuf, line: usize },
+    /// A `sha256:` line without 64 hexadecimal digits.
+    BadDigest {
+        /// The file.
+        path: PathBuf,
+        /// The line (from 1).
+        line: usize,
+    },
 }
 
 impl std::fmt::Debug for Tokens {

@@ -20,6 +20,7 @@ pub struct MqttConfig {
     /// The broker account; its password is the first line of `password_file`.
     #[serde(default)]
     pub username: Option<String>,
+    /// A file whose first line is the broker account's password.
     #[serde(default)]
     pub password_file: Option<PathBuf>,
     /// Each Thing connects as `{client_id}-{thing}`; default `labthings-<server name>`.

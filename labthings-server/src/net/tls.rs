@@ -26,14 +26,30 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Why the certificate or key can't be used: the message names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
+    /// The certificate chain can't be read or parsed.
     #[error("the TLS certificate file {path}: {problem}")]
-    Certificate { path: PathBuf, problem: String },
+    Certificate {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
+    /// The private key can't be read or parsed.
     #[error("the TLS key file {path}: {problem}")]
-    Key { path: PathBuf, problem: String },
+    Key {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
+    /// The key is not the certificate's.
     #[error("the TLS key file {key} does not fit the certificate {cert}: {problem}")]
     Mismatch {
+        /// The certificate file.
         cert: PathBuf,
+        /// The key file.
         key: PathBuf,
+        /// What rustls said.
         problem: String,
     },
 }
