@@ -37,6 +37,41 @@ pub enum Row {
     },
 }
 
+impl Row {
+    /// About the heap bytes this row holds while it waits for the writer (its strings, its log,
+    /// in-memory blob bytes): what the writer's queue is bounded by, with the row count.
+    pub fn weight(&self) -> usize {
+        /// A row's own allocation and bookkeeping, beside its strings.
+        const OVERHEAD: usize = 128;
+        OVERHEAD
+            + match self {
+                Row::Requested(requested) => requested.weight(),
+                Row::Started { id, time } => id.len() + time.len(),
+                Row::Finished(finished) => finished.weight(),
+                Row::PropertyWrite {
+                    thing,
+                    property,
+                    value,
+                    time,
+                    invocation,
+                    ..
+                } => {
+                    thing.len()
+                        + property.len()
+                        + value.len()
+                        + time.len()
+                        + invocation.as_ref().map_or(0, String::len)
+                }
+                Row::Event {
+                    thing,
+                    event,
+                    data,
+                    time,
+                } => thing.len() + event.len() + data.len() + time.len(),
+            }
+    }
+}
+
 #[derive(Debug)]
 pub struct Requested {
     pub id: String,
@@ -56,6 +91,25 @@ pub struct Requested {
     pub finished: Option<Box<Finished>>,
 }
 
+impl Requested {
+    fn weight(&self) -> usize {
+        self.id.len()
+            + self.thing.len()
+            + self.action.len()
+            + self.input.len()
+            + self.time_requested.len()
+            + self.requester.len()
+            + self.peer.as_ref().map_or(0, String::len)
+            + self.snapshot.len()
+            + self.td_sha256.len()
+            + self.started.as_ref().map_or(0, String::len)
+            + self
+                .finished
+                .as_ref()
+                .map_or(0, |finished| finished.weight())
+    }
+}
+
 #[derive(Debug)]
 pub struct Finished {
     pub id: String,
@@ -68,6 +122,32 @@ pub struct Finished {
     pub error: Option<String>,
     pub log: Vec<LogLine>,
     pub blobs: Vec<BlobRow>,
+}
+
+impl Finished {
+    fn weight(&self) -> usize {
+        /// A log line's own bytes beside its message (its struct, its time).
+        const LINE: usize = 96;
+        self.id.len()
+            + self.time_completed.len()
+            + self.output.as_ref().map_or(0, String::len)
+            + self.error.as_ref().map_or(0, String::len)
+            + self
+                .log
+                .iter()
+                .map(|line| {
+                    LINE + line.message.len() + line.exception_type.as_ref().map_or(0, String::len)
+                })
+                .sum::<usize>()
+            + self
+                .blobs
+                .iter()
+                .map(|blob| match &blob.content {
+                    BlobContent::Bytes(bytes) => bytes.len(),
+                    BlobContent::File(_) | BlobContent::Stored { .. } => 0,
+                })
+                .sum::<usize>()
+    }
 }
 
 #[derive(Debug)]

@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -30,6 +30,44 @@ pub const MAX_BATCH: usize = 4096;
 
 /// Rows that may wait for the writer; beyond, rows are dropped and counted.
 pub const QUEUE: usize = 16_384;
+
+/// Bytes the waiting rows may hold together ([`Row::weight`]): a row count alone would let a
+/// burst of chatty invocations (a 1,000-line log is ~130 kB a row) queue gigabytes while the
+/// disk lags. Beyond it rows are dropped and counted like on a full queue.
+pub const QUEUE_BYTES: usize = 64 * 1024 * 1024;
+
+/// The bytes of the rows queued for the writer, bounded by a limit (see [`QUEUE_BYTES`]).
+#[derive(Debug)]
+struct QueuedBytes {
+    held: AtomicUsize,
+    limit: usize,
+}
+
+impl QueuedBytes {
+    fn new(limit: usize) -> Self {
+        Self {
+            held: AtomicUsize::new(0),
+            limit,
+        }
+    }
+
+    /// Take `bytes` if they fit (a row alone in the queue always fits).
+    fn try_take(&self, bytes: usize) -> bool {
+        self.held
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |held| {
+                (held == 0 || held.saturating_add(bytes) <= self.limit).then(|| held + bytes)
+            })
+            .is_ok()
+    }
+
+    fn give_back(&self, bytes: usize) {
+        let _ = self
+            .held
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |held| {
+                Some(held.saturating_sub(bytes))
+            });
+    }
+}
 
 /// What the writer has done, for the status route and the tests.
 #[derive(Debug, Default)]
@@ -52,7 +90,8 @@ impl Stats {
 }
 
 enum Message {
-    Row(Row),
+    /// A row and its [`Row::weight`], given back once it is written.
+    Row(Row, usize),
     /// Commit what is queued, then answer (the tests, the benchmarks).
     Flush(mpsc::SyncSender<()>),
     /// Commit what is queued and end the thread.
@@ -63,6 +102,7 @@ enum Message {
 #[derive(Debug)]
 pub struct Writer {
     sender: SyncSender<Message>,
+    queued: Arc<QueuedBytes>,
     pub stats: Arc<Stats>,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
@@ -87,6 +127,8 @@ impl Writer {
         let (sender, receiver) = mpsc::sync_channel(QUEUE);
         let stats = Arc::new(Stats::default());
         let thread_stats = stats.clone();
+        let queued = Arc::new(QueuedBytes::new(QUEUE_BYTES));
+        let thread_queued = queued.clone();
         let thread = std::thread::Builder::new()
             .name("history-writer".into())
             .spawn(move || {
@@ -95,12 +137,14 @@ impl Writer {
                     identity,
                     blobs: blob_folder,
                     stats: thread_stats,
+                    queued: thread_queued,
                     retention,
                 };
                 state.run(&receiver);
             })?;
         Ok(Self {
             sender,
+            queued,
             stats,
             thread: Mutex::new(Some(thread)),
         })
@@ -108,13 +152,24 @@ impl Writer {
 
     /// Queue `row`; never blocks. A full queue drops it (counted).
     pub fn send(&self, row: Row) {
-        match self.sender.try_send(Message::Row(row)) {
+        let weight = row.weight();
+        if !self.queued.try_take(weight) {
+            self.stats.drop_rows(
+                1,
+                "the writer can't keep up (its queue holds 64 MiB of rows)",
+            );
+            return;
+        }
+        match self.sender.try_send(Message::Row(row, weight)) {
             Ok(()) => {}
-            Err(TrySendError::Full(_)) => self
-                .stats
-                .drop_rows(1, "the writer can't keep up (its queue is full)"),
+            Err(TrySendError::Full(_)) => {
+                self.queued.give_back(weight);
+                self.stats
+                    .drop_rows(1, "the writer can't keep up (its queue is full)");
+            }
             // Stopped: the server is going away.
             Err(TrySendError::Disconnected(_)) => {
+                self.queued.give_back(weight);
                 self.stats.dropped.fetch_add(1, Ordering::Relaxed);
             }
         }
@@ -145,18 +200,20 @@ struct WriterThread {
     identity: Identity,
     blobs: PathBuf,
     stats: Arc<Stats>,
+    queued: Arc<QueuedBytes>,
     retention: Retention,
 }
 
 impl WriterThread {
     fn run(&mut self, receiver: &mpsc::Receiver<Message>) {
         let mut batch = Vec::new();
+        let mut batch_bytes = 0;
         let mut flushes = Vec::new();
         let mut next_retention = Instant::now();
         let mut stop = false;
         while !stop {
             match receiver.recv() {
-                Ok(message) => stop = take(message, &mut batch, &mut flushes),
+                Ok(message) => stop = take(message, &mut batch, &mut batch_bytes, &mut flushes),
                 Err(_) => return,
             }
             // Gather for the window by sleeping through it, not by waiting on the channel: a
@@ -167,13 +224,16 @@ impl WriterThread {
             }
             while !stop && batch.len() < MAX_BATCH {
                 match receiver.try_recv() {
-                    Ok(message) => stop = take(message, &mut batch, &mut flushes),
+                    Ok(message) => {
+                        stop = take(message, &mut batch, &mut batch_bytes, &mut flushes);
+                    }
                     Err(_) => break,
                 }
             }
             if !batch.is_empty() {
                 self.commit(&mut batch);
             }
+            self.queued.give_back(std::mem::take(&mut batch_bytes));
             if Instant::now() >= next_retention {
                 self.retention.apply(&self.connection, &self.blobs);
                 next_retention = Instant::now() + self.retention.every;
@@ -262,9 +322,17 @@ fn coalesce(batch: &mut Vec<Row>) {
 }
 
 /// Add `message` to what this round handles; true for [`Message::Stop`].
-fn take(message: Message, batch: &mut Vec<Row>, flushes: &mut Vec<mpsc::SyncSender<()>>) -> bool {
+fn take(
+    message: Message,
+    batch: &mut Vec<Row>,
+    batch_bytes: &mut usize,
+    flushes: &mut Vec<mpsc::SyncSender<()>>,
+) -> bool {
     match message {
-        Message::Row(row) => batch.push(row),
+        Message::Row(row, weight) => {
+            batch.push(row);
+            *batch_bytes += weight;
+        }
         Message::Flush(done) => flushes.push(done),
         Message::Stop => return true,
     }
@@ -455,4 +523,49 @@ fn write_children(transaction: &Transaction<'_>, finished: &Finished) -> rusqlit
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::record::LogLine;
+
+    #[test]
+    fn queued_rows_are_bounded_in_bytes_and_a_lone_row_always_fits() {
+        let queued = QueuedBytes::new(1000);
+        assert!(queued.try_take(600));
+        assert!(!queued.try_take(600), "600 + 600 > 1000");
+        assert!(queued.try_take(400));
+        queued.give_back(1000);
+        assert!(queued.try_take(5000), "alone in the queue, any row fits");
+        assert!(!queued.try_take(1));
+    }
+
+    #[test]
+    fn a_finished_row_weighs_its_log() {
+        let line = |n: usize| LogLine {
+            time: timestamp_now(),
+            level: "INFO",
+            message: format!("chatter line {n} of 1000, padded to a typical length"),
+            exception_type: None,
+        };
+        let finished = |lines: usize| {
+            Row::Finished(Box::new(Finished {
+                id: "id".into(),
+                status: "completed",
+                time_started: None,
+                time_completed: timestamp_now(),
+                output: Some("1000".into()),
+                error: None,
+                log: (0..lines).map(line).collect(),
+                blobs: Vec::new(),
+            }))
+        };
+        let (quiet, chatty) = (finished(0).weight(), finished(1000).weight());
+        assert!(chatty - quiet > 1000 * 50, "{quiet} -> {chatty}");
+    }
+
+    fn timestamp_now() -> String {
+        crate::history::record::timestamp(chrono::Utc::now())
+    }
 }
