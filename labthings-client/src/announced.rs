@@ -61,6 +61,7 @@ pub async fn announced(
     options.set_max_packet_size(16 * 1024 * 1024, 64 * 1024);
     let (client, mut eventloop) = AsyncClient::new(options, 4);
     let status = format!("{filter}/{}", word::STATUS);
+    let status_suffix = format!("/{}", word::STATUS);
     let collect = async {
         let mut tds = BTreeMap::new();
         let mut statuses = BTreeMap::new();
@@ -84,7 +85,7 @@ pub async fn announced(
                 }
                 Event::Incoming(Packet::SubAck(_)) => subscribed = true,
                 Event::Incoming(Packet::Publish(publish)) if publish.retain => {
-                    if let Some(thing) = publish.topic.strip_suffix(&format!("/{}", word::STATUS)) {
+                    if let Some(thing) = publish.topic.strip_suffix(&status_suffix) {
                         let online = match &publish.payload[..] {
                             b"online" => Some(true),
                             b"offline" => Some(false),

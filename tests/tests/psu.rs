@@ -25,6 +25,14 @@ async fn psu_over_tcp(timeout_ms: u64) -> (TestServer, Simulator, scpi_sim::TcpS
     (server, sim, listener)
 }
 
+/// A problem reply's `detail`, as text ("" without one).
+fn detail_text(reply: &support::Reply) -> String {
+    reply.json()["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
 async fn get_value(server: &TestServer, property: &str) -> Value {
     let reply = server.get(&format!("/psu/{property}")).await;
     assert_eq!(
@@ -200,10 +208,7 @@ async fn a_late_answer_never_shifts_the_answers() {
         sim.answer_late_once(Duration::from_millis(500));
         let reply = server.get("/psu/voltage").await;
         assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
-        let detail = reply.json()["detail"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
+        let detail = detail_text(&reply);
         assert!(
             detail.contains("no answer to `VOLT?` within 300 ms"),
             "{detail}"
@@ -220,10 +225,7 @@ async fn a_dropped_connection_is_a_clear_error_then_recovers_without_a_restart()
     sim.close_connections();
     let reply = server.get("/psu/voltage").await;
     assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
-    let detail = reply.json()["detail"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let detail = detail_text(&reply);
     assert!(
         detail.contains("closed the connection; reconnecting on the next call"),
         "{detail}"

@@ -15,7 +15,7 @@ use crate::http::error::ApiError;
 use crate::http::request_body;
 use crate::http::response::{self, Body};
 use crate::ops::property::{self as op, OpError, on_thing};
-use crate::runtime::provenance::{self, Provenance, WriteSource};
+use crate::runtime::provenance::WriteSource;
 use crate::state::{ServedThing, ServerState};
 
 impl From<OpError> for ApiError {
@@ -91,13 +91,6 @@ pub async fn reset(
     served: &ServedThing,
     property: &PropertyMetadata,
 ) -> Result<Response<Body>, ApiError> {
-    let name = property.name;
-    let lock = state.lock_for(property.uses_global_lock);
-    on_thing(served, property.kind, lock, move |thing| {
-        provenance::with(Provenance::direct(WriteSource::Reset), || {
-            thing.reset_property(name)
-        })
-    })
-    .await?;
+    op::reset(state, served, property).await?;
     Ok(response::json(StatusCode::OK, &Value::Null))
 }

@@ -363,6 +363,8 @@ impl ThingServer {
             addr: options.addr,
             source,
         })?;
+        // Read once: the MQTT server name, the allowed hosts, the history's server identity.
+        let host = host_name();
         let named: Vec<(String, Arc<dyn Thing>)> = self
             .things
             .iter()
@@ -372,10 +374,7 @@ impl ThingServer {
         // Resolved before anything runs that would need undoing: a missing password file
         // stops the start.
         let mqtt = match &options.mqtt {
-            Some(config) => Some(Resolved::new(
-                config,
-                &server_name(&host_name(), addr.port()),
-            )?),
+            Some(config) => Some(Resolved::new(config, &server_name(&host, addr.port()))?),
             None => None,
         };
         // Before any on-start hook runs, so that a settings folder we can't write stops
@@ -391,7 +390,7 @@ impl ThingServer {
             settings.load();
             observers.push(settings.observer());
         }
-        let history = open_history(&options, &named, &ids, addr)?;
+        let history = open_history(&options, &named, &ids, addr, &host)?;
         if let Some(history) = &history {
             observers.push(history.recorder.clone());
         }
@@ -453,7 +452,7 @@ impl ThingServer {
             allowed_hosts: options
                 .tokens
                 .is_none()
-                .then(|| AllowedHosts::new(&host_name(), &options.allowed_hosts)),
+                .then(|| AllowedHosts::new(&host, &options.allowed_hosts)),
             body_limit: options.body_limit,
             default_host: addr.to_string(),
             scheme: options.scheme(),
@@ -469,7 +468,7 @@ impl ThingServer {
         // listening on every interface.
         let mqtt = mqtt.map(|config| {
             let authority = if addr.ip().is_unspecified() {
-                format!("{}:{}", host_name(), addr.port())
+                format!("{host}:{}", addr.port())
             } else {
                 addr.to_string()
             };
@@ -533,6 +532,7 @@ fn open_history(
     named: &[(String, Arc<dyn Thing>)],
     ids: &[String],
     addr: SocketAddr,
+    host: &str,
 ) -> Result<Option<Arc<History>>, ServerError> {
     let Some(path) = options.history.file(options.settings_folder.as_deref()) else {
         return Ok(None);
@@ -555,7 +555,7 @@ fn open_history(
             (name.clone(), RecordedThing::new(thing.clone(), &td))
         })
         .collect();
-    let server = format!("{}:{}", host_name(), addr.port());
+    let server = format!("{host}:{}", addr.port());
     let history = History::open(&path, server, options.history_retention.clone(), things)?;
     tracing::info!(path = %history.path.display(), "keeping the history");
     Ok(Some(Arc::new(history)))

@@ -68,3 +68,20 @@ pub async fn write(
     })
     .await
 }
+
+/// Reset the property to its default as `POST T<prop>/reset` does: like a write, under the
+/// global lock when the property uses it, recorded as a reset.
+pub async fn reset(
+    state: &ServerState,
+    served: &ServedThing,
+    property: &PropertyMetadata,
+) -> Result<(), OpError> {
+    let name = property.name;
+    let lock = state.lock_for(property.uses_global_lock);
+    on_thing(served, property.kind, lock, move |thing| {
+        provenance::with(Provenance::direct(WriteSource::Reset), || {
+            thing.reset_property(name)
+        })
+    })
+    .await
+}

@@ -92,17 +92,14 @@ pub fn open(
     // A property stream observes: it keeps the pollers of the getters it covers running, and
     // opens with their last readings. The Thing-level stream counts as observing every
     // property, because it promises every change of every observable property.
-    let observing = match &stream {
-        Stream::Property(name) => Some(Some(name.as_str())),
-        Stream::AllProperties => Some(None),
-        _ => None,
+    let observe = |property| {
+        let (listener, guard) = hub.listen_observing(last_event_id, property);
+        (listener, Some(guard))
     };
-    let (listener, guard) = match observing {
-        Some(property) => {
-            let (listener, guard) = hub.listen_observing(last_event_id, property);
-            (listener, Some(guard))
-        }
-        None => (hub.listen(last_event_id), None),
+    let (listener, guard) = match &stream {
+        Stream::Property(name) => observe(Some(name.as_str())),
+        Stream::AllProperties => observe(None),
+        _ => (hub.listen(last_event_id), None),
     };
     let Listener {
         missed,

@@ -51,7 +51,7 @@ pub async fn expire_loop(store: Arc<InvocationStore>, mut stopped: watch::Receiv
 }
 
 /// When to hand freed memory back to the operating system (see `free_memory.rs`): once
-/// evictions and expiries have freed an eighth of the budget, at most once a
+/// evictions and expiries have freed a sixteenth of the budget, at most once a
 /// [`TRIM_PAUSE`](free_memory::TRIM_PAUSE).
 #[derive(Default)]
 struct Trims {

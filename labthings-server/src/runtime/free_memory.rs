@@ -7,7 +7,7 @@
 //! invocations logging 1,000 lines each, 64 MiB budget): the records held 64 MiB, the process
 //! 105 MiB above its start. `malloc_trim(0)` returns the free pages inside every arena; it
 //! costs a walk of the heap, so the expiry timer calls it only after evictions freed a good
-//! part of the budget, at most once a second, on a blocking thread.
+//! part of the budget, at most every 250 ms, on a blocking thread.
 
 use std::time::Duration;
 

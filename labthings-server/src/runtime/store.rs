@@ -259,12 +259,9 @@ impl InvocationStore {
                     .finished_at
                     .is_some_and(|at| now.saturating_duration_since(at) >= self.retention)
             });
-            if let Some(record) = by_id.get(id).filter(|_| expired) {
+            if expired && let Some(record) = by_id.remove(id) {
                 self.freed
                     .fetch_add(record.retained_bytes(), Ordering::Relaxed);
-                by_id.remove(id);
-            } else if expired {
-                by_id.remove(id);
             }
             !expired
         });
