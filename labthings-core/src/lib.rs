@@ -110,7 +110,8 @@
 //!   is [`PropertyError`] answers with it: `PropertyError::Invalid` refuses the value as a
 //!   failed validation does (422), e.g. when an instrument refuses it; other errors are 500s.
 //! - Events are `#[event]` fields of type [`Event<T>`] (`T: Serialize + JsonSchema`, `()` for
-//!   none), described in the TD with `T`'s schema as their `data`. `self.name.emit(value)` is
+//!   none), described in the TD with `T`'s schema as their `data` (`#[event(unit = "mm")]`
+//!   adds the data's unit). `self.name.emit(value)` is
 //!   synchronous, never blocks and never fails; before the Thing is served it does nothing.
 //! - Live image streams are `#[stream]` fields of type [`MjpegStream`], served as MJPEG at
 //!   `T<name>` (and a viewer page at `T<name>/viewer`) and linked from the TD.

@@ -150,6 +150,8 @@ pub struct EventField {
     pub ty: Type,
     /// The `T` of `Event<T>`, when the type is written that way (else `check` reports it).
     pub payload: Option<Type>,
+    /// `#[event(unit = "…")]`: the unit of its data, as the `unit` term of the data's schema.
+    pub unit: Option<attr::Constraint>,
     pub docs: Docs,
 }
 
@@ -442,14 +444,23 @@ pub fn parse_struct(mut item: ItemStruct, errors: &mut Errors) -> ThingStruct {
             continue;
         }
         if kind == FieldKind::Event {
-            errors.ok(attr::check_documented_field_args(first, kw::EVENT, "event"));
-            events.push(EventField {
+            let unit = errors.ok(attr::parse_event_args(first)).flatten();
+            let event = EventField {
                 ident,
                 name,
+                unit,
                 payload: event_payload(&ty),
                 ty,
                 docs: Docs::from_attrs(&field.attrs),
-            });
+            };
+            if event.unit.is_some() && !event.has_payload() {
+                errors.push(syn::Error::new_spanned(
+                    first,
+                    "`unit` describes an event's data, and `Event<()>` carries none: remove \
+                     `unit = …`, or give the event a payload type such as `Event<f64>`",
+                ));
+            }
+            events.push(event);
             continue;
         }
         if kind == FieldKind::Stream {

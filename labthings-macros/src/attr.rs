@@ -20,6 +20,19 @@ pub struct Constraint {
     pub value: Expr,
 }
 
+impl Constraint {
+    /// The value when it is a string literal (a `unit`'s term), for generated docs.
+    pub fn text(&self) -> Option<String> {
+        match &self.value {
+            Expr::Lit(ExprLit {
+                lit: Lit::Str(text),
+                ..
+            }) => Some(text.value()),
+            _ => None,
+        }
+    }
+}
+
 /// (argument, JSON Schema keyword, what the value must be)
 const CONSTRAINTS: [(Symbol, &str, ValueKind); 8] = [
     (Symbol("minimum"), "minimum", ValueKind::Number),
@@ -263,13 +276,7 @@ pub fn parse_property_args(
         given.first_time(&meta)?;
         if meta.path == kw::UNIT {
             let unit = parse_unit(&meta)?;
-            if let Expr::Lit(ExprLit {
-                lit: Lit::Str(term),
-                ..
-            }) = &unit.value
-            {
-                args.unit = Some(term.value());
-            }
+            args.unit = unit.text();
             args.constraints.push(unit);
             return Ok(());
         }
@@ -532,8 +539,33 @@ pub fn check_no_args(attr: &Attribute, name: Symbol) -> syn::Result<()> {
     }
 }
 
-/// `#[event]` and `#[stream]` take no arguments: their title and description come from doc
-/// comments. `what` names the affordance (`event`, `stream`).
+/// `#[event(unit = "…")]`: the unit of the event's data, or nothing (title and description come
+/// from doc comments). Returns the `unit` as a schema constraint for the data's schema.
+pub fn parse_event_args(attr: &Attribute) -> syn::Result<Option<Constraint>> {
+    if matches!(attr.meta, Meta::Path(_)) {
+        return Ok(None);
+    }
+    let mut unit = None;
+    let mut given = Given::new(kw::EVENT);
+    attr.parse_nested_meta(|meta| {
+        given.first_time(&meta)?;
+        if meta.path == kw::UNIT {
+            unit = Some(parse_unit(&meta)?);
+            return Ok(());
+        }
+        Err(meta.error(format!(
+            "unknown argument `{}` to `#[{}]`: it takes only `unit = \"…\"` (the unit of its \
+             data); document the event with `///` comments (they become its title and \
+             description)",
+            path_text(&meta.path),
+            kw::EVENT
+        )))
+    })?;
+    Ok(unit)
+}
+
+/// `#[stream]` takes no arguments: its title and description come from doc comments. `what`
+/// names the affordance (`stream`).
 pub fn check_documented_field_args(attr: &Attribute, name: Symbol, what: &str) -> syn::Result<()> {
     match &attr.meta {
         Meta::Path(_) => Ok(()),

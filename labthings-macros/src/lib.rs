@@ -103,7 +103,7 @@ pub fn setting(_args: TokenStream, input: TokenStream) -> TokenStream {
 }
 
 /// Marks an `Event<T>` field of a `#[thing]` struct as an event: `self.name.emit(value)`
-/// announces it to subscribers.
+/// announces it to subscribers. `#[event(unit = "°C")]` gives its data a unit of measure.
 #[proc_macro_attribute]
 pub fn event(_args: TokenStream, input: TokenStream) -> TokenStream {
     misplaced(kw::EVENT, input)

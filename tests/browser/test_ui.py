@@ -192,6 +192,9 @@ def test_a_captured_image_is_shown_inline(page: Page, base_url: str):
     expect(image).to_have_js_property("naturalWidth", 640)
     expect(image).to_have_js_property("naturalHeight", 480)
     expect(card.locator("a[download]")).to_contain_text("image/jpeg")
+    # A blob-only output is the image and its link, with no stray JSON ("null") beside them.
+    expect(card.locator(".result")).not_to_contain_text("null")
+    expect(card.locator("pre.output")).to_have_count(0)
 
 
 def test_a_reload_reattaches_to_a_running_action(page: Page, base_url: str):

@@ -401,3 +401,44 @@ async fn units_are_om_terms_in_the_td_with_their_prefix_and_symbols_in_openapi()
     let td = plain.get("/meter/").await.json();
     assert_eq!(td["@context"].as_array().map(Vec::len), Some(2));
 }
+
+/// A gauge whose event data carries a unit.
+#[thing]
+pub struct Gauge {
+    /// The gauge moved: the distance it travelled.
+    #[event(unit = "mm")]
+    moved: Event<f64>,
+}
+
+#[thing]
+impl Gauge {}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_events_unit_is_in_its_data_schema_the_context_and_openapi() {
+    let server = TestServer::start(ThingServer::new().thing(
+        "gauge",
+        Gauge {
+            moved: Event::new(),
+        },
+    ))
+    .await;
+    let td = server.get("/gauge/").await.json();
+    assert_eq!(td["events"]["moved"]["data"]["unit"], "om:millimetre");
+    assert_eq!(td["events"]["moved"]["data"]["type"], "number");
+    let context = td["@context"].as_array().expect("@context is a list");
+    assert_eq!(
+        context.last(),
+        Some(&json!({"om": "http://www.ontology-of-units-of-measure.org/resource/om-2/"})),
+        "an event's unit alone declares the om prefix"
+    );
+    // OpenAPI describes an SSE stream's payload in its text, with the schema in JSON.
+    let openapi = server.get("/openapi.json").await.json();
+    let description = openapi["paths"]["/gauge/moved"]["get"]["description"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        description.contains(r#""x-unit": "mm""#),
+        "x-unit in the event's OpenAPI description: {description}"
+    );
+}

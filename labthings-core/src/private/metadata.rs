@@ -65,8 +65,12 @@ pub fn event_metadata(
     name: &'static str,
     title: &str,
     description: Option<&str>,
-    data_schema: Option<Value>,
+    mut data_schema: Option<Value>,
+    unit: &[(&str, Value)],
 ) -> EventMetadata {
+    if let Some(schema) = &mut data_schema {
+        apply_constraints(schema, unit);
+    }
     EventMetadata {
         name,
         title: title.to_owned(),

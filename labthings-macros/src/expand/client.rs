@@ -23,6 +23,7 @@ use syn::spanned::Spanned;
 use syn::{GenericArgument, Ident, ItemImpl, ItemStruct, PathArguments, Type};
 
 use crate::ast::{Action, FunctionalProperty, ThingImpl, ThingStruct, ungroup};
+use crate::attr;
 use crate::crate_path::CratePath;
 
 /// `Counter` → `CounterClient`.
@@ -306,7 +307,9 @@ pub fn for_struct(thing: &ThingStruct, krate: &CratePath) -> TokenStream {
         };
         let name = &event.name;
         let method = format_ident!("subscribe_{}", name);
-        let doc = doc_line("Subscribe to the event", name, event.docs.full());
+        let unit = event.unit.as_ref().and_then(attr::Constraint::text);
+        let doc = doc_line("Subscribe to the event", name, event.docs.full())
+            + &unit_note(unit.as_deref());
         let read = readable(payload);
         methods.push(quote! {
             #[doc = #doc]

@@ -125,7 +125,8 @@ pub fn expand_struct(thing: &ThingStruct, krate: &CratePath) -> TokenStream {
             }
             _ => quote!(::core::option::Option::None),
         };
-        quote!(__lt::event_metadata(#name, #title, #description, #schema))
+        let unit = constraints(event.unit.as_slice());
+        quote!(__lt::event_metadata(#name, #title, #description, #schema, #unit))
     });
     let bind_events = thing.events.iter().filter_map(|event| {
         let (ident, name) = (&event.ident, &event.name);

@@ -464,6 +464,8 @@
     const list = document.getElementById("event-list");
     const add = (key, data) => {
       const now = new Date();
+      const schema = (td.events[key] && td.events[key].data) || {};
+      const symbol = LT.unitSymbol(schema.unit);
       list.prepend(
         h(
           "li",
@@ -471,6 +473,7 @@
           h("time", { datetime: now.toISOString() }, now.toLocaleTimeString()),
           h("strong", {}, (td.events[key] && td.events[key].title) || key),
           h("code", {}, show(data)),
+          symbol ? h("span", { class: "unit" }, " " + symbol) : null,
         ),
       );
       while (list.children.length > MAX_EVENTS) list.lastElementChild.remove();
