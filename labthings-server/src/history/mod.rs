@@ -87,7 +87,7 @@ impl History {
         things: std::collections::HashMap<String, RecordedThing>,
     ) -> Result<Self, OpenError> {
         let connection = store::open(path)?;
-        let closed_at_start = store::close_unfinished(&connection, &timestamp(Utc::now()))
+        let closed_at_start = store::close_unfinished(&connection, &server, &timestamp(Utc::now()))
             .map_err(|source| OpenError::Sqlite {
                 path: path.to_owned(),
                 source,

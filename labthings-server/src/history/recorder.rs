@@ -49,6 +49,22 @@ impl Recorder {
         Self { writer, things }
     }
 
+    /// Record the saved settings applied at start-up (before any observer was bound), as
+    /// writes from the `settings load`.
+    pub fn settings_loaded(&self, applied: Vec<(String, String, Value)>) {
+        let time = timestamp(Utc::now());
+        for (thing, property, value) in applied {
+            self.writer.send(Row::PropertyWrite {
+                thing,
+                property,
+                value: value.to_string(),
+                time: time.clone(),
+                source: provenance::WriteSource::SettingsLoad.as_str(),
+                invocation: None,
+            });
+        }
+    }
+
     /// The values of the Thing's data properties and settings (memory only: functional
     /// properties may talk to hardware, and are left out).
     fn snapshot(&self, thing: &str) -> (String, String) {

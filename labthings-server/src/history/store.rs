@@ -250,21 +250,26 @@ fn migrate(path: &Path, connection: &Connection) -> Result<(), OpenError> {
     }
 }
 
-/// Mark invocations a previous run left `pending` or `running` as ended by an `error`:
-/// that server stopped (or was killed) before they finished. Returns how many.
-pub fn close_unfinished(connection: &Connection, now: &str) -> rusqlite::Result<usize> {
-    let problem = serde_json::json!({
-        "type": "about:blank",
-        "title": "ServerStopped",
-        "status": 500,
-        "detail": "server stopped",
-    })
-    .to_string();
+/// Mark invocations a previous run of *this* server left `pending` or `running` as ended by an
+/// `error`: it stopped (or was killed) before they finished. Other servers sharing the file
+/// keep theirs (they may be running them now). Returns how many.
+pub fn close_unfinished(
+    connection: &Connection,
+    server: &str,
+    now: &str,
+) -> rusqlite::Result<usize> {
     connection.execute(
         "UPDATE invocations SET status = 'error', time_completed = ?1, error = ?2
-         WHERE status IN ('pending', 'running')",
-        rusqlite::params![now, problem],
+         WHERE status IN ('pending', 'running') AND server = ?3",
+        rusqlite::params![now, server_stopped(), server],
     )
+}
+
+/// The error an invocation left unfinished by a stopped server is recorded with (JSON).
+pub fn server_stopped() -> String {
+    let problem =
+        labthings_protocol::problem::Problem::about_blank(500, "ServerStopped", "server stopped");
+    serde_json::to_string(&problem).unwrap_or_default()
 }
 
 /// A read-only connection for queries (the writer keeps its own).
@@ -302,6 +307,46 @@ mod tests {
         drop(connection);
         // Opening again migrates nothing and keeps the version.
         open(&path).unwrap();
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    #[test]
+    fn start_up_closes_only_its_own_servers_unfinished_invocations() {
+        let path = scratch();
+        let connection = open(&path).unwrap();
+        for (id, server) in [("a", "lab-a:8000"), ("b", "lab-b:8000")] {
+            connection
+                .execute(
+                    "INSERT INTO invocations (id, server, thing, action, input, status,
+                     time_requested, requester, snapshot, td_sha256, software_version)
+                     VALUES (?1, ?2, 't', 'x', 'null', 'running', '2026', 'anonymous', '{}', '', '0')",
+                    rusqlite::params![id, server],
+                )
+                .unwrap();
+        }
+        assert_eq!(
+            close_unfinished(&connection, "lab-a:8000", "2027").unwrap(),
+            1
+        );
+        let status = |id: &str| -> (String, Option<String>) {
+            connection
+                .query_row(
+                    "SELECT status, error FROM invocations WHERE id = ?1",
+                    [id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .unwrap()
+        };
+        let (status_a, error_a) = status("a");
+        assert_eq!(status_a, "error");
+        let error: serde_json::Value = serde_json::from_str(&error_a.unwrap()).unwrap();
+        assert_eq!(error["title"], "ServerStopped");
+        assert_eq!(error["type"], "about:blank");
+        assert_eq!(
+            status("b").0,
+            "running",
+            "the other server's invocation is its own"
+        );
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 
