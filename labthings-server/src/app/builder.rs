@@ -561,7 +561,18 @@ fn open_history(
         })
         .collect();
     let server = format!("{host}:{}", addr.port());
-    let history = History::open(&path, server, options.history_retention.clone(), things)?;
-    tracing::info!(path = %history.path.display(), "keeping the history");
+    let history = History::open(
+        &options.history,
+        &path,
+        server,
+        options.history_retention.clone(),
+        things,
+    )?;
+    match history.database() {
+        Some(database) => {
+            tracing::info!(%database, spool = %history.path.display(), "keeping the history in PostgreSQL")
+        }
+        None => tracing::info!(path = %history.path.display(), "keeping the history"),
+    }
     Ok(Some(Arc::new(history)))
 }

@@ -59,7 +59,7 @@ impl Recorder {
                 property,
                 value: value.to_string(),
                 time: time.clone(),
-                source: provenance::WriteSource::SettingsLoad.as_str(),
+                source: provenance::WriteSource::SettingsLoad.as_str().into(),
                 invocation: None,
             });
         }
@@ -123,7 +123,7 @@ impl InvocationObserver for Recorder {
             },
             status => Row::Finished(Box::new(Finished {
                 id: invocation.id.to_string(),
-                status: status.as_str(),
+                status: status.as_str().into(),
                 time_started: state.time_started.map(timestamp),
                 time_completed: timestamp(state.time_completed.unwrap_or_else(Utc::now)),
                 output: state.output.as_ref().map(Value::to_string),
@@ -137,7 +137,7 @@ impl InvocationObserver for Recorder {
                     .into_iter()
                     .map(|record| LogLine {
                         time: timestamp(record.created),
-                        level: record.level.name(),
+                        level: record.level.name().into(),
                         message: record.message,
                         exception_type: record.exception_type,
                     })
@@ -168,7 +168,7 @@ impl PropertyObserver for Recorder {
             property: property.to_owned(),
             value: value.to_string(),
             time: timestamp(Utc::now()),
-            source: provenance.source.as_str(),
+            source: provenance.source.as_str().into(),
             invocation: provenance.invocation.map(|id| id.to_string()),
         });
     }

@@ -13,6 +13,8 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
+use crate::history::sql::{StoreError, Write};
+
 /// The schema, one entry per version: `MIGRATIONS[n]` takes a file from version `n` to `n + 1`.
 /// Append only: a released entry is never edited.
 pub const MIGRATIONS: &[&str] = &[
@@ -77,6 +79,14 @@ pub const MIGRATIONS: &[&str] = &[
         time TEXT NOT NULL
     ) STRICT;
     CREATE INDEX events_by_name ON events (thing, event, time);",
+    // 2: batches waiting for PostgreSQL while it is unreachable (`spool`).
+    "CREATE TABLE spool (
+        seq INTEGER PRIMARY KEY,
+        server TEXT NOT NULL,
+        software_version TEXT NOT NULL,
+        rows TEXT NOT NULL,
+        count INTEGER NOT NULL
+    ) STRICT;",
 ];
 
 /// The schema version this binary writes.
@@ -103,6 +113,15 @@ pub enum OpenError {
         path: PathBuf,
         source: rusqlite::Error,
     },
+    #[error("could not prepare the history database {}: {source}", path.display())]
+    Store { path: PathBuf, source: StoreError },
+    #[error("the history's PostgreSQL database {url}: {source}")]
+    Postgres { url: String, source: StoreError },
+    #[error(
+        "--history postgres://… needs a server built with the `postgres` feature \
+         (cargo build --features labthings-server/postgres)"
+    )]
+    NoPostgres,
     #[error("could not start the history writer thread: {0}")]
     Thread(std::io::Error),
     #[error("could not move the corrupt history database {} aside: {source}", path.display())]
@@ -250,18 +269,21 @@ fn migrate(path: &Path, connection: &Connection) -> Result<(), OpenError> {
     }
 }
 
-/// Mark invocations a previous run of *this* server left `pending` or `running` as ended by an
-/// `error`: it stopped (or was killed) before they finished. Other servers sharing the file
-/// keep theirs (they may be running them now). Returns how many.
-pub fn close_unfinished(
-    connection: &Connection,
+/// Mark invocations a previous run of *this* server left `pending` or `running` (requested
+/// before `started`, this run's start) as ended by an `error`: it stopped (or was killed)
+/// before they finished. Other servers sharing the database keep theirs (they may be running
+/// them now). Returns how many. SQLite and PostgreSQL alike.
+pub fn close_unfinished<W: Write + ?Sized>(
+    store: &mut W,
     server: &str,
-    now: &str,
-) -> rusqlite::Result<usize> {
-    connection.execute(
-        "UPDATE invocations SET status = 'error', time_completed = ?1, error = ?2
-         WHERE status IN ('pending', 'running') AND server = ?3",
-        rusqlite::params![now, server_stopped(), server],
+    started: &str,
+) -> Result<u64, StoreError> {
+    const CLOSE: &str = "UPDATE invocations SET status = 'error', time_completed = ?1, error = ?2
+         WHERE status IN ('pending', 'running') AND server = ?3 AND time_requested < ?1";
+    let problem = server_stopped();
+    store.execute(
+        CLOSE,
+        &[started.into(), problem.as_str().into(), server.into()],
     )
 }
 
@@ -313,7 +335,7 @@ mod tests {
     #[test]
     fn start_up_closes_only_its_own_servers_unfinished_invocations() {
         let path = scratch();
-        let connection = open(&path).unwrap();
+        let mut connection = open(&path).unwrap();
         for (id, server) in [("a", "lab-a:8000"), ("b", "lab-b:8000")] {
             connection
                 .execute(
@@ -325,7 +347,7 @@ mod tests {
                 .unwrap();
         }
         assert_eq!(
-            close_unfinished(&connection, "lab-a:8000", "2027").unwrap(),
+            close_unfinished(&mut connection, "lab-a:8000", "2027").unwrap(),
             1
         );
         let status = |id: &str| -> (String, Option<String>) {
