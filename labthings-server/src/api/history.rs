@@ -170,11 +170,8 @@ struct Query(Vec<(String, String)>);
 impl Query {
     fn parse(query: Option<&str>) -> Result<Self, ApiError> {
         let decode = |text: &str| {
-            let text = text.replace('+', " ");
-            percent_encoding::percent_decode_str(&text)
-                .decode_utf8()
-                .map(|text| text.into_owned())
-                .map_err(|_| ApiError::detail(StatusCode::BAD_REQUEST, "query is not UTF-8"))
+            crate::http::auth::percent_decode_utf8(text)
+                .ok_or_else(|| ApiError::detail(StatusCode::BAD_REQUEST, "query is not UTF-8"))
         };
         let pairs = query
             .unwrap_or("")

@@ -80,10 +80,15 @@ impl HistoryLocation {
     }
 }
 
+/// Read-only SQLite connections kept between `/history` requests: opening one costs a file
+/// open, a lock probe and parsing the schema, more than a small query.
+const READERS: usize = 4;
+
 /// Where the `/history` routes read.
 #[derive(Debug)]
 enum Source {
-    Sqlite,
+    /// The SQLite file, through up to [`READERS`] kept connections.
+    Sqlite(std::sync::Mutex<Vec<rusqlite::Connection>>),
     #[cfg(feature = "postgres")]
     Postgres {
         reader: Box<postgres::Reader>,
@@ -135,7 +140,7 @@ impl History {
         }
         let (sink, source) = match location {
             HistoryLocation::Postgres(url) => postgres_sink(url, connection, &server, started)?,
-            _ => (Sink::Sqlite(connection), Source::Sqlite),
+            _ => (Sink::Sqlite(connection), Source::Sqlite(Default::default())),
         };
         let blobs = blob_folder(path);
         let identity = Identity {
@@ -162,7 +167,19 @@ impl History {
         query: impl FnOnce(&mut dyn Read) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         match &self.source {
-            Source::Sqlite => query(&mut store::open_reader(&self.path)?),
+            Source::Sqlite(kept) => {
+                let taken = kept.lock().unwrap_or_else(|p| p.into_inner()).pop();
+                let mut connection = match taken {
+                    Some(connection) => connection,
+                    None => store::open_reader(&self.path)?,
+                };
+                let result = query(&mut connection);
+                let mut kept = kept.lock().unwrap_or_else(|p| p.into_inner());
+                if kept.len() < READERS {
+                    kept.push(connection);
+                }
+                result
+            }
             #[cfg(feature = "postgres")]
             Source::Postgres { reader, .. } => query(&mut reader.session()?),
         }
@@ -171,7 +188,7 @@ impl History {
     /// The PostgreSQL database the history is in (its URL without a password), if it is.
     pub fn database(&self) -> Option<&str> {
         match &self.source {
-            Source::Sqlite => None,
+            Source::Sqlite(_) => None,
             #[cfg(feature = "postgres")]
             Source::Postgres { shown, .. } => Some(shown),
         }
