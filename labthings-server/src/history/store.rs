@@ -219,6 +219,16 @@ fn open_checked(path: &Path) -> Result<Connection, Corrupt> {
     connection
         .pragma_update(None, "foreign_keys", "ON")
         .map_err(sqlite)?;
+    // Checkpoint every ~40 MB of WAL rather than SQLite's 4 MB: invocation ids are random
+    // UUIDs, so every insert dirties a random page of the id index; between checkpoints a page
+    // rewritten by many commits is copied back (and the file synced) once. Measured: ~20% of
+    // the writer's CPU. The WAL file is truncated back to 64 MiB after a checkpoint.
+    connection
+        .pragma_update(None, "wal_autocheckpoint", 10_000)
+        .map_err(sqlite)?;
+    connection
+        .pragma_update(None, "journal_size_limit", 64 << 20)
+        .map_err(sqlite)?;
     migrate(path, &connection).map_err(Corrupt::No)?;
     Ok(connection)
 }

@@ -19,26 +19,7 @@ fn bin() -> &'static Path {
         if let Some(bin) = find_bin() {
             return bin;
         }
-        let apt = |args: &[&str]| {
-            let mut command = if root() {
-                Command::new("apt-get")
-            } else {
-                let mut sudo = Command::new("sudo");
-                sudo.args(["-n", "apt-get"]);
-                sudo
-            };
-            command
-                .args(args)
-                .env("DEBIAN_FRONTEND", "noninteractive")
-                .status()
-                .is_ok_and(|s| s.success())
-        };
-        let install = ["install", "-y", "-q", "postgresql"];
-        let installed = apt(&install) || (apt(&["update", "-q"]) && apt(&install));
-        assert!(
-            installed,
-            "these tests need PostgreSQL: `apt-get install postgresql` failed"
-        );
+        crate::support::apt_install(&["postgresql"]);
         find_bin().expect("initdb under /usr/lib/postgresql/*/bin after installing postgresql")
     })
 }
@@ -55,10 +36,7 @@ fn find_bin() -> Option<PathBuf> {
 }
 
 fn root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
+    crate::support::root()
 }
 
 /// A running PostgreSQL cluster on `127.0.0.1:port`, trusting local connections.
