@@ -168,12 +168,38 @@ async fn migrate(client: &mut Client) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// The writer's connection, on the writer thread.
+/// A statement parameter held until the batch is sent.
+#[derive(Debug)]
+enum Owned {
+    Text(Option<String>),
+    Int(i64),
+}
+
+impl Owned {
+    fn of(param: &Param<'_>) -> Self {
+        match param {
+            Param::Text(text) => Owned::Text(text.map(str::to_owned)),
+            Param::Int(number) => Owned::Int(*number),
+        }
+    }
+
+    fn borrow(&self) -> Param<'_> {
+        match self {
+            Owned::Text(text) => Param::Text(text.as_deref()),
+            Owned::Int(number) => Param::Int(*number),
+        }
+    }
+}
+
+/// The writer's connection, on the writer thread. Inside a transaction statements are queued
+/// and sent together at the commit, pipelined (one round trip for the batch, not one per row).
 pub struct Postgres {
     config: Config,
     runtime: tokio::runtime::Runtime,
     client: Option<Client>,
     prepared: HashMap<&'static str, Statement>,
+    /// The open transaction's statements, not sent yet.
+    queued: Option<Vec<(Statement, Vec<Owned>)>>,
 }
 
 impl Postgres {
@@ -188,6 +214,7 @@ impl Postgres {
             runtime,
             client: None,
             prepared: HashMap::new(),
+            queued: None,
         })
     }
 
@@ -214,6 +241,7 @@ impl Postgres {
     pub fn disconnect(&mut self) {
         self.client = None;
         self.prepared.clear();
+        self.queued = None;
     }
 
     fn client(&self) -> Result<&Client, StoreError> {
@@ -222,38 +250,66 @@ impl Postgres {
             .filter(|client| !client.is_closed())
             .ok_or(StoreError::Unreachable)
     }
+
+    fn statement(&mut self, sql: &'static str) -> Result<Statement, StoreError> {
+        if let Some(statement) = self.prepared.get(sql) {
+            return Ok(statement.clone());
+        }
+        let client = self.client()?;
+        let statement = self.runtime.block_on(client.prepare(&placeholders(sql)))?;
+        self.prepared.insert(sql, statement.clone());
+        Ok(statement)
+    }
 }
 
 impl Write for Postgres {
     fn begin(&mut self) -> Result<(), StoreError> {
-        let client = self.client()?;
-        Ok(self.runtime.block_on(client.batch_execute("BEGIN"))?)
+        self.client()?;
+        self.queued = Some(Vec::new());
+        Ok(())
     }
 
+    /// In a transaction: queued, and `0` rows (the count comes with the commit).
     fn execute(&mut self, sql: &'static str, params: &[Param<'_>]) -> Result<u64, StoreError> {
-        let client = self.client.as_ref().ok_or(StoreError::Unreachable)?;
-        let statement = match self.prepared.get(sql) {
-            Some(statement) => statement.clone(),
-            None => {
-                let statement = self.runtime.block_on(client.prepare(&placeholders(sql)))?;
-                self.prepared.insert(sql, statement.clone());
-                statement
-            }
-        };
+        let statement = self.statement(sql)?;
+        if let Some(queued) = &mut self.queued {
+            queued.push((statement, params.iter().map(Owned::of).collect()));
+            return Ok(0);
+        }
+        let client = self.client()?;
         Ok(self
             .runtime
             .block_on(client.execute(&statement, &arguments(params)))?)
     }
 
     fn commit(&mut self) -> Result<(), StoreError> {
+        let queued = self.queued.take().unwrap_or_default();
         let client = self.client()?;
-        Ok(self.runtime.block_on(client.batch_execute("COMMIT"))?)
+        let params: Vec<Vec<Param<'_>>> = queued
+            .iter()
+            .map(|(_, owned)| owned.iter().map(Owned::borrow).collect())
+            .collect();
+        let arguments: Vec<_> = params.iter().map(|params| arguments(params)).collect();
+        // Polled together, the statements go out back to back on the connection, in order.
+        let statements = queued
+            .iter()
+            .zip(&arguments)
+            .map(|((statement, _), arguments)| client.execute(statement, arguments));
+        self.runtime.block_on(async {
+            client.batch_execute("BEGIN").await?;
+            let sent = futures_util::future::try_join_all(statements).await;
+            if let Err(error) = sent {
+                let _ = client.batch_execute("ROLLBACK").await;
+                return Err(error);
+            }
+            client.batch_execute("COMMIT").await
+        })?;
+        Ok(())
     }
 
     fn rollback(&mut self) {
-        if let Ok(client) = self.client() {
-            let _ = self.runtime.block_on(client.batch_execute("ROLLBACK"));
-        }
+        // Nothing was sent before the commit.
+        self.queued = None;
     }
 }
 

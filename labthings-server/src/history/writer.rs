@@ -445,13 +445,17 @@ mod statement {
     pub const FINISH: &str = "UPDATE invocations SET status = ?2,
         time_started = coalesce(?3, time_started), time_completed = ?4, output = ?5, error = ?6
         WHERE id = ?1";
+    // A child row is written only if its invocation is there (its `pending` row may have been
+    // dropped): a condition in the statement rather than a look at the update's count, so
+    // PostgreSQL can pipeline a whole batch.
     pub const LOG: &str = "INSERT INTO invocation_log (invocation, seq, time, level, message,
-        exception_type) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+        exception_type) SELECT ?1, ?2, ?3, ?4, ?5, ?6
+        WHERE EXISTS (SELECT 1 FROM invocations WHERE id = ?1)
         ON CONFLICT (invocation, seq) DO UPDATE SET time = excluded.time,
         level = excluded.level, message = excluded.message,
         exception_type = excluded.exception_type";
     pub const BLOB: &str = "INSERT INTO blobs (id, invocation, sha256, media_type, size)
-        VALUES (?1, ?2, ?3, ?4, ?5)
+        SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM invocations WHERE id = ?2)
         ON CONFLICT (id) DO UPDATE SET invocation = excluded.invocation,
         sha256 = excluded.sha256, media_type = excluded.media_type, size = excluded.size";
     pub const PROPERTY_WRITE: &str = "INSERT INTO property_writes (server, thing, property,
@@ -531,7 +535,7 @@ fn write_row<W: Write + ?Sized>(
             store.execute(statement::START, &[id.into(), time.into()])?;
         }
         Row::Finished(finished) => {
-            let updated = store.execute(
+            store.execute(
                 statement::FINISH,
                 &[
                     (&finished.id).into(),
@@ -542,10 +546,7 @@ fn write_row<W: Write + ?Sized>(
                     finished.error.as_ref().into(),
                 ],
             )?;
-            // Its `pending` row was dropped: nothing to attach the rest to.
-            if updated > 0 {
-                write_children(store, finished)?;
-            }
+            write_children(store, finished)?;
         }
         Row::PropertyWrite {
             thing,
