@@ -1,11 +1,15 @@
 //! The durable history: every invocation (with its input, output, log, blobs, who asked and
-//! the Thing's state when it started), every property write and every event, in SQLite.
+//! the Thing's state when it started), every property write and every event, in SQLite or
+//! (feature `postgres`) in a PostgreSQL database several servers share.
 //!
-//! `store` opens and migrates the file, `record` is what a row is, `recorder` turns the
+//! `store` opens and migrates the SQLite file, `record` is what a row is, `recorder` turns the
 //! server's happenings into rows (it is an [`InvocationObserver`] and a `PropertyObserver`,
 //! so the runtime knows nothing of it), `writer` is the one thread that commits them,
 //! `retention` keeps the file within its size and age, `query` reads it back for
-//! `api/history.rs`. See the guide's History chapter for the schema and the guarantees.
+//! `api/history.rs`. `sql` is the one seam both databases implement (`Write` for the writer,
+//! `Read` for `query`); `postgres` is PostgreSQL's connection and schema, `spool` keeps its
+//! batches in the SQLite file while it is unreachable. See the guide's History chapter for the
+//! schema and the guarantees.
 //!
 //! [`InvocationObserver`]: crate::runtime::invocation::InvocationObserver
 
