@@ -209,3 +209,40 @@ async fn postgres_stopped_under_load_then_restarted_loses_nothing() {
     drop(database);
     let _ = std::fs::remove_dir_all(folder);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_starts_while_postgres_is_down_and_forwards_when_it_is_up() {
+    let mut database = Postgres::start();
+    database = tokio::task::spawn_blocking(move || {
+        database.stop();
+        database
+    })
+    .await
+    .unwrap();
+    let folder = support::scratch("history-pg-late");
+    let server = TestServer::start(lab(&folder, &database)).await;
+    let done = server.run_action("/counter/increment", None).await;
+    server.flush_history().await;
+    let status = server.get("/history/status").await.json();
+    // The invocation (one row, or up to three if its changes fell in different batches) and
+    // its property write.
+    let spooled = status["spooled"].as_u64().unwrap();
+    assert!((2..=4).contains(&spooled), "{status}");
+    assert_eq!(status["dropped"], 0);
+    let unavailable = server.get("/history/invocations").await;
+    assert_eq!(unavailable.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(unavailable.json()["detail"].is_string());
+
+    let database = tokio::task::spawn_blocking(move || {
+        database.resume();
+        database
+    })
+    .await
+    .unwrap();
+    server.flush_history().await;
+    assert_eq!(server.get("/history/status").await.json()["spooled"], 0);
+    assert_eq!(listed(&server, "").await, [done["id"].as_str().unwrap()]);
+    drop(server);
+    drop(database);
+    let _ = std::fs::remove_dir_all(folder);
+}
