@@ -39,7 +39,7 @@
 //! | `net/` | sockets: serving a listener until stop (`serve.rs`), the one accept loop with axum's accept-error policy (`listener.rs`), serving an HTTP/1.1 connection (`connection.rs`), the TLS handshake (`tls.rs`, feature `tls`); knows no route |
 //! | `live/` | live readings: a poller per `observe_every` getter (`poller.rs`), calling it on the blocking pool only while the hub counts an observer, and handing its readings to the hub |
 //! | `push/` | what clients hear without asking: the per-Thing fan-out (`hub.rs`, an `InvocationObserver`, which publishes a polled getter's reading only when it changed), who observes which property (`observed.rs`: the `ObserverGuard` every binding holds while it listens), the WebSocket protocol and sessions (`ws_protocol.rs`, `ws_session.rs`), SSE framing (`sse.rs`) |
-//! | `history/` | the durable history in SQLite: the file, its schema and migrations (`store.rs`), what a row is (`record.rs`), the observer that makes rows (`recorder.rs`), the one writer thread with group commit (`writer.rs`), size and age limits (`retention.rs`), reads (`query.rs`); its routes are `api/history.rs` |
+//! | `history/` | the durable history in SQLite or PostgreSQL: the SQLite file, its schema and migrations (`store.rs`), the statements' one seam over both databases (`sql.rs`), PostgreSQL's connection, schema and readers (`postgres.rs`, feature `postgres`) and its local spool while unreachable (`spool.rs`), what a row is (`record.rs`), the observer that makes rows (`recorder.rs`), the one writer thread with group commit (`writer.rs`), size and age limits (`retention.rs`), reads (`query.rs`); its routes are `api/history.rs` |
 //! | `runtime/` | invocations without HTTP or URLs: records (with the blobs their outputs hold) and the `InvocationObserver` that hears their statuses, starting them (`start.rs`), their store and expiry timer, the action pool, the global lock, a Thing's blocking method run under it (`blocking.rs`) |
 //! | `http/` | HTTP plumbing that knows no Thing: bearer tokens (`auth.rs`), responses, the handlers' `ApiError`, request bodies, path parameters, the client's origin, CORS |
 //! | `settings/` | settings files: the background writer, one Thing's file, the atomic write |
@@ -77,6 +77,7 @@ pub use app::error::ServerError;
 pub use app::options::ServerOptions;
 pub use app::running::{RunningServer, shutdown_signal};
 pub use cli::config;
+pub use history::HistoryLocation;
 pub use http::auth::{TokenError, Tokens, generate_token};
 pub use http::cors::Cors;
 pub use mqtt::config::MqttConfig;

@@ -86,6 +86,17 @@ impl Lab {
         Ok(seconds)
     }
 
+    /// Set `label` after an await point (so on a later poll, wherever the runtime polls it):
+    /// the history records the write as made in this invocation.
+    #[action]
+    async fn relabel_async(&self, label: String, cancel: CancelHook) -> Result<(), String> {
+        cancel
+            .sleep_async(Duration::from_millis(2))
+            .await
+            .map_err(|_| "cancelled".to_owned())?;
+        self.label.set(label).map_err(|error| error.to_string())
+    }
+
     /// Echo optional inputs.
     #[action]
     fn echo(&self, text: Option<String>, #[param(default = 2)] times: u32) -> String {

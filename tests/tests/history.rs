@@ -93,6 +93,45 @@ async fn a_write_inside_an_action_names_its_invocation() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_write_inside_an_async_action_names_its_invocation() {
+    let folder = support::scratch("history-provenance-async");
+    with_server(lab(&folder), |server| async move {
+        let done = server
+            .run_action("/lab/relabel_async", Some(r#"{"label": "moved"}"#))
+            .await;
+        assert_eq!(done["status"], "completed", "{done}");
+        flushed(&server).await;
+        let writes = server.get("/history/properties/lab/label").await.json();
+        assert_eq!(writes[0]["value"], "moved");
+        assert_eq!(writes[0]["source"], "rust");
+        assert_eq!(writes[0]["invocation"], done["id"], "{writes}");
+    })
+    .await;
+    let _ = std::fs::remove_dir_all(folder);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn settings_applied_at_start_up_are_recorded_as_a_settings_load() {
+    let folder = support::scratch("history-settings-load");
+    {
+        let server = TestServer::start(lab(&folder)).await;
+        assert!(server.put("/counter/gain", "2.5").await.status.is_success());
+        server.stop().await;
+    }
+    let server = TestServer::start(lab(&folder)).await;
+    flushed(&server).await;
+    let writes = server.get("/history/properties/counter/gain").await.json();
+    let writes = writes.as_array().unwrap();
+    assert_eq!(writes.len(), 2, "the PUT, then the load: {writes:?}");
+    assert_eq!(writes[0]["source"], "http");
+    assert_eq!(writes[1]["source"], "settings load");
+    assert_eq!(writes[1]["value"], 2.5);
+    assert_eq!(writes[1]["invocation"], Value::Null);
+    drop(server);
+    let _ = std::fs::remove_dir_all(folder);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn the_list_filters_pages_newest_first_and_exports_csv_and_ndjson() {
     let folder = support::scratch("history-list");
     with_server(lab(&folder), |server| async move {

@@ -28,14 +28,16 @@ impl Drop for Lab {
 }
 
 impl Lab {
-    fn start(folder: &Path) -> Self {
+    /// `port` 0: a free one. A restart keeps the port: the server's identity in the history
+    /// is its host and port, and a start closes only its own identity's unfinished rows.
+    fn start(folder: &Path, port: u16) -> Self {
         let config = json!({
             "things": {"counter": "Counter"},
             "settings_folder": folder,
         })
         .to_string();
         let mut command = Command::new(BINARY);
-        command.args(["-j", &config, "--port", "0"]);
+        command.args(["-j", &config, "--port", &port.to_string()]);
         let (child, addr, _stderr) = support::spawn_server(command);
         Self { child, addr }
     }
@@ -66,8 +68,10 @@ async fn kill_9_during_a_load_of_actions_loses_nothing_committed() {
     // What the history had answered before a kill: (id, status it had then).
     let mut committed: Vec<(String, String)> = Vec::new();
     let mut left_running: Vec<String> = Vec::new();
+    let mut port = 0;
     for round in 0..=KILLS {
-        let lab = Lab::start(&folder);
+        let lab = Lab::start(&folder, port);
+        port = lab.addr.port();
         // Everything seen committed before earlier kills is still there …
         for (id, status) in &committed {
             let record = lab.recorded(id).await;

@@ -15,6 +15,7 @@ use serde_json::{Map, Value, json};
 use crate::history::History;
 use crate::history::query::{self, DEFAULT_LIMIT, InvocationFilter, Range};
 use crate::history::record::timestamp;
+use crate::history::sql::{Read, StoreError};
 use crate::history::writer::{COMMIT_WINDOW, QUEUE, blob_path};
 use crate::http::error::ApiError;
 use crate::http::path_param::parse_uuid;
@@ -62,6 +63,7 @@ pub async fn answer(
         HistoryRoute::Status => Ok(status(&history)),
         HistoryRoute::Invocations => {
             let filter = InvocationFilter {
+                server: query.get("server"),
                 thing: query.get("thing"),
                 action: query.get("action"),
                 status: query.get("status"),
@@ -123,13 +125,13 @@ fn not_recorded() -> ApiError {
     ApiError::detail(StatusCode::NOT_FOUND, "No such invocation in the history")
 }
 
-/// Run `query` on a read-only connection, off the async runtime.
+/// Run `query` on the history's store, off the async runtime.
 async fn read<T: Send + 'static>(
     history: &Arc<History>,
-    query: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
+    query: impl FnOnce(&mut dyn Read) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let history = history.clone();
-    let result = tokio::task::spawn_blocking(move || query(&history.reader()?)).await;
+    let result = tokio::task::spawn_blocking(move || history.read(query)).await;
     let failed = |detail: String| {
         ApiError::Problem(labthings_protocol::problem::Problem::internal(
             "HistoryUnavailable",
@@ -151,8 +153,10 @@ fn status(history: &History) -> Response<Body> {
         StatusCode::OK,
         &json!({
             "path": history.path.display().to_string(),
+            "database": history.database(),
             "written": stats.written.load(ordering),
             "dropped": stats.dropped.load(ordering),
+            "spooled": stats.spooled.load(ordering),
             "queue": QUEUE,
             "commitWindowMs": COMMIT_WINDOW.as_millis() as u64,
             "closedAtStart": history.closed_at_start,
@@ -166,11 +170,8 @@ struct Query(Vec<(String, String)>);
 impl Query {
     fn parse(query: Option<&str>) -> Result<Self, ApiError> {
         let decode = |text: &str| {
-            let text = text.replace('+', " ");
-            percent_encoding::percent_decode_str(&text)
-                .decode_utf8()
-                .map(|text| text.into_owned())
-                .map_err(|_| ApiError::detail(StatusCode::BAD_REQUEST, "query is not UTF-8"))
+            crate::http::auth::percent_decode_utf8(text)
+                .ok_or_else(|| ApiError::detail(StatusCode::BAD_REQUEST, "query is not UTF-8"))
         };
         let pairs = query
             .unwrap_or("")

@@ -386,12 +386,17 @@ impl ThingServer {
             .as_ref()
             .map(|folder| Arc::new(SettingsStore::new(folder, &named)));
         let mut observers = self.observers;
+        let loaded = settings
+            .as_ref()
+            .map(|settings| settings.load())
+            .unwrap_or_default();
         if let Some(settings) = &settings {
-            settings.load();
             observers.push(settings.observer());
         }
         let history = open_history(&options, &named, &ids, addr, &host)?;
         if let Some(history) = &history {
+            // The load reached no observer; the history records it all the same.
+            history.recorder.settings_loaded(loaded);
             observers.push(history.recorder.clone());
         }
         // Bound before the on-start hooks, so what they write is checked, announced and saved:
@@ -556,7 +561,18 @@ fn open_history(
         })
         .collect();
     let server = format!("{host}:{}", addr.port());
-    let history = History::open(&path, server, options.history_retention.clone(), things)?;
-    tracing::info!(path = %history.path.display(), "keeping the history");
+    let history = History::open(
+        &options.history,
+        &path,
+        server,
+        options.history_retention.clone(),
+        things,
+    )?;
+    match history.database() {
+        Some(database) => {
+            tracing::info!(%database, spool = %history.path.display(), "keeping the history in PostgreSQL")
+        }
+        None => tracing::info!(path = %history.path.display(), "keeping the history"),
+    }
     Ok(Some(Arc::new(history)))
 }

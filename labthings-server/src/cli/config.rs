@@ -54,7 +54,8 @@ pub struct ServerConfig {
     /// `"64MiB"` (default 64 MiB).
     #[serde(default, deserialize_with = "invocation_memory")]
     pub invocation_memory: Option<usize>,
-    /// Where the durable history is kept: a SQLite file's path, or `"off"`; absent:
+    /// Where the durable history is kept: a SQLite file's path, `"off"`, or a PostgreSQL URL
+    /// `"postgres://user@host:port/db"` (feature `postgres`); absent:
     /// `history.sqlite3` in the settings folder (or the working directory).
     #[serde(default, deserialize_with = "history")]
     pub history: Option<String>,

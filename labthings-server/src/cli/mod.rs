@@ -67,10 +67,11 @@ pub struct Cli {
     /// Where settings are saved (overrides the config's `settings_folder`).
     #[arg(long, value_name = "DIR")]
     pub settings_folder: Option<PathBuf>,
-    /// Where the durable history is kept: a SQLite file, or `off` (overrides the config's
-    /// `history`). Default: `history.sqlite3` in the settings folder, else in the working
-    /// directory.
-    #[arg(long, value_name = "PATH|off")]
+    /// Where the durable history is kept: a SQLite file, `off`, or a PostgreSQL database
+    /// `postgres://user@host:port/db` (feature `postgres`; spools to `history.sqlite3` while it
+    /// is unreachable) (overrides the config's `history`). Default: `history.sqlite3` in the
+    /// settings folder, else in the working directory.
+    #[arg(long, value_name = "PATH|off|postgres://…")]
     pub history: Option<String>,
     /// Threads available to blocking actions (default 256).
     #[arg(long, value_name = "N")]

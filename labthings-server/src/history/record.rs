@@ -1,10 +1,16 @@
 //! What the history keeps: one [`Row`] per thing that happened, built on the caller's thread
 //! (cheap: values already in hand, serialised once) and written later by the writer thread.
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 
 use bytes::Bytes;
 use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A short word (a status, a level, a source): a `&'static str` when made here, owned when
+/// read back from the spool.
+pub type Word = Cow<'static, str>;
 
 /// A time as the database stores it: RFC 3339 in UTC with microseconds and `Z`, fixed width,
 /// so text order is time order and `since`/`until` compare as strings.
@@ -12,8 +18,9 @@ pub fn timestamp(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-/// One change to write.
-#[derive(Debug)]
+/// One change to write. Serialisable: while PostgreSQL is unreachable, batches wait in the
+/// local SQLite file's spool as JSON.
+#[derive(Debug, Serialize, Deserialize)]
 pub enum Row {
     /// An invocation was recorded (`pending`).
     Requested(Box<Requested>),
@@ -26,7 +33,7 @@ pub enum Row {
         property: String,
         value: String,
         time: String,
-        source: &'static str,
+        source: Word,
         invocation: Option<String>,
     },
     Event {
@@ -72,7 +79,7 @@ impl Row {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Requested {
     pub id: String,
     pub thing: String,
@@ -110,10 +117,10 @@ impl Requested {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Finished {
     pub id: String,
-    pub status: &'static str,
+    pub status: Word,
     pub time_started: Option<String>,
     pub time_completed: String,
     /// JSON; blob links keep their relative `href` (`blob/<id>`).
@@ -144,33 +151,37 @@ impl Finished {
                 .iter()
                 .map(|blob| match &blob.content {
                     BlobContent::Bytes(bytes) => bytes.len(),
-                    BlobContent::File(_) | BlobContent::Stored { .. } => 0,
+                    BlobContent::File(_) | BlobContent::Stored { .. } | BlobContent::Lost => 0,
                 })
                 .sum::<usize>()
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct LogLine {
     pub time: String,
-    pub level: &'static str,
+    pub level: Word,
     pub message: String,
     pub exception_type: Option<String>,
 }
 
 /// A blob an output links to. Its bytes are hashed and stored by the writer, off the action's
 /// thread.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct BlobRow {
     pub id: String,
     pub media_type: String,
     pub content: BlobContent,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub enum BlobContent {
+    /// Never spooled: the writer stores the bytes before it writes or spools the row.
+    #[serde(skip)]
     Bytes(Bytes),
     File(PathBuf),
+    /// The bytes could not be stored: the row names no blob.
+    Lost,
     /// Written by the writer: the file named by this digest holds `size` bytes.
     Stored {
         sha256: String,

@@ -49,6 +49,22 @@ impl Recorder {
         Self { writer, things }
     }
 
+    /// Record the saved settings applied at start-up (before any observer was bound), as
+    /// writes from the `settings load`.
+    pub fn settings_loaded(&self, applied: Vec<(String, String, Value)>) {
+        let time = timestamp(Utc::now());
+        for (thing, property, value) in applied {
+            self.writer.send(Row::PropertyWrite {
+                thing,
+                property,
+                value: value.to_string(),
+                time: time.clone(),
+                source: provenance::WriteSource::SettingsLoad.as_str().into(),
+                invocation: None,
+            });
+        }
+    }
+
     /// The values of the Thing's data properties and settings (memory only: functional
     /// properties may talk to hardware, and are left out).
     fn snapshot(&self, thing: &str) -> (String, String) {
@@ -107,7 +123,7 @@ impl InvocationObserver for Recorder {
             },
             status => Row::Finished(Box::new(Finished {
                 id: invocation.id.to_string(),
-                status: status.as_str(),
+                status: status.as_str().into(),
                 time_started: state.time_started.map(timestamp),
                 time_completed: timestamp(state.time_completed.unwrap_or_else(Utc::now)),
                 output: state.output.as_ref().map(Value::to_string),
@@ -121,7 +137,7 @@ impl InvocationObserver for Recorder {
                     .into_iter()
                     .map(|record| LogLine {
                         time: timestamp(record.created),
-                        level: record.level.name(),
+                        level: record.level.name().into(),
                         message: record.message,
                         exception_type: record.exception_type,
                     })
@@ -152,7 +168,7 @@ impl PropertyObserver for Recorder {
             property: property.to_owned(),
             value: value.to_string(),
             time: timestamp(Utc::now()),
-            source: provenance.source.as_str(),
+            source: provenance.source.as_str().into(),
             invocation: provenance.invocation.map(|id| id.to_string()),
         });
     }

@@ -2,7 +2,8 @@
 //! goes when no record refers to it any more.
 //!
 //! Size is what the database's used pages plus the blob files take (SQLite reuses freed pages
-//! rather than shrinking the file, so the file itself stays at its high-water mark).
+//! rather than shrinking the file, so the file itself stays at its high-water mark); the blob
+//! files' sizes come from the `blobs` table.
 
 use std::path::Path;
 use std::time::Duration;
@@ -56,13 +57,15 @@ impl Retention {
             let cutoff = timestamp(Utc::now() - age);
             delete_before(connection, blobs, &cutoff)?;
         }
-        // Each step deletes the oldest `STEP` invocations and what is older than the newest
-        // of them; stop when it fits or nothing is left to delete.
-        while used_bytes(connection, blobs)? > self.max_bytes {
+        // Each step deletes the oldest `STEP` invocations (at most half of those left) and
+        // what is older than the newest of them; stop when it fits or nothing is left.
+        while used_bytes(connection)? > self.max_bytes {
             let cutoff: Option<String> = connection
                 .query_row(
-                    "SELECT time_requested FROM invocations
-                     ORDER BY time_requested LIMIT 1 OFFSET ?1",
+                    // At most half of what is left per step: a few invocations with large
+                    // blobs are not all deleted for one that is over.
+                    "SELECT time_requested FROM invocations ORDER BY time_requested
+                     LIMIT 1 OFFSET min(?1, (SELECT count(*) FROM invocations) / 2)",
                     params![STEP - 1],
                     |row| row.get(0),
                 )
@@ -137,27 +140,86 @@ fn delete_before(connection: &Connection, blobs: &Path, cutoff: &str) -> rusqlit
     Ok(deleted)
 }
 
-/// Bytes the history uses: database pages in use (not the free ones) and blob files.
-pub fn used_bytes(connection: &Connection, blobs: &Path) -> rusqlite::Result<u64> {
-    let pages: i64 = connection.query_row(
+/// Bytes the history uses: database pages in use (not the free ones) and blob files — their
+/// sizes from the `blobs` table (one file per distinct digest), not a walk of the folder
+/// every 10 s.
+pub fn used_bytes(connection: &Connection) -> rusqlite::Result<u64> {
+    let bytes: i64 = connection.query_row(
         "SELECT (page_count - freelist_count) * page_size
+           + (SELECT coalesce(sum(size), 0)
+              FROM (SELECT max(size) AS size FROM blobs GROUP BY sha256))
          FROM pragma_page_count, pragma_freelist_count, pragma_page_size",
         [],
         |row| row.get(0),
     )?;
-    Ok(u64::try_from(pages).unwrap_or(0) + folder_bytes(blobs))
+    Ok(u64::try_from(bytes).unwrap_or(0))
 }
 
-fn folder_bytes(folder: &Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(folder) else {
-        return 0;
-    };
-    entries
-        .filter_map(Result::ok)
-        .map(|entry| match entry.file_type() {
-            Ok(kind) if kind.is_dir() => folder_bytes(&entry.path()),
-            Ok(_) => entry.metadata().map_or(0, |m| m.len()),
-            Err(_) => 0,
-        })
-        .sum()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A finished invocation at `time` with a blob of `size` bytes whose file exists.
+    fn invocation(connection: &Connection, blobs: &Path, n: usize, time: &str, size: usize) {
+        let id = format!("id-{n}");
+        let sha256 = format!("{n:064x}");
+        connection
+            .execute(
+                "INSERT INTO invocations (id, server, thing, action, input, status,
+                 time_requested, requester, snapshot, td_sha256, software_version)
+                 VALUES (?1, 's', 't', 'a', 'null', 'completed', ?2, 'anonymous', '{}', '', '0')",
+                params![id, time],
+            )
+            .unwrap();
+        connection
+            .execute(
+                "INSERT INTO blobs (id, invocation, sha256, media_type, size)
+                 VALUES (?1, ?1, ?2, 'application/octet-stream', ?3)",
+                params![id, sha256, size as i64],
+            )
+            .unwrap();
+        let path = blob_path(blobs, &sha256);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, vec![0; size]).unwrap();
+    }
+
+    #[test]
+    fn the_oldest_go_until_blobs_and_pages_fit_and_their_files_with_them() {
+        let dir = std::env::temp_dir().join(format!("lt-retention-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let connection = crate::history::store::open(&dir.join("history.sqlite3")).unwrap();
+        let blobs = dir.join("history.blobs");
+        for n in 0..3 {
+            invocation(
+                &connection,
+                &blobs,
+                n,
+                &format!("2026-01-0{}T00:00:00.000000Z", n + 1),
+                1 << 20,
+            );
+        }
+        let pages = used_bytes(&connection).unwrap() - 3 * (1 << 20);
+        // Room for the pages and two blobs: the oldest invocation (and its file) goes.
+        let retention = Retention {
+            max_bytes: pages + 2 * (1 << 20) + 1000,
+            max_age: None,
+            every: Duration::from_secs(10),
+        };
+        retention.apply(&connection, &blobs);
+        let left: Vec<String> = connection
+            .prepare("SELECT id FROM invocations ORDER BY id")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(!left.contains(&"id-0".to_owned()), "{left:?}");
+        assert!(
+            left.contains(&"id-2".to_owned()),
+            "the newest stays: {left:?}"
+        );
+        assert!(!blob_path(&blobs, &format!("{:064x}", 0)).exists());
+        assert!(blob_path(&blobs, &format!("{:064x}", 2)).exists());
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }

@@ -15,11 +15,12 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, Transaction, TransactionBehavior, params};
+use rusqlite::Connection;
 use sha2::{Digest as _, Sha256};
 
 use crate::history::record::{BlobContent, BlobRow, Finished, Requested, Row};
 use crate::history::retention::Retention;
+use crate::history::sql::{StoreError, Write, transaction};
 
 /// How long the writer gathers rows before committing them: with the time a commit takes,
 /// what a `kill -9` can lose at most.
@@ -74,6 +75,8 @@ impl QueuedBytes {
 pub struct Stats {
     pub written: AtomicU64,
     pub dropped: AtomicU64,
+    /// Rows waiting in the local spool for PostgreSQL to come back.
+    pub spooled: AtomicU64,
     /// Set while rows are being dropped, so the warning comes once per episode.
     dropping: AtomicBool,
     /// Set while commits fail, likewise.
@@ -115,11 +118,55 @@ pub struct Identity {
     pub software_version: String,
 }
 
+/// Where the writer's batches go.
+pub enum Sink {
+    /// The SQLite file (opened, migrated); retention keeps it within its size and age.
+    Sqlite(Connection),
+    /// PostgreSQL, spooling to the local SQLite file while it is unreachable.
+    #[cfg(feature = "postgres")]
+    Postgres(Box<crate::history::spool::Spooled>),
+}
+
+impl Sink {
+    fn write(&mut self, identity: &Identity, rows: &[Row]) -> Result<(), StoreError> {
+        match self {
+            Sink::Sqlite(connection) => write_batch(connection, identity, rows),
+            #[cfg(feature = "postgres")]
+            Sink::Postgres(spooled) => spooled.write(identity, rows),
+        }
+    }
+
+    /// How long to wait for rows before trying again to forward the spool; `None`: nothing
+    /// waits.
+    fn retry_in(&self) -> Option<Duration> {
+        match self {
+            Sink::Sqlite(_) => None,
+            #[cfg(feature = "postgres")]
+            Sink::Postgres(spooled) => spooled.retry_in(),
+        }
+    }
+
+    /// Try to forward what the spool holds; `now`: even inside the reconnection back-off.
+    fn forward(&mut self, _now: bool) {
+        #[cfg(feature = "postgres")]
+        if let Sink::Postgres(spooled) = self {
+            spooled.forward(_now);
+        }
+    }
+
+    fn spooled(&self) -> u64 {
+        match self {
+            Sink::Sqlite(_) => 0,
+            #[cfg(feature = "postgres")]
+            Sink::Postgres(spooled) => spooled.spooled(),
+        }
+    }
+}
+
 impl Writer {
-    /// Start the thread writing into `connection` (opened, migrated); blobs go under
-    /// `blob_folder`.
+    /// Start the thread writing into `sink`; blobs go under `blob_folder`.
     pub fn start(
-        connection: Connection,
+        sink: Sink,
         identity: Identity,
         blob_folder: PathBuf,
         retention: Retention,
@@ -133,7 +180,7 @@ impl Writer {
             .name("history-writer".into())
             .spawn(move || {
                 let mut state = WriterThread {
-                    connection,
+                    sink,
                     identity,
                     blobs: blob_folder,
                     stats: thread_stats,
@@ -196,7 +243,7 @@ impl Writer {
 }
 
 struct WriterThread {
-    connection: Connection,
+    sink: Sink,
     identity: Identity,
     blobs: PathBuf,
     stats: Arc<Stats>,
@@ -211,10 +258,26 @@ impl WriterThread {
         let mut flushes = Vec::new();
         let mut next_retention = Instant::now();
         let mut stop = false;
+        // PostgreSQL: what a previous run spooled goes first.
+        self.sink.forward(true);
         while !stop {
-            match receiver.recv() {
+            let message = match self.sink.retry_in() {
+                None => receiver.recv().map_err(|_| ()),
+                Some(wait) => match receiver.recv_timeout(wait) {
+                    Ok(message) => Ok(message),
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        self.sink.forward(false);
+                        self.stats
+                            .spooled
+                            .store(self.sink.spooled(), Ordering::Relaxed);
+                        continue;
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => Err(()),
+                },
+            };
+            match message {
                 Ok(message) => stop = take(message, &mut batch, &mut batch_bytes, &mut flushes),
-                Err(_) => return,
+                Err(()) => return,
             }
             // Gather for the window by sleeping through it, not by waiting on the channel: a
             // receiver parked on the channel is woken (a context switch) by every row sent,
@@ -234,10 +297,20 @@ impl WriterThread {
                 self.commit(&mut batch);
             }
             self.queued.give_back(std::mem::take(&mut batch_bytes));
-            if Instant::now() >= next_retention {
-                self.retention.apply(&self.connection, &self.blobs);
+            if let Sink::Sqlite(connection) = &self.sink
+                && Instant::now() >= next_retention
+            {
+                self.retention.apply(connection, &self.blobs);
                 next_retention = Instant::now() + self.retention.every;
             }
+            // A flush (a test, a benchmark, shutdown) also waits for the spool to be forwarded
+            // if the database is back.
+            if !flushes.is_empty() || stop {
+                self.sink.forward(true);
+            }
+            self.stats
+                .spooled
+                .store(self.sink.spooled(), Ordering::Relaxed);
             for done in flushes.drain(..) {
                 let _ = done.send(());
             }
@@ -248,14 +321,8 @@ impl WriterThread {
         let count = batch.len() as u64;
         coalesce(batch);
         // Blob bytes go to files first: a row never names a file that isn't there.
-        let result = self.store_blobs(batch).and_then(|()| {
-            let transaction =
-                Transaction::new_unchecked(&self.connection, TransactionBehavior::Immediate)?;
-            for row in batch.drain(..) {
-                write_row(&transaction, &self.identity, row)?;
-            }
-            transaction.commit()
-        });
+        self.store_blobs(batch);
+        let result = self.sink.write(&self.identity, batch);
         batch.clear();
         match result {
             Ok(()) => {
@@ -272,7 +339,7 @@ impl WriterThread {
         }
     }
 
-    fn store_blobs(&self, batch: &mut [Row]) -> rusqlite::Result<()> {
+    fn store_blobs(&self, batch: &mut [Row]) {
         for row in batch {
             let finished = match row {
                 Row::Finished(finished) => Some(finished),
@@ -283,12 +350,11 @@ impl WriterThread {
                 for blob in &mut finished.blobs {
                     if let Err(error) = store_blob(&self.blobs, blob) {
                         tracing::warn!(%error, blob = %blob.id, "history: could not store a blob's bytes");
-                        blob.content = BlobContent::Bytes(Default::default());
+                        blob.content = BlobContent::Lost;
                     }
                 }
             }
         }
-        Ok(())
     }
 }
 
@@ -350,7 +416,7 @@ fn store_blob(folder: &Path, blob: &mut BlobRow) -> std::io::Result<()> {
     let bytes = match &blob.content {
         BlobContent::Bytes(bytes) => bytes.clone(),
         BlobContent::File(path) => std::fs::read(path)?.into(),
-        BlobContent::Stored { .. } => return Ok(()),
+        BlobContent::Stored { .. } | BlobContent::Lost => return Ok(()),
     };
     let sha256 = data_encoding::HEXLOWER.encode(&Sha256::digest(&bytes));
     let path = blob_path(folder, &sha256);
@@ -367,7 +433,54 @@ fn store_blob(folder: &Path, blob: &mut BlobRow) -> std::io::Result<()> {
     Ok(())
 }
 
-fn write_row(transaction: &Transaction<'_>, identity: &Identity, row: Row) -> rusqlite::Result<()> {
+/// The statements the writer runs, written once for both databases (see `sql`).
+mod statement {
+    pub const INSERT_INVOCATION: &str = "INSERT INTO invocations (id, server, thing, action, input,
+        status, time_requested, requester, peer, snapshot, td_sha256, software_version,
+        time_started, time_completed, output, error)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+        ON CONFLICT DO NOTHING";
+    pub const START: &str = "UPDATE invocations SET status = 'running', time_started = ?2
+        WHERE id = ?1 AND status = 'pending'";
+    pub const FINISH: &str = "UPDATE invocations SET status = ?2,
+        time_started = coalesce(?3, time_started), time_completed = ?4, output = ?5, error = ?6
+        WHERE id = ?1";
+    // A child row is written only if its invocation is there (its `pending` row may have been
+    // dropped): a condition in the statement rather than a look at the update's count, so
+    // PostgreSQL can pipeline a whole batch.
+    pub const LOG: &str = "INSERT INTO invocation_log (invocation, seq, time, level, message,
+        exception_type) SELECT ?1, ?2, ?3, ?4, ?5, ?6
+        WHERE EXISTS (SELECT 1 FROM invocations WHERE id = ?1)
+        ON CONFLICT (invocation, seq) DO UPDATE SET time = excluded.time,
+        level = excluded.level, message = excluded.message,
+        exception_type = excluded.exception_type";
+    pub const BLOB: &str = "INSERT INTO blobs (id, invocation, sha256, media_type, size)
+        SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM invocations WHERE id = ?2)
+        ON CONFLICT (id) DO UPDATE SET invocation = excluded.invocation,
+        sha256 = excluded.sha256, media_type = excluded.media_type, size = excluded.size";
+    pub const PROPERTY_WRITE: &str = "INSERT INTO property_writes (server, thing, property,
+        value, time, source, invocation) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+    pub const EVENT: &str = "INSERT INTO events (server, thing, event, data, time)
+        VALUES (?1, ?2, ?3, ?4, ?5)";
+}
+
+/// Write `rows` in one transaction.
+pub fn write_batch<W: Write + ?Sized>(
+    store: &mut W,
+    identity: &Identity,
+    rows: &[Row],
+) -> Result<(), StoreError> {
+    transaction(store, |store| {
+        rows.iter()
+            .try_for_each(|row| write_row(store, identity, row))
+    })
+}
+
+fn write_row<W: Write + ?Sized>(
+    store: &mut W,
+    identity: &Identity,
+    row: &Row,
+) -> Result<(), StoreError> {
     match row {
         Row::Requested(requested) => {
             let Requested {
@@ -382,55 +495,59 @@ fn write_row(transaction: &Transaction<'_>, identity: &Identity, row: Row) -> ru
                 td_sha256,
                 started,
                 finished,
-            } = *requested;
-            let status = match (&started, &finished) {
-                (_, Some(finished)) => finished.status,
+            } = &**requested;
+            let status: &str = match (started, finished) {
+                (_, Some(finished)) => &finished.status,
                 (Some(_), None) => "running",
                 (None, None) => "pending",
             };
             let time_started = finished
                 .as_ref()
-                .and_then(|f| f.time_started.clone())
-                .or(started);
+                .and_then(|f| f.time_started.as_ref())
+                .or(started.as_ref());
             let end = finished.as_deref();
-            transaction
-                .prepare_cached(
-                    "INSERT OR IGNORE INTO invocations (id, server, thing, action, input, status,
-                     time_requested, requester, peer, snapshot, td_sha256, software_version,
-                     time_started, time_completed, output, error)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-                )?
-                .execute(params![
-                    id,
-                    identity.server,
-                    thing,
-                    action,
-                    input,
-                    status,
-                    time_requested,
-                    requester,
-                    peer,
-                    snapshot,
-                    td_sha256,
-                    identity.software_version,
-                    time_started,
-                    end.map(|f| &f.time_completed),
-                    end.and_then(|f| f.output.as_ref()),
-                    end.and_then(|f| f.error.as_ref()),
-                ])?;
+            store.execute(
+                statement::INSERT_INVOCATION,
+                &[
+                    id.into(),
+                    (&identity.server).into(),
+                    thing.into(),
+                    action.into(),
+                    input.into(),
+                    status.into(),
+                    time_requested.into(),
+                    requester.into(),
+                    peer.as_ref().into(),
+                    snapshot.into(),
+                    td_sha256.into(),
+                    (&identity.software_version).into(),
+                    time_started.into(),
+                    end.map(|f| &f.time_completed).into(),
+                    end.and_then(|f| f.output.as_ref()).into(),
+                    end.and_then(|f| f.error.as_ref()).into(),
+                ],
+            )?;
             if let Some(finished) = end {
-                write_children(transaction, finished)?;
+                write_children(store, finished)?;
             }
         }
         Row::Started { id, time } => {
-            transaction
-                .prepare_cached(
-                    "UPDATE invocations SET status = 'running', time_started = ?2
-                     WHERE id = ?1 AND status = 'pending'",
-                )?
-                .execute(params![id, time])?;
+            store.execute(statement::START, &[id.into(), time.into()])?;
         }
-        Row::Finished(finished) => write_finished(transaction, *finished)?,
+        Row::Finished(finished) => {
+            store.execute(
+                statement::FINISH,
+                &[
+                    (&finished.id).into(),
+                    (&*finished.status).into(),
+                    finished.time_started.as_ref().into(),
+                    (&finished.time_completed).into(),
+                    finished.output.as_ref().into(),
+                    finished.error.as_ref().into(),
+                ],
+            )?;
+            write_children(store, finished)?;
+        }
         Row::PropertyWrite {
             thing,
             property,
@@ -439,20 +556,18 @@ fn write_row(transaction: &Transaction<'_>, identity: &Identity, row: Row) -> ru
             source,
             invocation,
         } => {
-            transaction
-                .prepare_cached(
-                    "INSERT INTO property_writes (server, thing, property, value, time, source,
-                     invocation) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                )?
-                .execute(params![
-                    identity.server,
-                    thing,
-                    property,
-                    value,
-                    time,
-                    source,
-                    invocation
-                ])?;
+            store.execute(
+                statement::PROPERTY_WRITE,
+                &[
+                    (&identity.server).into(),
+                    thing.into(),
+                    property.into(),
+                    value.into(),
+                    time.into(),
+                    (&**source).into(),
+                    invocation.as_ref().into(),
+                ],
+            )?;
         }
         Row::Event {
             thing,
@@ -460,66 +575,48 @@ fn write_row(transaction: &Transaction<'_>, identity: &Identity, row: Row) -> ru
             data,
             time,
         } => {
-            transaction
-                .prepare_cached(
-                    "INSERT INTO events (server, thing, event, data, time)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                )?
-                .execute(params![identity.server, thing, event, data, time])?;
+            store.execute(
+                statement::EVENT,
+                &[
+                    (&identity.server).into(),
+                    thing.into(),
+                    event.into(),
+                    data.into(),
+                    time.into(),
+                ],
+            )?;
         }
     }
     Ok(())
 }
 
-fn write_finished(transaction: &Transaction<'_>, finished: Finished) -> rusqlite::Result<()> {
-    let updated = transaction
-        .prepare_cached(
-            "UPDATE invocations SET status = ?2, time_started = coalesce(?3, time_started),
-             time_completed = ?4, output = ?5, error = ?6 WHERE id = ?1",
-        )?
-        .execute(params![
-            finished.id,
-            finished.status,
-            finished.time_started,
-            finished.time_completed,
-            finished.output,
-            finished.error
-        ])?;
-    if updated == 0 {
-        return Ok(()); // its `pending` row was dropped: nothing to attach the rest to
-    }
-    write_children(transaction, &finished)
-}
-
 /// An ended invocation's log lines and blobs.
-fn write_children(transaction: &Transaction<'_>, finished: &Finished) -> rusqlite::Result<()> {
-    let mut log = transaction.prepare_cached(
-        "INSERT OR REPLACE INTO invocation_log (invocation, seq, time, level, message,
-         exception_type) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
+fn write_children<W: Write + ?Sized>(store: &mut W, finished: &Finished) -> Result<(), StoreError> {
     for (seq, line) in finished.log.iter().enumerate() {
-        log.execute(params![
-            finished.id,
-            seq as i64,
-            line.time,
-            line.level,
-            line.message,
-            line.exception_type
-        ])?;
+        store.execute(
+            statement::LOG,
+            &[
+                (&finished.id).into(),
+                (seq as i64).into(),
+                (&line.time).into(),
+                (&*line.level).into(),
+                (&line.message).into(),
+                line.exception_type.as_ref().into(),
+            ],
+        )?;
     }
-    let mut blobs = transaction.prepare_cached(
-        "INSERT OR REPLACE INTO blobs (id, invocation, sha256, media_type, size)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?;
     for blob in &finished.blobs {
         if let BlobContent::Stored { sha256, size } = &blob.content {
-            blobs.execute(params![
-                blob.id,
-                finished.id,
-                sha256,
-                blob.media_type,
-                *size as i64
-            ])?;
+            store.execute(
+                statement::BLOB,
+                &[
+                    (&blob.id).into(),
+                    (&finished.id).into(),
+                    sha256.into(),
+                    (&blob.media_type).into(),
+                    (*size as i64).into(),
+                ],
+            )?;
         }
     }
     Ok(())
@@ -545,14 +642,14 @@ mod tests {
     fn a_finished_row_weighs_its_log() {
         let line = |n: usize| LogLine {
             time: timestamp_now(),
-            level: "INFO",
+            level: "INFO".into(),
             message: format!("chatter line {n} of 1000, padded to a typical length"),
             exception_type: None,
         };
         let finished = |lines: usize| {
             Row::Finished(Box::new(Finished {
                 id: "id".into(),
-                status: "completed",
+                status: "completed".into(),
                 time_started: None,
                 time_completed: timestamp_now(),
                 output: Some("1000".into()),

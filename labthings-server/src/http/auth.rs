@@ -365,11 +365,20 @@ fn carried<'a>(
 
 /// Decode `%XX` escapes and `+` (a space) in a query value; bad escapes are kept as they are.
 pub(crate) fn percent_decode(text: &str) -> String {
+    decode_query(text, |decoded| decoded.decode_utf8_lossy().into_owned())
+}
+
+/// [`percent_decode`], but `None` when the decoded bytes are not UTF-8 (for a 400).
+pub(crate) fn percent_decode_utf8(text: &str) -> Option<String> {
+    decode_query(text, |decoded| {
+        decoded.decode_utf8().ok().map(|t| t.into_owned())
+    })
+}
+
+fn decode_query<T>(text: &str, finish: impl FnOnce(percent_encoding::PercentDecode<'_>) -> T) -> T {
     // `+` first: an escaped `%2B` stays a `+`.
     let spaced = text.replace('+', " ");
-    percent_encoding::percent_decode_str(&spaced)
-        .decode_utf8_lossy()
-        .into_owned()
+    finish(percent_encoding::percent_decode_str(&spaced))
 }
 
 /// Parse a tokens file's text into digests; `path` only names the file in errors.

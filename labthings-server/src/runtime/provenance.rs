@@ -3,7 +3,9 @@
 //!
 //! A thread-local rather than a parameter: writes reach observers through the Thing's own
 //! `Property::set`, which knows nothing of who called it, and the observers are called on the
-//! writing thread. A write nobody labelled is the Thing's own Rust code.
+//! writing thread. An `async fn` action moves between threads at every `.await`, so its label
+//! is a tokio task-local instead ([`scope`]), read when no thread label is set. A write nobody
+//! labelled is the Thing's own Rust code.
 
 use std::cell::Cell;
 
@@ -19,6 +21,8 @@ pub enum WriteSource {
     Rust,
     /// `POST T<prop>/reset`.
     Reset,
+    /// A saved setting applied at start-up.
+    SettingsLoad,
 }
 
 impl WriteSource {
@@ -28,6 +32,7 @@ impl WriteSource {
             WriteSource::Mqtt => "mqtt",
             WriteSource::Rust => "rust",
             WriteSource::Reset => "reset",
+            WriteSource::SettingsLoad => "settings load",
         }
     }
 }
@@ -53,6 +58,15 @@ thread_local! {
     static CURRENT: Cell<Option<Provenance>> = const { Cell::new(None) };
 }
 
+tokio::task_local! {
+    static TASK: Provenance;
+}
+
+/// `future` with its writes labelled `provenance`, on whichever thread polls it.
+pub async fn scope<F: std::future::Future>(provenance: Provenance, future: F) -> F::Output {
+    TASK.scope(provenance, future).await
+}
+
 /// Run `f` with writes on this thread labelled `provenance` (the previous label comes back
 /// afterwards, also if `f` panics).
 pub fn with<R>(provenance: Provenance, f: impl FnOnce() -> R) -> R {
@@ -68,10 +82,13 @@ pub fn with<R>(provenance: Provenance, f: impl FnOnce() -> R) -> R {
 
 /// The label of a write happening on this thread now.
 pub fn current() -> Provenance {
-    CURRENT.with(Cell::get).unwrap_or(Provenance {
-        source: WriteSource::Rust,
-        invocation: None,
-    })
+    CURRENT
+        .with(Cell::get)
+        .or_else(|| TASK.try_with(|provenance| *provenance).ok())
+        .unwrap_or(Provenance {
+            source: WriteSource::Rust,
+            invocation: None,
+        })
 }
 
 #[cfg(test)]
@@ -92,5 +109,21 @@ mod tests {
         assert_eq!(inner.source, WriteSource::Http);
         assert_eq!(inner.invocation, Some(id));
         assert_eq!(current().source, WriteSource::Rust);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_task_label_holds_across_awaits() {
+        let id = InvocationId::new();
+        let label = Provenance {
+            source: WriteSource::Rust,
+            invocation: Some(id),
+        };
+        let seen = scope(label, async {
+            tokio::task::yield_now().await;
+            current()
+        })
+        .await;
+        assert_eq!(seen.invocation, Some(id));
+        assert_eq!(current().invocation, None);
     }
 }

@@ -43,7 +43,12 @@ pub fn start(
                 if !invocation.mark_running() {
                     return;
                 }
-                let future = start(context(&invocation));
+                // Property writes the action makes are recorded as made in this invocation.
+                let provenance = Provenance {
+                    source: WriteSource::Rust,
+                    invocation: Some(invocation.id),
+                };
+                let future = provenance::scope(provenance, start(context(&invocation)));
                 // A separate task, so a panic inside the action surfaces as a JoinError.
                 let task = tokio::spawn(Captured::new(invocation.log.clone(), future));
                 let outcome = match task.await {

@@ -40,16 +40,16 @@ impl SettingsFile {
         write_atomically(&self.path, &contents)
     }
 
-    /// Apply the saved values. Problems are warnings: a bad value keeps its default, a corrupt
-    /// file is moved aside.
-    pub(super) fn load(&self) {
+    /// Apply the saved values; returns those applied, as `(setting, value)`. Problems are
+    /// warnings: a bad value keeps its default, a corrupt file is moved aside.
+    pub(super) fn load(&self) -> Vec<(String, Value)> {
         let bytes = match fs::read(&self.path) {
             Ok(bytes) => bytes,
-            Err(error) if error.kind() == io::ErrorKind::NotFound => return,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Vec::new(),
             Err(error) => {
                 tracing::warn!(path = %self.path.display(), %error, "settings file unreadable; keeping defaults");
                 self.move_aside();
-                return;
+                return Vec::new();
             }
         };
         let saved: Map<String, Value> = match serde_json::from_slice(&bytes) {
@@ -57,18 +57,23 @@ impl SettingsFile {
             Ok(_) | Err(_) => {
                 tracing::warn!(path = %self.path.display(), "settings file is not a JSON object; keeping defaults");
                 self.move_aside();
-                return;
+                return Vec::new();
             }
         };
+        let mut applied = Vec::new();
         for (key, value) in saved {
             if !self.setting_names.contains(&key.as_str()) {
                 tracing::warn!(thing = %self.thing_name, setting = %key, "saved setting is not a setting of this Thing; ignored");
                 continue;
             }
-            if let Err(error) = self.thing.restore_setting(&key, value) {
-                tracing::warn!(thing = %self.thing_name, setting = %key, %error, "saved value rejected; keeping the default");
+            match self.thing.restore_setting(&key, value.clone()) {
+                Ok(()) => applied.push((key, value)),
+                Err(error) => {
+                    tracing::warn!(thing = %self.thing_name, setting = %key, %error, "saved value rejected; keeping the default")
+                }
             }
         }
+        applied
     }
 
     fn move_aside(&self) {

@@ -81,10 +81,16 @@ impl SettingsStore {
     }
 
     /// Apply every saved file. Call before the Things are served (and before `start_writer`).
-    pub fn load(&self) {
+    /// Apply every Thing's saved settings; returns those applied, as `(thing, setting,
+    /// value)` (the history records them: observers are not bound yet, see `app/builder.rs`).
+    pub fn load(&self) -> Vec<(String, String, serde_json::Value)> {
+        let mut applied = Vec::new();
         for file in &self.shared.files {
-            file.load();
+            for (setting, value) in file.load() {
+                applied.push((file.thing_name.clone(), setting, value));
+            }
         }
+        applied
     }
 
     /// Start saving changes in the background.

@@ -30,28 +30,9 @@ pub fn ensure_installed() {
         {
             return;
         }
-        let root = Command::new("id")
-            .arg("-u")
-            .output()
-            .is_ok_and(|o| o.stdout.starts_with(b"0"));
-        let apt = |args: &[&str]| {
-            let mut command = if root {
-                Command::new("apt-get")
-            } else {
-                let mut sudo = Command::new("sudo");
-                sudo.args(["-n", "apt-get"]);
-                sudo
-            };
-            command
-                .args(args)
-                .env("DEBIAN_FRONTEND", "noninteractive")
-                .status()
-                .is_ok_and(|s| s.success())
-        };
-        let install = ["install", "-y", "-q", "mosquitto", "mosquitto-clients"];
-        let installed = apt(&install) || (apt(&["update", "-q"]) && apt(&install));
+        crate::support::apt_install(&["mosquitto", "mosquitto-clients"]);
         assert!(
-            installed && Path::new(MOSQUITTO).exists(),
+            Path::new(MOSQUITTO).exists(),
             "these tests need Mosquitto: `apt-get install mosquitto mosquitto-clients` failed"
         );
     });

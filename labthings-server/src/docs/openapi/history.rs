@@ -51,6 +51,11 @@ pub(super) fn history_operations(paths: &mut Map<String, Value>, api: &ApiPaths)
     let off = detail_response("The server keeps no history (--history off), or no such record");
     let mut list_parameters = vec![
         parameter(
+            "server",
+            "Only this server's invocations (its `host:port`; several servers may share one PostgreSQL history).",
+            json!({"type": "string"}),
+        ),
+        parameter(
             "thing",
             "Only this Thing's invocations.",
             json!({"type": "string"}),

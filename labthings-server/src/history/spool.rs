@@ -1,0 +1,203 @@
+//! PostgreSQL with a local spool: batches go to PostgreSQL while it answers; while it can't be
+//! reached they are appended, as JSON, to the `spool` table of the local SQLite file, and
+//! forwarded oldest first when it is back — before any newer batch, so each server's rows
+//! reach the database in the order they happened, and none is lost to an outage.
+//!
+//! A batch leaves the spool once PostgreSQL has committed it. A crash between that commit and
+//! the delete forwards it again at the next start: invocations are keyed by id (written once),
+//! but its property writes and events would be there twice.
+
+use std::time::{Duration, Instant};
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::history::postgres::Postgres;
+use crate::history::record::Row;
+use crate::history::sql::StoreError;
+use crate::history::store;
+use crate::history::writer::{Identity, write_batch};
+
+/// How often an unreachable database is tried again while rows wait.
+pub const RETRY: Duration = Duration::from_millis(500);
+
+/// The writer's sink when the history is in PostgreSQL.
+pub struct Spooled {
+    database: Postgres,
+    local: Connection,
+    /// Rows in the spool.
+    spooled: u64,
+    next_attempt: Instant,
+    /// This server's identity and start time: at the first connection, its invocations a
+    /// previous run left unfinished are closed (those requested before this start).
+    server: String,
+    started: String,
+    closed_unfinished: bool,
+    /// Set while the database is unreachable, so the warning comes once per outage.
+    down: bool,
+}
+
+impl Spooled {
+    /// Spool into `local` (the SQLite history file, opened and migrated) until `database`
+    /// answers. Blocks on nothing: the writer thread calls [`Spooled::forward`] first.
+    pub fn new(database: Postgres, local: Connection, server: String, started: String) -> Self {
+        let spooled: i64 = local
+            .query_row("SELECT coalesce(sum(count), 0) FROM spool", [], |row| {
+                row.get(0)
+            })
+            .unwrap_or(0);
+        let database_connected = database.connected();
+        Self {
+            database,
+            local,
+            spooled: spooled as u64,
+            next_attempt: Instant::now(),
+            server,
+            started,
+            closed_unfinished: false,
+            // Unreachable at start has been said already.
+            down: !database_connected,
+        }
+    }
+
+    /// Rows waiting for the database.
+    pub fn spooled(&self) -> u64 {
+        self.spooled
+    }
+
+    /// Is the database reachable now (as far as the last attempt knows)?
+    pub fn reachable(&self) -> bool {
+        self.database.connected()
+    }
+
+    /// When the writer should call [`Spooled::forward`] again without new rows.
+    pub fn retry_in(&self) -> Option<Duration> {
+        (self.spooled > 0 || !self.closed_unfinished).then_some(RETRY)
+    }
+
+    /// Write `rows` to the database, or to the spool if it (or older rows) can't be.
+    pub fn write(&mut self, identity: &Identity, rows: &[Row]) -> Result<(), StoreError> {
+        if self.spooled > 0 || !self.database.connected() {
+            self.forward(false);
+        }
+        if self.spooled == 0 && self.database.connected() {
+            match write_batch(&mut self.database, identity, rows) {
+                Ok(()) => return Ok(()),
+                Err(error) if error.unreachable() => self.lost(&error),
+                Err(error) => return Err(error),
+            }
+        }
+        self.spool(identity, rows)
+    }
+
+    fn spool(&mut self, identity: &Identity, rows: &[Row]) -> Result<(), StoreError> {
+        let json = serde_json::to_string(rows)?;
+        self.local.execute(
+            "INSERT INTO spool (server, software_version, rows, count) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                identity.server,
+                identity.software_version,
+                json,
+                rows.len() as i64
+            ],
+        )?;
+        self.spooled += rows.len() as u64;
+        Ok(())
+    }
+
+    fn lost(&mut self, error: &StoreError) {
+        self.database.disconnect();
+        self.next_attempt = Instant::now() + RETRY;
+        if !self.down {
+            self.down = true;
+            tracing::warn!(%error, "history: PostgreSQL is unreachable; rows are spooled to the local file and forwarded when it is back");
+        }
+    }
+
+    /// Connect if need be (`now`: even within the back-off) and forward the spool, oldest
+    /// first; then, once, close what a previous run of this server left unfinished.
+    pub fn forward(&mut self, now: bool) {
+        if !self.database.connected() {
+            if !now && Instant::now() < self.next_attempt {
+                return;
+            }
+            if let Err(error) = self.database.connect() {
+                self.lost(&error);
+                return;
+            }
+            if std::mem::take(&mut self.down) {
+                tracing::info!(
+                    spooled = self.spooled,
+                    "history: PostgreSQL is reachable again; forwarding the spool"
+                );
+            }
+        }
+        while self.spooled > 0 {
+            let next = self
+                .local
+                .query_row(
+                    "SELECT seq, server, software_version, rows, count FROM spool
+                     ORDER BY seq LIMIT 1",
+                    [],
+                    |row| {
+                        Ok((
+                            row.get::<_, i64>(0)?,
+                            Identity {
+                                server: row.get(1)?,
+                                software_version: row.get(2)?,
+                            },
+                            row.get::<_, String>(3)?,
+                            row.get::<_, i64>(4)?,
+                        ))
+                    },
+                )
+                .optional();
+            let (seq, identity, json, count) = match next {
+                Ok(Some(next)) => next,
+                Ok(None) => {
+                    self.spooled = 0;
+                    break;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "history: could not read the spool");
+                    return;
+                }
+            };
+            let written = serde_json::from_str::<Vec<Row>>(&json)
+                .map_err(StoreError::from)
+                .and_then(|rows| write_batch(&mut self.database, &identity, &rows));
+            match written {
+                Ok(()) => {}
+                Err(error) if error.unreachable() => return self.lost(&error),
+                Err(error) => {
+                    tracing::warn!(%error, count, "history: PostgreSQL refused a spooled batch; its rows are dropped");
+                }
+            }
+            if let Err(error) = self
+                .local
+                .execute("DELETE FROM spool WHERE seq = ?1", [seq])
+            {
+                tracing::warn!(%error, "history: could not remove a forwarded batch from the spool");
+                return;
+            }
+            self.spooled = self.spooled.saturating_sub(count as u64);
+        }
+        if !self.closed_unfinished {
+            match store::close_unfinished(&mut self.database, &self.server, &self.started) {
+                Ok(count) => {
+                    self.closed_unfinished = true;
+                    if count > 0 {
+                        tracing::warn!(
+                            count,
+                            "history: invocations the last run left pending or running are marked `error` (server stopped)"
+                        );
+                    }
+                }
+                Err(error) if error.unreachable() => self.lost(&error),
+                Err(error) => {
+                    self.closed_unfinished = true;
+                    tracing::warn!(%error, "history: could not close the last run's unfinished invocations");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,174 @@
+//! The one seam between the history and its databases: statements written once (SQLite and
+//! PostgreSQL both take `INSERT … ON CONFLICT`, row values and `coalesce`; only the
+//! placeholder differs, `?1` against `$1`, see `postgres::placeholders`), parameters, and the
+//! two small traits a database implements — [`Write`] for the writer thread, [`Read`] for the
+//! query code — so the recording and reading logic exists once.
+
+use rusqlite::types::{ToSqlOutput, ValueRef};
+
+/// A statement parameter, borrowed from the row being written (no copies on the hot path).
+#[derive(Debug, Clone, Copy)]
+pub enum Param<'a> {
+    Text(Option<&'a str>),
+    Int(i64),
+}
+
+impl<'a> From<&'a str> for Param<'a> {
+    fn from(text: &'a str) -> Self {
+        Param::Text(Some(text))
+    }
+}
+
+impl<'a> From<&'a String> for Param<'a> {
+    fn from(text: &'a String) -> Self {
+        Param::Text(Some(text))
+    }
+}
+
+impl<'a> From<Option<&'a String>> for Param<'a> {
+    fn from(text: Option<&'a String>) -> Self {
+        Param::Text(text.map(String::as_str))
+    }
+}
+
+impl<'a> From<Option<&'a str>> for Param<'a> {
+    fn from(text: Option<&'a str>) -> Self {
+        Param::Text(text)
+    }
+}
+
+impl From<i64> for Param<'_> {
+    fn from(number: i64) -> Self {
+        Param::Int(number)
+    }
+}
+
+impl rusqlite::ToSql for Param<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Param::Text(Some(text)) => ToSqlOutput::Borrowed(ValueRef::Text(text.as_bytes())),
+            Param::Text(None) => ToSqlOutput::Borrowed(ValueRef::Null),
+            Param::Int(number) => ToSqlOutput::Borrowed(ValueRef::Integer(*number)),
+        })
+    }
+}
+
+/// Rows read back: every column as text (or NULL); numbers are cast to text in the SQL.
+pub type Rows = Vec<Vec<Option<String>>>;
+
+/// Why a statement failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+    #[cfg(feature = "postgres")]
+    #[error("{}", .0.as_db_error().map_or_else(|| .0.to_string(), ToString::to_string))]
+    Postgres(#[from] tokio_postgres::Error),
+    /// The database can't be reached now (PostgreSQL down, not yet reconnected).
+    #[error("the database is unreachable")]
+    Unreachable,
+    /// The database's schema is newer than this server knows.
+    #[error(
+        "the history database has schema version {found}, newer than this server knows ({known}): it was written by a newer LabThings"
+    )]
+    TooNew { found: i64, known: i64 },
+    /// A spooled batch could not be encoded or decoded.
+    #[error("spool: {0}")]
+    Encoding(#[from] serde_json::Error),
+    #[error("{0}")]
+    Io(String),
+}
+
+impl StoreError {
+    /// True when the database could not be reached (rather than refusing the statement): the
+    /// rows are kept for later instead of dropped.
+    pub fn unreachable(&self) -> bool {
+        match self {
+            StoreError::Sqlite(_) => false,
+            #[cfg(feature = "postgres")]
+            StoreError::Postgres(error) => match error.code() {
+                None => true,
+                // Class 08: connection exception; 57: operator intervention (shutting down).
+                Some(code) => code.code().starts_with("08") || code.code().starts_with("57"),
+            },
+            StoreError::Unreachable => true,
+            StoreError::TooNew { .. } | StoreError::Encoding(_) | StoreError::Io(_) => false,
+        }
+    }
+}
+
+/// What the writer thread needs of a database: one transaction at a time.
+pub trait Write {
+    fn begin(&mut self) -> Result<(), StoreError>;
+    /// Run `sql` (a `'static` text: implementations cache its prepared statement); rows
+    /// changed.
+    fn execute(&mut self, sql: &'static str, params: &[Param<'_>]) -> Result<u64, StoreError>;
+    fn commit(&mut self) -> Result<(), StoreError>;
+    /// Abandon the open transaction (errors ignored: the connection may be gone).
+    fn rollback(&mut self);
+}
+
+/// What the query code needs of a database.
+pub trait Read {
+    fn query(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Rows, StoreError>;
+}
+
+/// Run `write` in one transaction: committed whole, or rolled back on its first error.
+pub fn transaction<W: Write + ?Sized>(
+    store: &mut W,
+    write: impl FnOnce(&mut W) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    store.begin()?;
+    match write(store).and_then(|()| store.commit()) {
+        Ok(()) => Ok(()),
+        Err(error) => {
+            store.rollback();
+            Err(error)
+        }
+    }
+}
+
+/// SQLite: `BEGIN IMMEDIATE` (a deferred transaction upgrading to a write ignores the busy
+/// timeout), prepared statements from the connection's cache.
+impl Write for rusqlite::Connection {
+    fn begin(&mut self) -> Result<(), StoreError> {
+        Ok(self.execute_batch("BEGIN IMMEDIATE")?)
+    }
+
+    fn execute(&mut self, sql: &'static str, params: &[Param<'_>]) -> Result<u64, StoreError> {
+        let changed = self
+            .prepare_cached(sql)?
+            .execute(rusqlite::params_from_iter(params))?;
+        Ok(changed as u64)
+    }
+
+    fn commit(&mut self) -> Result<(), StoreError> {
+        Ok(self.execute_batch("COMMIT")?)
+    }
+
+    fn rollback(&mut self) {
+        let _ = self.execute_batch("ROLLBACK");
+    }
+}
+
+impl Read for rusqlite::Connection {
+    fn query(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Rows, StoreError> {
+        let mut statement = self.prepare_cached(sql)?;
+        let columns = statement.column_count();
+        let rows = statement.query_map(rusqlite::params_from_iter(params), |row| {
+            (0..columns)
+                .map(|i| {
+                    Ok(match row.get_ref(i)? {
+                        ValueRef::Null => None,
+                        ValueRef::Integer(number) => Some(number.to_string()),
+                        ValueRef::Real(number) => Some(number.to_string()),
+                        ValueRef::Text(text) | ValueRef::Blob(text) => {
+                            Some(String::from_utf8_lossy(text).into_owned())
+                        }
+                    })
+                })
+                .collect()
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}

@@ -1,0 +1,248 @@
+//! The history in PostgreSQL, black-box: a throwaway cluster (`support/postgres.rs`), real
+//! servers writing into it, the `/history` routes answering from it, and an outage under load
+//! spooled to the local file and forwarded when the database is back.
+
+#[path = "support/postgres.rs"]
+mod postgres;
+mod support;
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use hyper::StatusCode;
+use labthings_server::{HistoryLocation, ThingServer};
+use postgres::Postgres;
+use serde_json::Value;
+use support::TestServer;
+
+fn lab(settings: &Path, database: &Postgres) -> ThingServer {
+    support::demo_server()
+        .settings_folder(settings)
+        .history(HistoryLocation::Postgres(database.url()))
+}
+
+/// Every invocation id the history lists (`query`: the list's filters), page by page.
+async fn listed(server: &TestServer, query: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = server
+            .get(&format!("/history/invocations?limit=1000{query}{after}"))
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "{:?}", page.body);
+        let rows = page.json();
+        let rows = rows.as_array().unwrap();
+        ids.extend(
+            rows.iter()
+                .map(|row| row["id"].as_str().unwrap().to_owned()),
+        );
+        match rows.last() {
+            Some(last) if rows.len() == 1000 => {
+                after = format!("&after={}", last["id"].as_str().unwrap());
+            }
+            _ => return ids,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_servers_share_one_database_and_each_reads_both() {
+    let database = Postgres::start();
+    let (folder_a, folder_b) = (
+        support::scratch("history-pg-a"),
+        support::scratch("history-pg-b"),
+    );
+    let a = TestServer::start(lab(&folder_a, &database)).await;
+    let b = TestServer::start(lab(&folder_b, &database)).await;
+
+    assert!(a.put("/counter/count", "7").await.status.is_success());
+    let from_a = a.run_action("/counter/increment", None).await;
+    let from_b = b
+        .run_action(
+            "/counter/slow",
+            Some(r#"{"duration": 0.01, "step": 0.005}"#),
+        )
+        .await;
+    a.flush_history().await;
+    b.flush_history().await;
+
+    // Each record carries its server's identity.
+    let record_b = a
+        .get(&format!(
+            "/history/invocations/{}",
+            from_b["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(record_b.status, StatusCode::OK, "A reads B's record whole");
+    let record_b = record_b.json();
+    assert_eq!(record_b["action"], "slow");
+    assert_eq!(record_b["status"], "completed");
+    assert!(
+        !record_b["log"].as_array().unwrap().is_empty(),
+        "with its log"
+    );
+    assert_eq!(record_b["snapshot"]["gain"], 1.0, "and its snapshot");
+    let record_a = b
+        .get(&format!(
+            "/history/invocations/{}",
+            from_a["id"].as_str().unwrap()
+        ))
+        .await
+        .json();
+    let (server_a, server_b) = (record_a["server"].clone(), record_b["server"].clone());
+    assert_ne!(server_a, server_b, "two identities");
+    assert_eq!(record_a["snapshot"]["count"], 7);
+
+    // The list is the lab's: both servers' invocations, narrowed by `server=`.
+    let all = listed(&a, "").await;
+    assert_eq!(all.len(), 2, "{all:?}");
+    let only_b = listed(&a, &format!("&server={}", server_b.as_str().unwrap())).await;
+    assert_eq!(only_b, [from_b["id"].as_str().unwrap()]);
+    let counters = b
+        .get("/history/invocations?thing=counter&action=increment")
+        .await
+        .json();
+    assert_eq!(counters[0]["id"], from_a["id"]);
+
+    // The property series, with where each write came from.
+    let writes = b.get("/history/properties/counter/count").await.json();
+    let writes = writes.as_array().unwrap();
+    let values: Vec<(&Value, &Value)> =
+        writes.iter().map(|w| (&w["value"], &w["source"])).collect();
+    assert_eq!(
+        values,
+        [
+            (&Value::from(7), &Value::from("http")),
+            (&Value::from(8), &Value::from("rust"))
+        ]
+    );
+    assert_eq!(writes[1]["invocation"], from_a["id"]);
+    assert_eq!(writes[1]["server"], server_a);
+
+    let status = a.get("/history/status").await.json();
+    assert_eq!(status["database"], database.url());
+    assert_eq!(status["spooled"], 0);
+    assert_eq!(status["dropped"], 0);
+    a.stop().await;
+    b.stop().await;
+    let _ = std::fs::remove_dir_all(folder_a);
+    let _ = std::fs::remove_dir_all(folder_b);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_stopped_under_load_then_restarted_loses_nothing() {
+    let mut database = Postgres::start();
+    let folder = support::scratch("history-pg-outage");
+    let server = Arc::new(TestServer::start(lab(&folder, &database)).await);
+
+    // Load: quick actions, one after another, until told to stop.
+    let done = Arc::new(AtomicBool::new(false));
+    let load = {
+        let (server, done) = (server.clone(), done.clone());
+        tokio::spawn(async move {
+            let mut ids = Vec::new();
+            while !done.load(Ordering::Relaxed) {
+                let reply = server.post("/counter/increment", None).await;
+                assert_eq!(reply.status, StatusCode::CREATED);
+                ids.push(reply.json()["id"].as_str().unwrap().to_owned());
+            }
+            ids
+        })
+    };
+    let pause = |ms| tokio::time::sleep(std::time::Duration::from_millis(ms));
+    pause(300).await;
+    let mut database = tokio::task::spawn_blocking(move || {
+        database.stop();
+        database
+    })
+    .await
+    .unwrap();
+    pause(400).await;
+    // While it is down, rows wait in the local spool (none dropped).
+    server.flush_history().await;
+    let status = server.get("/history/status").await.json();
+    assert!(status["spooled"].as_u64().unwrap() > 0, "{status}");
+    assert_eq!(status["dropped"], 0);
+    let database = tokio::task::spawn_blocking(move || {
+        database.resume();
+        database
+    })
+    .await
+    .unwrap();
+    pause(300).await;
+    done.store(true, Ordering::Relaxed);
+    let posted = load.await.unwrap();
+    assert!(posted.len() > 20, "under load: {} actions", posted.len());
+
+    // Wait until every invocation has ended, then for the writer (which forwards the spool).
+    for id in &posted {
+        server.wait_for(id, |status| status == "completed").await;
+    }
+    server.flush_history().await;
+    let status = server.get("/history/status").await.json();
+    assert_eq!(status["spooled"], 0, "{status}");
+    assert_eq!(status["dropped"], 0, "{status}");
+
+    let recorded = listed(&server, "&thing=counter").await;
+    let unique: HashSet<&String> = recorded.iter().collect();
+    assert_eq!(unique.len(), recorded.len(), "each once");
+    let expected: HashSet<&String> = posted.iter().collect();
+    assert_eq!(unique, expected, "every invocation, none lost");
+    let completed = listed(&server, "&thing=counter&status=completed").await;
+    assert_eq!(completed.len(), posted.len(), "each with its final state");
+
+    // The property writes kept their order: the counter's values climb one by one.
+    let writes = server
+        .get("/history/properties/counter/count?limit=1000")
+        .await
+        .json();
+    let values: Vec<i64> = writes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["value"].as_i64().unwrap())
+        .collect();
+    let climbing: Vec<i64> = (1..=values.len() as i64).collect();
+    assert_eq!(values, climbing);
+    drop(database);
+    let _ = std::fs::remove_dir_all(folder);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_starts_while_postgres_is_down_and_forwards_when_it_is_up() {
+    let mut database = Postgres::start();
+    database = tokio::task::spawn_blocking(move || {
+        database.stop();
+        database
+    })
+    .await
+    .unwrap();
+    let folder = support::scratch("history-pg-late");
+    let server = TestServer::start(lab(&folder, &database)).await;
+    let done = server.run_action("/counter/increment", None).await;
+    server.flush_history().await;
+    let status = server.get("/history/status").await.json();
+    // The invocation (one row, or up to three if its changes fell in different batches) and
+    // its property write.
+    let spooled = status["spooled"].as_u64().unwrap();
+    assert!((2..=4).contains(&spooled), "{status}");
+    assert_eq!(status["dropped"], 0);
+    let unavailable = server.get("/history/invocations").await;
+    assert_eq!(unavailable.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(unavailable.json()["detail"].is_string());
+
+    let database = tokio::task::spawn_blocking(move || {
+        database.resume();
+        database
+    })
+    .await
+    .unwrap();
+    server.flush_history().await;
+    assert_eq!(server.get("/history/status").await.json()["spooled"], 0);
+    assert_eq!(listed(&server, "").await, [done["id"].as_str().unwrap()]);
+    drop(server);
+    drop(database);
+    let _ = std::fs::remove_dir_all(folder);
+}
