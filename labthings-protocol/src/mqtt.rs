@@ -72,7 +72,20 @@ impl ThingTopics {
 
     /// A property's value, retained.
     pub fn property(&self, name: &str) -> String {
-        format!("{}/{}/{name}", self.base, word::PROPERTIES)
+        let mut topic = String::new();
+        self.property_into(name, &mut topic);
+        topic
+    }
+
+    /// [`ThingTopics::property`], written into `topic` (cleared first): for a caller that
+    /// reuses one buffer for every notification.
+    pub fn property_into(&self, name: &str, topic: &mut String) {
+        topic.clear();
+        topic.push_str(&self.base);
+        topic.push('/');
+        topic.push_str(word::PROPERTIES);
+        topic.push('/');
+        topic.push_str(name);
     }
 
     /// Where a client asks to write a property.

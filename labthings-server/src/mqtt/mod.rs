@@ -3,13 +3,13 @@
 //! `labthings_protocol::mqtt`'s.
 //!
 //! Each Thing has its own connection (its client id `{client_id}-{thing}`), so that its Last
-//! Will can say `offline` on its own status topic. Per Thing, four tasks:
+//! Will can say `offline` on its own status topic. Per Thing, three tasks:
 //!
-//! - `link`: the connection, backoff, resubscribing and republishing after every reconnect,
-//!   the link state (logged on change, reported in the directory TD's `mqtt` field);
-//! - `publish`: the hub → the outbox (properties retained, events and statuses not);
-//! - `outbox`: a bounded newest-value queue per topic between them, so nothing waits for the
-//!   broker;
+//! - `link`: the connection's event loop, backoff, the link state (logged on change, reported
+//!   in the directory TD's `mqtt` field), command messages in;
+//! - `publish`: the pump, the hub → the outbox → the event loop (properties retained, events
+//!   and statuses not), resubscribing and republishing after every reconnect; `outbox` is the
+//!   bounded newest-value queue per topic in between, so nothing waits for the broker;
 //! - `commands`: writes and invocations carried out through `ops/`, refusals on `errors`.
 //!
 //! `td_forms` adds the MQTT forms to TDs; `config` reads `--mqtt` and the config's `"mqtt"`.
@@ -32,7 +32,7 @@ use tokio::task::JoinHandle;
 use crate::mqtt::config::Resolved;
 use crate::mqtt::link::{Board, Link};
 use crate::mqtt::outbox::Outbox;
-use crate::mqtt::publish::{InvocationLinks, announce, forward};
+use crate::mqtt::publish::{InvocationLinks, announce};
 use crate::state::ServerState;
 
 /// The running binding: its links, stopped at shutdown.
@@ -54,28 +54,18 @@ pub fn start(
     for (index, served) in state.things.iter().enumerate() {
         let topics = ThingTopics::new(&config.prefix, &served.name);
         let outbox = Arc::new(Outbox::default());
-        announce(served, &topics, origin, &outbox);
+        let heard = announce(served, &topics, origin, &outbox);
         let links = InvocationLinks {
             origin: origin.clone(),
             paths: state.paths.clone(),
         };
-        {
-            let (state, topics, outbox, stopped) = (
-                state.clone(),
-                topics.clone(),
-                outbox.clone(),
-                stopped.clone(),
-            );
-            tasks.push(tokio::spawn(async move {
-                let served = &state.things[index];
-                forward(served, topics, links, outbox, stopped).await;
-            }));
-        }
         let commands = commands::spawn(state.clone(), index, topics.clone(), outbox.clone());
         let link = Link {
             thing: served.name.clone(),
             topics,
             outbox,
+            heard,
+            links,
             commands,
             board: board.clone(),
         };
