@@ -428,3 +428,78 @@ async fn the_last_will_says_offline_when_the_server_process_dies() {
     assert_eq!(offline.topic, online.topic);
     std::fs::remove_dir_all(&scratch).unwrap();
 }
+
+/// What the broker holds retained under `filter` (something, at least): a marker published
+/// once the first retained message arrived comes after all of them.
+fn retained(broker: &Broker, filter: &str) -> Vec<Message> {
+    let sub = broker.subscribe(&[filter], None);
+    sub.until(WAIT, |m| m.retained);
+    let marker = topic("zz-marker");
+    broker.publish(&marker, "end", false, None);
+    sub.until(WAIT, |m| m.topic == marker);
+    let all = sub.all(Duration::ZERO);
+    all.into_iter().filter(|m| m.retained).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn things_no_longer_served_are_cleared_from_the_broker_at_start_and_a_stop_leaves_tds_offline()
+ {
+    let broker = Broker::start();
+    // What an earlier run left: a Thing since taken out of the config, and a property the
+    // counter no longer has.
+    for (rest, payload) in [
+        ("retired", r#"{"title": "Retired"}"#),
+        ("retired/status", "offline"),
+        ("retired/properties/level", "3"),
+        ("counter/properties/renamed", "5"),
+    ] {
+        broker.publish(&topic(rest), payload, true, None);
+    }
+    let sub = broker.subscribe(&[&topic("#")], None);
+    let server = serve(config(&broker)).await;
+    for cleared in [
+        "retired",
+        "retired/status",
+        "retired/properties/level",
+        "counter/properties/renamed",
+    ] {
+        sub.until(WAIT, is(cleared, ""));
+    }
+    sub.until(WAIT, is("counter/status", "online"));
+    let held = retained(&broker, &topic("#"));
+    let topics: Vec<&str> = held.iter().map(|m| m.topic.as_str()).collect();
+    assert!(
+        !topics
+            .iter()
+            .any(|t| t.contains("retired") || t.ends_with("renamed")),
+        "{topics:?}"
+    );
+    for kept in [
+        "counter",
+        "counter/status",
+        "counter/properties/count",
+        "stage",
+    ] {
+        assert!(topics.contains(&topic(kept).as_str()), "{kept}: {topics:?}");
+    }
+
+    // A normal stop clears nothing: the Things come back with the server.
+    server.stop().await;
+    let held = retained(&broker, &topic("#"));
+    let payload = |rest: &str| {
+        let topic = topic(rest);
+        held.iter()
+            .find(|m| m.topic == topic)
+            .map(|m| m.payload.clone())
+    };
+    assert_eq!(
+        payload("counter/status").as_deref(),
+        Some("offline"),
+        "{held:?}"
+    );
+    assert!(
+        payload("counter").is_some_and(|td| td.contains("Counter")),
+        "{held:?}"
+    );
+    assert!(payload("counter/properties/count").is_some(), "{held:?}");
+}

@@ -12,6 +12,7 @@
 //!   bounded newest-value queue per topic in between, so nothing waits for the broker;
 //! - `commands`: writes and invocations carried out through `ops/`, refusals on `errors`.
 //!
+//! Once per start, `sweep` clears the retained topics of Things the server no longer serves.
 //! `td_forms` adds the MQTT forms to TDs; `config` reads `--mqtt` and the config's `"mqtt"`.
 
 pub mod commands;
@@ -19,6 +20,7 @@ pub mod config;
 pub mod link;
 pub mod outbox;
 pub mod publish;
+pub mod sweep;
 pub mod td_forms;
 
 use std::sync::Arc;
@@ -50,7 +52,22 @@ pub fn start(
     origin: &Origin,
 ) -> MqttLinks {
     let (stop, stopped) = watch::channel(false);
-    let mut tasks = Vec::new();
+    let served: sweep::Served = state
+        .things
+        .iter()
+        .map(|thing| {
+            let properties = thing.thing.metadata().properties.iter();
+            (
+                thing.name.to_string(),
+                properties.map(|p| p.name.to_owned()).collect(),
+            )
+        })
+        .collect();
+    let mut tasks = vec![tokio::spawn(sweep::sweep(
+        config.clone(),
+        served,
+        stopped.clone(),
+    ))];
     for (index, served) in state.things.iter().enumerate() {
         let topics = ThingTopics::new(&config.prefix, &served.name);
         let outbox = Arc::new(Outbox::default());
