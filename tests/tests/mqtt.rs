@@ -503,3 +503,29 @@ async fn things_no_longer_served_are_cleared_from_the_broker_at_start_and_a_stop
     );
     assert!(payload("counter/properties/count").is_some(), "{held:?}");
 }
+
+#[test]
+fn print_td_adds_the_mqtt_forms_without_reading_the_password_file() {
+    const BINARY: &str = env!("CARGO_BIN_EXE_test-lab");
+    // No such file: starting would refuse it, printing a TD has no need of it.
+    let config = json!({
+        "things": {"counter": "Counter"},
+        "mqtt": {"url": "mqtt://broker.lab:1884", "prefix": "site/a", "username": "lab",
+                 "password_file": "/nonexistent/mqtt-password"},
+    })
+    .to_string();
+    let output = std::process::Command::new(BINARY)
+        .args(["-j", &config, "--print-td", "counter"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("the binary runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let td: Value = serde_json::from_slice(&output.stdout).expect("a TD on stdout");
+    let forms = td["properties"]["count"]["forms"].as_array().unwrap();
+    assert_eq!(
+        forms.last().unwrap()["href"],
+        "mqtt://broker.lab:1884/site/a/counter/properties/count/writeproperty"
+    );
+    assert_eq!(td["securityDefinitions"]["mqtt_basic"]["scheme"], "basic");
+}
