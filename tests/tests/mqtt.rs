@@ -430,10 +430,10 @@ async fn the_last_will_says_offline_when_the_server_process_dies() {
 }
 
 /// What the broker holds retained under `filter` (something, at least): a marker published
-/// once the first retained message arrived comes after all of them.
+/// once the first message arrived (the subscription is in place) comes after all of them.
 fn retained(broker: &Broker, filter: &str) -> Vec<Message> {
     let sub = broker.subscribe(&[filter], None);
-    sub.until(WAIT, |m| m.retained);
+    sub.until(WAIT, |_| true);
     let marker = topic("zz-marker");
     broker.publish(&marker, "end", false, None);
     sub.until(WAIT, |m| m.topic == marker);
@@ -528,4 +528,50 @@ fn print_td_adds_the_mqtt_forms_without_reading_the_password_file() {
         "mqtt://broker.lab:1884/site/a/counter/properties/count/writeproperty"
     );
     assert_eq!(td["securityDefinitions"]["mqtt_basic"]["scheme"], "basic");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mqtts_checks_the_broker_certificate_against_the_ca_file() {
+    let broker = Broker::with_tls();
+    assert!(broker.url().starts_with("mqtts://"));
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/tls");
+    let mut trusting = config(&broker);
+    trusting.ca_file = Some(fixtures.join("ca.pem"));
+    let server = serve(trusting).await;
+
+    let sub = broker.subscribe(&[&topic("counter/#")], None);
+    let td = sub.on(&topic("counter"), WAIT).json();
+    let forms = td["properties"]["count"]["forms"].as_array().unwrap();
+    assert_eq!(
+        forms.last().unwrap()["href"],
+        format!(
+            "{}/{}",
+            broker.url(),
+            topic("counter/properties/count/writeproperty")
+        )
+    );
+    broker.publish(
+        &topic("counter/properties/count/writeproperty"),
+        "12",
+        false,
+        None,
+    );
+    sub.until(WAIT, is("counter/properties/count", "12"));
+    assert_eq!(server.get("/counter/count").await.json(), json!(12));
+    assert_eq!(link_state(&server).await, "connected");
+
+    // Trusting something else (here the broker's own certificate, which is no CA): the
+    // handshake fails, the link says so, HTTP serves on.
+    let mut doubting = config(&broker);
+    doubting.prefix = Some("lt-doubting".into());
+    doubting.ca_file = Some(fixtures.join("server.pem"));
+    let refused = serve(doubting).await;
+    until_link(&refused, "disconnected").await;
+    assert_eq!(refused.get("/counter/count").await.json(), json!(0));
+    assert!(
+        sub.all(Duration::from_millis(200))
+            .iter()
+            .all(|m| !m.topic.starts_with("lt-doubting")),
+        "nothing from the server that does not trust the broker"
+    );
 }

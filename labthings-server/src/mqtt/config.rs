@@ -27,6 +27,10 @@ pub struct MqttConfig {
     /// Each Thing connects as `{client_id}-{thing}`; default `labthings-<server name>`.
     #[serde(default)]
     pub client_id: Option<String>,
+    /// `mqtts://` only: the CA certificate(s), PEM, that the broker's certificate must chain
+    /// to; default: the system's CA certificates.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
 }
 
 impl MqttConfig {
@@ -38,6 +42,7 @@ impl MqttConfig {
             username: None,
             password_file: None,
             client_id: None,
+            ca_file: None,
         }
     }
 }
@@ -48,13 +53,16 @@ impl MqttConfig {
 pub struct MqttConfigError(pub String);
 
 /// The config resolved: what the links use.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Resolved {
     pub broker: Broker,
     pub prefix: String,
     /// Username and password.
     pub credentials: Option<(String, String)>,
     pub client_id: String,
+    /// The TLS client of an `mqtts://` broker (read from `ca_file` when the server starts).
+    #[cfg(feature = "tls")]
+    pub tls: Option<std::sync::Arc<rustls::ClientConfig>>,
 }
 
 impl Resolved {
@@ -66,7 +74,26 @@ impl Resolved {
         {
             *password = read_password(path)?;
         }
+        #[cfg(feature = "tls")]
+        if resolved.broker.tls {
+            resolved.tls = Some(crate::mqtt::tls::client_config(config.ca_file.as_deref())?);
+        }
         Ok(resolved)
+    }
+
+    /// The options of a connection to the broker as `client_id`: address, credentials, TLS.
+    pub fn options(&self, client_id: String) -> rumqttc::MqttOptions {
+        let mut options =
+            rumqttc::MqttOptions::new(client_id, self.broker.host.clone(), self.broker.port);
+        if let Some((user, password)) = &self.credentials {
+            options.set_credentials(user.clone(), password.clone());
+        }
+        #[cfg(feature = "tls")]
+        if let Some(tls) = &self.tls {
+            let tls = rumqttc::TlsConfiguration::Rustls(tls.clone());
+            options.set_transport(rumqttc::Transport::tls_with_config(tls));
+        }
+        options
     }
 
     /// Everything but the password, left empty: enough for the TD's forms (which only say
@@ -102,11 +129,18 @@ impl Resolved {
                 "the client id `{client_id}` must not be empty or start with a space"
             )));
         }
+        if config.ca_file.is_some() && !broker.tls {
+            return Err(MqttConfigError(
+                "`ca_file` is for an mqtts:// broker; this one is mqtt://".into(),
+            ));
+        }
         Ok(Self {
             broker,
             prefix,
             credentials,
             client_id,
+            #[cfg(feature = "tls")]
+            tls: None,
         })
     }
 }

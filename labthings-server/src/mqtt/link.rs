@@ -11,8 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rumqttc::{
-    AsyncClient, ConnectReturnCode, Event, EventLoop, LastWill, MqttOptions, Outgoing, Packet,
-    Publish, QoS,
+    AsyncClient, ConnectReturnCode, Event, EventLoop, LastWill, Outgoing, Packet, Publish, QoS,
 };
 use serde_json::{Value, json};
 use tokio::sync::{Notify, mpsc, watch};
@@ -107,11 +106,7 @@ pub struct Link {
 impl Link {
     /// Connect and serve until `stop`; then say `offline` and disconnect.
     pub async fn run(self, config: &Resolved, max_incoming: usize, stop: watch::Receiver<bool>) {
-        let mut options = MqttOptions::new(
-            format!("{}-{}", config.client_id, self.thing),
-            config.broker.host.clone(),
-            config.broker.port,
-        );
+        let mut options = config.options(format!("{}-{}", config.client_id, self.thing));
         options
             .set_keep_alive(Duration::from_secs(10))
             .set_clean_session(true)
@@ -124,9 +119,6 @@ impl Link {
                 QoS::AtLeastOnce,
                 true,
             ));
-        if let Some((user, password)) = &config.credentials {
-            options.set_credentials(user.clone(), password.clone());
-        }
         let (client, eventloop) = AsyncClient::new(options, REQUESTS);
         let (connection, watching) = watch::channel(Connection::default());
         let room = Arc::new(Notify::new());

@@ -22,6 +22,8 @@ pub mod outbox;
 pub mod publish;
 pub mod sweep;
 pub mod td_forms;
+#[cfg(feature = "tls")]
+pub mod tls;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -16,7 +16,7 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
 
-use rumqttc::{AsyncClient, ConnectReturnCode, Event, MqttOptions, Outgoing, Packet, QoS};
+use rumqttc::{AsyncClient, ConnectReturnCode, Event, Outgoing, Packet, QoS};
 use tokio::sync::watch;
 
 use crate::mqtt::config::Resolved;
@@ -33,19 +33,12 @@ pub type Served = BTreeMap<String, BTreeSet<String>>;
 /// Clear the retained topics under `config.prefix` of Things (and properties) `served` does
 /// not have; retry with backoff until the broker answers, or until `stop`.
 pub async fn sweep(config: Resolved, served: Served, mut stop: watch::Receiver<bool>) {
-    let mut options = MqttOptions::new(
-        config.client_id.clone(),
-        config.broker.host.clone(),
-        config.broker.port,
-    );
+    let mut options = config.options(config.client_id.clone());
     options
         .set_keep_alive(Duration::from_secs(10))
         .set_clean_session(true)
         // Retained TDs can be large.
         .set_max_packet_size(16 * 1024 * 1024, 64 * 1024);
-    if let Some((user, password)) = &config.credentials {
-        options.set_credentials(user.clone(), password.clone());
-    }
     let (client, mut eventloop) = AsyncClient::new(options, 16);
     let marker = format!("{}/{MARKER}", config.prefix);
     let mut retained = BTreeSet::new();
