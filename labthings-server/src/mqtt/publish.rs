@@ -215,13 +215,11 @@ impl InvocationLinks {
 
 #[cfg(test)]
 mod tests {
-    use std::any::Any;
     use std::sync::atomic::{AtomicI64, Ordering};
     use std::sync::{Arc, OnceLock};
 
     use labthings_core::{
-        EndpointMetadata, PrepareError, PreparedAction, PropertyError, PropertyMetadata,
-        PropertyObserver, Thing, ThingMetadata, WrongSlotType,
+        EndpointMetadata, PropertyError, PropertyMetadata, PropertyObserver, Thing, ThingMetadata,
     };
     use labthings_protocol::paths::Scheme;
     use serde_json::{Value, json};
@@ -279,29 +277,7 @@ mod tests {
                 _ => Err(PropertyError::NotFound),
             }
         }
-        fn write_property(&self, _: &str, _: Value) -> Result<(), PropertyError> {
-            Err(PropertyError::NotFound)
-        }
-        fn reset_property(&self, _: &str) -> Result<(), PropertyError> {
-            Err(PropertyError::NotFound)
-        }
-        fn restore_setting(&self, _: &str, _: Value) -> Result<(), PropertyError> {
-            Err(PropertyError::NotFound)
-        }
-        fn property_default(&self, _: &str) -> Option<Value> {
-            None
-        }
-        fn prepare_action(
-            self: Arc<Self>,
-            _: &str,
-            _: Option<Value>,
-        ) -> Result<PreparedAction, PrepareError> {
-            Err(PrepareError::NotFound)
-        }
-        fn attach(&self, _: &str, _: Arc<dyn PropertyObserver>) {}
-        fn wire_slot(&self, _: &str, _: Arc<dyn Any + Send + Sync>) -> Result<(), WrongSlotType> {
-            Ok(())
-        }
+        crate::hand_written::refuse_the_rest!();
     }
 
     #[tokio::test]
