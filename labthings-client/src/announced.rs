@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use labthings_protocol::mqtt::word;
+use labthings_protocol::mqtt::{Broker, word};
 use labthings_protocol::td::ThingDescription;
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 
@@ -55,9 +55,15 @@ pub async fn announced(
     filter: &str,
     timeout: Duration,
 ) -> Result<Vec<AnnouncedThing>> {
-    let (host, port) = broker_address(broker)?;
+    let broker = Broker::parse(broker).map_err(|e| Error::Unsupported(e.0))?;
+    if broker.tls {
+        return Err(Error::Unsupported(format!(
+            "`{}`: this client speaks plain MQTT only",
+            broker.url()
+        )));
+    }
     let id = format!("labthings-client-{}", std::process::id());
-    let mut options = MqttOptions::new(id, host, port);
+    let mut options = MqttOptions::new(id, broker.host, broker.port);
     options.set_max_packet_size(16 * 1024 * 1024, 64 * 1024);
     let (client, mut eventloop) = AsyncClient::new(options, 4);
     let status = format!("{filter}/{}", word::STATUS);
@@ -115,44 +121,4 @@ pub async fn announced(
             td,
         })
         .collect())
-}
-
-/// `host` and `port` (default 1883) of `mqtt://host[:port]`.
-fn broker_address(url: &str) -> Result<(String, u16)> {
-    let invalid = || Error::Unsupported(format!("`{url}` is not an mqtt://host[:port] URL"));
-    let authority = url.strip_prefix("mqtt://").ok_or_else(invalid)?;
-    let authority = authority.strip_suffix('/').unwrap_or(authority);
-    // `[v6]` or `[v6]:port`, else `host` or `host:port`.
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((host, port)) if !authority.ends_with(']') => {
-            (host, port.parse::<u16>().map_err(|_| invalid())?)
-        }
-        _ => (authority, 1883),
-    };
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    if host.is_empty() || host.contains(['/', '@']) {
-        return Err(invalid());
-    }
-    Ok((host.to_owned(), port))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn broker_urls() {
-        assert_eq!(broker_address("mqtt://b:1884").unwrap(), ("b".into(), 1884));
-        assert_eq!(broker_address("mqtt://b").unwrap(), ("b".into(), 1883));
-        assert_eq!(
-            broker_address("mqtt://[::1]:1885").unwrap(),
-            ("::1".into(), 1885)
-        );
-        assert_eq!(
-            broker_address("mqtt://[::1]").unwrap(),
-            ("::1".into(), 1883)
-        );
-        assert!(broker_address("http://b").is_err());
-        assert!(broker_address("mqtt://b:x").is_err());
-    }
 }

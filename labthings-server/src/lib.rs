@@ -30,7 +30,7 @@
 //! | `cli/` | the shared command line (`mod.rs`), the config file (`config.rs`), the registry of Thing types a binary can build (`registry.rs`), the `--fallback` error page (`fallback.rs`), where tokens (`tokens.rs`) and TLS files (`tls.rs`) come from |
 //! | `app/` | putting a server together: the builder (`builder.rs`) and what it holds (`options.rs`), the checks a Thing passes before it is served (`checks.rs`), start errors (`error.rs`), slot wiring (`slots.rs`), on-start/on-stop hooks and the observer fan-out (`lifecycle.rs`), the start-up security checks (`security.rs`), SIGHUP token reloads (`hangup.rs`), the Things' stable TD ids (`thing_id.rs`), the running server and its shutdown (`running.rs`) |
 //! | `api/` | the API of the served Things: the route table (`router.rs`), one file of handlers per resource (`properties.rs`, `actions.rs`, `invocations.rs`, `blobs.rs`, `things.rs`, `endpoints.rs`, `push.rs` for SSE and WebSocket, `streams.rs` for MJPEG), an invocation as the API shows it, with its links (`invocation_view.rs`) |
-//! | `mqtt/` | the W3C WoT MQTT binding (`--mqtt`): a connection per Thing with backoff and a Last Will (`link.rs`), the hub → broker (`publish.rs`) through a newest-value queue per topic (`outbox.rs`), command topics → `ops/` (`commands.rs`), the TD's MQTT forms (`td_forms.rs`), `--mqtt`/`"mqtt"` (`config.rs`) |
+//! | `mqtt/` | the W3C WoT MQTT binding (`--mqtt`): a connection per Thing with backoff and a Last Will (`link.rs`), the hub → broker pump (`publish.rs`) through a newest-value queue per topic (`outbox.rs`), command topics → `ops/` (`commands.rs`), the TD's MQTT forms (`td_forms.rs`), `--mqtt`/`"mqtt"` (`config.rs`), clearing the retained topics of Things no longer served (`sweep.rs`), `mqtts://` (`tls.rs`, feature `tls`) |
 //! | `ops/` | what a binding does to a Thing whichever protocol asked: write a property, start an invocation (shared by `api/` and `mqtt/`) |
 //! | `docs/` | the API described: the OpenAPI 3.1 document built from the TDs (`openapi/`: the document, its path items, its components, the schema dialect), Swagger UI from inside the binary (`swagger.rs`, feature `docs-ui`) |
 //! | `discovery/` | the `/.well-known/wot` directory TD (`directory.rs`), mDNS advertisements (`mdns.rs`) |
@@ -58,6 +58,8 @@ mod discovery;
 mod docs;
 #[cfg(any(doc, doctest))]
 pub mod guide;
+#[cfg(test)]
+mod hand_written;
 mod history;
 mod http;
 mod live;

@@ -428,3 +428,150 @@ async fn the_last_will_says_offline_when_the_server_process_dies() {
     assert_eq!(offline.topic, online.topic);
     std::fs::remove_dir_all(&scratch).unwrap();
 }
+
+/// What the broker holds retained under `filter` (something, at least): a marker published
+/// once the first message arrived (the subscription is in place) comes after all of them.
+fn retained(broker: &Broker, filter: &str) -> Vec<Message> {
+    let sub = broker.subscribe(&[filter], None);
+    sub.until(WAIT, |_| true);
+    let marker = topic("zz-marker");
+    broker.publish(&marker, "end", false, None);
+    sub.until(WAIT, |m| m.topic == marker);
+    let all = sub.all(Duration::ZERO);
+    all.into_iter().filter(|m| m.retained).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn things_no_longer_served_are_cleared_from_the_broker_at_start_and_a_stop_leaves_tds_offline()
+ {
+    let broker = Broker::start();
+    // What an earlier run left: a Thing since taken out of the config, and a property the
+    // counter no longer has.
+    for (rest, payload) in [
+        ("retired", r#"{"title": "Retired"}"#),
+        ("retired/status", "offline"),
+        ("retired/properties/level", "3"),
+        ("counter/properties/renamed", "5"),
+    ] {
+        broker.publish(&topic(rest), payload, true, None);
+    }
+    let sub = broker.subscribe(&[&topic("#")], None);
+    let server = serve(config(&broker)).await;
+    for cleared in [
+        "retired",
+        "retired/status",
+        "retired/properties/level",
+        "counter/properties/renamed",
+    ] {
+        sub.until(WAIT, is(cleared, ""));
+    }
+    sub.until(WAIT, is("counter/status", "online"));
+    let held = retained(&broker, &topic("#"));
+    let topics: Vec<&str> = held.iter().map(|m| m.topic.as_str()).collect();
+    assert!(
+        !topics
+            .iter()
+            .any(|t| t.contains("retired") || t.ends_with("renamed")),
+        "{topics:?}"
+    );
+    for kept in [
+        "counter",
+        "counter/status",
+        "counter/properties/count",
+        "stage",
+    ] {
+        assert!(topics.contains(&topic(kept).as_str()), "{kept}: {topics:?}");
+    }
+
+    // A normal stop clears nothing: the Things come back with the server.
+    server.stop().await;
+    let held = retained(&broker, &topic("#"));
+    let payload = |rest: &str| {
+        let topic = topic(rest);
+        held.iter()
+            .find(|m| m.topic == topic)
+            .map(|m| m.payload.clone())
+    };
+    assert_eq!(
+        payload("counter/status").as_deref(),
+        Some("offline"),
+        "{held:?}"
+    );
+    assert!(
+        payload("counter").is_some_and(|td| td.contains("Counter")),
+        "{held:?}"
+    );
+    assert!(payload("counter/properties/count").is_some(), "{held:?}");
+}
+
+#[test]
+fn print_td_adds_the_mqtt_forms_without_reading_the_password_file() {
+    const BINARY: &str = env!("CARGO_BIN_EXE_test-lab");
+    // No such file: starting would refuse it, printing a TD has no need of it.
+    let config = json!({
+        "things": {"counter": "Counter"},
+        "mqtt": {"url": "mqtt://broker.lab:1884", "prefix": "site/a", "username": "lab",
+                 "password_file": "/nonexistent/mqtt-password"},
+    })
+    .to_string();
+    let output = std::process::Command::new(BINARY)
+        .args(["-j", &config, "--print-td", "counter"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("the binary runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let td: Value = serde_json::from_slice(&output.stdout).expect("a TD on stdout");
+    let forms = td["properties"]["count"]["forms"].as_array().unwrap();
+    assert_eq!(
+        forms.last().unwrap()["href"],
+        "mqtt://broker.lab:1884/site/a/counter/properties/count/writeproperty"
+    );
+    assert_eq!(td["securityDefinitions"]["mqtt_basic"]["scheme"], "basic");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mqtts_checks_the_broker_certificate_against_the_ca_file() {
+    let broker = Broker::with_tls();
+    assert!(broker.url().starts_with("mqtts://"));
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/tls");
+    let mut trusting = config(&broker);
+    trusting.ca_file = Some(fixtures.join("ca.pem"));
+    let server = serve(trusting).await;
+
+    let sub = broker.subscribe(&[&topic("counter/#")], None);
+    let td = sub.on(&topic("counter"), WAIT).json();
+    let forms = td["properties"]["count"]["forms"].as_array().unwrap();
+    assert_eq!(
+        forms.last().unwrap()["href"],
+        format!(
+            "{}/{}",
+            broker.url(),
+            topic("counter/properties/count/writeproperty")
+        )
+    );
+    broker.publish(
+        &topic("counter/properties/count/writeproperty"),
+        "12",
+        false,
+        None,
+    );
+    sub.until(WAIT, is("counter/properties/count", "12"));
+    assert_eq!(server.get("/counter/count").await.json(), json!(12));
+    assert_eq!(link_state(&server).await, "connected");
+
+    // Trusting something else (here the broker's own certificate, which is no CA): the
+    // handshake fails, the link says so, HTTP serves on.
+    let mut doubting = config(&broker);
+    doubting.prefix = Some("lt-doubting".into());
+    doubting.ca_file = Some(fixtures.join("server.pem"));
+    let refused = serve(doubting).await;
+    until_link(&refused, "disconnected").await;
+    assert_eq!(refused.get("/counter/count").await.json(), json!(0));
+    assert!(
+        sub.all(Duration::from_millis(200))
+            .iter()
+            .all(|m| !m.topic.starts_with("lt-doubting")),
+        "nothing from the server that does not trust the broker"
+    );
+}

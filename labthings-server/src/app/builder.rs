@@ -304,8 +304,9 @@ impl ThingServer {
         };
         let mut td = labthings_core::thing_description(entry.thing.as_ref(), &served);
         if let Some(config) = &self.options.mqtt {
-            let resolved =
-                Resolved::new(config, &server_name(&host_name(), self.options.addr.port()))?;
+            // The forms only say the broker wants credentials: no password is read.
+            let server = server_name(&host_name(), self.options.addr.port());
+            let resolved = Resolved::without_password(config, &server)?;
             let binding = MqttBinding {
                 config: resolved,
                 board: Arc::default(),

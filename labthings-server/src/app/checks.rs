@@ -71,12 +71,10 @@ fn is_affordance(metadata: &ThingMetadata, name: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use std::any::Any;
-    use std::sync::{Arc, OnceLock};
+    use std::sync::OnceLock;
 
     use labthings_core::{
-        EndpointMetadata, EndpointMethod, PrepareError, PreparedAction, PropertyError,
-        PropertyKind, PropertyMetadata, PropertyObserver, WrongSlotType,
+        EndpointMetadata, EndpointMethod, PropertyError, PropertyKind, PropertyMetadata,
     };
     use serde_json::Value;
 
@@ -115,29 +113,7 @@ mod tests {
         fn read_property(&self, _: &str) -> Result<Value, PropertyError> {
             Err(PropertyError::NotFound)
         }
-        fn write_property(&self, _: &str, _: Value) -> Result<(), PropertyError> {
-            Err(PropertyError::NotFound)
-        }
-        fn reset_property(&self, _: &str) -> Result<(), PropertyError> {
-            Err(PropertyError::NotFound)
-        }
-        fn restore_setting(&self, _: &str, _: Value) -> Result<(), PropertyError> {
-            Err(PropertyError::NotFound)
-        }
-        fn property_default(&self, _: &str) -> Option<Value> {
-            None
-        }
-        fn prepare_action(
-            self: Arc<Self>,
-            _: &str,
-            _: Option<Value>,
-        ) -> Result<PreparedAction, PrepareError> {
-            Err(PrepareError::NotFound)
-        }
-        fn attach(&self, _: &str, _: Arc<dyn PropertyObserver>) {}
-        fn wire_slot(&self, _: &str, _: Arc<dyn Any + Send + Sync>) -> Result<(), WrongSlotType> {
-            Ok(())
-        }
+        crate::hand_written::refuse_the_rest!();
     }
 
     const fn endpoint(method: EndpointMethod, path: &'static str) -> EndpointMetadata {

@@ -114,7 +114,8 @@ pub struct Cli {
     #[arg(long, value_name = "FILE")]
     pub tls_key: Option<PathBuf>,
     /// Also serve every Thing through this MQTT broker, e.g. `mqtt://127.0.0.1:1883` (the W3C
-    /// WoT MQTT binding; overrides the config's `mqtt.url`, whose other keys still apply).
+    /// WoT MQTT binding; `mqtts://` with the `tls` feature; overrides the config's `mqtt.url`,
+    /// whose other keys still apply).
     #[arg(long, value_name = "URL")]
     pub mqtt: Option<String>,
     /// A subcommand instead of serving.

@@ -176,5 +176,5 @@ fn report(outbox: &Outbox, topics: &ThingTopics, topic: &str, refusal: Refusal) 
         }
     }
     let payload = Bytes::from(serde_json::to_vec(&body).unwrap_or_default());
-    outbox.put(topics.errors(), payload, false);
+    outbox.post(&topics.errors(), payload, false);
 }

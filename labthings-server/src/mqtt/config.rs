@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use labthings_protocol::mqtt::Broker;
 use serde::Deserialize;
 
 /// The config's `"mqtt"` object (`--mqtt URL` sets `url` alone):
@@ -26,6 +27,10 @@ pub struct MqttConfig {
     /// Each Thing connects as `{client_id}-{thing}`; default `labthings-<server name>`.
     #[serde(default)]
     pub client_id: Option<String>,
+    /// `mqtts://` only: the CA certificate(s), PEM, that the broker's certificate must chain
+    /// to; default: the system's CA certificates.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
 }
 
 impl MqttConfig {
@@ -37,6 +42,7 @@ impl MqttConfig {
             username: None,
             password_file: None,
             client_id: None,
+            ca_file: None,
         }
     }
 }
@@ -46,37 +52,56 @@ impl MqttConfig {
 #[error("mqtt: {0}")]
 pub struct MqttConfigError(pub String);
 
-/// The broker's address.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Broker {
-    pub host: String,
-    pub port: u16,
-}
-
-impl Broker {
-    /// `mqtt://host:port`, as TD forms give it (IPv6 hosts in brackets).
-    pub fn url(&self) -> String {
-        if self.host.contains(':') {
-            format!("mqtt://[{}]:{}", self.host, self.port)
-        } else {
-            format!("mqtt://{}:{}", self.host, self.port)
-        }
-    }
-}
-
 /// The config resolved: what the links use.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Resolved {
     pub broker: Broker,
     pub prefix: String,
     /// Username and password.
     pub credentials: Option<(String, String)>,
     pub client_id: String,
+    /// The TLS client of an `mqtts://` broker (read from `ca_file` when the server starts).
+    #[cfg(feature = "tls")]
+    pub tls: Option<std::sync::Arc<rustls::ClientConfig>>,
 }
 
 impl Resolved {
     /// Read the password file and fill the defaults from `server_name`.
     pub fn new(config: &MqttConfig, server_name: &str) -> Result<Self, MqttConfigError> {
+        let mut resolved = Self::without_password(config, server_name)?;
+        if let (Some((_, password)), Some(path)) =
+            (&mut resolved.credentials, &config.password_file)
+        {
+            *password = read_password(path)?;
+        }
+        #[cfg(feature = "tls")]
+        if resolved.broker.tls {
+            resolved.tls = Some(crate::mqtt::tls::client_config(config.ca_file.as_deref())?);
+        }
+        Ok(resolved)
+    }
+
+    /// The options of a connection to the broker as `client_id`: address, credentials, TLS.
+    pub fn options(&self, client_id: String) -> rumqttc::MqttOptions {
+        let mut options =
+            rumqttc::MqttOptions::new(client_id, self.broker.host.clone(), self.broker.port);
+        if let Some((user, password)) = &self.credentials {
+            options.set_credentials(user.clone(), password.clone());
+        }
+        #[cfg(feature = "tls")]
+        if let Some(tls) = &self.tls {
+            let tls = rumqttc::TlsConfiguration::Rustls(tls.clone());
+            options.set_transport(rumqttc::Transport::tls_with_config(tls));
+        }
+        options
+    }
+
+    /// Everything but the password, left empty: enough for the TD's forms (which only say
+    /// that the broker wants credentials), without reading a secret.
+    pub fn without_password(
+        config: &MqttConfig,
+        server_name: &str,
+    ) -> Result<Self, MqttConfigError> {
         let broker = parse_url(&config.url)?;
         let prefix = match &config.prefix {
             Some(prefix) => prefix.trim_end_matches('/').to_owned(),
@@ -87,12 +112,8 @@ impl Resolved {
                 "the prefix `{prefix}` must be a topic: not empty, no `+`, `#` or NUL"
             )));
         }
-        let password = match &config.password_file {
-            Some(path) => Some(read_password(path)?),
-            None => None,
-        };
-        let credentials = match (&config.username, password) {
-            (Some(user), password) => Some((user.clone(), password.unwrap_or_default())),
+        let credentials = match (&config.username, &config.password_file) {
+            (Some(user), _) => Some((user.clone(), String::new())),
             (None, Some(_)) => {
                 return Err(MqttConfigError("`password_file` needs a `username`".into()));
             }
@@ -108,11 +129,18 @@ impl Resolved {
                 "the client id `{client_id}` must not be empty or start with a space"
             )));
         }
+        if config.ca_file.is_some() && !broker.tls {
+            return Err(MqttConfigError(
+                "`ca_file` is for an mqtts:// broker; this one is mqtt://".into(),
+            ));
+        }
         Ok(Self {
             broker,
             prefix,
             credentials,
             client_id,
+            #[cfg(feature = "tls")]
+            tls: None,
         })
     }
 }
@@ -143,50 +171,15 @@ fn read_password(path: &std::path::Path) -> Result<String, MqttConfigError> {
     Ok(text.lines().next().unwrap_or_default().to_owned())
 }
 
-/// `mqtt://host[:port][/]`; `mqtts://` needs TLS, which this build does not have.
+/// `mqtt://host[:port][/]`; `mqtts://` needs the `tls` feature.
 pub fn parse_url(url: &str) -> Result<Broker, MqttConfigError> {
-    let refuse = |why: &str| MqttConfigError(format!("`{url}` {why}"));
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return Err(refuse("is not a URL such as mqtt://127.0.0.1:1883"));
-    };
-    match scheme.to_ascii_lowercase().as_str() {
-        "mqtt" => {}
-        "mqtts" => return Err(refuse("needs TLS, which this build of the server lacks")),
-        _ => return Err(refuse("is not an mqtt:// URL")),
+    let broker = Broker::parse(url).map_err(|e| MqttConfigError(e.0))?;
+    if broker.tls && !cfg!(feature = "tls") {
+        return Err(MqttConfigError(format!(
+            "`{url}` needs TLS, which this build of the server lacks (the `tls` feature)"
+        )));
     }
-    let authority = rest.strip_suffix('/').unwrap_or(rest);
-    if authority.contains(['/', '@', '?', '#']) {
-        return Err(refuse(
-            "must be only mqtt://host[:port]: credentials go in `username`/`password_file`, \
-             topics under `prefix`",
-        ));
-    }
-    let (host, port) = if let Some(bracketed) = authority.strip_prefix('[') {
-        let (host, after) = bracketed
-            .split_once(']')
-            .ok_or_else(|| refuse("has an unclosed `[`"))?;
-        (host, after.strip_prefix(':'))
-    } else {
-        match authority.rsplit_once(':') {
-            Some((host, port)) => (host, Some(port)),
-            None => (authority, None),
-        }
-    };
-    if host.is_empty() {
-        return Err(refuse("names no host"));
-    }
-    let port = match port {
-        Some(port) => port
-            .parse::<u16>()
-            .ok()
-            .filter(|port| *port != 0)
-            .ok_or_else(|| refuse("has a port that is not 1-65535"))?,
-        None => 1883,
-    };
-    Ok(Broker {
-        host: host.to_owned(),
-        port,
-    })
+    Ok(broker)
 }
 
 #[cfg(test)]
@@ -194,28 +187,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn urls_read_with_their_defaults_and_bad_ones_say_why() {
-        let broker = parse_url("mqtt://127.0.0.1:1884").unwrap();
-        assert_eq!((broker.host.as_str(), broker.port), ("127.0.0.1", 1884));
-        assert_eq!(parse_url("mqtt://broker/").unwrap().port, 1883);
-        let v6 = parse_url("mqtt://[::1]:1885").unwrap();
-        assert_eq!(
-            (v6.host.as_str(), v6.url()),
-            ("::1", "mqtt://[::1]:1885".into())
-        );
-        for (bad, why) in [
-            ("127.0.0.1:1883", "not a URL"),
-            ("http://x", "not an mqtt://"),
-            ("mqtts://x", "needs TLS"),
-            ("mqtt://u:p@x", "credentials"),
-            ("mqtt://x/topic", "topics"),
-            ("mqtt://x:0", "not 1-65535"),
-            ("mqtt://x:99999", "not 1-65535"),
-            ("mqtt://:1883", "no host"),
-        ] {
-            let message = parse_url(bad).unwrap_err().0;
-            assert!(message.contains(why), "{bad}: {message}");
-        }
+    #[cfg(not(feature = "tls"))]
+    fn mqtts_needs_the_tls_feature() {
+        let message = parse_url("mqtts://x").unwrap_err().0;
+        assert!(message.contains("needs TLS"), "{message}");
+        assert!(parse_url("mqtt://x").is_ok());
     }
 
     #[test]

@@ -11,14 +11,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rumqttc::{
-    AsyncClient, ConnectReturnCode, Event, EventLoop, LastWill, MqttOptions, Outgoing, Packet,
-    Publish, QoS,
+    AsyncClient, ConnectReturnCode, Event, EventLoop, LastWill, Outgoing, Packet, Publish, QoS,
 };
 use serde_json::{Value, json};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Notify, mpsc, watch};
 
 use crate::mqtt::config::Resolved;
 use crate::mqtt::outbox::Outbox;
+use crate::mqtt::publish::{Heard, InvocationLinks, Pump};
 use crate::push::stopping;
 use labthings_protocol::mqtt::{ThingTopics, word};
 
@@ -82,12 +82,12 @@ impl Board {
     }
 }
 
-/// What the sender learns from the event loop: whether the link is up, and which connection
+/// What the pump learns from the event loop: whether the link is up, and which connection
 /// it is (a new number after every `ConnAck`).
 #[derive(Debug, Clone, Copy, Default)]
-struct Connection {
-    up: bool,
-    number: u64,
+pub struct Connection {
+    pub up: bool,
+    pub number: u64,
 }
 
 /// One Thing's link, ready to run.
@@ -95,6 +95,9 @@ pub struct Link {
     pub thing: Arc<str>,
     pub topics: ThingTopics,
     pub outbox: Arc<Outbox>,
+    /// The hub, listened to since the announcement: the pump's.
+    pub heard: Heard,
+    pub links: InvocationLinks,
     /// Where command messages go (already filtered: never a retained one).
     pub commands: mpsc::Sender<Publish>,
     pub board: Arc<Board>,
@@ -103,11 +106,7 @@ pub struct Link {
 impl Link {
     /// Connect and serve until `stop`; then say `offline` and disconnect.
     pub async fn run(self, config: &Resolved, max_incoming: usize, stop: watch::Receiver<bool>) {
-        let mut options = MqttOptions::new(
-            format!("{}-{}", config.client_id, self.thing),
-            config.broker.host.clone(),
-            config.broker.port,
-        );
+        let mut options = config.options(format!("{}-{}", config.client_id, self.thing));
         options
             .set_keep_alive(Duration::from_secs(10))
             .set_clean_session(true)
@@ -120,24 +119,55 @@ impl Link {
                 QoS::AtLeastOnce,
                 true,
             ));
-        if let Some((user, password)) = &config.credentials {
-            options.set_credentials(user.clone(), password.clone());
-        }
         let (client, eventloop) = AsyncClient::new(options, REQUESTS);
-        let (connection, heard) = watch::channel(Connection::default());
+        let (connection, watching) = watch::channel(Connection::default());
+        let room = Arc::new(Notify::new());
         self.board.set(&self.thing, LinkState::Connecting);
-        let sender = tokio::spawn(send(
-            client.clone(),
-            self.outbox.clone(),
-            self.topics.command_filters(),
+        let Self {
+            thing,
+            topics,
+            outbox,
             heard,
-            stop.clone(),
-        ));
-        let eventloop = self.drive(eventloop, &connection, stop).await;
-        sender.abort();
-        self.goodbye(&client, eventloop).await;
+            links,
+            commands,
+            board,
+        } = self;
+        let pump = Pump {
+            topics: topics.clone(),
+            links,
+            outbox: outbox.clone(),
+            client: client.clone(),
+            connection: watching,
+            room: room.clone(),
+        };
+        let pump = tokio::spawn(pump.run(heard, stop.clone()));
+        let driver = Driver {
+            thing,
+            topics,
+            outbox,
+            commands,
+            board,
+            room,
+        };
+        let eventloop = driver.drive(eventloop, &connection, stop).await;
+        pump.abort();
+        driver.goodbye(&client, eventloop).await;
     }
+}
 
+/// The event loop's side of a link: the connection's state, commands in, room in rumqttc's
+/// request queue for the pump.
+struct Driver {
+    thing: Arc<str>,
+    topics: ThingTopics,
+    /// Where a command refused for want of room is reported.
+    outbox: Arc<Outbox>,
+    commands: mpsc::Sender<Publish>,
+    board: Arc<Board>,
+    room: Arc<Notify>,
+}
+
+impl Driver {
     /// Poll the event loop until `stop`, with backoff after errors; hand the event loop back
     /// for the goodbye.
     async fn drive(
@@ -147,10 +177,13 @@ impl Link {
         mut stop: watch::Receiver<bool>,
     ) -> EventLoop {
         let mut backoff = MIN_BACKOFF;
+        // Made once: a write's publish and its acknowledgement are two turns of this loop.
+        let stop = stopping(&mut stop);
+        tokio::pin!(stop);
         loop {
             let event = tokio::select! {
                 event = eventloop.poll() => event,
-                _ = stopping(&mut stop) => return eventloop,
+                _ = &mut stop => return eventloop,
             };
             match event {
                 Ok(Event::Incoming(Packet::ConnAck(ack)))
@@ -164,13 +197,14 @@ impl Link {
                     });
                 }
                 Ok(Event::Incoming(Packet::Publish(publish))) => self.command(publish),
+                Ok(Event::Outgoing(Outgoing::Publish(_))) => self.room.notify_waiters(),
                 Ok(_) => {}
                 Err(error) => {
                     connection.send_modify(|c| c.up = false);
                     self.became(LinkState::Disconnected, Some((&error, backoff)));
                     tokio::select! {
                         _ = tokio::time::sleep(backoff) => {}
-                        _ = stopping(&mut stop) => return eventloop,
+                        _ = &mut stop => return eventloop,
                     }
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                 }
@@ -238,61 +272,4 @@ impl Link {
         let _ = tokio::time::timeout(GOODBYE, flushed).await;
         tracing::info!(thing = %self.thing, "MQTT link closed");
     }
-}
-
-/// Send the outbox while the link is up; after each new connection, subscribe to the command
-/// topics and queue the retained state again (a restarted broker has none).
-async fn send(
-    client: AsyncClient,
-    outbox: Arc<Outbox>,
-    filters: [String; 2],
-    mut connection: watch::Receiver<Connection>,
-    mut stop: watch::Receiver<bool>,
-) {
-    let mut subscribed = 0;
-    loop {
-        let number = tokio::select! {
-            number = up(&mut connection) => match number {
-                Some(number) => number,
-                None => return,
-            },
-            _ = stopping(&mut stop) => return,
-        };
-        if number != subscribed {
-            let filters = filters
-                .iter()
-                .map(|f| rumqttc::SubscribeFilter::new(f.clone(), QoS::AtLeastOnce));
-            if client.subscribe_many(filters).await.is_err() {
-                return; // the event loop is gone
-            }
-            outbox.requeue_retained();
-            subscribed = number;
-        }
-        match outbox.take() {
-            Some(message) => {
-                let sent = client
-                    .publish_bytes(
-                        message.topic,
-                        QoS::AtLeastOnce,
-                        message.retain,
-                        message.payload,
-                    )
-                    .await;
-                if sent.is_err() {
-                    return;
-                }
-            }
-            None => tokio::select! {
-                _ = outbox.ready() => {}
-                _ = connection.changed() => {}
-                _ = stopping(&mut stop) => return,
-            },
-        }
-    }
-}
-
-/// Wait until the link is up: its connection number, or `None` once the event loop is gone.
-async fn up(connection: &mut watch::Receiver<Connection>) -> Option<u64> {
-    let number = connection.wait_for(|c| c.up).await.ok()?.number;
-    Some(number)
 }

@@ -3,15 +3,16 @@
 //! `labthings_protocol::mqtt`'s.
 //!
 //! Each Thing has its own connection (its client id `{client_id}-{thing}`), so that its Last
-//! Will can say `offline` on its own status topic. Per Thing, four tasks:
+//! Will can say `offline` on its own status topic. Per Thing, three tasks:
 //!
-//! - `link`: the connection, backoff, resubscribing and republishing after every reconnect,
-//!   the link state (logged on change, reported in the directory TD's `mqtt` field);
-//! - `publish`: the hub → the outbox (properties retained, events and statuses not);
-//! - `outbox`: a bounded newest-value queue per topic between them, so nothing waits for the
-//!   broker;
+//! - `link`: the connection's event loop, backoff, the link state (logged on change, reported
+//!   in the directory TD's `mqtt` field), command messages in;
+//! - `publish`: the pump, the hub → the outbox → the event loop (properties retained, events
+//!   and statuses not), resubscribing and republishing after every reconnect; `outbox` is the
+//!   bounded newest-value queue per topic in between, so nothing waits for the broker;
 //! - `commands`: writes and invocations carried out through `ops/`, refusals on `errors`.
 //!
+//! Once per start, `sweep` clears the retained topics of Things the server no longer serves.
 //! `td_forms` adds the MQTT forms to TDs; `config` reads `--mqtt` and the config's `"mqtt"`.
 
 pub mod commands;
@@ -19,7 +20,10 @@ pub mod config;
 pub mod link;
 pub mod outbox;
 pub mod publish;
+pub mod sweep;
 pub mod td_forms;
+#[cfg(feature = "tls")]
+pub mod tls;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,7 +36,7 @@ use tokio::task::JoinHandle;
 use crate::mqtt::config::Resolved;
 use crate::mqtt::link::{Board, Link};
 use crate::mqtt::outbox::Outbox;
-use crate::mqtt::publish::{InvocationLinks, announce, forward};
+use crate::mqtt::publish::{InvocationLinks, announce};
 use crate::state::ServerState;
 
 /// The running binding: its links, stopped at shutdown.
@@ -50,32 +54,37 @@ pub fn start(
     origin: &Origin,
 ) -> MqttLinks {
     let (stop, stopped) = watch::channel(false);
-    let mut tasks = Vec::new();
+    let served: sweep::Served = state
+        .things
+        .iter()
+        .map(|thing| {
+            let properties = thing.thing.metadata().properties.iter();
+            (
+                thing.name.to_string(),
+                properties.map(|p| p.name.to_owned()).collect(),
+            )
+        })
+        .collect();
+    let mut tasks = vec![tokio::spawn(sweep::sweep(
+        config.clone(),
+        served,
+        stopped.clone(),
+    ))];
     for (index, served) in state.things.iter().enumerate() {
         let topics = ThingTopics::new(&config.prefix, &served.name);
         let outbox = Arc::new(Outbox::default());
-        announce(served, &topics, origin, &outbox);
+        let heard = announce(served, &topics, origin, &outbox);
         let links = InvocationLinks {
             origin: origin.clone(),
             paths: state.paths.clone(),
         };
-        {
-            let (state, topics, outbox, stopped) = (
-                state.clone(),
-                topics.clone(),
-                outbox.clone(),
-                stopped.clone(),
-            );
-            tasks.push(tokio::spawn(async move {
-                let served = &state.things[index];
-                forward(served, topics, links, outbox, stopped).await;
-            }));
-        }
         let commands = commands::spawn(state.clone(), index, topics.clone(), outbox.clone());
         let link = Link {
             thing: served.name.clone(),
             topics,
             outbox,
+            heard,
+            links,
             commands,
             board: board.clone(),
         };

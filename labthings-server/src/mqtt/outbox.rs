@@ -2,28 +2,29 @@
 //! messages, so a slow or absent broker never blocks a property writer or an action, and
 //! memory stays bounded by the Thing's topics whatever the broker does.
 //!
-//! A retained topic (a property's value, the TD, the status) keeps its newest
-//! [`RETAINED_BACKLOG`] messages: a short burst of writes reaches observers whole, while a
-//! broker that is away costs a few stale values at most, the newest last. Other topics
-//! (events, action statuses, errors) keep their newest [`BACKLOG`]. The last retained message
-//! of each topic is also remembered, to send again after a reconnect (the broker may have
-//! restarted empty).
+//! A retained topic (a property's value, the TD, the status) keeps only its newest value: it
+//! is state, and a newer value makes an older one that has not gone out yet worthless. So
+//! writes that come faster than the broker link takes them are merged (observers see the
+//! newest, as a slow WebSocket client does), and a broker that is away costs nothing but the
+//! newest value of each topic. Other topics (events, action statuses, errors) keep their
+//! newest [`BACKLOG`]. The last retained value of each topic is also remembered, to send again
+//! after a reconnect (the broker may have restarted empty).
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::{Mutex, MutexGuard};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
 use tokio::sync::Notify;
 
 /// How many messages a non-retained topic keeps while the broker is away.
 pub const BACKLOG: usize = 32;
-/// How many values a retained topic keeps (its newest).
-pub const RETAINED_BACKLOG: usize = 4;
+/// How many values a retained topic keeps: its newest.
+pub const RETAINED_BACKLOG: usize = 1;
 
 /// One message to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
-    pub topic: String,
+    pub topic: Arc<str>,
     pub payload: Bytes,
     pub retain: bool,
 }
@@ -37,13 +38,21 @@ pub struct Outbox {
 
 #[derive(Default)]
 struct Inner {
-    queues: HashMap<String, VecDeque<Message>>,
+    /// Every topic ever queued (a Thing's topics are few and fixed), with what it holds.
+    topics: HashMap<Arc<str>, Slot>,
     /// Topics with something queued, oldest first: topics take turns.
-    order: VecDeque<String>,
-    /// Each retained topic's newest payload, in topic order.
-    retained: BTreeMap<String, Bytes>,
+    order: VecDeque<Arc<str>>,
     /// Messages dropped because a newer one took their place.
     replaced: u64,
+}
+
+struct Slot {
+    /// The topic again (the map's key), to list it in `order` without allocating.
+    topic: Arc<str>,
+    queued: VecDeque<Bytes>,
+    retain: bool,
+    /// A retained topic's newest payload, sent or not.
+    last: Option<Bytes>,
 }
 
 impl Outbox {
@@ -52,57 +61,65 @@ impl Outbox {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Queue a message; never blocks (beyond this short lock) and never fails.
-    pub fn put(&self, topic: String, payload: Bytes, retain: bool) {
-        let mut inner = self.inner();
-        if retain {
-            inner.retained.insert(topic.clone(), payload.clone());
-        }
-        inner.queue(Message {
-            topic,
-            payload,
-            retain,
-        });
-        drop(inner);
+    /// Queue a message; never blocks (beyond this short lock) and never fails. For the pump
+    /// itself, which sends what it queued before it waits again.
+    pub fn put(&self, topic: &str, payload: Bytes, retain: bool) {
+        self.inner().queue(topic, payload, retain, false);
+    }
+
+    /// Queue a message from another task, and wake the pump to send it.
+    pub fn post(&self, topic: &str, payload: Bytes, retain: bool) {
+        self.put(topic, payload, retain);
         self.ready.notify_one();
     }
 
+    /// Put back a message [`Outbox::take`] gave, at the head of its topic's queue (it could
+    /// not be sent), unless a newer one has replaced it meanwhile.
+    pub fn put_back(&self, message: Message) {
+        let mut inner = self.inner();
+        let replaced = message.retain
+            && inner
+                .topics
+                .get(&*message.topic)
+                .is_some_and(|slot| !slot.queued.is_empty());
+        if !replaced {
+            inner.queue(&message.topic, message.payload, message.retain, true);
+        }
+    }
+
     /// Queue every retained topic's newest payload again (after a reconnect), unless its
-    /// queue still holds it.
+    /// queue still holds one.
     pub fn requeue_retained(&self) {
         let mut inner = self.inner();
-        let retained: Vec<Message> = inner
-            .retained
-            .iter()
-            .filter(|(topic, _)| !inner.queues.contains_key(*topic))
-            .map(|(topic, payload)| Message {
-                topic: topic.clone(),
-                payload: payload.clone(),
-                retain: true,
-            })
-            .collect();
-        for message in retained {
-            inner.queue(message);
+        let Inner { topics, order, .. } = &mut *inner;
+        for (topic, slot) in topics.iter_mut() {
+            if let Some(last) = &slot.last
+                && slot.queued.is_empty()
+            {
+                slot.queued.push_back(last.clone());
+                order.push_back(topic.clone());
+            }
         }
-        drop(inner);
-        self.ready.notify_one();
     }
 
     /// The next message, topics taking turns.
     pub fn take(&self) -> Option<Message> {
         let mut inner = self.inner();
-        let topic = inner.order.pop_front()?;
-        let queue = inner.queues.get_mut(&topic)?;
-        let message = queue.pop_front();
-        if queue.is_empty() {
-            inner.queues.remove(&topic);
-        } else {
-            inner.order.push_back(topic);
+        let Inner { topics, order, .. } = &mut *inner;
+        let topic = order.pop_front()?;
+        let slot = topics.get_mut(&topic)?;
+        let payload = slot.queued.pop_front()?;
+        if !slot.queued.is_empty() {
+            order.push_back(topic.clone());
         }
-        message
+        Some(Message {
+            topic,
+            payload,
+            retain: slot.retain,
+        })
     }
 
-    /// Resolves when something may have been queued since the last call.
+    /// Resolves when another task may have posted something since the last call.
     pub async fn ready(&self) {
         self.ready.notified().await;
     }
@@ -110,7 +127,7 @@ impl Outbox {
     /// How many messages are waiting.
     #[cfg(test)]
     pub fn len(&self) -> usize {
-        self.inner().queues.values().map(VecDeque::len).sum()
+        self.inner().topics.values().map(|s| s.queued.len()).sum()
     }
 
     /// How many messages a newer one replaced since start.
@@ -118,24 +135,52 @@ impl Outbox {
     pub fn replaced(&self) -> u64 {
         self.inner().replaced
     }
+
+    /// The payload a retained topic would be sent again with after a reconnect.
+    #[cfg(test)]
+    pub fn retained(&self, topic: &str) -> Option<Bytes> {
+        self.inner().topics.get(topic)?.last.clone()
+    }
 }
 
 impl Inner {
-    fn queue(&mut self, message: Message) {
-        let cap = if message.retain {
-            RETAINED_BACKLOG
-        } else {
-            BACKLOG
+    /// Queue `payload` on `topic`, at the tail (or, putting one back, at the head), dropping
+    /// the oldest beyond the topic's cap.
+    fn queue(&mut self, topic: &str, payload: Bytes, retain: bool, at_head: bool) {
+        if !self.topics.contains_key(topic) {
+            let key: Arc<str> = Arc::from(topic);
+            let slot = Slot {
+                topic: key.clone(),
+                queued: VecDeque::new(),
+                retain,
+                last: None,
+            };
+            self.topics.insert(key, slot);
+        }
+        let Some(slot) = self.topics.get_mut(topic) else {
+            return;
         };
-        let topic = message.topic.clone();
-        let queue = self.queues.entry(topic.clone()).or_default();
-        let was_empty = queue.is_empty();
-        queue.push_back(message);
-        let excess = queue.len().saturating_sub(cap);
-        queue.drain(..excess);
-        self.replaced += excess as u64;
+        slot.retain = retain;
+        if retain && !at_head {
+            slot.last = Some(payload.clone());
+        }
+        let was_empty = slot.queued.is_empty();
+        if at_head {
+            slot.queued.push_front(payload);
+        } else {
+            slot.queued.push_back(payload);
+        }
+        let cap = if retain { RETAINED_BACKLOG } else { BACKLOG };
+        while slot.queued.len() > cap {
+            slot.queued.pop_front();
+            self.replaced += 1;
+        }
         if was_empty {
-            self.order.push_back(topic);
+            if at_head {
+                self.order.push_front(slot.topic.clone());
+            } else {
+                self.order.push_back(slot.topic.clone());
+            }
         }
     }
 }
@@ -145,12 +190,15 @@ mod tests {
     use super::*;
 
     fn put(outbox: &Outbox, topic: &str, payload: &str, retain: bool) {
-        outbox.put(topic.into(), Bytes::from(payload.to_owned()), retain);
+        outbox.put(topic, Bytes::from(payload.to_owned()), retain);
     }
 
     fn drain(outbox: &Outbox) -> Vec<(String, String)> {
         std::iter::from_fn(|| outbox.take())
-            .map(|m| (m.topic, String::from_utf8(m.payload.to_vec()).unwrap()))
+            .map(|m| {
+                let payload = String::from_utf8(m.payload.to_vec()).unwrap();
+                (m.topic.to_string(), payload)
+            })
             .collect()
     }
 
@@ -172,7 +220,7 @@ mod tests {
             .filter(|(t, _)| t == "p/count")
             .map(|(_, p)| p.as_str())
             .collect();
-        assert_eq!(counts, ["996", "997", "998", "999"], "the newest, in order");
+        assert_eq!(counts, ["999"], "the newest value");
         let ticks: Vec<String> = sent
             .iter()
             .filter(|(t, _)| t == "e/tick")
@@ -206,5 +254,29 @@ mod tests {
         );
         outbox.requeue_retained();
         assert_eq!(drain(&outbox).len(), 2, "sent again after every reconnect");
+    }
+
+    #[test]
+    fn a_message_put_back_is_sent_again_unless_a_newer_value_replaced_it() {
+        let outbox = Outbox::default();
+        put(&outbox, "e", "1", false);
+        put(&outbox, "e", "2", false);
+        put(&outbox, "p", "a", true);
+        let first = outbox.take().unwrap();
+        outbox.put_back(first);
+        let stale = outbox.take().unwrap();
+        assert_eq!(&*stale.payload, b"a");
+        put(&outbox, "p", "b", true);
+        outbox.put_back(stale);
+        let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+            list.iter()
+                .map(|(t, p)| ((*t).to_owned(), (*p).to_owned()))
+                .collect()
+        };
+        assert_eq!(
+            drain(&outbox),
+            pairs(&[("e", "1"), ("p", "b"), ("e", "2")]),
+            "in order, and the stale `a` dropped"
+        );
     }
 }

@@ -41,6 +41,8 @@ pub fn ensure_installed() {
 /// A running Mosquitto on `127.0.0.1:port`.
 pub struct Broker {
     pub port: u16,
+    /// With a TLS listener: the CA file its clients trust.
+    ca_file: Option<PathBuf>,
     dir: PathBuf,
     child: Option<Child>,
     /// The broker's log, for a failing test's message.
@@ -59,7 +61,24 @@ impl Broker {
         Self::with(Access::Anonymous)
     }
 
+    /// A broker whose one listener speaks TLS, with the test certificate of
+    /// `tests/fixtures/tls` (for `localhost` and 127.0.0.1, signed by its `ca.pem`).
+    pub fn with_tls() -> Self {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/tls");
+        let listener = format!(
+            "cafile {}\ncertfile {}\nkeyfile {}\n",
+            fixtures.join("ca.pem").display(),
+            fixtures.join("server.pem").display(),
+            fixtures.join("server.key").display(),
+        );
+        Self::configured(Access::Anonymous, &listener, Some(fixtures.join("ca.pem")))
+    }
+
     pub fn with(access: Access<'_>) -> Self {
+        Self::configured(access, "", None)
+    }
+
+    fn configured(access: Access<'_>, listener: &str, ca_file: Option<PathBuf>) -> Self {
         ensure_installed();
         static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -70,7 +89,8 @@ impl Broker {
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
-        let mut config = format!("listener {port} 127.0.0.1\npersistence false\nlog_dest stderr\n");
+        let mut config =
+            format!("listener {port} 127.0.0.1\n{listener}persistence false\nlog_dest stderr\n");
         match access {
             Access::Anonymous => config.push_str("allow_anonymous true\n"),
             Access::Accounts(accounts) => {
@@ -95,6 +115,7 @@ impl Broker {
         std::fs::write(dir.join("mosquitto.conf"), config).expect("broker config");
         let mut broker = Self {
             port,
+            ca_file,
             dir,
             child: None,
             log: Default::default(),
@@ -105,7 +126,19 @@ impl Broker {
 
     /// `mqtt://127.0.0.1:port`.
     pub fn url(&self) -> String {
-        format!("mqtt://127.0.0.1:{}", self.port)
+        let scheme = if self.ca_file.is_some() {
+            "mqtts"
+        } else {
+            "mqtt"
+        };
+        format!("{scheme}://127.0.0.1:{}", self.port)
+    }
+
+    /// `--cafile` for mosquitto_pub/_sub, with a TLS listener.
+    fn tls_args(&self, command: &mut Command) {
+        if let Some(ca_file) = &self.ca_file {
+            command.arg("--cafile").arg(ca_file);
+        }
     }
 
     /// Start the broker process and return once it listens (it says so on stderr).
@@ -164,6 +197,7 @@ impl Broker {
         let mut command = Command::new("mosquitto_pub");
         command.args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-q", "1"]);
         command.args(["-t", topic, "-m", payload]);
+        self.tls_args(&mut command);
         if retain {
             command.arg("-r");
         }
@@ -187,6 +221,7 @@ impl Broker {
             "1",
         ]);
         command.args(["-F", "%t %r %p"]);
+        self.tls_args(&mut command);
         for filter in filters {
             command.args(["-t", filter]);
         }
