@@ -36,10 +36,6 @@ struct State {
     queue: VecDeque<Job>,
     threads: usize,
     idle: usize,
-    /// Threads that found the queue empty and are giving the CPU away once before they
-    /// sleep: each looks at the queue again right after, so a job queued meanwhile needs no
-    /// wake-up.
-    yielding: usize,
 }
 
 impl ActionPool {
@@ -60,12 +56,7 @@ impl ActionPool {
     pub fn submit(&self, job: Job) -> Result<(), PoolFull> {
         let shared = &self.shared;
         let mut state = shared.lock();
-        if state.queue.len() < state.yielding {
-            // A thread about to look at the queue again takes it: no wake-up, no context switch.
-            state.queue.push_back(job);
-            return Ok(());
-        }
-        if state.queue.len() < state.idle + state.yielding {
+        if state.queue.len() < state.idle {
             state.queue.push_back(job);
             drop(state);
             shared.work_available.notify_one();
@@ -125,21 +116,6 @@ impl Shared {
                 let _ = catch_unwind(AssertUnwindSafe(job));
             }
             let mut state = self.lock();
-            if let Some(job) = state.queue.pop_front() {
-                next = Some(job);
-                continue;
-            }
-            // Give the CPU away once before sleeping: where the runtime thread that queues the
-            // jobs shares this core, it answers its other ready requests first, and the jobs
-            // they queue meanwhile are taken here without a wake-up each. (A wake-up per quick
-            // action preempted the runtime thread at once: two context switches per POST,
-            // ~30 % of the server's CPU in `bench/profiles/`.) Where a core is free, the yield
-            // returns at once.
-            state.yielding += 1;
-            drop(state);
-            std::thread::yield_now();
-            let mut state = self.lock();
-            state.yielding -= 1;
             if let Some(job) = state.queue.pop_front() {
                 next = Some(job);
                 continue;
