@@ -57,8 +57,7 @@ pub async fn invoke(
     }
     let view = invocation_view::view(&invocation, links);
     let mut response = response::json(StatusCode::CREATED, &view);
-    let href = links.invocation(invocation.id);
-    if let Ok(location) = HeaderValue::from_str(&href) {
+    if let Ok(location) = HeaderValue::from_str(view.href()) {
         response.headers_mut().insert(LOCATION, location);
     }
     Ok(response)

@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! lt-push observe BASE N RATE SECS ws|sse   N observers of /counter/count; RATE PUT/s for SECS s
-//! lt-push idle BASE N PID                   N idle observers (half WS, half SSE); server RSS
+//! lt-push idle BASE N PID [ws|sse]          N idle observers (half WS, half SSE, or one kind); server RSS
 //! ```
 //! Every observer must hear every written value (values are distinct, so a missing one is
 //! counted); write→delivery latency is the time from just before a PUT is sent to the moment
@@ -244,14 +244,19 @@ async fn observe(
     }))
 }
 
-async fn idle(addr: SocketAddr, observers: usize, pid: u32) -> Result<Value, Error> {
+async fn idle(
+    addr: SocketAddr,
+    observers: usize,
+    pid: u32,
+    only: Option<Transport>,
+) -> Result<Value, Error> {
     let before = proc_status(pid, "VmRSS");
     let (heard, mut hearing) = mpsc::unbounded_channel();
     for id in 0..observers {
-        let transport = if id % 2 == 0 {
-            Transport::WebSocket
-        } else {
-            Transport::Sse
+        let transport = match only {
+            Some(transport) => transport,
+            None if id % 2 == 0 => Transport::WebSocket,
+            None => Transport::Sse,
         };
         open(addr, transport, id, heard.clone()).await?;
     }
@@ -278,7 +283,7 @@ async fn idle(addr: SocketAddr, observers: usize, pid: u32) -> Result<Value, Err
 
 fn usage() -> ! {
     eprintln!(
-        "usage: lt-push observe BASE N RATE SECS ws|sse\n       lt-push idle BASE N PID\n\
+        "usage: lt-push observe BASE N RATE SECS ws|sse\n       lt-push idle BASE N PID [ws|sse|both]\n\
          BASE is e.g. http://127.0.0.1:5000"
     );
     std::process::exit(2)
@@ -299,7 +304,17 @@ async fn main() -> std::process::ExitCode {
             };
             observe(addr, number(2) as usize, number(3), number(4), transport).await
         }
-        "idle" => idle(addr, number(2) as usize, number(3) as u32).await,
+        "idle" => {
+            // Optional 5th argument: only WebSocket or only SSE observers (default: half each),
+            // to tell the two transports' bytes per idle connection apart (issue #26).
+            let only = match args.get(4).map(String::as_str) {
+                None | Some("both") => None,
+                Some("ws") => Some(Transport::WebSocket),
+                Some("sse") => Some(Transport::Sse),
+                Some(_) => usage(),
+            };
+            idle(addr, number(2) as usize, number(3) as u32, only).await
+        }
         _ => usage(),
     };
     finish("lt-push", result)
