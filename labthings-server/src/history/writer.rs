@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::mpsc::{self, SyncSender, TrySendError};
+use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -29,8 +29,12 @@ pub const COMMIT_WINDOW: Duration = Duration::from_millis(5);
 /// The most rows one transaction writes.
 pub const MAX_BATCH: usize = 4096;
 
-/// Rows that may wait for the writer; beyond, rows are dropped and counted.
+/// Rows that may wait for the writer; beyond, rows are dropped and counted. Enforced through
+/// the byte bound: every row is charged at least [`QUEUE_BYTES`] / `QUEUE` bytes.
 pub const QUEUE: usize = 16_384;
+
+/// What a row costs the byte bound at least, so that the byte bound is also the row bound.
+const ROW_CHARGE: usize = QUEUE_BYTES / QUEUE;
 
 /// Bytes the waiting rows may hold together ([`Row::weight`]): a row count alone would let a
 /// burst of chatty invocations (a 1,000-line log is ~130 kB a row) queue gigabytes while the
@@ -104,7 +108,7 @@ enum Message {
 /// Who writes rows, and the folder blob bytes go to.
 #[derive(Debug)]
 pub struct Writer {
-    sender: SyncSender<Message>,
+    sender: Sender<Message>,
     queued: Arc<QueuedBytes>,
     pub stats: Arc<Stats>,
     thread: Mutex<Option<JoinHandle<()>>>,
@@ -171,7 +175,9 @@ impl Writer {
         blob_folder: PathBuf,
         retention: Retention,
     ) -> std::io::Result<Self> {
-        let (sender, receiver) = mpsc::sync_channel(QUEUE);
+        // Unbounded as a channel, bounded by `queued`: a bounded std channel allocates and
+        // touches all its slots up front (16,384 rows' worth, ~3 MB of an idle server's RSS).
+        let (sender, receiver) = mpsc::channel();
         let stats = Arc::new(Stats::default());
         let thread_stats = stats.clone();
         let queued = Arc::new(QueuedBytes::new(QUEUE_BYTES));
@@ -199,26 +205,18 @@ impl Writer {
 
     /// Queue `row`; never blocks. A full queue drops it (counted).
     pub fn send(&self, row: Row) {
-        let weight = row.weight();
+        let weight = row.weight().max(ROW_CHARGE);
         if !self.queued.try_take(weight) {
             self.stats.drop_rows(
                 1,
-                "the writer can't keep up (its queue holds 64 MiB of rows)",
+                "the writer can't keep up (its queue is full: 16,384 rows or 64 MiB)",
             );
             return;
         }
-        match self.sender.try_send(Message::Row(row, weight)) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) => {
-                self.queued.give_back(weight);
-                self.stats
-                    .drop_rows(1, "the writer can't keep up (its queue is full)");
-            }
-            // Stopped: the server is going away.
-            Err(TrySendError::Disconnected(_)) => {
-                self.queued.give_back(weight);
-                self.stats.dropped.fetch_add(1, Ordering::Relaxed);
-            }
+        // Fails only once the writer stopped: the server is going away.
+        if self.sender.send(Message::Row(row, weight)).is_err() {
+            self.queued.give_back(weight);
+            self.stats.dropped.fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -636,6 +634,19 @@ mod tests {
         queued.give_back(1000);
         assert!(queued.try_take(5000), "alone in the queue, any row fits");
         assert!(!queued.try_take(1));
+    }
+
+    #[test]
+    fn the_byte_bound_is_also_the_row_bound() {
+        let queued = QueuedBytes::new(QUEUE_BYTES);
+        for _ in 0..QUEUE {
+            assert!(queued.try_take(ROW_CHARGE));
+        }
+        assert!(
+            !queued.try_take(ROW_CHARGE),
+            "row {} is one too many",
+            QUEUE + 1
+        );
     }
 
     #[test]
