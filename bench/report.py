@@ -238,8 +238,9 @@ def main() -> None:
 
     # Live readings (issue #21, ours only: the reference can't observe a getter).
     live = {r["mode"]: r.get("result") or {} for r in rows if r["scenario"] == "live"}
-    for mode, what in (("polled", "100 getters polled every 100 ms"), ("written", "100 data properties written at 10 Hz")):
-        r = live.get(mode) or {}
+    # (`kind`, not `mode`: that name is the run's mode, printed in the title below.)
+    for kind, what in (("polled", "100 getters polled every 100 ms"), ("written", "100 data properties written at 10 Hz")):
+        r = live.get(kind) or {}
         if r:
             label = f"{what}, {r['observers']:,} SSE observers"
             row(f"{label}: deliveries/s", r["deliveries_per_s"])
