@@ -230,7 +230,11 @@ async fn a_server_starts_while_postgres_is_down_and_forwards_when_it_is_up() {
     assert!((2..=4).contains(&spooled), "{status}");
     assert_eq!(status["dropped"], 0);
     let unavailable = server.get("/history/invocations").await;
-    assert_eq!(unavailable.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(unavailable.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        unavailable.header("content-type"),
+        Some("application/problem+json")
+    );
     assert!(unavailable.json()["detail"].is_string());
 
     let database = tokio::task::spawn_blocking(move || {

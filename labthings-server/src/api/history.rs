@@ -140,6 +140,17 @@ async fn read<T: Send + 'static>(
     };
     match result {
         Ok(Ok(value)) => Ok(value),
+        // PostgreSQL down: a passing condition, not a server fault (records made meanwhile are
+        // spooled and forwarded, so asking again later finds them).
+        Ok(Err(error)) if error.unreachable() => Err(ApiError::Problem(
+            labthings_protocol::problem::Problem::service_unavailable(
+                "HistoryUnavailable",
+                format!(
+                    "the history's database can't be reached now ({error}); ask again later: \
+                     what happens meanwhile is kept locally and forwarded when it is back"
+                ),
+            ),
+        )),
         Ok(Err(error)) => Err(failed(format!("reading the history failed: {error}"))),
         Err(_) => Err(failed("reading the history failed".into())),
     }
