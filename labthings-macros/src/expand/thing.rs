@@ -74,6 +74,17 @@ pub fn expand_impl(thing: &ThingImpl, krate: &CratePath) -> TokenStream {
     let inputs = thing.actions.iter().map(|action| input_type(action, krate));
     let hooks = lifecycle_hooks(thing);
     let notify = notify_methods(thing);
+    // Only a Thing with polled getters has `notify_<name>()`s to find it by: the others stay
+    // off the process-wide list its lookups walk.
+    let attach_notifier = if thing
+        .properties
+        .iter()
+        .any(|p| p.args.observe_every.is_some())
+    {
+        quote!(__lt::attach_notifier(self, thing_name, &observer);)
+    } else {
+        TokenStream::new()
+    };
     let property_metadata = thing.properties.iter().map(functional_metadata);
     let action_metadata = thing.actions.iter().map(action_metadata);
     let read_arms = thing.properties.iter().map(read_arm);
@@ -186,7 +197,7 @@ pub fn expand_impl(thing: &ThingImpl, krate: &CratePath) -> TokenStream {
             }
 
             fn attach(&self, thing_name: &str, observer: __lt::Arc<dyn __lt::PropertyObserver>) {
-                __lt::attach_notifier(self, thing_name, &observer);
+                #attach_notifier
                 <Self as __lt::ThingFields>::attach_fields(self, thing_name, self.metadata(), observer)
             }
 
