@@ -464,11 +464,7 @@ pub fn parse_struct(mut item: ItemStruct, errors: &mut Errors) -> ThingStruct {
             continue;
         }
         if kind == FieldKind::Stream {
-            errors.ok(attr::check_documented_field_args(
-                first,
-                kw::STREAM,
-                "stream",
-            ));
+            errors.ok(attr::check_stream_args(first));
             streams.push(StreamField {
                 ident,
                 name,

@@ -564,15 +564,15 @@ pub fn parse_event_args(attr: &Attribute) -> syn::Result<Option<Constraint>> {
     Ok(unit)
 }
 
-/// `#[stream]` takes no arguments: its title and description come from doc comments. `what`
-/// names the affordance (`stream`).
-pub fn check_documented_field_args(attr: &Attribute, name: Symbol, what: &str) -> syn::Result<()> {
+/// `#[stream]` takes no arguments: its title and description come from doc comments.
+pub fn check_stream_args(attr: &Attribute) -> syn::Result<()> {
+    let name = kw::STREAM;
     match &attr.meta {
         Meta::Path(_) => Ok(()),
         other => Err(syn::Error::new_spanned(
             other,
             format!(
-                "`#[{name}]` takes no arguments: write `#[{name}]`, and document the {what} with \
+                "`#[{name}]` takes no arguments: write `#[{name}]`, and document the stream with \
                  `///` comments (they become its title and description)"
             ),
         )),

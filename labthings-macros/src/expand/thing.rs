@@ -74,17 +74,10 @@ pub fn expand_impl(thing: &ThingImpl, krate: &CratePath) -> TokenStream {
     let inputs = thing.actions.iter().map(|action| input_type(action, krate));
     let hooks = lifecycle_hooks(thing);
     let notify = notify_methods(thing);
-    // Only a Thing with polled getters has `notify_<name>()`s to find it by: the others stay
-    // off the process-wide list its lookups walk.
-    let attach_notifier = if thing
-        .properties
-        .iter()
-        .any(|p| p.args.observe_every.is_some())
-    {
-        quote!(__lt::attach_notifier(self, thing_name, &observer);)
-    } else {
-        TokenStream::new()
-    };
+    // Only a Thing with `notify_<name>()`s needs to be found by them: the others stay off
+    // the process-wide list their lookups walk.
+    let attach_notifier =
+        (!notify.is_empty()).then(|| quote!(__lt::attach_notifier(self, thing_name, &observer);));
     let property_metadata = thing.properties.iter().map(functional_metadata);
     let action_metadata = thing.actions.iter().map(action_metadata);
     let read_arms = thing.properties.iter().map(read_arm);

@@ -462,18 +462,24 @@
     if (!names.length) return;
     document.getElementById("events").hidden = false;
     const list = document.getElementById("event-list");
+    // Each event's title and its data's unit symbol, looked up once.
+    const shown = Object.fromEntries(
+      names.map((key) => {
+        const event = td.events[key] || {};
+        return [key, { title: event.title || key, symbol: LT.unitSymbol((event.data || {}).unit) }];
+      }),
+    );
     const add = (key, data) => {
       const now = new Date();
-      const schema = (td.events[key] && td.events[key].data) || {};
-      const symbol = LT.unitSymbol(schema.unit);
+      const { title, symbol } = shown[key];
       list.prepend(
         h(
           "li",
           { "data-event": key },
           h("time", { datetime: now.toISOString() }, now.toLocaleTimeString()),
-          h("strong", {}, (td.events[key] && td.events[key].title) || key),
+          h("strong", {}, title),
           h("code", {}, show(data)),
-          symbol ? h("span", { class: "unit" }, " " + symbol) : null,
+          symbol ? h("span", { class: "unit", "aria-hidden": "true" }, " " + symbol) : null,
         ),
       );
       while (list.children.length > MAX_EVENTS) list.lastElementChild.remove();

@@ -24,8 +24,9 @@ impl<'a> Links<'a> {
         Self { origin, paths }
     }
 
-    /// The invocation's absolute URL, written into one buffer sized for it (chained
-    /// `format!`s cost a quick POST ~4,000 instructions: `bench/profiles/`).
+    /// The invocation's absolute URL, written into a buffer sized for it, once per view
+    /// (`ApiPaths::invocation` and a `format!` around it cost a quick POST ~4,000 instructions
+    /// more: `bench/profiles/`).
     pub fn invocation(&self, id: InvocationId) -> String {
         use std::fmt::Write as _;
         let mut href = String::with_capacity(128);

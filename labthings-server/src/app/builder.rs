@@ -387,13 +387,13 @@ impl ThingServer {
             .as_ref()
             .map(|folder| Arc::new(SettingsStore::new(folder, &named)));
         let mut observers = self.observers;
-        let loaded = settings
-            .as_ref()
-            .map(|settings| settings.load())
-            .unwrap_or_default();
-        if let Some(settings) = &settings {
-            observers.push(settings.observer());
-        }
+        let loaded = match &settings {
+            Some(settings) => {
+                observers.push(settings.observer());
+                settings.load()
+            }
+            None => Vec::new(),
+        };
         let history = open_history(&options, &named, &ids, addr, &host)?;
         if let Some(history) = &history {
             // The load reached no observer; the history records it all the same.

@@ -206,8 +206,9 @@ fn postgres_sink(
     server: &str,
     started: String,
 ) -> Result<(Sink, Source), OpenError> {
+    let shown = postgres::redacted(url);
     let failed = |source| OpenError::Postgres {
-        url: postgres::redacted(url),
+        url: shown.clone(),
         source,
     };
     let database = postgres::Postgres::new(url).map_err(failed)?;
@@ -230,12 +231,9 @@ fn postgres_sink(
     let reader = Box::new(postgres::Reader::new(url).map_err(failed)?);
     let spooled = spool::Spooled::new(database, local, server.to_owned(), started);
     if !spooled.reachable() {
-        tracing::warn!(url = %postgres::redacted(url), "history: PostgreSQL is unreachable at start; spooling to the local file until it answers");
+        tracing::warn!(url = %shown, "history: PostgreSQL is unreachable at start; spooling to the local file until it answers");
     }
-    let source = Source::Postgres {
-        reader,
-        shown: postgres::redacted(url),
-    };
+    let source = Source::Postgres { reader, shown };
     Ok((Sink::Postgres(Box::new(spooled)), source))
 }
 

@@ -317,7 +317,7 @@ pub fn close_unfinished<W: Write + ?Sized>(
 }
 
 /// The error an invocation left unfinished by a stopped server is recorded with (JSON).
-pub fn server_stopped() -> String {
+fn server_stopped() -> String {
     let problem =
         labthings_protocol::problem::Problem::about_blank(500, "ServerStopped", "server stopped");
     serde_json::to_string(&problem).unwrap_or_default()

@@ -45,6 +45,9 @@ pub async fn sweep(config: Resolved, served: Served, mut stop: watch::Receiver<b
     // Topics to clear and how many clearings the broker has yet to acknowledge, once listed.
     let mut clearing: Option<(VecDeque<String>, usize)> = None;
     let mut backoff = MIN_BACKOFF;
+    // Made once, like the link's: every event is a turn of this loop.
+    let stop = stopping(&mut stop);
+    tokio::pin!(stop);
     loop {
         if let Some((queue, _)) = &mut clearing {
             // As many as rumqttc's request queue takes; the rest after the next event.
@@ -60,7 +63,7 @@ pub async fn sweep(config: Resolved, served: Served, mut stop: watch::Receiver<b
         }
         let event = tokio::select! {
             event = eventloop.poll() => event,
-            _ = stopping(&mut stop) => return,
+            _ = &mut stop => return,
         };
         match event {
             Ok(Event::Incoming(Packet::ConnAck(ack))) if ack.code == ConnectReturnCode::Success => {
@@ -104,7 +107,7 @@ pub async fn sweep(config: Resolved, served: Served, mut stop: watch::Receiver<b
                 tracing::debug!("MQTT sweep: {error}; retrying in {backoff:?}");
                 tokio::select! {
                     _ = tokio::time::sleep(backoff) => {}
-                    _ = stopping(&mut stop) => return,
+                    _ = &mut stop => return,
                 }
                 backoff = (backoff * 2).min(MAX_BACKOFF);
             }

@@ -80,9 +80,9 @@ impl SettingsStore {
         }
     }
 
-    /// Apply every saved file. Call before the Things are served (and before `start_writer`).
-    /// Apply every Thing's saved settings; returns those applied, as `(thing, setting,
-    /// value)` (the history records them: observers are not bound yet, see `app/builder.rs`).
+    /// Apply every Thing's saved settings, before the Things are served (and before
+    /// `start_writer`); returns those applied, as `(thing, setting, value)` (the history
+    /// records them: observers are not bound yet, see `app/builder.rs`).
     pub fn load(&self) -> Vec<(String, String, serde_json::Value)> {
         let mut applied = Vec::new();
         for file in &self.shared.files {

@@ -208,8 +208,16 @@ impl Broker {
         assert!(status.success(), "mosquitto_pub {topic} failed");
     }
 
-    /// Subscribe with `mosquitto_sub -v` to `filters` (as `account` when given).
+    /// Subscribe with `mosquitto_sub -v` to `filters` (as `account` when given), and return
+    /// once the broker has the subscription: a server started afterwards can't publish (or
+    /// clear) anything before the subscriber hears it. (Without the wait, a loaded machine
+    /// let a server's start-up sweep clear retained topics before `mosquitto_sub` connected.)
     pub fn subscribe(&self, filters: &[&str], account: Option<(&str, &str)>) -> Subscriber {
+        // Readiness: a marker on a topic of this subscriber's own, published until it comes
+        // back; marker topics never reach the test (other subscribers' included).
+        static SUBSCRIBERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let number = SUBSCRIBERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let ready_topic = format!("{READY_PREFIX}{}-{number}", std::process::id());
         let mut command = Command::new("mosquitto_sub");
         command.args([
             "-h",
@@ -225,6 +233,7 @@ impl Broker {
         for filter in filters {
             command.args(["-t", filter]);
         }
+        command.args(["-t", &ready_topic]);
         if let Some((user, password)) = account {
             command.args(["-u", user, "-P", password]);
         }
@@ -235,10 +244,18 @@ impl Broker {
             .expect("mosquitto_sub runs");
         let stdout = child.stdout.take().expect("piped stdout");
         let (sender, messages) = channel();
+        let (heard_ready, ready) = channel();
+        let own_marker = ready_topic.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 let mut parts = line.splitn(3, ' ');
                 let topic = parts.next().unwrap_or_default().to_owned();
+                if topic.starts_with(READY_PREFIX) {
+                    if topic == own_marker {
+                        let _ = heard_ready.send(());
+                    }
+                    continue;
+                }
                 let retained = parts.next() == Some("1");
                 let payload = parts.next().unwrap_or_default().to_owned();
                 if sender
@@ -253,6 +270,17 @@ impl Broker {
                 }
             }
         });
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            self.publish(&ready_topic, "", false, account);
+            if ready.recv_timeout(Duration::from_millis(100)).is_ok() {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "mosquitto_sub didn't subscribe within 10 s"
+            );
+        }
         Subscriber {
             child,
             messages,
@@ -292,6 +320,9 @@ pub struct Subscriber {
     /// Everything received, and whether a wait has taken it.
     history: Mutex<Vec<(Message, bool)>>,
 }
+
+/// The topics of the subscribers' readiness markers (`Broker::subscribe`).
+const READY_PREFIX: &str = "lt-ready/";
 
 impl Subscriber {
     /// The first message not taken yet that `wanted` accepts, waiting up to `timeout` for it;

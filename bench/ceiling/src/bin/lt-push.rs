@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! lt-push observe BASE N RATE SECS ws|sse   N observers of /counter/count; RATE PUT/s for SECS s
-//! lt-push idle BASE N PID [ws|sse]          N idle observers (half WS, half SSE, or one kind); server RSS
+//! lt-push idle BASE N PID [ws|sse|both]     N idle observers (both: half WS, half SSE); server RSS
 //! ```
 //! Every observer must hear every written value (values are distinct, so a missing one is
 //! counted); write→delivery latency is the time from just before a PUT is sent to the moment
