@@ -86,6 +86,7 @@ def main() -> None:
         "get": "GET property `/counter/count` (req/s)",
         "put": "PUT property `/counter/count`, body `5` (req/s)",
         "post": "POST action `/counter/increment` (req/s)",
+        "post-inline": "POST inline action `/stage/set_origin` (req/s)",
         "td": "GET Thing Description `/counter/` (req/s)",
     }
     for scenario, label in names.items():
@@ -106,7 +107,7 @@ def main() -> None:
             row("POST: `count` increase / 201s wrk counted (all completed?)", *cells, None)
 
     # The history's cost: the same loads with `--history off` (demo-lab keeps one by default).
-    for scenario in ("get", "put", "post"):
+    for scenario in ("get", "put", "post", "post-inline"):
         off = rps(scenario, "ours-nohist")
         if off is None:
             continue
@@ -302,6 +303,9 @@ def main() -> None:
         ratio_target("issue #26: quick POST ≥ 0.5 × ceiling", "post", "ceiling", 0.5)
     else:
         target("issue #26: quick POST ≥ 0.5 × ceiling", "full mode only", None)
+    if rps("post-inline", "ceiling") is not None:
+        ratio_target("issue #26: quick POST, inline action, ≥ 0.5 × ceiling", "post-inline",
+                     "ceiling", 0.5)
     if "ours" in long_rates:
         first, last = long_rates["ours"][:2]
         target("quick POST flat over 60 s (last 10 s ≥ 0.9 × first 10 s)",

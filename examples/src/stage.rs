@@ -114,6 +114,20 @@ impl MockStage {
         arrived
     }
 
+    /// Make the current position the origin: the position reads (0, 0, 0) from here on.
+    /// Returns where the stage was.
+    ///
+    /// This mock keeps its position in memory, so zeroing it is quick and never blocks: it
+    /// runs inline, where it is invoked. A real controller's zero command is I/O over a serial
+    /// line or a socket: leave `inline` off there, so the action pool runs it.
+    #[action(inline)]
+    fn set_origin(&self) -> [i64; 3] {
+        let was = self.position.get();
+        // `position` declares no constraints: this write cannot be refused.
+        let _ = self.position.set([0; 3]);
+        was
+    }
+
     /// Connect to the (simulated) controller before serving.
     #[on_start]
     fn connect(&self) {

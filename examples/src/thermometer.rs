@@ -63,7 +63,10 @@ impl MockThermometer {
     /// Simulate warming the bath from `from_celsius` to the set point: the temperature every
     /// `step_seconds` for `duration_seconds`, as `[seconds, °C]` pairs (a series the page
     /// plots).
-    #[action]
+    ///
+    /// A computation from memory, with no instrument I/O: it runs inline, where it is
+    /// invoked, and the POST answers the finished curve.
+    #[action(inline)]
     fn warm_up_curve(
         &self,
         #[param(default = 4.0, unit = "°C")] from_celsius: f64,

@@ -33,6 +33,10 @@ impl BlockingBody {
 pub enum ActionBody {
     /// A plain `fn`: run on an action pool thread, where it may block.
     Blocking(BlockingBody),
+    /// A plain `fn` marked `#[action(inline)]`: short and never blocking, so it runs where it
+    /// was invoked (a request's runtime thread), sparing the hand-over to a pool thread and
+    /// back that costs a quick action more than its work.
+    Inline(BlockingBody),
     /// An `async fn`: run as a task on the async runtime.
     Async(Box<dyn FnOnce(InvocationContext) -> OutcomeFuture + Send>),
 }
@@ -50,7 +54,7 @@ impl ActionBody {
     /// if it is `async`, which needs a runtime.
     pub fn run_blocking(self, ctx: &InvocationContext) -> Result<Outcome, Self> {
         match self {
-            ActionBody::Blocking(body) => Ok(body.run(ctx)),
+            ActionBody::Blocking(body) | ActionBody::Inline(body) => Ok(body.run(ctx)),
             body @ ActionBody::Async(_) => Err(body),
         }
     }
@@ -60,6 +64,7 @@ impl fmt::Debug for PreparedAction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = match self.body {
             ActionBody::Blocking(_) => "blocking",
+            ActionBody::Inline(_) => "inline",
             ActionBody::Async(_) => "async",
         };
         f.debug_struct("PreparedAction")

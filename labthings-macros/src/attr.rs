@@ -80,6 +80,9 @@ pub struct PropertyArgs {
 pub struct ActionArgs {
     /// The action doesn't take the server's global lock.
     pub no_lock: bool,
+    /// The action runs where it was invoked, not on the action pool: the `inline` word, kept
+    /// for errors about it.
+    pub inline: Option<syn::Path>,
 }
 
 /// The HTTP methods `#[endpoint]` accepts, as written there and as `EndpointMethod` names them.
@@ -402,12 +405,17 @@ pub fn parse_action_args(attr: &Attribute) -> syn::Result<ActionArgs> {
             args.no_lock = true;
             return Ok(());
         }
+        if meta.path == kw::INLINE {
+            args.inline = Some(meta.path.clone());
+            return Ok(());
+        }
         Err(meta.error(format!(
-            "unknown argument `{}` to `#[{}]`; the valid argument is: {} \
+            "unknown argument `{}` to `#[{}]`; the valid arguments are: {}, {} \
              (document the action with `///` comments, configure parameters with `#[{}(…)]`)",
             path_text(&meta.path),
             kw::ACTION,
             kw::NO_LOCK,
+            kw::INLINE,
             kw::PARAM
         )))
     })?;

@@ -290,6 +290,32 @@ fn check_action(action: &Action, errors: &mut Errors) {
             errors.push(syn::Error::new_spanned(&param.ty, problem));
         }
     }
+    if let Some(inline) = &action.args.inline {
+        check_inline(action, inline, errors);
+    }
+}
+
+/// `#[action(inline)]` is for a short plain `fn` that nothing needs to stop.
+fn check_inline(action: &Action, inline: &syn::Path, errors: &mut Errors) {
+    if action.method.is_async() {
+        errors.push(syn::Error::new_spanned(
+            inline,
+            "an `async fn` action already runs without a thread of its own; `inline` is for a \
+             short plain `fn`: remove `inline`",
+        ));
+    }
+    let cancel = action.params.iter().find(|param| {
+        matches!(param.role, ParamRole::Injected)
+            && last_segment(&param.ty).as_deref() == Some("CancelHook")
+    });
+    if let Some(cancel) = cancel {
+        errors.push(syn::Error::new_spanned(
+            &cancel.ty,
+            "an `inline` action has finished before its invocation is answered, so nothing \
+             can cancel it: drop the `CancelHook` parameter, or remove `inline` to run the \
+             action on the action pool",
+        ));
+    }
 }
 
 fn unsupported_input_type(ty: &Type) -> Option<&'static str> {

@@ -29,6 +29,7 @@ pub const CFG: Symbol = Symbol("cfg");
 // Arguments.
 pub const READ_ONLY: Symbol = Symbol("read_only");
 pub const NO_LOCK: Symbol = Symbol("no_lock");
+pub const INLINE: Symbol = Symbol("inline");
 pub const DEFAULT: Symbol = Symbol("default");
 pub const TITLE: Symbol = Symbol("title");
 pub const PATH: Symbol = Symbol("path");

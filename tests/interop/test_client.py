@@ -255,6 +255,15 @@ def test_stage_move_relative_and_absolute(thing_client):
     assert stage.move_absolute(position=start) == start
 
 
+def test_an_inline_action_answers_finished_and_the_client_takes_it(thing_client):
+    # `set_origin` is `#[action(inline)]`: its POST answers the completed invocation.
+    stage = thing_client("stage")
+    stage.move_absolute(position=[4, 5, 6])
+    assert stage.set_origin() == [4, 5, 6]
+    assert stage.position == [0, 0, 0]
+    stage.move_absolute(position=[0, 0, 0])
+
+
 def test_camera_actions(thing_client):
     camera = thing_client("camera")
     exposure = camera.exposure_ms

@@ -54,6 +54,29 @@ impl Lab {
         lines
     }
 
+    /// Log, then name the thread this ran on: an inline action runs where it was invoked.
+    #[action(inline)]
+    fn where_inline(&self, log: Logger) -> String {
+        log.info("inline");
+        tracing::info!("traced inline");
+        std::thread::current()
+            .name()
+            .unwrap_or("unnamed")
+            .to_owned()
+    }
+
+    /// Sleep `ms` milliseconds inline: the misuse the server warns about (once per action).
+    #[action(inline)]
+    fn dawdle_inline(&self, ms: u64) {
+        std::thread::sleep(Duration::from_millis(ms));
+    }
+
+    /// Panic, inline.
+    #[action(inline)]
+    fn boom_inline(&self) -> i64 {
+        panic!("the inline controller exploded")
+    }
+
     /// Return zero, a falsy output.
     #[action]
     fn zero(&self) -> i64 {

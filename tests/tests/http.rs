@@ -534,6 +534,51 @@ async fn async_actions_run_on_the_runtime_and_cancel() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn inline_actions_have_finished_when_answered_and_need_no_pool_thread() {
+    // The pool's one thread busy and no queue: a pool action would be refused with 503.
+    let server = TestServer::start(support::demo_server().action_threads(1).action_queue(0)).await;
+    let blocker = server
+        .post("/counter/slow", Some(r#"{"duration": 30, "step": 10}"#))
+        .await
+        .json();
+    let blocker_id = blocker["id"].as_str().unwrap().to_owned();
+    server.wait_for(&blocker_id, |s| s == "running").await;
+    assert_eq!(server.post("/lab/zero", None).await.status, 503);
+
+    // No wait asked for, yet the answer is the finished invocation, with its log.
+    let answer = server.post("/lab/where_inline", None).await;
+    assert_eq!(answer.status, 201);
+    let done = answer.json();
+    assert_eq!(done["status"], "completed");
+    let thread = done["output"].as_str().unwrap();
+    assert!(
+        !thread.starts_with("labthings-action"),
+        "ran on {thread}, a pool thread"
+    );
+    let messages: Vec<&str> = done["log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["message"].as_str())
+        .collect();
+    assert_eq!(messages, ["inline", "traced inline"]);
+    // It is an ordinary invocation: listed and fetched like any other.
+    let href = done["href"].as_str().unwrap();
+    let path = href.split_once(&server.addr.to_string()).unwrap().1;
+    assert_eq!(server.get(path).await.json()["status"], "completed");
+
+    // A panic inline ends that invocation as an error; the server and its thread go on.
+    let boom = server.post("/lab/boom_inline", None).await;
+    assert_eq!(boom.status, 201);
+    assert_eq!(boom.json()["status"], "error");
+    let again = server.post("/lab/where_inline", None).await.json();
+    assert_eq!(again["status"], "completed");
+    server
+        .delete(&format!("/action_invocations/{blocker_id}"))
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn prefer_wait_answers_with_the_finished_invocation() {
     let server = TestServer::demo().await;
     let reply = server

@@ -372,6 +372,32 @@ async fn sigterm_cancels_a_running_action_and_exits_zero() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_slow_inline_action_is_warned_about_once() {
+    let folder = scratch("inline");
+    let lab = Lab::start(&["-j", &config(&folder, json!({"lab": "Lab"}))]);
+    for ms in ["0", "20", "20"] {
+        let done = lab
+            .request(
+                Method::POST,
+                "/lab/dawdle_inline",
+                Some(&format!(r#"{{"ms": {ms}}}"#)),
+            )
+            .await
+            .json();
+        assert_eq!(done["status"], "completed", "{done}");
+    }
+    lab.signal("TERM");
+    let (status, log) = lab.wait();
+    assert_eq!(status.code(), Some(0), "{status:?}: {log}");
+    let warnings: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains("an inline action took longer than 5 ms"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{log}");
+    assert!(warnings[0].contains("dawdle_inline"), "{}", warnings[0]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn config_errors_exit_3_with_one_message() {
     let folder = scratch("config-errors");
     let missing = folder.join("absent.json");

@@ -209,8 +209,13 @@ pub(super) fn prepare_body(action: &Action) -> TokenStream {
             }))
         }
     } else {
+        let variant = if action.args.inline.is_some() {
+            quote!(Inline)
+        } else {
+            quote!(Blocking)
+        };
         quote! {
-            __lt::ActionBody::Blocking(__lt::BlockingBody::new(::std::boxed::Box::new(move |__ctx: &__lt::InvocationContext| {
+            __lt::ActionBody::#variant(__lt::BlockingBody::new(::std::boxed::Box::new(move |__ctx: &__lt::InvocationContext| {
                 #(#resolves)*
                 #outcome
             })))

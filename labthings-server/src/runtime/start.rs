@@ -1,10 +1,12 @@
 //! Starting an invocation that has been recorded: blocking bodies on the action pool (holding
-//! the global lock when the action must), `async` ones as tokio tasks; and taking back one that
-//! will never run.
+//! the global lock when the action must), `#[action(inline)]` ones at once on the caller's
+//! thread, `async` ones as tokio tasks; and taking back one that will never run.
 
-use std::sync::Arc;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use labthings_core::{ActionBody, Captured, InvocationContext, Outcome};
+use labthings_core::{ActionBody, BlockingBody, Captured, InvocationContext, Outcome};
 use labthings_protocol::problem::Problem;
 
 use crate::runtime::invocation::Invocation;
@@ -13,8 +15,8 @@ use crate::runtime::pool::{ActionPool, PoolFull};
 use crate::runtime::provenance::{self, Provenance, WriteSource};
 use crate::runtime::store::InvocationStore;
 
-/// Start the invocation's body: blocking bodies on `pool`, `async` ones on the runtime. A
-/// panic in either ends the invocation as an error; the server goes on.
+/// Start the invocation's body: blocking bodies on `pool`, inline ones here and now, `async`
+/// ones on the runtime. A panic in any ends the invocation as an error; the server goes on.
 pub fn start(
     pool: &ActionPool,
     invocation: Arc<Invocation>,
@@ -23,21 +25,17 @@ pub fn start(
 ) -> Result<(), PoolFull> {
     match body {
         ActionBody::Blocking(body) => pool.submit(Box::new(move || {
-            if !invocation.mark_running() {
-                return; // cancelled while it waited for a worker
-            }
-            let _guard = match GlobalLock::hold(lock.as_deref()) {
-                Ok(guard) => guard,
-                Err(busy) => return invocation.fail_with(busy.into()),
-            };
-            // Property writes the action makes are recorded as made in this invocation.
-            let provenance = Provenance {
-                source: WriteSource::Rust,
-                invocation: Some(invocation.id),
-            };
-            let outcome = provenance::with(provenance, || body.run(&context(&invocation)));
-            invocation.finish(outcome);
+            run_here(&invocation, body, lock.as_deref());
         })),
+        ActionBody::Inline(body) => {
+            let started = Instant::now();
+            run_here(&invocation, body, lock.as_deref());
+            let took = started.elapsed();
+            if took > INLINE_BUDGET {
+                warn_slow_inline(&invocation, took);
+            }
+            Ok(())
+        }
         ActionBody::Async(start) => {
             tokio::spawn(async move {
                 if !invocation.mark_running() {
@@ -60,6 +58,45 @@ pub fn start(
             });
             Ok(())
         }
+    }
+}
+
+/// How long an inline action may take before the server says it should not be inline: every
+/// other request on its runtime thread waited that long.
+const INLINE_BUDGET: Duration = Duration::from_millis(5);
+
+/// Run a plain-`fn` body on this thread, from `running` to its end, holding `lock` if any.
+fn run_here(invocation: &Invocation, body: BlockingBody, lock: Option<&GlobalLock>) {
+    if !invocation.mark_running() {
+        return; // cancelled while it waited for a worker
+    }
+    let _guard = match GlobalLock::hold(lock) {
+        Ok(guard) => guard,
+        Err(busy) => return invocation.fail_with(busy.into()),
+    };
+    // Property writes the action makes are recorded as made in this invocation.
+    let provenance = Provenance {
+        source: WriteSource::Rust,
+        invocation: Some(invocation.id),
+    };
+    let outcome = provenance::with(provenance, || body.run(&context(invocation)));
+    invocation.finish(outcome);
+}
+
+/// Say, once per action, that an `#[action(inline)]` took longer than it should.
+fn warn_slow_inline(invocation: &Invocation, took: Duration) {
+    static WARNED: Mutex<BTreeSet<(Arc<str>, &str)>> = Mutex::new(BTreeSet::new());
+    let mut warned = WARNED.lock().unwrap_or_else(|p| p.into_inner());
+    if warned.insert((invocation.thing.clone(), invocation.action)) {
+        tracing::warn!(
+            thing = %invocation.thing,
+            action = invocation.action,
+            took_ms = took.as_secs_f64() * 1e3,
+            "an inline action took longer than {} ms, and every request on its thread waited \
+             for it: remove `inline` from its `#[action]` to run it on the action pool \
+             (said once per action)",
+            INLINE_BUDGET.as_millis()
+        );
     }
 }
 
