@@ -528,7 +528,9 @@ mod tests {
         let at = code
             .find(&format!("fn {method}"))
             .unwrap_or_else(|| panic!("no fn {method} in {code}"));
-        let doc = code[..at].rfind("doc =").expect("a doc attribute before it");
+        let doc = code[..at]
+            .rfind("doc =")
+            .expect("a doc attribute before it");
         &code[doc..at]
     }
 
@@ -553,6 +555,9 @@ mod tests {
         let note = "In mm (`om:millimetre`).";
         assert!(doc_of(&code, "subscribe_moved").contains(note), "{code}");
         assert!(doc_of(&code, "position").contains(note), "{code}");
-        assert!(!doc_of(&code, "subscribe_stopped").contains("In "), "{code}");
+        assert!(
+            !doc_of(&code, "subscribe_stopped").contains("In "),
+            "{code}"
+        );
     }
 }
