@@ -23,6 +23,26 @@ fn lab(settings: &Path, database: &Postgres) -> ThingServer {
         .history(HistoryLocation::Postgres(database.url()))
 }
 
+/// `database` stopped, off the runtime's threads (`pg_ctl` waits), and handed back.
+async fn stopped(mut database: Postgres) -> Postgres {
+    tokio::task::spawn_blocking(move || {
+        database.stop();
+        database
+    })
+    .await
+    .unwrap()
+}
+
+/// `database` started again, off the runtime's threads, and handed back.
+async fn resumed(mut database: Postgres) -> Postgres {
+    tokio::task::spawn_blocking(move || {
+        database.resume();
+        database
+    })
+    .await
+    .unwrap()
+}
+
 /// Every invocation id the history lists (`query`: the list's filters), page by page.
 async fn listed(server: &TestServer, query: &str) -> Vec<String> {
     let mut ids = Vec::new();
@@ -133,7 +153,7 @@ async fn two_servers_share_one_database_and_each_reads_both() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn postgres_stopped_under_load_then_restarted_loses_nothing() {
-    let mut database = Postgres::start();
+    let database = Postgres::start();
     let folder = support::scratch("history-pg-outage");
     let server = Arc::new(TestServer::start(lab(&folder, &database)).await);
 
@@ -153,24 +173,14 @@ async fn postgres_stopped_under_load_then_restarted_loses_nothing() {
     };
     let pause = |ms| tokio::time::sleep(std::time::Duration::from_millis(ms));
     pause(300).await;
-    let mut database = tokio::task::spawn_blocking(move || {
-        database.stop();
-        database
-    })
-    .await
-    .unwrap();
+    let database = stopped(database).await;
     pause(400).await;
     // While it is down, rows wait in the local spool (none dropped).
     server.flush_history().await;
     let status = server.get("/history/status").await.json();
     assert!(status["spooled"].as_u64().unwrap() > 0, "{status}");
     assert_eq!(status["dropped"], 0);
-    let database = tokio::task::spawn_blocking(move || {
-        database.resume();
-        database
-    })
-    .await
-    .unwrap();
+    let database = resumed(database).await;
     pause(300).await;
     done.store(true, Ordering::Relaxed);
     let posted = load.await.unwrap();
@@ -212,13 +222,7 @@ async fn postgres_stopped_under_load_then_restarted_loses_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_server_starts_while_postgres_is_down_and_forwards_when_it_is_up() {
-    let mut database = Postgres::start();
-    database = tokio::task::spawn_blocking(move || {
-        database.stop();
-        database
-    })
-    .await
-    .unwrap();
+    let database = stopped(Postgres::start()).await;
     let folder = support::scratch("history-pg-late");
     let server = TestServer::start(lab(&folder, &database)).await;
     let done = server.run_action("/counter/increment", None).await;
@@ -237,12 +241,7 @@ async fn a_server_starts_while_postgres_is_down_and_forwards_when_it_is_up() {
     );
     assert!(unavailable.json()["detail"].is_string());
 
-    let database = tokio::task::spawn_blocking(move || {
-        database.resume();
-        database
-    })
-    .await
-    .unwrap();
+    let database = resumed(database).await;
     server.flush_history().await;
     assert_eq!(server.get("/history/status").await.json()["spooled"], 0);
     assert_eq!(listed(&server, "").await, [done["id"].as_str().unwrap()]);
@@ -253,7 +252,7 @@ async fn a_server_starts_while_postgres_is_down_and_forwards_when_it_is_up() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_batch_postgres_cannot_take_is_dropped_and_counted_not_spooled_for_ever() {
-    let mut database = Postgres::start();
+    let database = Postgres::start();
     // A first server makes the schema; then the administrator changes a column to a type the
     // server's text values can't be sent as: the client refuses the statement (no server
     // code), which is that batch's fault, not an outage.
@@ -280,12 +279,7 @@ async fn a_batch_postgres_cannot_take_is_dropped_and_counted_not_spooled_for_eve
 
     // The same batch spooled during an outage: forwarded when the database is back, refused,
     // dropped and counted, and what was spooled after it goes on.
-    let mut database = tokio::task::spawn_blocking(move || {
-        database.stop();
-        database
-    })
-    .await
-    .unwrap();
+    let database = stopped(database).await;
     assert!(server.put("/counter/count", "6").await.status.is_success());
     server.flush_history().await;
     let failed_later = server.run_action("/counter/fail", None).await;
@@ -293,12 +287,7 @@ async fn a_batch_postgres_cannot_take_is_dropped_and_counted_not_spooled_for_eve
     let status = server.get("/history/status").await.json();
     assert!(status["spooled"].as_u64().unwrap() >= 2, "{status}");
     let dropped = status["dropped"].as_u64().unwrap();
-    let database = tokio::task::spawn_blocking(move || {
-        database.resume();
-        database
-    })
-    .await
-    .unwrap();
+    let database = resumed(database).await;
     server.flush_history().await;
     let status = server.get("/history/status").await.json();
     assert_eq!(status["spooled"], 0, "{status}");
