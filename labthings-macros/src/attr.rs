@@ -71,8 +71,16 @@ pub struct PropertyArgs {
     pub observe_every: Option<u64>,
     /// `min_change = 0.1` on a getter with `observe_every`.
     pub min_change: Option<Expr>,
-    /// The TD `unit` term of `unit = "…"` (also among `constraints`), for the client's docs.
-    pub unit: Option<String>,
+}
+
+impl PropertyArgs {
+    /// The TD `unit` term of `unit = "…"` (one of the `constraints`), for the client's docs.
+    pub fn unit(&self) -> Option<String> {
+        self.constraints
+            .iter()
+            .find(|constraint| constraint.keyword == kw::UNIT.0)
+            .and_then(Constraint::text)
+    }
 }
 
 /// Arguments of `#[action]`.
@@ -227,7 +235,7 @@ fn parse_unit(meta: &ParseNestedMeta<'_>) -> syn::Result<Constraint> {
     };
     let term = LitStr::new(term, text.span());
     Ok(Constraint {
-        keyword: "unit",
+        keyword: kw::UNIT.0,
         value: syn::parse_quote!(#term),
     })
 }
@@ -278,9 +286,7 @@ pub fn parse_property_args(
     attr.parse_nested_meta(|meta| {
         given.first_time(&meta)?;
         if meta.path == kw::UNIT {
-            let unit = parse_unit(&meta)?;
-            args.unit = unit.text();
-            args.constraints.push(unit);
+            args.constraints.push(parse_unit(&meta)?);
             return Ok(());
         }
         if meta.path == kw::OBSERVE_EVERY || meta.path == kw::MIN_CHANGE {

@@ -80,7 +80,17 @@ async fn kill_9_during_a_load_of_actions_loses_nothing_committed() {
                 assert_eq!(record["status"], "completed", "round {round}: {record}");
             }
         }
-        // … and what was left running is closed as an error.
+        // … and what was left running is closed as an error, and counted (with any of the
+        // burst below the kill caught pending or running).
+        let status = lab
+            .request(Method::GET, "/history/status", None)
+            .await
+            .json();
+        let closed = status["closedAtStart"].as_u64().unwrap();
+        assert!(
+            closed >= left_running.len() as u64,
+            "round {round}: {status}"
+        );
         for id in left_running.drain(..) {
             let record = lab
                 .recorded(&id)

@@ -23,6 +23,26 @@ fn lab(settings: &Path, database: &Postgres) -> ThingServer {
         .history(HistoryLocation::Postgres(database.url()))
 }
 
+/// `database` stopped, off the runtime's threads (`pg_ctl` waits), and handed back.
+async fn stopped(mut database: Postgres) -> Postgres {
+    tokio::task::spawn_blocking(move || {
+        database.stop();
+        database
+    })
+    .await
+    .unwrap()
+}
+
+/// `database` started again, off the runtime's threads, and handed back.
+async fn resumed(mut database: Postgres) -> Postgres {
+    tokio::task::spawn_blocking(move || {
+        database.resume();
+        database
+    })
+    .await
+    .unwrap()
+}
+
 /// Every invocation id the history lists (`query`: the list's filters), page by page.
 async fn listed(server: &TestServer, query: &str) -> Vec<String> {
     let mut ids = Vec::new();
@@ -133,7 +153,7 @@ async fn two_servers_share_one_database_and_each_reads_both() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn postgres_stopped_under_load_then_restarted_loses_nothing() {
-    let mut database = Postgres::start();
+    let database = Postgres::start();
     let folder = support::scratch("history-pg-outage");
     let server = Arc::new(TestServer::start(lab(&folder, &database)).await);
 
@@ -153,24 +173,14 @@ async fn postgres_stopped_under_load_then_restarted_loses_nothing() {
     };
     let pause = |ms| tokio::time::sleep(std::time::Duration::from_millis(ms));
     pause(300).await;
-    let mut database = tokio::task::spawn_blocking(move || {
-        database.stop();
-        database
-    })
-    .await
-    .unwrap();
+    let database = stopped(database).await;
     pause(400).await;
     // While it is down, rows wait in the local spool (none dropped).
     server.flush_history().await;
     let status = server.get("/history/status").await.json();
     assert!(status["spooled"].as_u64().unwrap() > 0, "{status}");
     assert_eq!(status["dropped"], 0);
-    let database = tokio::task::spawn_blocking(move || {
-        database.resume();
-        database
-    })
-    .await
-    .unwrap();
+    let database = resumed(database).await;
     pause(300).await;
     done.store(true, Ordering::Relaxed);
     let posted = load.await.unwrap();
@@ -212,13 +222,7 @@ async fn postgres_stopped_under_load_then_restarted_loses_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_server_starts_while_postgres_is_down_and_forwards_when_it_is_up() {
-    let mut database = Postgres::start();
-    database = tokio::task::spawn_blocking(move || {
-        database.stop();
-        database
-    })
-    .await
-    .unwrap();
+    let database = stopped(Postgres::start()).await;
     let folder = support::scratch("history-pg-late");
     let server = TestServer::start(lab(&folder, &database)).await;
     let done = server.run_action("/counter/increment", None).await;
@@ -237,16 +241,170 @@ async fn a_server_starts_while_postgres_is_down_and_forwards_when_it_is_up() {
     );
     assert!(unavailable.json()["detail"].is_string());
 
-    let database = tokio::task::spawn_blocking(move || {
-        database.resume();
-        database
-    })
-    .await
-    .unwrap();
+    let database = resumed(database).await;
     server.flush_history().await;
     assert_eq!(server.get("/history/status").await.json()["spooled"], 0);
     assert_eq!(listed(&server, "").await, [done["id"].as_str().unwrap()]);
     drop(server);
     drop(database);
+    let _ = std::fs::remove_dir_all(folder);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_batch_postgres_cannot_take_is_dropped_and_counted_not_spooled_for_ever() {
+    let database = Postgres::start();
+    // A first server makes the schema; then the administrator changes a column to a type the
+    // server's text values can't be sent as: the client refuses the statement (no server
+    // code), which is that batch's fault, not an outage.
+    let first = support::scratch("history-pg-refused-a");
+    TestServer::start(lab(&first, &database)).await.stop().await;
+    database.sql("ALTER TABLE property_writes ALTER COLUMN value TYPE jsonb USING value::jsonb");
+    let folder = support::scratch("history-pg-refused-b");
+    let server = TestServer::start(lab(&folder, &database)).await;
+
+    assert!(server.put("/counter/count", "5").await.status.is_success());
+    server.flush_history().await;
+    let status = server.get("/history/status").await.json();
+    assert_eq!(status["spooled"], 0, "not kept for a retry: {status}");
+    assert!(status["dropped"].as_u64().unwrap() >= 1, "{status}");
+
+    // The batches after it are not held back (`fail` writes no property).
+    let failed = server.run_action("/counter/fail", None).await;
+    server.flush_history().await;
+    assert_eq!(
+        listed(&server, "&action=fail").await,
+        [failed["id"].as_str().unwrap()]
+    );
+    assert_eq!(server.get("/history/status").await.json()["spooled"], 0);
+
+    // The same batch spooled during an outage: forwarded when the database is back, refused,
+    // dropped and counted, and what was spooled after it goes on.
+    let database = stopped(database).await;
+    assert!(server.put("/counter/count", "6").await.status.is_success());
+    server.flush_history().await;
+    let failed_later = server.run_action("/counter/fail", None).await;
+    server.flush_history().await;
+    let status = server.get("/history/status").await.json();
+    assert!(status["spooled"].as_u64().unwrap() >= 2, "{status}");
+    let dropped = status["dropped"].as_u64().unwrap();
+    let database = resumed(database).await;
+    server.flush_history().await;
+    let status = server.get("/history/status").await.json();
+    assert_eq!(status["spooled"], 0, "{status}");
+    assert_eq!(status["dropped"].as_u64().unwrap(), dropped + 1, "{status}");
+    let listed = listed(&server, "&action=fail").await;
+    assert!(
+        listed.contains(&failed_later["id"].as_str().unwrap().to_owned()),
+        "{listed:?}"
+    );
+    server.stop().await;
+    drop(database);
+    let _ = std::fs::remove_dir_all(first);
+    let _ = std::fs::remove_dir_all(folder);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn closed_at_start_counts_the_invocations_closed_in_postgres() {
+    let database = Postgres::start();
+    let folder = support::scratch("history-pg-closed");
+    let first = TestServer::start(lab(&folder, &database)).await;
+    let port = first.addr.port();
+    let done = first.run_action("/counter/increment", None).await;
+    let id = done["id"].as_str().unwrap().to_owned();
+    first.flush_history().await;
+    first.stop().await;
+    // As if the server had been killed while the invocation ran.
+    database.sql(&format!(
+        "UPDATE invocations SET status = 'running', time_completed = NULL WHERE id = '{id}'"
+    ));
+
+    // The same server (host and port) again.
+    let again = TestServer::start_on(lab(&folder, &database), port).await;
+    again.flush_history().await;
+    let status = again.get("/history/status").await.json();
+    assert_eq!(status["closedAtStart"], 1, "{status}");
+    let record = again
+        .get(&format!("/history/invocations/{id}"))
+        .await
+        .json();
+    assert_eq!(record["status"], "error", "{record}");
+    again.stop().await;
+    let _ = std::fs::remove_dir_all(folder);
+}
+
+/// A "database" that accepts connections and never answers: a hung server, or a host whose
+/// traffic goes nowhere once connected.
+fn silent_database() -> (std::net::TcpListener, String) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "postgres://postgres@{}/postgres",
+        listener.local_addr().unwrap()
+    );
+    (listener, url)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reads_and_stop_do_not_wait_on_a_database_that_never_answers() {
+    use std::time::{Duration, Instant};
+    let (_silent, url) = silent_database();
+    let folder = support::scratch("history-pg-silent");
+    let server = tokio::time::timeout(
+        Duration::from_secs(20),
+        TestServer::start(
+            support::demo_server()
+                .settings_folder(&folder)
+                .history(HistoryLocation::Postgres(url)),
+        ),
+    )
+    .await
+    .expect("the start gives up on the database after its connection timeout");
+    let server = Arc::new(server);
+
+    // Concurrent reads: one tries to connect, the others are told at once.
+    let reads: Vec<_> = (0..4)
+        .map(|_| {
+            let server = server.clone();
+            tokio::spawn(async move {
+                let asked = Instant::now();
+                let reply = server.get("/history/invocations").await;
+                (reply.status, asked.elapsed())
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for read in reads {
+        let answer = tokio::time::timeout(Duration::from_secs(20), read)
+            .await
+            .expect("a read answers")
+            .unwrap();
+        answers.push(answer);
+    }
+    assert!(
+        answers
+            .iter()
+            .all(|(status, _)| *status == StatusCode::SERVICE_UNAVAILABLE),
+        "{answers:?}"
+    );
+    let mut times: Vec<Duration> = answers.iter().map(|(_, time)| *time).collect();
+    times.sort();
+    assert!(
+        times[2] < Duration::from_secs(1),
+        "at most one read waits for the connection: {times:?}"
+    );
+    assert!(times[3] < Duration::from_secs(5), "{times:?}");
+
+    // Rows are waiting for the database; a stop leaves them in the spool without waiting
+    // for another connection attempt (nor for the one under way).
+    server.run_action("/counter/increment", None).await;
+    let server = Arc::into_inner(server).expect("the reads are done");
+    let stopping = Instant::now();
+    tokio::time::timeout(Duration::from_secs(20), server.stop())
+        .await
+        .expect("the stop ends");
+    assert!(
+        stopping.elapsed() < Duration::from_millis(1500),
+        "stop took {:?}",
+        stopping.elapsed()
+    );
     let _ = std::fs::remove_dir_all(folder);
 }

@@ -269,7 +269,7 @@ pub fn for_struct(thing: &ThingStruct, krate: &CratePath) -> TokenStream {
         let value_ty: Type = syn::parse2(value).expect("a type");
         let (read, write) = (readable(&value_ty), writable(&value_ty));
         let read_doc = doc_line("Read the property", name, field.docs.full())
-            + &unit_note(field.args.unit.as_deref());
+            + &unit_note(field.args.unit().as_deref());
         let observe_doc =
             format!("Observe the property `{name}`: each new value, as the server pushes it.");
         let observe = format_ident!("observe_{}", name);
@@ -471,7 +471,7 @@ fn property_methods(property: &FunctionalProperty) -> TokenStream {
     let output = success_type(&returned);
     let read = readable(&output);
     let fits = fits(&returned, &output);
-    let unit = unit_note(property.args.unit.as_deref());
+    let unit = unit_note(property.args.unit().as_deref());
     let doc = doc_line("Read the property", name, getter.docs.full()) + &unit;
     // A polled getter is observable: the client observes it as it does a data property.
     let observe = property.args.observe_every.map(|_| {
@@ -516,5 +516,48 @@ fn property_methods(property: &FunctionalProperty) -> TokenStream {
         }
         #observe
         #setter
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The doc comment generated right before `fn <method>` in `code`.
+    fn doc_of<'c>(code: &'c str, method: &str) -> &'c str {
+        let at = code
+            .find(&format!("fn {method}"))
+            .unwrap_or_else(|| panic!("no fn {method} in {code}"));
+        let doc = code[..at]
+            .rfind("doc =")
+            .expect("a doc attribute before it");
+        &code[doc..at]
+    }
+
+    #[test]
+    fn a_unit_is_in_the_typed_clients_docs_of_its_event_and_property() {
+        let mut errors = crate::errors::Errors::default();
+        let thing = crate::ast::parse_struct(
+            syn::parse_quote! {
+                struct Stage {
+                    #[event(unit = "mm")]
+                    moved: Event<f64>,
+                    #[property(unit = "mm")]
+                    position: f64,
+                    #[event]
+                    stopped: Event<f64>,
+                }
+            },
+            &mut errors,
+        );
+        assert!(errors.is_empty());
+        let code = for_struct(&thing, &CratePath::default()).to_string();
+        let note = "In mm (`om:millimetre`).";
+        assert!(doc_of(&code, "subscribe_moved").contains(note), "{code}");
+        assert!(doc_of(&code, "position").contains(note), "{code}");
+        assert!(
+            !doc_of(&code, "subscribe_stopped").contains("In "),
+            "{code}"
+        );
     }
 }

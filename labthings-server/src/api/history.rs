@@ -170,7 +170,7 @@ fn status(history: &History) -> Response<Body> {
             "spooled": stats.spooled.load(ordering),
             "queue": QUEUE,
             "commitWindowMs": COMMIT_WINDOW.as_millis() as u64,
-            "closedAtStart": history.closed_at_start,
+            "closedAtStart": history.closed_at_start(),
         }),
     )
 }

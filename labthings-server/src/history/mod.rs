@@ -111,9 +111,6 @@ pub struct History {
     pub writer: Arc<Writer>,
     /// The observer every Thing and invocation reports to.
     pub recorder: Arc<Recorder>,
-    /// Invocations a previous run left unfinished, marked `error` at this start (SQLite;
-    /// PostgreSQL closes them at its first connection, and logs how many).
-    pub closed_at_start: u64,
     source: Source,
 }
 
@@ -129,22 +126,25 @@ impl History {
     ) -> Result<Self, OpenError> {
         let mut connection = store::open(path)?;
         let started = timestamp(Utc::now());
-        let closed_at_start =
-            store::close_unfinished(&mut connection, &server, &started).map_err(|source| {
-                OpenError::Store {
-                    path: path.to_owned(),
-                    source,
-                }
-            })?;
-        if closed_at_start > 0 {
-            tracing::warn!(
-                count = closed_at_start,
-                "history: invocations the last run left pending or running are marked `error` (server stopped)"
-            );
-        }
+        // Under PostgreSQL the local file only spools: the unfinished invocations are in the
+        // database, closed by the writer at its first connection (see `spool`).
+        let mut closed_at_start = 0;
         let (sink, source) = match location {
             HistoryLocation::Postgres(url) => postgres_sink(url, connection, &server, started)?,
-            _ => (Sink::Sqlite(connection), Source::Sqlite(Default::default())),
+            _ => {
+                closed_at_start = store::close_unfinished(&mut connection, &server, &started)
+                    .map_err(|source| OpenError::Store {
+                        path: path.to_owned(),
+                        source,
+                    })?;
+                if closed_at_start > 0 {
+                    tracing::warn!(
+                        count = closed_at_start,
+                        "history: invocations the last run left pending or running are marked `error` (server stopped)"
+                    );
+                }
+                (Sink::Sqlite(connection), Source::Sqlite(Default::default()))
+            }
         };
         let blobs = blob_folder(path);
         let identity = Identity {
@@ -153,15 +153,27 @@ impl History {
         };
         let writer =
             Writer::start(sink, identity, blobs.clone(), retention).map_err(OpenError::Thread)?;
+        writer
+            .stats
+            .closed_at_start
+            .store(closed_at_start, std::sync::atomic::Ordering::Relaxed);
         let writer = Arc::new(writer);
         Ok(Self {
             path: path.to_owned(),
             blobs,
             recorder: Arc::new(Recorder::new(writer.clone(), things)),
             writer,
-            closed_at_start,
             source,
         })
+    }
+
+    /// Invocations a previous run of this server left unfinished, marked `error`: at this
+    /// start (SQLite), or once the writer has reached PostgreSQL (0 until then).
+    pub fn closed_at_start(&self) -> u64 {
+        let stats = &self.writer.stats;
+        stats
+            .closed_at_start
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Run `query` on the store the history is in (a read-only SQLite connection, or the

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use tokio::sync::watch;
 use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use tokio_postgres::{Client, Config, NoTls, Statement};
 
@@ -82,8 +83,13 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX events_by_name ON events (thing, event, time);"#,
 ];
 
-/// How long a connection attempt may take before the database counts as unreachable.
+/// How long a connection attempt may take before the database counts as unreachable: the
+/// whole of it, TCP and PostgreSQL's start-up exchange (see [`connect`]).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Prepared statements a reader's connection keeps. The queries are a bounded set (each a
+/// choice of fixed filters), so this is only a guard.
+const PREPARED: usize = 256;
 
 /// `url` without its password, for logs and the status route.
 pub fn redacted(url: &str) -> String {
@@ -104,6 +110,19 @@ pub fn config(url: &str) -> Result<Config, StoreError> {
     let mut config: Config = url.parse()?;
     config.connect_timeout(CONNECT_TIMEOUT);
     Ok(config)
+}
+
+/// Connect within [`CONNECT_TIMEOUT`], and drive the connection on the current runtime.
+/// tokio-postgres' own timeout covers the TCP connect only: a host that accepts and never
+/// answers (a hung server, a proxy to nowhere) would hold its caller for ever.
+async fn connect(config: &Config) -> Result<Client, StoreError> {
+    let (client, connection) = tokio::time::timeout(CONNECT_TIMEOUT, config.connect(NoTls))
+        .await
+        .map_err(|_| StoreError::Unreachable)??;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    Ok(client)
 }
 
 impl ToSql for Param<'_> {
@@ -200,6 +219,9 @@ pub struct Postgres {
     prepared: HashMap<&'static str, Statement>,
     /// The open transaction's statements, not sent yet.
     queued: Option<Vec<(Statement, Vec<Owned>)>>,
+    /// Turns `true` when the writer is told to stop: a connection attempt under way gives up
+    /// (see [`Postgres::cancel_on`]).
+    stop: Option<watch::Receiver<bool>>,
 }
 
 impl Postgres {
@@ -215,18 +237,34 @@ impl Postgres {
             client: None,
             prepared: HashMap::new(),
             queued: None,
+            stop: None,
         })
+    }
+
+    /// Give up a connection attempt (as unreachable) as soon as `stop` turns `true`, so that
+    /// stopping the writer never waits out [`CONNECT_TIMEOUT`] on a host that doesn't answer.
+    pub fn cancel_on(&mut self, stop: watch::Receiver<bool>) {
+        self.stop = Some(stop);
     }
 
     /// Connect and migrate.
     pub fn connect(&mut self) -> Result<(), StoreError> {
         self.disconnect();
-        let (mut client, connection) = self.runtime.block_on(self.config.connect(NoTls))?;
-        // Driven whenever the thread blocks on a statement (a current-thread runtime).
-        self.runtime.spawn(async move {
-            let _ = connection.await;
-        });
-        self.runtime.block_on(migrate(&mut client))?;
+        let mut stop = self.stop.clone();
+        let config = &self.config;
+        // The connection is driven whenever the thread blocks on a statement (a
+        // current-thread runtime).
+        let client = self.runtime.block_on(async {
+            let connecting = async {
+                let mut client = connect(config).await?;
+                migrate(&mut client).await?;
+                Ok(client)
+            };
+            tokio::select! {
+                connected = connecting => connected,
+                () = stopped(&mut stop) => Err(StoreError::Unreachable),
+            }
+        })?;
         self.client = Some(client);
         Ok(())
     }
@@ -313,65 +351,158 @@ impl Write for Postgres {
     }
 }
 
+/// Once `stop` (if any) is `true`, or its sender gone.
+async fn stopped(stop: &mut Option<watch::Receiver<bool>>) {
+    match stop {
+        Some(stop) => {
+            let _ = stop.wait_for(|stopping| *stopping).await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
 /// The `/history` routes' connection: one shared client (tokio-postgres pipelines concurrent
 /// queries on it), made at the first read and again after it fails.
+///
+/// The connection is made outside the lock, by one request at a time: while it is under way
+/// (up to [`CONNECT_TIMEOUT`] against a host that doesn't answer) the other requests are told
+/// at once that the database is unreachable (a 503) instead of queueing behind it.
 #[derive(Debug)]
 pub struct Reader {
     config: Config,
-    client: Mutex<Option<Arc<Client>>>,
+    slot: Mutex<Slot>,
+}
+
+#[derive(Debug)]
+enum Slot {
+    Idle,
+    Connecting,
+    Connected(Arc<Connected>),
+}
+
+/// A reader's connection and the statements prepared on it (a read is then one round trip,
+/// not a parse and an execution).
+struct Connected {
+    client: Client,
+    prepared: Mutex<HashMap<String, Statement>>,
+}
+
+impl std::fmt::Debug for Connected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connected")
+            .field("closed", &self.client.is_closed())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Connected {
+    fn lock_prepared(&self) -> std::sync::MutexGuard<'_, HashMap<String, Statement>> {
+        self.prepared.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    async fn statement(&self, sql: &str) -> Result<Statement, tokio_postgres::Error> {
+        let kept = self.lock_prepared().get(sql).cloned();
+        if let Some(statement) = kept {
+            return Ok(statement);
+        }
+        let statement = self.client.prepare(sql).await?;
+        let mut kept = self.lock_prepared();
+        if kept.len() >= PREPARED {
+            kept.clear();
+        }
+        kept.insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+}
+
+/// Puts the slot back to [`Slot::Idle`] if the connecting request ends without a result (a
+/// panic), so reads are not refused for ever.
+struct Connecting<'r>(&'r Mutex<Slot>);
+
+impl Drop for Connecting<'_> {
+    fn drop(&mut self) {
+        let mut slot = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if matches!(*slot, Slot::Connecting) {
+            *slot = Slot::Idle;
+        }
+    }
 }
 
 impl Reader {
     pub fn new(url: &str) -> Result<Self, StoreError> {
         Ok(Self {
             config: config(url)?,
-            client: Mutex::new(None),
+            slot: Mutex::new(Slot::Idle),
         })
+    }
+
+    fn slot(&self) -> std::sync::MutexGuard<'_, Slot> {
+        self.slot.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// A session for one request's queries, from a blocking thread of the server's runtime.
     pub fn session(&self) -> Result<Session<'_>, StoreError> {
         let handle = tokio::runtime::Handle::try_current().map_err(|_| StoreError::Unreachable)?;
-        let mut slot = self.client.lock().unwrap_or_else(|p| p.into_inner());
-        let client = match slot.as_ref().filter(|client| !client.is_closed()) {
-            Some(client) => client.clone(),
-            None => {
-                let (client, connection) = handle.block_on(self.config.connect(NoTls))?;
-                handle.spawn(async move {
-                    let _ = connection.await;
-                });
-                let client = Arc::new(client);
-                *slot = Some(client.clone());
-                client
-            }
-        };
-        Ok(Session {
+        let session = |connected| Session {
             reader: self,
-            client,
-            handle,
-        })
+            connected,
+            handle: handle.clone(),
+        };
+        {
+            let mut slot = self.slot();
+            match &*slot {
+                Slot::Connected(connected) if !connected.client.is_closed() => {
+                    return Ok(session(connected.clone()));
+                }
+                Slot::Connecting => return Err(StoreError::Unreachable),
+                Slot::Connected(_) | Slot::Idle => *slot = Slot::Connecting,
+            }
+        }
+        // A failure (or a panic) drops `connecting`: the slot is idle again, the next request
+        // tries anew.
+        let connecting = Connecting(&self.slot);
+        let connected = Arc::new(Connected {
+            client: handle.block_on(connect(&self.config))?,
+            prepared: Mutex::default(),
+        });
+        *self.slot() = Slot::Connected(connected.clone());
+        drop(connecting);
+        Ok(session(connected))
+    }
+
+    /// `connected` failed: the next session connects again (unless another one already did).
+    fn forget(&self, connected: &Arc<Connected>) {
+        let mut slot = self.slot();
+        if matches!(&*slot, Slot::Connected(kept) if Arc::ptr_eq(kept, connected)) {
+            *slot = Slot::Idle;
+        }
     }
 }
 
 /// Queries on the reader's client.
 pub struct Session<'r> {
     reader: &'r Reader,
-    client: Arc<Client>,
+    connected: Arc<Connected>,
     handle: tokio::runtime::Handle,
 }
 
 impl Read for Session<'_> {
     fn query(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Rows, StoreError> {
         let sql = placeholders(sql);
-        let result = self
-            .handle
-            .block_on(self.client.query(sql.as_str(), &arguments(params)));
+        let connected = &self.connected;
+        let result = self.handle.block_on(async {
+            let statement = connected.statement(&sql).await?;
+            connected.client.query(&statement, &arguments(params)).await
+        });
         let rows = match result {
             Ok(rows) => rows,
             Err(error) => {
                 let error = StoreError::from(error);
                 if error.unreachable() {
-                    *self.reader.client.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                    self.reader.forget(connected);
+                } else {
+                    // Perhaps prepared before a migration changed its table: prepare again.
+                    connected.lock_prepared().remove(&sql);
                 }
                 return Err(error);
             }

@@ -7,15 +7,18 @@
 //! the delete forwards it again at the next start: invocations are keyed by id (written once),
 //! but its property writes and events would be there twice.
 
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OptionalExtension, params};
+use tokio::sync::watch;
 
 use crate::history::postgres::Postgres;
 use crate::history::record::Row;
 use crate::history::sql::StoreError;
 use crate::history::store;
-use crate::history::writer::{Identity, write_batch};
+use crate::history::writer::{Identity, Stats, write_batch};
 
 /// How often an unreachable database is tried again while rows wait.
 pub const RETRY: Duration = Duration::from_millis(500);
@@ -34,6 +37,12 @@ pub struct Spooled {
     closed_unfinished: bool,
     /// Set while the database is unreachable, so the warning comes once per outage.
     down: bool,
+    /// The writer's counters: rows refused by the database are dropped there, and the count
+    /// of closed invocations is `closedAtStart`.
+    stats: Arc<Stats>,
+    /// `true` once the writer is stopping: no new connection is tried then (see
+    /// [`Spooled::attach`]).
+    stop: Option<watch::Receiver<bool>>,
 }
 
 impl Spooled {
@@ -56,7 +65,23 @@ impl Spooled {
             closed_unfinished: false,
             // Unreachable at start has been said already.
             down: !database_connected,
+            stats: Arc::default(),
+            stop: None,
         }
+    }
+
+    /// Count into the writer's `stats`, and stop trying to connect once `stop` turns `true`:
+    /// an attempt under way gives up, and none is started — what is spooled stays in the local
+    /// file and goes first at the next start. So a stop never waits for a database that
+    /// doesn't answer (up to the connection timeout, 3 s, per attempt).
+    pub fn attach(&mut self, stats: Arc<Stats>, stop: watch::Receiver<bool>) {
+        self.database.cancel_on(stop.clone());
+        self.stats = stats;
+        self.stop = Some(stop);
+    }
+
+    fn stopping(&self) -> bool {
+        self.stop.as_ref().is_some_and(|stop| *stop.borrow())
     }
 
     /// Rows waiting for the database.
@@ -117,7 +142,7 @@ impl Spooled {
     /// first; then, once, close what a previous run of this server left unfinished.
     pub fn forward(&mut self, now: bool) {
         if !self.database.connected() {
-            if !now && Instant::now() < self.next_attempt {
+            if self.stopping() || (!now && Instant::now() < self.next_attempt) {
                 return;
             }
             if let Err(error) = self.database.connect() {
@@ -168,8 +193,13 @@ impl Spooled {
             match written {
                 Ok(()) => {}
                 Err(error) if error.unreachable() => return self.lost(&error),
+                // The batch's own fault (PostgreSQL refused it, or a value could not be sent):
+                // it would fail again, so it is dropped rather than holding back the rest.
                 Err(error) => {
-                    tracing::warn!(%error, count, "history: PostgreSQL refused a spooled batch; its rows are dropped");
+                    self.stats
+                        .dropped
+                        .fetch_add(count as u64, Ordering::Relaxed);
+                    tracing::warn!(%error, count, "history: PostgreSQL refused a spooled batch; its rows are dropped (and counted)");
                 }
             }
             if let Err(error) = self
@@ -185,6 +215,7 @@ impl Spooled {
             match store::close_unfinished(&mut self.database, &self.server, &self.started) {
                 Ok(count) => {
                     self.closed_unfinished = true;
+                    self.stats.closed_at_start.store(count, Ordering::Relaxed);
                     if count > 0 {
                         tracing::warn!(
                             count,

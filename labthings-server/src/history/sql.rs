@@ -82,13 +82,22 @@ pub enum StoreError {
 impl StoreError {
     /// True when the database could not be reached (rather than refusing the statement): the
     /// rows are kept for later instead of dropped.
+    ///
+    /// For PostgreSQL only a closed connection, a socket's error or a server code of class 08
+    /// (connection exception) or 57 (operator intervention: shutting down) count. Anything
+    /// else without a server code is the client's verdict on that batch (a value its column
+    /// can't take, a wrong parameter count) and would fail again: kept for later, it would be
+    /// retried for ever and hold back every batch spooled after it.
     pub fn unreachable(&self) -> bool {
         match self {
             StoreError::Sqlite(_) => false,
             #[cfg(feature = "postgres")]
             StoreError::Postgres(error) => match error.code() {
-                None => true,
-                // Class 08: connection exception; 57: operator intervention (shutting down).
+                None => {
+                    error.is_closed()
+                        || std::error::Error::source(error)
+                            .is_some_and(|source| source.is::<std::io::Error>())
+                }
                 Some(code) => code.code().starts_with("08") || code.code().starts_with("57"),
             },
             StoreError::Unreachable => true,
@@ -170,5 +179,37 @@ impl Read for rusqlite::Connection {
                 .collect()
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+#[cfg(all(test, feature = "postgres"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_connection_that_fails_is_unreachable() {
+        // No server code and no socket involved: the client's own verdict, which would fail
+        // the same way again.
+        let refused = "host=h port=notanumber".parse::<tokio_postgres::Config>();
+        let refused = StoreError::from(refused.unwrap_err());
+        assert!(!refused.unreachable(), "{refused}");
+
+        // A socket's error is.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .unwrap()
+            .port();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let config: tokio_postgres::Config =
+            format!("postgres://u@127.0.0.1:{port}/d").parse().unwrap();
+        let down = runtime
+            .block_on(config.connect(tokio_postgres::NoTls))
+            .map(drop)
+            .unwrap_err();
+        let down = StoreError::from(down);
+        assert!(down.unreachable(), "{down}");
     }
 }

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 use sha2::{Digest as _, Sha256};
+use tokio::sync::watch;
 
 use crate::history::record::{BlobContent, BlobRow, Finished, Requested, Row};
 use crate::history::retention::Retention;
@@ -83,6 +84,9 @@ pub struct Stats {
     pub dropped: AtomicU64,
     /// Rows waiting in the local spool for PostgreSQL to come back.
     pub spooled: AtomicU64,
+    /// Invocations a previous run of this server left unfinished, marked `error` at this start
+    /// (SQLite) or at the first connection to PostgreSQL.
+    pub closed_at_start: AtomicU64,
     /// Set while rows are being dropped, so the warning comes once per episode.
     dropping: AtomicBool,
     /// Set while commits fail, likewise.
@@ -111,6 +115,8 @@ enum Message {
 #[derive(Debug)]
 pub struct Writer {
     sender: Sender<Message>,
+    /// Turned `true` by [`Writer::stop`]: a connection attempt to PostgreSQL under way gives up.
+    stopping: watch::Sender<bool>,
     queued: Arc<QueuedBytes>,
     pub stats: Arc<Stats>,
     thread: Mutex<Option<JoinHandle<()>>>,
@@ -134,6 +140,14 @@ pub enum Sink {
 }
 
 impl Sink {
+    /// Let the sink count into `stats` and hear `stop`.
+    fn attach(&mut self, _stats: &Arc<Stats>, _stop: &watch::Receiver<bool>) {
+        #[cfg(feature = "postgres")]
+        if let Sink::Postgres(spooled) = self {
+            spooled.attach(_stats.clone(), _stop.clone());
+        }
+    }
+
     fn write(&mut self, identity: &Identity, rows: &[Row]) -> Result<(), StoreError> {
         match self {
             Sink::Sqlite(connection) => write_batch(connection, identity, rows),
@@ -172,7 +186,7 @@ impl Sink {
 impl Writer {
     /// Start the thread writing into `sink`; blobs go under `blob_folder`.
     pub fn start(
-        sink: Sink,
+        mut sink: Sink,
         identity: Identity,
         blob_folder: PathBuf,
         retention: Retention,
@@ -181,6 +195,8 @@ impl Writer {
         // touches all its slots up front (16,384 rows' worth, ~3 MB of an idle server's RSS).
         let (sender, receiver) = mpsc::channel();
         let stats = Arc::new(Stats::default());
+        let (stopping, stop) = watch::channel(false);
+        sink.attach(&stats, &stop);
         let thread_stats = stats.clone();
         let queued = Arc::new(QueuedBytes::new(QUEUE_BYTES));
         let thread_queued = queued.clone();
@@ -199,6 +215,7 @@ impl Writer {
             })?;
         Ok(Self {
             sender,
+            stopping,
             queued,
             stats,
             thread: Mutex::new(Some(thread)),
@@ -233,6 +250,7 @@ impl Writer {
     /// Commit what is queued and end the thread (at shutdown); rows sent afterwards are
     /// dropped and counted.
     pub fn stop(&self) {
+        self.stopping.send_replace(true);
         let thread = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(thread) = thread
             && self.sender.send(Message::Stop).is_ok()
@@ -333,7 +351,7 @@ impl WriterThread {
             Err(error) => {
                 self.stats.dropped.fetch_add(count, Ordering::Relaxed);
                 if !self.stats.failing.swap(true, Ordering::Relaxed) {
-                    tracing::warn!(%error, "history: a commit failed (disk full or read-only?); its rows are dropped and counted, the server goes on");
+                    tracing::warn!(%error, "history: a commit failed (disk full, read-only, or the database refused the batch); its rows are dropped and counted, the server goes on");
                 }
             }
         }

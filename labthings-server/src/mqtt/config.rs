@@ -81,10 +81,16 @@ impl Resolved {
         Ok(resolved)
     }
 
-    /// The options of a connection to the broker as `client_id`: address, credentials, TLS.
+    /// The options of a connection to the broker as `client_id`: address, keep-alive, clean
+    /// session, credentials, TLS — the same for every connection this server makes.
     pub fn options(&self, client_id: String) -> rumqttc::MqttOptions {
         let mut options =
             rumqttc::MqttOptions::new(client_id, self.broker.host.clone(), self.broker.port);
+        // A clean session: the broker keeps no subscriptions or queued messages between
+        // connections (a link subscribes again at every `ConnAck`).
+        options
+            .set_keep_alive(std::time::Duration::from_secs(10))
+            .set_clean_session(true);
         if let Some((user, password)) = &self.credentials {
             options.set_credentials(user.clone(), password.clone());
         }

@@ -7,11 +7,13 @@
 //! sleeps with backoff between attempts and the sender resubscribes on every `ConnAck`.
 
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rumqttc::{
-    AsyncClient, ConnectReturnCode, Event, EventLoop, LastWill, Outgoing, Packet, Publish, QoS,
+    AsyncClient, ConnectReturnCode, ConnectionError, Event, EventLoop, LastWill, Outgoing, Packet,
+    Publish, QoS,
 };
 use serde_json::{Value, json};
 use tokio::sync::{Notify, mpsc, watch};
@@ -90,26 +92,31 @@ pub struct Connection {
     pub number: u64,
 }
 
-/// One Thing's link, ready to run.
+/// One Thing's link, ready to run: the event loop's side (the connection's state, commands
+/// in, room in rumqttc's request queue for the pump); [`Link::run`] starts the pump beside it.
 pub struct Link {
     pub thing: Arc<str>,
     pub topics: ThingTopics,
+    /// The pump's queue, and where a command refused for want of room is reported.
     pub outbox: Arc<Outbox>,
-    /// The hub, listened to since the announcement: the pump's.
-    pub heard: Heard,
-    pub links: InvocationLinks,
     /// Where command messages go (already filtered: never a retained one).
     pub commands: mpsc::Sender<Publish>,
     pub board: Arc<Board>,
 }
 
 impl Link {
-    /// Connect and serve until `stop`; then say `offline` and disconnect.
-    pub async fn run(self, config: &Resolved, max_incoming: usize, stop: watch::Receiver<bool>) {
+    /// Connect and serve until `stop`, the pump publishing what `heard` (the hub, listened to
+    /// since the announcement) hears; then say `offline` and disconnect.
+    pub async fn run(
+        self,
+        config: &Resolved,
+        max_incoming: usize,
+        heard: Heard,
+        links: InvocationLinks,
+        stop: watch::Receiver<bool>,
+    ) {
         let mut options = config.options(format!("{}-{}", config.client_id, self.thing));
         options
-            .set_keep_alive(Duration::from_secs(10))
-            .set_clean_session(true)
             // A TD can be larger than rumqttc's 10 KiB default; commands are bounded like
             // request bodies.
             .set_max_packet_size(max_incoming, 16 * 1024 * 1024)
@@ -119,97 +126,52 @@ impl Link {
                 QoS::AtLeastOnce,
                 true,
             ));
-        let (client, eventloop) = AsyncClient::new(options, REQUESTS);
+        let (client, mut eventloop) = AsyncClient::new(options, REQUESTS);
         let (connection, watching) = watch::channel(Connection::default());
         let room = Arc::new(Notify::new());
         self.board.set(&self.thing, LinkState::Connecting);
-        let Self {
-            thing,
-            topics,
-            outbox,
-            heard,
-            links,
-            commands,
-            board,
-        } = self;
         let pump = Pump {
-            topics: topics.clone(),
+            topics: self.topics.clone(),
             links,
-            outbox: outbox.clone(),
+            outbox: self.outbox.clone(),
             client: client.clone(),
             connection: watching,
             room: room.clone(),
         };
         let pump = tokio::spawn(pump.run(heard, stop.clone()));
-        let driver = Driver {
-            thing,
-            topics,
-            outbox,
-            commands,
-            board,
-            room,
-        };
-        let eventloop = driver.drive(eventloop, &connection, stop).await;
+        self.drive(&mut eventloop, &connection, &room, stop).await;
         pump.abort();
-        driver.goodbye(&client, eventloop).await;
+        self.goodbye(&client, &mut eventloop).await;
     }
-}
 
-/// The event loop's side of a link: the connection's state, commands in, room in rumqttc's
-/// request queue for the pump.
-struct Driver {
-    thing: Arc<str>,
-    topics: ThingTopics,
-    /// Where a command refused for want of room is reported.
-    outbox: Arc<Outbox>,
-    commands: mpsc::Sender<Publish>,
-    board: Arc<Board>,
-    room: Arc<Notify>,
-}
-
-impl Driver {
-    /// Poll the event loop until `stop`, with backoff after errors; hand the event loop back
-    /// for the goodbye.
+    /// Poll the event loop until `stop`, with backoff after errors.
     async fn drive(
         &self,
-        mut eventloop: EventLoop,
+        eventloop: &mut EventLoop,
         connection: &watch::Sender<Connection>,
-        mut stop: watch::Receiver<bool>,
-    ) -> EventLoop {
-        let mut backoff = MIN_BACKOFF;
-        // Made once: a write's publish and its acknowledgement are two turns of this loop.
-        let stop = stopping(&mut stop);
-        tokio::pin!(stop);
-        loop {
-            let event = tokio::select! {
-                event = eventloop.poll() => event,
-                _ = &mut stop => return eventloop,
-            };
-            match event {
-                Ok(Event::Incoming(Packet::ConnAck(ack)))
-                    if ack.code == ConnectReturnCode::Success =>
-                {
-                    backoff = MIN_BACKOFF;
+        room: &Notify,
+        stop: watch::Receiver<bool>,
+    ) {
+        poll_with_backoff(eventloop, stop, |polled| {
+            match polled {
+                Polled::Connected => {
                     self.became(LinkState::Connected, None);
                     connection.send_modify(|c| {
                         c.up = true;
                         c.number += 1;
                     });
                 }
-                Ok(Event::Incoming(Packet::Publish(publish))) => self.command(publish),
-                Ok(Event::Outgoing(Outgoing::Publish(_))) => self.room.notify_waiters(),
-                Ok(_) => {}
-                Err(error) => {
+                Polled::Event(Event::Incoming(Packet::Publish(publish))) => self.command(publish),
+                Polled::Event(Event::Outgoing(Outgoing::Publish(_))) => room.notify_waiters(),
+                Polled::Event(_) => {}
+                Polled::Failed(error, backoff) => {
                     connection.send_modify(|c| c.up = false);
-                    self.became(LinkState::Disconnected, Some((&error, backoff)));
-                    tokio::select! {
-                        _ = tokio::time::sleep(backoff) => {}
-                        _ = &mut stop => return eventloop,
-                    }
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    self.became(LinkState::Disconnected, Some((error, backoff)));
                 }
             }
-        }
+            ControlFlow::Continue(())
+        })
+        .await;
     }
 
     /// A message on a command topic. A retained one is a stale command the broker replays to
@@ -250,26 +212,83 @@ impl Driver {
 
     /// At shutdown: `offline` (retained) and a clean DISCONNECT, if the link is up; a broker
     /// that is away has published the Last Will already, or will.
-    async fn goodbye(&self, client: &AsyncClient, mut eventloop: EventLoop) {
+    async fn goodbye(&self, client: &AsyncClient, eventloop: &mut EventLoop) {
         let connected = self.board.set(&self.thing, LinkState::Disconnected);
         if connected != Some(LinkState::Connected) {
             return;
         }
-        let sent = client
-            .try_publish(self.topics.status(), QoS::AtLeastOnce, true, word::OFFLINE)
-            .and_then(|()| client.try_disconnect());
-        if sent.is_err() {
-            return;
+        let sent = client.try_publish(self.topics.status(), QoS::AtLeastOnce, true, word::OFFLINE);
+        if sent.is_ok() && disconnect(client, eventloop).await {
+            tracing::info!(thing = %self.thing, "MQTT link closed");
         }
-        let flushed = async {
-            loop {
-                match eventloop.poll().await {
-                    Ok(Event::Outgoing(Outgoing::Disconnect)) | Err(_) => return,
-                    Ok(_) => {}
+    }
+}
+
+/// What [`poll_with_backoff`] hands its caller.
+pub enum Polled<'e> {
+    /// The broker accepted the connection (a successful `ConnAck`; the backoff starts over).
+    Connected,
+    /// Any other event.
+    Event(Event),
+    /// The connection failed: the loop sleeps this long before rumqttc tries again.
+    Failed(&'e ConnectionError, Duration),
+}
+
+/// Poll `eventloop` until `stop` (false) or until `each` breaks (true). After an error it
+/// sleeps with backoff ([`MIN_BACKOFF`], doubling up to [`MAX_BACKOFF`], reset by a
+/// successful `ConnAck`): rumqttc itself would reconnect at once, for ever.
+pub async fn poll_with_backoff(
+    eventloop: &mut EventLoop,
+    mut stop: watch::Receiver<bool>,
+    mut each: impl FnMut(Polled<'_>) -> ControlFlow<()>,
+) -> bool {
+    let mut backoff = MIN_BACKOFF;
+    // Made once: a write's publish and its acknowledgement are two turns of this loop.
+    let stop = stopping(&mut stop);
+    tokio::pin!(stop);
+    loop {
+        let event = tokio::select! {
+            event = eventloop.poll() => event,
+            _ = &mut stop => return false,
+        };
+        let flow = match event {
+            Ok(Event::Incoming(Packet::ConnAck(ack))) if ack.code == ConnectReturnCode::Success => {
+                backoff = MIN_BACKOFF;
+                each(Polled::Connected)
+            }
+            Ok(event) => each(Polled::Event(event)),
+            Err(error) => {
+                let flow = each(Polled::Failed(&error, backoff));
+                if flow.is_continue() {
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff) => {}
+                        _ = &mut stop => return false,
+                    }
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
                 }
+                flow
             }
         };
-        let _ = tokio::time::timeout(GOODBYE, flushed).await;
-        tracing::info!(thing = %self.thing, "MQTT link closed");
+        if flow.is_break() {
+            return true;
+        }
     }
+}
+
+/// Send DISCONNECT and poll until it is out (at most [`GOODBYE`]); false if it could not be
+/// queued.
+pub async fn disconnect(client: &AsyncClient, eventloop: &mut EventLoop) -> bool {
+    if client.try_disconnect().is_err() {
+        return false;
+    }
+    let flushed = async {
+        loop {
+            match eventloop.poll().await {
+                Ok(Event::Outgoing(Outgoing::Disconnect)) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    };
+    let _ = tokio::time::timeout(GOODBYE, flushed).await;
+    true
 }

@@ -83,14 +83,12 @@ pub fn start(
             thing: served.name.clone(),
             topics,
             outbox,
-            heard,
-            links,
             commands,
             board: board.clone(),
         };
         let (config, stopped, max_incoming) = (config.clone(), stopped.clone(), state.body_limit);
         tasks.push(tokio::spawn(async move {
-            link.run(&config, max_incoming, stopped).await;
+            link.run(&config, max_incoming, heard, links, stopped).await;
         }));
     }
     MqttLinks { stop, tasks }

@@ -14,14 +14,13 @@
 //! queues the retained messages when it acknowledges, so the marker comes after them all.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::time::Duration;
+use std::ops::ControlFlow;
 
-use rumqttc::{AsyncClient, ConnectReturnCode, Event, Outgoing, Packet, QoS};
+use rumqttc::{AsyncClient, Event, Packet, QoS};
 use tokio::sync::watch;
 
 use crate::mqtt::config::Resolved;
-use crate::mqtt::link::{MAX_BACKOFF, MIN_BACKOFF};
-use crate::push::stopping;
+use crate::mqtt::link::{Polled, disconnect, poll_with_backoff};
 use labthings_protocol::mqtt::word;
 
 /// The marker's topic under the prefix: not a Thing name (those have no `.`).
@@ -32,55 +31,31 @@ pub type Served = BTreeMap<String, BTreeSet<String>>;
 
 /// Clear the retained topics under `config.prefix` of Things (and properties) `served` does
 /// not have; retry with backoff until the broker answers, or until `stop`.
-pub async fn sweep(config: Resolved, served: Served, mut stop: watch::Receiver<bool>) {
+pub async fn sweep(config: Resolved, served: Served, stop: watch::Receiver<bool>) {
     let mut options = config.options(config.client_id.clone());
-    options
-        .set_keep_alive(Duration::from_secs(10))
-        .set_clean_session(true)
-        // Retained TDs can be large.
-        .set_max_packet_size(16 * 1024 * 1024, 64 * 1024);
+    // Retained TDs can be large.
+    options.set_max_packet_size(16 * 1024 * 1024, 64 * 1024);
     let (client, mut eventloop) = AsyncClient::new(options, 16);
     let marker = format!("{}/{MARKER}", config.prefix);
     let mut retained = BTreeSet::new();
     // Topics to clear and how many clearings the broker has yet to acknowledge, once listed.
     let mut clearing: Option<(VecDeque<String>, usize)> = None;
-    let mut backoff = MIN_BACKOFF;
-    // Made once, like the link's: every event is a turn of this loop.
-    let stop = stopping(&mut stop);
-    tokio::pin!(stop);
-    loop {
-        if let Some((queue, _)) = &mut clearing {
-            // As many as rumqttc's request queue takes; the rest after the next event.
-            while let Some(topic) = queue.front() {
-                if client
-                    .try_publish(topic.clone(), QoS::AtLeastOnce, true, Vec::new())
-                    .is_err()
-                {
-                    break;
-                }
-                queue.pop_front();
-            }
-        }
-        let event = tokio::select! {
-            event = eventloop.poll() => event,
-            _ = &mut stop => return,
-        };
-        match event {
-            Ok(Event::Incoming(Packet::ConnAck(ack))) if ack.code == ConnectReturnCode::Success => {
-                backoff = MIN_BACKOFF;
+    let swept = poll_with_backoff(&mut eventloop, stop, |polled| {
+        match polled {
+            Polled::Connected => {
                 retained.clear();
                 clearing = None;
                 let all = format!("{}/#", config.prefix);
                 let _ = client.try_subscribe(all, QoS::AtMostOnce);
             }
-            Ok(Event::Incoming(Packet::SubAck(_))) => {
+            Polled::Event(Event::Incoming(Packet::SubAck(_))) => {
                 let _ = client.try_publish(marker.clone(), QoS::AtMostOnce, false, Vec::new());
             }
-            Ok(Event::Incoming(Packet::Publish(publish))) if clearing.is_none() => {
+            Polled::Event(Event::Incoming(Packet::Publish(publish))) if clearing.is_none() => {
                 if publish.topic == marker {
                     let stale = stale(&config.prefix, &retained, &served);
                     if stale.is_empty() {
-                        break;
+                        return ControlFlow::Break(());
                     }
                     tracing::info!(
                         topics = stale.len(),
@@ -94,35 +69,36 @@ pub async fn sweep(config: Resolved, served: Served, mut stop: watch::Receiver<b
                     retained.insert(publish.topic);
                 }
             }
-            Ok(Event::Incoming(Packet::PubAck(_))) => {
+            Polled::Event(Event::Incoming(Packet::PubAck(_))) => {
                 if let Some((queue, unacked)) = &mut clearing {
                     *unacked -= 1;
                     if queue.is_empty() && *unacked == 0 {
-                        break;
+                        return ControlFlow::Break(());
                     }
                 }
             }
-            Ok(_) => {}
-            Err(error) => {
+            Polled::Event(_) => {}
+            Polled::Failed(error, backoff) => {
                 tracing::debug!("MQTT sweep: {error}; retrying in {backoff:?}");
-                tokio::select! {
-                    _ = tokio::time::sleep(backoff) => {}
-                    _ = &mut stop => return,
-                }
-                backoff = (backoff * 2).min(MAX_BACKOFF);
             }
         }
-    }
-    if client.try_disconnect().is_ok() {
-        let flushed = async {
-            loop {
-                match eventloop.poll().await {
-                    Ok(Event::Outgoing(Outgoing::Disconnect)) | Err(_) => return,
-                    Ok(_) => {}
+        if let Some((queue, _)) = &mut clearing {
+            // As many as rumqttc's request queue takes; the rest after the next event.
+            while let Some(topic) = queue.front() {
+                if client
+                    .try_publish(topic.clone(), QoS::AtLeastOnce, true, Vec::new())
+                    .is_err()
+                {
+                    break;
                 }
+                queue.pop_front();
             }
-        };
-        let _ = tokio::time::timeout(Duration::from_secs(1), flushed).await;
+        }
+        ControlFlow::Continue(())
+    })
+    .await;
+    if swept {
+        disconnect(&client, &mut eventloop).await;
     }
 }
 

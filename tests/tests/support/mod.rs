@@ -1,6 +1,11 @@
 //! A real server on a free port and a small HTTP client for black-box tests.
 #![allow(dead_code)]
 
+mod system;
+// Not every test binary installs packages or asks for root.
+#[allow(unused_imports)]
+pub use system::{apt_install, root};
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -43,8 +48,14 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start(server: ThingServer) -> Self {
+        Self::start_on(server, 0).await
+    }
+
+    /// On `port` (0: any free one), e.g. again on a stopped server's port, to be that server
+    /// (the history's server identity is host and port).
+    pub async fn start_on(server: ThingServer, port: u16) -> Self {
         let server = server
-            .port(0)
+            .port(port)
             .shutdown_grace(Duration::from_millis(100))
             .start()
             .await
@@ -272,38 +283,4 @@ pub fn scratch(name: &str) -> std::path::PathBuf {
     let _ = std::fs::remove_dir_all(&folder);
     std::fs::create_dir_all(&folder).unwrap();
     folder
-}
-
-/// Are the tests running as root (CI, the development machine)?
-pub fn root() -> bool {
-    std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
-}
-
-/// Install Debian `packages` a test needs (`apt-get`, through `sudo -n` when not root; an
-/// `apt-get update` first if the plain install fails); panics if it can't.
-pub fn apt_install(packages: &[&str]) {
-    let apt = |args: &[&str]| {
-        let mut command = if root() {
-            std::process::Command::new("apt-get")
-        } else {
-            let mut sudo = std::process::Command::new("sudo");
-            sudo.args(["-n", "apt-get"]);
-            sudo
-        };
-        command
-            .args(args)
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    let mut install = vec!["install", "-y", "-q"];
-    install.extend_from_slice(packages);
-    let installed = apt(&install) || (apt(&["update", "-q"]) && apt(&install));
-    assert!(
-        installed,
-        "these tests need {packages:?}: `apt-get install` failed"
-    );
 }

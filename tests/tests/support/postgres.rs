@@ -95,6 +95,31 @@ impl Postgres {
         format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
     }
 
+    /// Run `sql` with `psql` (what a database administrator might do behind the servers'
+    /// backs); panics if it fails.
+    pub fn sql(&self, sql: &str) {
+        let port = self.port.to_string();
+        self.run(
+            &bin().join("psql"),
+            &[
+                "-X",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port,
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+                "-c",
+                sql,
+            ],
+        );
+    }
+
     /// Run a PostgreSQL program (as `postgres` when we are root); panics if it fails.
     fn run(&self, program: &Path, args: &[&str]) {
         let mut command = if root() {
