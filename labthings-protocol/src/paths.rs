@@ -79,7 +79,7 @@ pub fn asks_sync(query: &str) -> bool {
 }
 
 /// `http` or `https`: how a client reached the server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scheme {
     /// `http`.
     Http,
@@ -107,7 +107,7 @@ impl Scheme {
 
 /// The scheme and authority a client used, e.g. `http://127.0.0.1:5000` (its `Display`):
 /// absolute URLs in answers (a TD's `base`, invocation `href`s, redirects) are built on it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Origin {
     /// The scheme.
     pub scheme: Scheme,

@@ -38,8 +38,8 @@ pub struct ServedThing {
     pub bearer: bool,
     /// Its TD's `id`, `urn:uuid:…`, stable across restarts (see `app::thing_id`).
     pub id: String,
-    /// Serialised TDs by base URL: the TD only changes with the `Host` a client used.
-    td_cache: Mutex<HashMap<String, Bytes>>,
+    /// Serialised TDs by origin: the TD only changes with the `Host` a client used.
+    td_cache: Mutex<HashMap<Origin, Bytes>>,
     /// Another protocol this Thing is also served over, whose forms its TD carries.
     binding: Option<Arc<dyn Binding>>,
 }
@@ -90,9 +90,9 @@ impl ServedThing {
 
     /// The TD as JSON, as seen from `origin` (e.g. `http://127.0.0.1:5000`).
     pub fn td_json(&self, origin: &Origin) -> Bytes {
-        let key = origin.to_string();
         let mut cache = self.td_cache.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(bytes) = cache.get(&key) {
+        // Keyed by the origin itself: formatting it into a key cost more than the lookup.
+        if let Some(bytes) = cache.get(origin) {
             return bytes.clone();
         }
         let served = Served {
@@ -111,7 +111,7 @@ impl ServedThing {
         if cache.len() >= 64 {
             cache.clear();
         }
-        cache.insert(key, bytes.clone());
+        cache.insert(origin.clone(), bytes.clone());
         bytes
     }
 }
