@@ -1,5 +1,7 @@
 //! Serving one HTTP/1.1 connection of the API until it closes or the server stops. (An HTTP
-//! upgrade, e.g. for WebSocket, is taken over from here.)
+//! upgrade, e.g. for WebSocket, is taken over from here; a response that never ends, an SSE
+//! stream, takes the socket from hyper once its head is out — `push/handover.rs` — and this
+//! task then runs that stream.)
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -13,7 +15,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
 
 use crate::http::response::Body;
-use crate::push::lifeline::Hangup;
+use crate::push::handover::{ConnectionHandle, Watched};
 
 /// The address of the client that sent a request (a request extension).
 #[derive(Debug, Clone, Copy)]
@@ -27,7 +29,7 @@ const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 pub async fn serve_connection<S, H, F>(
     stream: S,
     peer: Option<std::net::SocketAddr>,
-    handle: H,
+    handle_request: H,
     mut stopped: watch::Receiver<bool>,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -36,30 +38,45 @@ pub async fn serve_connection<S, H, F>(
 {
     // A stream that finds its client stuck (or its token revoked) drops the connection with
     // this: hyper alone would wait for the full socket forever, and at shutdown for the grace.
-    let hangup = Hangup::default();
-    let switch = hangup.clone();
+    // An SSE stream takes the socket over with it.
+    let handle = ConnectionHandle::default();
+    let switch = handle.clone();
     let service = service_fn(move |mut request: Request<Incoming>| {
         request.extensions_mut().insert(switch.clone());
         if let Some(peer) = peer {
             request.extensions_mut().insert(PeerAddr(peer));
         }
-        let answer = handle(request);
+        let answer = handle_request(request);
         async move { Ok::<_, Infallible>(answer.await) }
     });
-    let connection = hyper::server::conn::http1::Builder::new()
-        .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
-        .serve_connection(TokioIo::new(stream), service)
-        .with_upgrades();
-    tokio::pin!(connection);
-    let result = tokio::select! {
-        result = connection.as_mut() => result,
-        () = hangup.requested() => return,
-        _ = stopped.changed() => {
-            connection.as_mut().graceful_shutdown();
-            tokio::select! {
-                result = connection.as_mut() => result,
-                () = hangup.requested() => return,
+    // Boxed, so that its buffers and state are freed when a stream takes the socket (this
+    // task lives on as that stream).
+    let mut connection = Box::new(
+        hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_READ_TIMEOUT)
+            .serve_connection(TokioIo::new(Watched::new(stream, handle.clone())), service)
+            .with_upgrades(),
+    );
+    let mut stopping = false;
+    let result = loop {
+        tokio::select! {
+            result = &mut *connection => break result,
+            () = handle.hang_up_requested() => return,
+            taker = handle.socket_wanted() => {
+                // The response head has left hyper's buffers (see `push/handover.rs`).
+                // What else hyper held (its read buffer, the service) is dropped here.
+                let socket = (*connection)
+                    .into_parts()
+                    .map(|parts| parts.io.into_inner().into_inner());
+                if let Some(socket) = socket {
+                    taker.run(Box::new(socket)).await;
+                }
+                return;
+            }
+            _ = stopped.changed(), if !stopping => {
+                stopping = true;
+                std::pin::Pin::new(&mut *connection).graceful_shutdown();
             }
         }
     };
