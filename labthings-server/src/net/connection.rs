@@ -84,3 +84,65 @@ pub async fn serve_connection<S, H, F>(
         tracing::debug!(%error, "connection ended with an error");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+    use std::pin::Pin;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+    use crate::push::handover::{Socket, Taker};
+
+    /// Writes its bytes on the socket it takes, then closes it.
+    struct Tail(&'static [u8]);
+
+    impl Taker for Tail {
+        fn run(
+            self: Box<Self>,
+            mut socket: Box<dyn Socket>,
+        ) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+            Box::pin(async move {
+                let _ = socket.write_all(self.0).await;
+                let _ = socket.shutdown().await;
+            })
+        }
+    }
+
+    /// The client's pipe holds 16 bytes, so hyper can't send a 2 kB head at once: the socket
+    /// must not be taken before the rest has gone (what a full socket buffer does in life).
+    #[tokio::test]
+    async fn the_socket_is_taken_only_once_hyper_has_sent_the_whole_head() {
+        let (mut client, server) = tokio::io::duplex(16);
+        let (_stop, stopped) = watch::channel(false);
+        let long = "v".repeat(2000);
+        let header = long.clone();
+        let answer = move |request: Request<Incoming>| {
+            let connection = request.extensions().get::<ConnectionHandle>().cloned();
+            let header = header.clone();
+            async move {
+                let connection = connection.expect("every request carries its connection");
+                let mut response = Response::new(connection.take_socket(Box::new(Tail(b"tail"))));
+                let value = header.parse().expect("a header value");
+                response.headers_mut().insert("x-long", value);
+                response
+            }
+        };
+        let serving = tokio::spawn(serve_connection(server, None, answer, stopped));
+        client
+            .write_all(b"GET / HTTP/1.1\r\nHost: here\r\n\r\n")
+            .await
+            .unwrap();
+        let mut all = Vec::new();
+        tokio::time::timeout(Duration::from_secs(5), client.read_to_end(&mut all))
+            .await
+            .expect("the tail, then the close")
+            .unwrap();
+        let all = String::from_utf8(all).unwrap();
+        assert!(all.starts_with("HTTP/1.1 200 OK\r\n"), "{all}");
+        assert!(all.contains(&format!("\r\nx-long: {long}\r\n")), "{all}");
+        assert!(all.ends_with("\r\n\r\ntail"), "{all}");
+        serving.await.unwrap();
+    }
+}

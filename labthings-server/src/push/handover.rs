@@ -132,12 +132,11 @@ struct Arm(ConnectionHandle);
 
 impl Parked for Arm {
     fn polled(&mut self) {
-        let _ = self.0.0.state.compare_exchange(
-            WAITING,
-            ARMED,
-            Ordering::AcqRel,
-            Ordering::Acquire,
-        );
+        let _ =
+            self.0
+                .0
+                .state
+                .compare_exchange(WAITING, ARMED, Ordering::AcqRel, Ordering::Acquire);
     }
 }
 

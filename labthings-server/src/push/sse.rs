@@ -182,11 +182,12 @@ impl Writer {
     {
         let Writer {
             stream,
-            listener: Listener {
-                missed,
-                lost,
-                mut live,
-            },
+            listener:
+                Listener {
+                    missed,
+                    lost,
+                    mut live,
+                },
             guard,
             invocations_url,
             mut lifeline,
@@ -436,14 +437,20 @@ mod tests {
             Framing::Chunked,
         );
         let writing = tokio::spawn(writer.write_to(theirs));
-        assert!(hub.observed().borrow().observes("count"), "the stream observes");
+        assert!(
+            hub.observed().borrow().observes("count"),
+            "the stream observes"
+        );
         assert_eq!(hub.listeners(), 1);
         drop(ours);
         tokio::time::timeout(Duration::from_secs(2), writing)
             .await
             .expect("the stream ends within 2 s")
             .unwrap();
-        assert!(!hub.observed().borrow().observes("count"), "and stops observing");
+        assert!(
+            !hub.observed().borrow().observes("count"),
+            "and stops observing"
+        );
         assert_eq!(hub.listeners(), 0);
     }
 }
