@@ -7,6 +7,14 @@
 //! number), so a client that reconnects with `Last-Event-ID` gets what it missed from the
 //! hub's replay ring. `retry: 3000` opens the stream; a comment every 15 s keeps proxies and
 //! idle-timeouts from closing it.
+//!
+//! The head goes out through hyper; the body doesn't: the stream is a [`Writer`] that takes the
+//! connection's socket once the head has left (see [`handover`](super::handover)) and writes
+//! its messages as hyper would have framed them (chunks, or bare until the close for
+//! HTTP/1.0). So an idle stream holds no HTTP buffers — one task, its hub subscription and a
+//! timer — and it does what the connection did: it reads to see the client leave, ends with the
+//! last chunk and a close when the server stops, and drops the socket when the client stops
+//! reading or its token is revoked.
 
 use std::fmt::Write as _;
 use std::future::Future;
