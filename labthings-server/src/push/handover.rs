@@ -24,7 +24,7 @@
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
@@ -61,10 +61,19 @@ pub struct ConnectionHandle(Arc<Shared>);
 
 #[derive(Default)]
 struct Shared {
-    hangup: Notify,
-    ready: Notify,
+    /// Wakes the connection task: a hang-up was asked for, or the socket can be taken.
+    wake: Notify,
+    hung_up: AtomicBool,
     state: AtomicU8,
     taker: Mutex<Option<Box<dyn Taker>>>,
+}
+
+/// What the connection task must do (see [`ConnectionHandle::needed`]).
+pub enum Needed {
+    /// Drop the connection.
+    HangUp,
+    /// Take the socket from hyper (its write buffer is empty) and run this on it.
+    Socket(Box<dyn Taker>),
 }
 
 impl Shared {
@@ -77,12 +86,29 @@ impl Shared {
 impl ConnectionHandle {
     /// Drop the connection (also if its task isn't waiting yet: the permit is kept).
     pub fn hang_up(&self) {
-        self.0.hangup.notify_one();
+        self.0.hung_up.store(true, Ordering::Release);
+        self.0.wake.notify_one();
     }
 
-    /// Resolve once some stream of the connection hung up.
-    pub async fn hang_up_requested(&self) {
-        self.0.hangup.notified().await;
+    /// Resolve once the connection task must act: a stream hung up, or a taker's response
+    /// head has left hyper (one future for both, so that the connection task, which polls it
+    /// on every wake-up, pays for one).
+    pub async fn needed(&self) -> Needed {
+        loop {
+            self.0.wake.notified().await;
+            if self.0.hung_up.load(Ordering::Acquire) {
+                return Needed::HangUp;
+            }
+            if self
+                .0
+                .state
+                .compare_exchange(READY, IDLE, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+                && let Some(taker) = self.0.taker().take()
+            {
+                return Needed::Socket(taker);
+            }
+        }
     }
 
     /// The body of a response whose body `taker` will write once the head is out: it hands
@@ -92,23 +118,6 @@ impl ConnectionHandle {
         *self.0.taker() = Some(taker);
         self.0.state.store(WAITING, Ordering::Release);
         Body::parked(Box::new(Arm(self.clone())))
-    }
-
-    /// Resolve with the taker once its response head has left hyper: the connection task
-    /// then takes the socket (hyper's write buffer is empty) and runs it.
-    pub async fn socket_wanted(&self) -> Box<dyn Taker> {
-        loop {
-            self.0.ready.notified().await;
-            if self
-                .0
-                .state
-                .compare_exchange(READY, IDLE, Ordering::AcqRel, Ordering::Acquire)
-                .is_ok()
-                && let Some(taker) = self.0.taker().take()
-            {
-                return taker;
-            }
-        }
     }
 
     /// Hyper is about to flush the socket, which it does only with its write buffer empty.
@@ -121,7 +130,7 @@ impl ConnectionHandle {
                 .compare_exchange(ARMED, READY, Ordering::AcqRel, Ordering::Acquire)
                 .is_ok()
         {
-            self.0.ready.notify_one();
+            self.0.wake.notify_one();
         }
     }
 }
