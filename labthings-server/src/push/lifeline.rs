@@ -47,6 +47,15 @@ impl Lifeline {
         }
     }
 
+    /// The same ties but the connection's: for a stream that owns its socket (SSE after the
+    /// hand-over), which hangs up by dropping it. (It must not keep the handle either: until
+    /// the hand-over the handle holds the stream, and the pair would keep each other alive if
+    /// the connection failed just then.)
+    pub fn without_connection(mut self) -> Self {
+        self.connection = None;
+        self
+    }
+
     /// Tied to the server's stop signal only.
     #[cfg(test)]
     pub fn detached(stopped: watch::Receiver<bool>) -> Self {

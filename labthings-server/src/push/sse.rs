@@ -170,7 +170,8 @@ pub fn open(
         listener,
         guard,
         invocations_url,
-        lifeline,
+        // It hangs up by dropping its socket; see `without_connection`.
+        lifeline: lifeline.without_connection(),
         framing,
     }
 }
@@ -429,6 +430,45 @@ mod tests {
         let mut rest = Vec::new();
         ours.read_to_end(&mut rest).await.unwrap();
         assert!(rest.is_empty(), "nothing but the close ends it: {rest:?}");
+    }
+
+    /// The hand-over was ready, but the connection ended before its task took the socket
+    /// (it failed in the same poll): the stream, and its subscription, must go with it.
+    #[tokio::test]
+    async fn a_stream_never_handed_over_goes_with_its_connection() {
+        use hyper::body::Body as _;
+        use tokio::io::AsyncWriteExt;
+
+        use super::super::handover::{ConnectionHandle, Watched};
+
+        let hub = Arc::new(ThingHub::new());
+        let (_stop, stopped) = watch::channel(false);
+        let connection = ConnectionHandle::default();
+        let mut extensions = hyper::http::Extensions::new();
+        extensions.insert(connection.clone());
+        let lifeline = Lifeline::new(stopped, &extensions);
+        drop(extensions);
+        let writer = open(
+            &hub,
+            Stream::AllEvents,
+            None,
+            String::new(),
+            lifeline,
+            Framing::Chunked,
+        );
+        let mut body = connection.take_socket(Box::new(writer));
+        // Hyper polls the body (the head is buffered), then flushes: ready to be taken.
+        std::future::poll_fn(|cx| {
+            assert!(Pin::new(&mut body).poll_frame(cx).is_pending());
+            std::task::Poll::Ready(())
+        })
+        .await;
+        let (socket, _client) = tokio::io::duplex(64);
+        let mut watched = Watched::new(socket, connection.clone());
+        watched.flush().await.unwrap();
+        assert_eq!(hub.listeners(), 1);
+        drop((body, watched, connection));
+        assert_eq!(hub.listeners(), 0, "the stream is gone with its connection");
     }
 
     #[tokio::test]
