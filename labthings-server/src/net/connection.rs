@@ -45,7 +45,8 @@ pub async fn serve_connection<S, H, F>(
         peer,
     };
     // Boxed, so that its buffers and state are freed when a stream takes the socket (this
-    // task lives on as that stream).
+    // task lives on as that stream). Never `pipeline_flush`: the hand-over relies on hyper
+    // flushing the socket only once its write buffer is empty.
     let mut connection = Box::new(
         hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
