@@ -1,7 +1,8 @@
 //! HTTPS and WSS (the `tls` feature of labthings-server), black-box: a client that trusts only
 //! the test CA (`tests/fixtures/tls`) talks to a real server over a real socket; plain HTTP to
-//! the TLS port fails without hurting the server; the `test-lab` binary takes `--tls-cert`
-//! and `--tls-key`, announces an `https://` URL, and refuses files it can't use, naming them.
+//! the TLS port fails without hurting the server; an event stream, which leaves hyper once its
+//! head is out, works the same; the `test-lab` binary takes `--tls-cert` and `--tls-key`,
+//! announces an `https://` URL, and refuses files it can't use, naming them.
 
 mod support;
 
@@ -209,6 +210,35 @@ async fn the_websocket_works_over_tls() {
     assert_eq!(seen["messageType"], "propertyStatus");
     assert_eq!(seen["data"]["count"], json!(value));
     server.shutdown().await;
+}
+
+/// The stream writes its own body once its head is out (issue #26): over TLS too, every value
+/// arrives, and shutdown sends the last chunk and closes with a TLS close_notify.
+#[tokio::test]
+async fn server_sent_events_work_over_tls() {
+    let server = tls_server().await;
+    let addr = server.local_addr();
+    let mut events =
+        support::EventStream::open(connect(addr).await, "HTTP/1.1", "/counter/count").await;
+    assert!(
+        events.head.starts_with("HTTP/1.1 200 OK"),
+        "{}",
+        events.head
+    );
+    let first = events.message().await;
+    assert!(first.starts_with("retry: 3000\n\n"), "{first}");
+    for value in [11, 12, 13] {
+        let (status, _) = https(addr, Method::PUT, "/counter/count", &value.to_string()).await;
+        assert!(status.is_success());
+        let message = events.message().await;
+        assert!(
+            message.ends_with(&format!("\ndata: {value}\n\n")),
+            "{message}"
+        );
+    }
+    server.shutdown().await;
+    assert_eq!(events.chunk().await, None, "the last chunk");
+    assert_eq!(events.rest().await, b"", "then a clean TLS close");
 }
 
 #[tokio::test]

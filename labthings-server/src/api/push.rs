@@ -3,7 +3,7 @@
 use hyper::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE, HeaderMap, HeaderValue};
 use hyper::http::request::Parts;
 use hyper::upgrade::OnUpgrade;
-use hyper::{Response, StatusCode};
+use hyper::{Response, StatusCode, Version};
 use hyper_util::rt::TokioIo;
 use labthings_protocol::paths::Origin;
 use tokio_tungstenite::WebSocketStream;
@@ -12,8 +12,9 @@ use tokio_tungstenite::tungstenite::protocol::Role;
 use crate::http::body::Body;
 use crate::http::error::ApiError;
 use crate::http::grant::Grant;
+use crate::push::handover::ConnectionHandle;
 use crate::push::lifeline::Lifeline;
-use crate::push::sse::{self, Stream};
+use crate::push::sse::{self, Framing, Stream};
 use crate::push::ws_session::{self, Session};
 use crate::state::{ServedThing, ServerState};
 
@@ -37,33 +38,48 @@ fn invocations_url(state: &ServerState, origin: &Origin) -> String {
     format!("{origin}{}/", state.paths.invocations())
 }
 
-/// `stream` of `served` as `text/event-stream`, resuming after `Last-Event-ID` if given.
+/// `stream` of `served` as `text/event-stream`, resuming after `Last-Event-ID` if given. The
+/// head goes out through hyper, the body past it (`push/handover.rs`).
 pub fn event_stream(
     state: &ServerState,
     served: &ServedThing,
     stream: Stream,
     request: &Parts,
     origin: &Origin,
-) -> Response<Body> {
+) -> Result<Response<Body>, ApiError> {
+    // Every request comes through `net/connection.rs`, which puts it there.
+    let Some(connection) = request.extensions.get::<ConnectionHandle>() else {
+        return Err(ApiError::Detail(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "This connection can't carry an event stream.".into(),
+        ));
+    };
+    // Hyper frames a body of unknown length so; the stream writes it the same way.
+    let framing = if request.version == Version::HTTP_10 {
+        Framing::UntilClose
+    } else {
+        Framing::Chunked
+    };
     let last_event_id = request
         .headers
         .get("last-event-id")
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.trim().parse().ok());
-    let frames = sse::open(
+    let writer = sse::open(
         &served.hub,
         stream,
         last_event_id,
         invocations_url(state, origin),
         Lifeline::new(state.stopped.clone(), &request.extensions),
+        framing,
     );
-    let mut response = Response::new(Body::channel(frames));
+    let mut response = Response::new(connection.take_socket(Box::new(writer)));
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     // Tell reverse proxies (nginx) not to buffer the stream.
     headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    response
+    Ok(response)
 }
 
 /// Upgrade to the Thing's WebSocket; a request that is no handshake gets the 404 the

@@ -326,15 +326,7 @@ async fn dispatch(
     // routes that build absolute URLs.
     let origin = || state.origin_of(&request.uri, &request.headers);
     let not_allowed = || ApiError::MethodNotAllowed(route.allowed().unwrap_or_default());
-    let stream = |served, stream| {
-        Ok(push::event_stream(
-            state,
-            served,
-            stream,
-            request,
-            &origin(),
-        ))
-    };
+    let stream = |served, stream| push::event_stream(state, served, stream, request, &origin());
     match route {
         Route::Property(served, property) if get && wants_event_stream(&request.headers) => {
             if !property.observable() {

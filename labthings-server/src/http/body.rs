@@ -1,8 +1,10 @@
 //! The body of every response: bytes already in hand (nearly every answer, with an exact
-//! `Content-Length`), a stream of frames from a channel (Server-Sent Events; a producer
-//! task writes, and the stream ends when it stops or the client goes, dropping the receiver),
-//! or a stream pulled only when the connection wants the next chunk (MJPEG: what to send is
-//! decided as late as possible, so a slow client gets the newest frame).
+//! `Content-Length`), a stream of frames from a channel (file blobs: a reader task sends, and
+//! the body ends when it stops or the client goes, dropping the receiver), a stream pulled
+//! only when the connection wants the next chunk (MJPEG: what to send is decided as late as
+//! possible, so a slow client gets the newest frame), or a *parked* body that hyper never gets a byte of (Server-Sent Events: once the response head
+//! is out, the stream takes the socket from hyper and writes its body itself; see
+//! `push/handover.rs`).
 
 use std::convert::Infallible;
 use std::pin::Pin;
@@ -20,6 +22,14 @@ enum Kind {
     Full(Full<Bytes>),
     Channel(mpsc::Receiver<Bytes>),
     Pulled(Pin<Box<dyn Stream<Item = Bytes> + Send>>),
+    Parked(Box<dyn Parked>),
+}
+
+/// Told when hyper first asks a parked body for data, which it does only after it has put
+/// the response head in its write buffer. (Dropping it says that moment will never come.)
+pub trait Parked: Send {
+    /// Hyper asked for the first time.
+    fn polled(&mut self);
 }
 
 impl Body {
@@ -36,6 +46,12 @@ impl Body {
     /// A body streamed from `frames`, ending when the sender is dropped.
     pub fn channel(frames: mpsc::Receiver<Bytes>) -> Self {
         Self(Kind::Channel(frames))
+    }
+
+    /// A body of unknown length that never yields (nor ends): its bytes are written past
+    /// hyper, by whoever takes the socket. `parked` hears when hyper first polls it.
+    pub fn parked(parked: Box<dyn Parked>) -> Self {
+        Self(Kind::Parked(parked))
     }
 
     /// A body of the chunks `stream` yields, each polled for only when the connection is
@@ -62,20 +78,25 @@ impl hyper::body::Body for Body {
                 .as_mut()
                 .poll_next(cx)
                 .map(|chunk| chunk.map(|bytes| Ok(Frame::data(bytes)))),
+            // Nothing ever comes here, so no waker is kept; hyper may poll again meanwhile.
+            Kind::Parked(parked) => {
+                parked.polled();
+                Poll::Pending
+            }
         }
     }
 
     fn is_end_stream(&self) -> bool {
         match &self.0 {
             Kind::Full(full) => full.is_end_stream(),
-            Kind::Channel(_) | Kind::Pulled(_) => false,
+            Kind::Channel(_) | Kind::Pulled(_) | Kind::Parked(_) => false,
         }
     }
 
     fn size_hint(&self) -> SizeHint {
         match &self.0 {
             Kind::Full(full) => full.size_hint(),
-            Kind::Channel(_) | Kind::Pulled(_) => SizeHint::default(),
+            Kind::Channel(_) | Kind::Pulled(_) | Kind::Parked(_) => SizeHint::default(),
         }
     }
 }

@@ -4,38 +4,22 @@
 //! A client that stops reading can't be told anything — the response is stuck behind its full
 //! socket buffer, and hyper stops polling the body — so a stream that sees it stuck (a frame
 //! not taken within [`SEND_TIMEOUT`], the WebSocket's rule) *hangs up*: the connection task
-//! drops the connection. The same goes at shutdown for a stream whose last frame isn't taken
+//! drops the connection (an SSE stream, which owns its socket once its head is out, just
+//! drops the socket). The same goes at shutdown for a stream whose last frame isn't taken
 //! within [`STOP_FLUSH`], so shutdown doesn't wait the whole grace for it.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use hyper::http::Extensions;
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 
+use super::handover::ConnectionHandle;
 use crate::http::grant::{self, Grant};
 
 pub(crate) use super::ws_session::SEND_TIMEOUT;
 
 /// At shutdown, how long a stream waits for what it already sent to be taken.
 pub const STOP_FLUSH: Duration = Duration::from_secs(1);
-
-/// One connection's switch to drop it at once. The connection task puts one in every
-/// request's extensions and waits on it beside the connection.
-#[derive(Clone, Default)]
-pub struct Hangup(Arc<Notify>);
-
-impl Hangup {
-    /// Drop the connection (also if its task isn't waiting yet: the permit is kept).
-    pub fn hang_up(&self) {
-        self.0.notify_one();
-    }
-
-    /// Resolve once some stream of the connection hung up.
-    pub async fn requested(&self) {
-        self.0.notified().await;
-    }
-}
 
 /// Why a stream must end.
 #[derive(Debug, PartialEq, Eq)]
@@ -50,17 +34,26 @@ pub enum End {
 pub struct Lifeline {
     stopped: watch::Receiver<bool>,
     grant: Option<Grant>,
-    hangup: Option<Hangup>,
+    connection: Option<ConnectionHandle>,
 }
 
 impl Lifeline {
-    /// For a request with these `extensions` (its [`Grant`] and [`Hangup`], if any).
+    /// For a request with these `extensions` (its [`Grant`] and [`ConnectionHandle`], if any).
     pub fn new(stopped: watch::Receiver<bool>, extensions: &Extensions) -> Self {
         Self {
             stopped,
             grant: extensions.get::<Grant>().cloned(),
-            hangup: extensions.get::<Hangup>().cloned(),
+            connection: extensions.get::<ConnectionHandle>().cloned(),
         }
+    }
+
+    /// The same ties but the connection's: for a stream that owns its socket (SSE after the
+    /// hand-over), which hangs up by dropping it. (It must not keep the handle either: until
+    /// the hand-over the handle holds the stream, and the pair would keep each other alive if
+    /// the connection failed just then.)
+    pub fn without_connection(mut self) -> Self {
+        self.connection = None;
+        self
     }
 
     /// Tied to the server's stop signal only.
@@ -79,8 +72,8 @@ impl Lifeline {
 
     /// Drop the connection the stream is on (a stuck or revoked client).
     pub fn hang_up(&self) {
-        if let Some(hangup) = &self.hangup {
-            hangup.hang_up();
+        if let Some(connection) = &self.connection {
+            connection.hang_up();
         }
     }
 }

@@ -4,8 +4,11 @@
 //! [`hub`] is the fan-out and knows nothing of HTTP (it observes the invocation runtime
 //! through `runtime::invocation::InvocationObserver`); [`observed`] counts who observes which
 //! property (the pollers of getters run only while someone does); `ws_protocol` and
-//! `ws_session` speak the reference's WebSocket; `sse` frames event streams.
+//! `ws_session` speak the reference's WebSocket; `sse` writes event streams, on a socket
+//! `handover` takes from hyper once their head is out; `lifeline` is what ends a long-lived
+//! response.
 
+pub mod handover;
 pub mod hub;
 pub mod lifeline;
 pub mod observed;

@@ -47,9 +47,14 @@ const REPLIES_PER_FRAME: usize = 8;
 /// allocated up front, unbounded write buffer, 64 MiB messages) suit a client downloading
 /// large messages, not a server holding thousands of mostly idle observers: clients here send
 /// small requests, and a slow client must not make its socket buffer grow without bound.
+///
+/// The read buffer is kept for the session's life (tungstenite grows it for a larger frame,
+/// and reads at most this much per call), so it is sized for the requests clients send — a
+/// subscription is ~70 bytes — not for throughput: 512 bytes instead of 4 KiB took an idle
+/// observer from 7.5 to ~3.9 KiB of server memory (issue #26, `bench/README.md`).
 pub fn config() -> WebSocketConfig {
     WebSocketConfig::default()
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(512)
         .write_buffer_size(0)
         .max_write_buffer_size(1024 * 1024)
         .max_message_size(Some(64 * 1024))
@@ -144,7 +149,9 @@ impl Session {
                 frame = socket.next() => match frame {
                     Some(Ok(frame)) => {
                         last_heard = Instant::now();
-                        self.on_frame(frame, &mut listening, &mut socket).await
+                        // Boxed: a request is rare, and its future (replies, greetings, their
+                        // timeouts) would otherwise take room in every idle session's task.
+                        Box::pin(self.on_frame(frame, &mut listening, &mut socket)).await
                     }
                     // Closed, or broken (reset, protocol error): nothing more to say.
                     None | Some(Err(_)) => Step::End,

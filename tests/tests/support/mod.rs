@@ -17,6 +17,11 @@ use labthings_server::{RunningServer, ThingServer};
 use serde_json::Value;
 use tokio::net::TcpStream;
 
+mod event_stream;
+// Only the SSE tests read event streams off raw sockets.
+#[allow(unused_imports)]
+pub use event_stream::EventStream;
+
 /// A response, read whole.
 #[derive(Debug)]
 pub struct Reply {
