@@ -347,12 +347,9 @@ async fn action_input_errors_name_the_field() {
 #[tokio::test(flavor = "multi_thread")]
 async fn cancelling_a_running_action_is_prompt() {
     let server = TestServer::demo().await;
-    let started = server
-        .post("/counter/slow", Some(r#"{"duration": 30, "step": 10}"#))
-        .await
-        .json();
-    let id = started["id"].as_str().unwrap().to_owned();
-    server.wait_for(&id, |s| s == "running").await;
+    let id = server
+        .start_running("/counter/slow", Some(r#"{"duration": 30, "step": 10}"#))
+        .await;
     let output = server
         .get(&format!("/action_invocations/{id}/output"))
         .await;
@@ -506,12 +503,9 @@ async fn async_actions_run_on_the_runtime_and_cancel() {
     );
 
     // Async actions don't need the action pool: they run while its one thread is busy.
-    let blocker = server
-        .post("/counter/slow", Some(r#"{"duration": 30, "step": 10}"#))
-        .await
-        .json();
-    let blocker_id = blocker["id"].as_str().unwrap().to_owned();
-    server.wait_for(&blocker_id, |s| s == "running").await;
+    let blocker_id = server
+        .start_running("/counter/slow", Some(r#"{"duration": 30, "step": 10}"#))
+        .await;
     let beside = server
         .post_and_wait("/lab/wait_async", Some(r#"{"seconds": 0.01}"#))
         .await;
@@ -537,12 +531,9 @@ async fn async_actions_run_on_the_runtime_and_cancel() {
 async fn inline_actions_have_finished_when_answered_and_need_no_pool_thread() {
     // The pool's one thread busy and no queue: a pool action would be refused with 503.
     let server = TestServer::start(support::demo_server().action_threads(1).action_queue(0)).await;
-    let blocker = server
-        .post("/counter/slow", Some(r#"{"duration": 30, "step": 10}"#))
-        .await
-        .json();
-    let blocker_id = blocker["id"].as_str().unwrap().to_owned();
-    server.wait_for(&blocker_id, |s| s == "running").await;
+    let blocker_id = server
+        .start_running("/counter/slow", Some(r#"{"duration": 30, "step": 10}"#))
+        .await;
     assert_eq!(server.post("/lab/zero", None).await.status, 503);
 
     // No wait asked for, yet the answer is the finished invocation, with its log.
@@ -617,12 +608,9 @@ async fn finished_invocations_expire_on_a_timer() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_full_pool_queues_then_refuses() {
     let server = TestServer::start(support::demo_server().action_threads(1).action_queue(1)).await;
-    let running = server
-        .post("/counter/slow", Some(r#"{"duration": 10, "step": 10}"#))
-        .await
-        .json();
-    let running_id = running["id"].as_str().unwrap().to_owned();
-    server.wait_for(&running_id, |s| s == "running").await;
+    let running_id = server
+        .start_running("/counter/slow", Some(r#"{"duration": 10, "step": 10}"#))
+        .await;
     let queued = server.post("/counter/increment", None).await.json();
     assert_eq!(queued["status"], "pending");
     let refused = server.post("/counter/increment", None).await;

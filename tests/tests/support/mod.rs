@@ -159,6 +159,14 @@ impl TestServer {
             .await
     }
 
+    /// POST `path` with `body` and wait until that invocation is `running`; its id.
+    pub async fn start_running(&self, path: &str, body: Option<&str>) -> String {
+        let started = self.post(path, body).await.json();
+        let id = started["id"].as_str().expect("an invocation").to_owned();
+        self.wait_for(&id, |s| s == "running").await;
+        id
+    }
+
     /// Poll an invocation until its status satisfies `done` (at most 10 s).
     pub async fn wait_for(&self, id: &str, done: impl Fn(&str) -> bool) -> Value {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
