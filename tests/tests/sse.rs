@@ -76,7 +76,7 @@ async fn every_value_arrives_in_order_then_shutdown_ends_the_body_and_closes() {
 /// hyper has sent all it holds. Here hyper holds most of a 4 MB answer (the client asked for it
 /// first, pipelined, and reads nothing yet) when the stream's head joins it in the buffer.
 #[tokio::test]
-async fn a_stream_behind_a_large_pipelined_answer_waits_until_it_has_left() {
+async fn a_stream_behind_a_large_pipelined_answer_follows_it_whole() {
     let (server, meter) = meter().await;
     let text = "x".repeat(4_000_000);
     meter.text.set(text.clone()).unwrap();
@@ -86,7 +86,9 @@ async fn a_stream_behind_a_large_pipelined_answer_waits_until_it_has_left() {
     let requests = "GET /meter/text HTTP/1.1\r\nHost: localhost\r\n\r\n\
                     GET /meter/level HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n";
     socket.write_all(requests.as_bytes()).await.unwrap();
-    // Let the server fill the socket and buffer the rest, the stream's head behind it.
+    // Let the server fill the socket and buffer the rest, the stream's head behind it. (That
+    // the socket is taken only once the head has left hyper is proved by the unit test
+    // `the_socket_is_taken_only_once_hyper_has_sent_the_whole_head` in `net/connection.rs`.)
     tokio::time::sleep(Duration::from_millis(500)).await;
     let body = format!("\"{text}\"");
     let mut answer = Vec::new();

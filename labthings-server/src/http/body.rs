@@ -2,9 +2,9 @@
 //! `Content-Length`), a stream of frames from a channel (file blobs: a reader task sends, and
 //! the body ends when it stops or the client goes, dropping the receiver), a stream pulled
 //! only when the connection wants the next chunk (MJPEG: what to send is decided as late as
-//! possible, so a slow client gets the newest frame), or a *parked* body that hyper never gets a byte of (Server-Sent Events: once the response head
-//! is out, the stream takes the socket from hyper and writes its body itself; see
-//! `push/handover.rs`).
+//! possible, so a slow client gets the newest frame), or a *parked* body that hyper never
+//! gets a byte of (Server-Sent Events: once the response head is out, the stream takes the
+//! socket from hyper and writes its body itself; see `push/handover.rs`).
 
 use std::convert::Infallible;
 use std::pin::Pin;

@@ -68,6 +68,8 @@ pub async fn serve_connection<S, H, F>(
                     .into_parts()
                     .map(|parts| parts.io.into_inner().into_inner());
                 if let Some(socket) = socket {
+                    // The stream lives on in this task: keep nothing of the connection's.
+                    drop((handle, stopped));
                     taker.run(Box::new(socket)).await;
                 }
                 return;

@@ -98,16 +98,10 @@ pub enum Framing {
 
 impl Framing {
     /// `message` as it goes on the wire (never empty: an empty chunk would end the body).
-    fn frame(self, message: &str) -> Vec<u8> {
+    fn frame(self, message: String) -> Vec<u8> {
         match self {
-            Framing::Chunked => {
-                let mut chunk = Vec::with_capacity(message.len() + 12);
-                let _ = write!(ChunkHead(&mut chunk), "{:X}\r\n", message.len());
-                chunk.extend_from_slice(message.as_bytes());
-                chunk.extend_from_slice(b"\r\n");
-                chunk
-            }
-            Framing::UntilClose => message.as_bytes().to_vec(),
+            Framing::Chunked => format!("{:X}\r\n{message}\r\n", message.len()).into_bytes(),
+            Framing::UntilClose => message.into_bytes(),
         }
     }
 
@@ -117,16 +111,6 @@ impl Framing {
             Framing::Chunked => b"0\r\n\r\n",
             Framing::UntilClose => b"",
         }
-    }
-}
-
-/// `fmt::Write` into a byte vector, for the chunk-size line.
-struct ChunkHead<'a>(&'a mut Vec<u8>);
-
-impl std::fmt::Write for ChunkHead<'_> {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        self.0.extend_from_slice(s.as_bytes());
-        Ok(())
     }
 }
 
@@ -211,10 +195,9 @@ impl Writer {
                 all.push_str(&message);
                 all
             });
-        if !deliver(&mut socket, framing.frame(&opening), &mut lifeline).await {
+        if !deliver(&mut socket, framing.frame(opening), &mut lifeline).await {
             return;
         }
-        drop(opening);
         let mut keep_alive = tokio::time::interval_at(Instant::now() + KEEP_ALIVE, KEEP_ALIVE);
         keep_alive.set_missed_tick_behavior(MissedTickBehavior::Delay);
         // Reading tells when the client leaves (a read of 0 bytes), as hyper did.
@@ -241,15 +224,15 @@ impl Writer {
                 },
                 _ = keep_alive.tick() => ":\n\n".to_owned(),
                 end = lifeline.ended() => {
-                    // Revoked: hang up. Stopping: close cleanly, unless the client doesn't
-                    // take what it has.
+                    // Revoked: hang up. Stopping: close cleanly (below), unless the client
+                    // doesn't take what it has.
                     if end == End::Stopping {
-                        let _ = tokio::time::timeout(STOP_FLUSH, finish(&mut socket, framing)).await;
+                        break;
                     }
                     return;
                 }
             };
-            if !deliver(&mut socket, framing.frame(&frame), &mut lifeline).await {
+            if !deliver(&mut socket, framing.frame(frame), &mut lifeline).await {
                 return;
             }
         }
