@@ -1,6 +1,7 @@
-//! The README's "Many servers, one broker" command line, run as written there: the real
-//! `demo-lab` binary with `--port … --settings-folder … --mqtt mqtt://…` against a test
-//! Mosquitto, and its Things' TDs retained on the broker under `labthings/<host>-<port>/`.
+//! The README's "Many servers, one broker" command line, with the same arguments (kept in step
+//! by hand): the real `demo-lab` binary with `--port … --settings-folder … --mqtt mqtt://…`
+//! against a test Mosquitto, and its Things' TDs retained on the broker under
+//! `labthings/<host>-<port>/`.
 
 #[allow(dead_code)]
 #[path = "../../tests/tests/support/broker.rs"]

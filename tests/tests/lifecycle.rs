@@ -47,6 +47,17 @@ async fn a_held_global_lock_refuses_writes_and_actions() {
         "ran",
         "no_lock opts out"
     );
+    // An inline action that must take the lock waits for it on the pool, not on a request's
+    // thread: it answers still pending or running (inline, it would answer having ended), and
+    // ends refused like the others once the lock's 50 ms wait is over.
+    let inline = server.post("/lab/where_inline", None).await.json();
+    assert!(
+        matches!(inline["status"].as_str(), Some("pending" | "running")),
+        "{inline}"
+    );
+    let inline_id = inline["id"].as_str().unwrap().to_owned();
+    let refused = server.wait_for(&inline_id, |s| s == "error").await;
+    assert_eq!(refused["error"]["title"], "GlobalLockBusyError");
     assert_eq!(
         server.get("/counter/count").await.body,
         "0",

@@ -40,11 +40,9 @@ pub async fn handle(state: &ServerState, mut request: Request<Incoming>) -> Resp
     if request.method() == Method::OPTIONS && headers.contains_key(ACCESS_CONTROL_REQUEST_METHOD) {
         return state.cors.preflight(headers);
     }
-    // Only a request that changes something and names the page it came from (`Origin`) is
-    // checked against them (reads, and clients that aren't browsers, pass at once), so only
-    // then is the server's own origin worth spelling out.
-    let own = if auth::changes_something(request.method(), headers) && headers.contains_key(ORIGIN)
-    {
+    // Only then is the server's own origin worth spelling out (reads, clients that aren't
+    // browsers and a page's same-origin requests pass without it).
+    let own = if auth::compares_origin(request.method(), headers) {
         own_origin(state, &request)
     } else {
         String::new()

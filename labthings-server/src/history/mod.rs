@@ -128,22 +128,28 @@ impl History {
         let started = timestamp(Utc::now());
         // Under PostgreSQL the local file only spools: the unfinished invocations are in the
         // database, closed by the writer at its first connection (see `spool`).
-        let mut closed_at_start = 0;
-        let (sink, source) = match location {
-            HistoryLocation::Postgres(url) => postgres_sink(url, connection, &server, started)?,
+        let (sink, source, closed_at_start) = match location {
+            HistoryLocation::Postgres(url) => {
+                let (sink, source) = postgres_sink(url, connection, &server, started)?;
+                (sink, source, 0)
+            }
             _ => {
-                closed_at_start = store::close_unfinished(&mut connection, &server, &started)
+                let closed_at_start = store::close_unfinished(&mut connection, &server, &started)
                     .map_err(|source| OpenError::Store {
-                        path: path.to_owned(),
-                        source,
-                    })?;
+                    path: path.to_owned(),
+                    source,
+                })?;
                 if closed_at_start > 0 {
                     tracing::warn!(
                         count = closed_at_start,
                         "history: invocations the last run left pending or running are marked `error` (server stopped)"
                     );
                 }
-                (Sink::Sqlite(connection), Source::Sqlite(Default::default()))
+                (
+                    Sink::Sqlite(connection),
+                    Source::Sqlite(Default::default()),
+                    closed_at_start,
+                )
             }
         };
         let blobs = blob_folder(path);

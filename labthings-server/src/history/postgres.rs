@@ -400,12 +400,13 @@ impl Connected {
         self.prepared.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// `sql` (written with `?` placeholders, as for SQLite) prepared, once per connection.
     async fn statement(&self, sql: &str) -> Result<Statement, tokio_postgres::Error> {
         let kept = self.lock_prepared().get(sql).cloned();
         if let Some(statement) = kept {
             return Ok(statement);
         }
-        let statement = self.client.prepare(sql).await?;
+        let statement = self.client.prepare(&placeholders(sql)).await?;
         let mut kept = self.lock_prepared();
         if kept.len() >= PREPARED {
             kept.clear();
@@ -488,10 +489,9 @@ pub struct Session<'r> {
 
 impl Read for Session<'_> {
     fn query(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Rows, StoreError> {
-        let sql = placeholders(sql);
         let connected = &self.connected;
         let result = self.handle.block_on(async {
-            let statement = connected.statement(&sql).await?;
+            let statement = connected.statement(sql).await?;
             connected.client.query(&statement, &arguments(params)).await
         });
         let rows = match result {
@@ -502,7 +502,7 @@ impl Read for Session<'_> {
                     self.reader.forget(connected);
                 } else {
                     // Perhaps prepared before a migration changed its table: prepare again.
-                    connected.lock_prepared().remove(&sql);
+                    connected.lock_prepared().remove(sql);
                 }
                 return Err(error);
             }

@@ -253,6 +253,17 @@ pub fn change_allowed(method: &Method, headers: &HeaderMap, trusted: TrustedOrig
     }
 }
 
+/// Whether [`change_allowed`] will compare the request's `Origin` with the trusted ones (so
+/// the server's own origin is worth spelling out): a changing request that names its page's
+/// origin and isn't marked `Sec-Fetch-Site: same-origin`.
+pub fn compares_origin(method: &Method, headers: &HeaderMap) -> bool {
+    changes_something(method, headers)
+        && headers.contains_key(ORIGIN)
+        && headers
+            .get("sec-fetch-site")
+            .is_none_or(|site| site.as_bytes() != b"same-origin")
+}
+
 /// Whether a request may change something: any method but GET/HEAD/OPTIONS, or a WebSocket
 /// upgrade (its messages write properties and start actions).
 pub fn changes_something(method: &Method, headers: &HeaderMap) -> bool {

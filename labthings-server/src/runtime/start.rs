@@ -24,12 +24,20 @@ pub fn start(
     lock: Option<Arc<GlobalLock>>,
 ) -> Result<(), PoolFull> {
     match body {
+        // Waiting for the global lock must not hold a request's thread (a data property's
+        // write leaves the runtime for it too): with the lock to take, an inline body runs on
+        // the pool like any other.
+        ActionBody::Blocking(body) | ActionBody::Inline(body) if lock.is_some() => {
+            pool.submit(Box::new(move || {
+                run_here(&invocation, body, lock.as_deref());
+            }))
+        }
         ActionBody::Blocking(body) => pool.submit(Box::new(move || {
-            run_here(&invocation, body, lock.as_deref());
+            run_here(&invocation, body, None);
         })),
         ActionBody::Inline(body) => {
             let started = Instant::now();
-            run_here(&invocation, body, lock.as_deref());
+            run_here(&invocation, body, None);
             let took = started.elapsed();
             if took > INLINE_BUDGET {
                 warn_slow_inline(&invocation, took);
@@ -68,7 +76,7 @@ const INLINE_BUDGET: Duration = Duration::from_millis(5);
 /// Run a plain-`fn` body on this thread, from `running` to its end, holding `lock` if any.
 fn run_here(invocation: &Invocation, body: BlockingBody, lock: Option<&GlobalLock>) {
     if !invocation.mark_running() {
-        return; // cancelled while it waited for a worker
+        return; // cancelled before it started
     }
     let _guard = match GlobalLock::hold(lock) {
         Ok(guard) => guard,
