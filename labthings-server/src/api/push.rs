@@ -3,7 +3,7 @@
 use hyper::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE, HeaderMap, HeaderValue};
 use hyper::http::request::Parts;
 use hyper::upgrade::OnUpgrade;
-use hyper::{Response, StatusCode, Version};
+use hyper::{Method, Response, StatusCode, Version};
 use hyper_util::rt::TokioIo;
 use labthings_protocol::paths::Origin;
 use tokio_tungstenite::WebSocketStream;
@@ -47,6 +47,31 @@ pub fn event_stream(
     request: &Parts,
     origin: &Origin,
 ) -> Result<Response<Body>, ApiError> {
+    let body = if request.method == Method::HEAD {
+        // The same head and nothing more (hyper never sends a HEAD's body, and frames this
+        // one as it would the stream's): no subscription, no stream to throw away.
+        Body::pulled(futures_util::stream::empty())
+    } else {
+        stream_body(state, served, stream, request, origin)?
+    };
+    let mut response = Response::new(body);
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    // Tell reverse proxies (nginx) not to buffer the stream.
+    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    Ok(response)
+}
+
+/// The body of a `GET` of an event stream: subscribed now, written past hyper once the head
+/// is out.
+fn stream_body(
+    state: &ServerState,
+    served: &ServedThing,
+    stream: Stream,
+    request: &Parts,
+    origin: &Origin,
+) -> Result<Body, ApiError> {
     // Every request comes through `net/connection.rs`, which puts it there.
     let Some(connection) = request.extensions.get::<ConnectionHandle>() else {
         return Err(ApiError::Detail(
@@ -73,13 +98,7 @@ pub fn event_stream(
         Lifeline::new(state.stopped.clone(), &request.extensions),
         framing,
     );
-    let mut response = Response::new(connection.take_socket(Box::new(writer)));
-    let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    // Tell reverse proxies (nginx) not to buffer the stream.
-    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    Ok(response)
+    Ok(connection.take_socket(Box::new(writer)))
 }
 
 /// Upgrade to the Thing's WebSocket; a request that is no handshake gets the 404 the

@@ -36,7 +36,7 @@ pub use store::OpenError;
 use crate::history::record::timestamp;
 use crate::history::recorder::{RecordedThing, Recorder};
 use crate::history::sql::{Read, StoreError};
-use crate::history::writer::{Identity, Sink, Writer};
+use crate::history::writer::{Identity, Sink, Ties, Writer};
 
 /// The file name of the history in the settings folder (or the working directory).
 pub const FILE_NAME: &str = "history.sqlite3";
@@ -128,10 +128,10 @@ impl History {
         let started = timestamp(Utc::now());
         // Under PostgreSQL the local file only spools: the unfinished invocations are in the
         // database, closed by the writer at its first connection (see `spool`).
-        let (sink, source, closed_at_start) = match location {
+        let ties = Ties::new();
+        let (sink, source) = match location {
             HistoryLocation::Postgres(url) => {
-                let (sink, source) = postgres_sink(url, connection, &server, started)?;
-                (sink, source, 0)
+                postgres_sink(url, connection, &server, started, &ties)?
             }
             _ => {
                 let closed_at_start = store::close_unfinished(&mut connection, &server, &started)
@@ -145,11 +145,10 @@ impl History {
                         "history: invocations the last run left pending or running are marked `error` (server stopped)"
                     );
                 }
-                (
-                    Sink::Sqlite(connection),
-                    Source::Sqlite(Default::default()),
-                    closed_at_start,
-                )
+                ties.stats
+                    .closed_at_start
+                    .store(closed_at_start, std::sync::atomic::Ordering::Relaxed);
+                (Sink::Sqlite(connection), Source::Sqlite(Default::default()))
             }
         };
         let blobs = blob_folder(path);
@@ -157,12 +156,8 @@ impl History {
             server,
             software_version: env!("CARGO_PKG_VERSION").to_owned(),
         };
-        let writer =
-            Writer::start(sink, identity, blobs.clone(), retention).map_err(OpenError::Thread)?;
-        writer
-            .stats
-            .closed_at_start
-            .store(closed_at_start, std::sync::atomic::Ordering::Relaxed);
+        let writer = Writer::start(sink, identity, blobs.clone(), retention, ties)
+            .map_err(OpenError::Thread)?;
         let writer = Arc::new(writer);
         Ok(Self {
             path: path.to_owned(),
@@ -223,6 +218,7 @@ fn postgres_sink(
     local: rusqlite::Connection,
     server: &str,
     started: String,
+    ties: &Ties,
 ) -> Result<(Sink, Source), OpenError> {
     let shown = postgres::redacted(url);
     let failed = |source| OpenError::Postgres {
@@ -247,7 +243,7 @@ fn postgres_sink(
     .map_err(|_| failed(StoreError::Unreachable))?
     .map_err(failed)?;
     let reader = Box::new(postgres::Reader::new(url).map_err(failed)?);
-    let spooled = spool::Spooled::new(database, local, server.to_owned(), started);
+    let spooled = spool::Spooled::new(database, local, server.to_owned(), started, ties);
     if !spooled.reachable() {
         tracing::warn!(url = %shown, "history: PostgreSQL is unreachable at start; spooling to the local file until it answers");
     }
@@ -261,6 +257,7 @@ fn postgres_sink(
     _: rusqlite::Connection,
     _: &str,
     _: String,
+    _: &Ties,
 ) -> Result<(Sink, Source), OpenError> {
     let _ = url;
     Err(OpenError::NoPostgres)

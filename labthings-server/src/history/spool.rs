@@ -18,7 +18,7 @@ use crate::history::postgres::Postgres;
 use crate::history::record::Row;
 use crate::history::sql::StoreError;
 use crate::history::store;
-use crate::history::writer::{Identity, Stats, write_batch};
+use crate::history::writer::{Identity, Stats, Ties, write_batch};
 
 /// How often an unreachable database is tried again while rows wait.
 pub const RETRY: Duration = Duration::from_millis(500);
@@ -40,15 +40,26 @@ pub struct Spooled {
     /// The writer's counters: rows refused by the database are dropped there, and the count
     /// of closed invocations is `closedAtStart`.
     stats: Arc<Stats>,
-    /// `true` once the writer is stopping: no new connection is tried then (see
-    /// [`Spooled::attach`]).
-    stop: Option<watch::Receiver<bool>>,
+    /// `true` once the writer is stopping: an attempt to connect under way gives up, and none
+    /// is started — what is spooled stays in the local file and goes first at the next start.
+    /// So a stop never waits for a database that doesn't answer (up to the connection
+    /// timeout, 3 s, per attempt).
+    stop: watch::Receiver<bool>,
 }
 
 impl Spooled {
     /// Spool into `local` (the SQLite history file, opened and migrated) until `database`
-    /// answers. Blocks on nothing: the writer thread calls [`Spooled::forward`] first.
-    pub fn new(database: Postgres, local: Connection, server: String, started: String) -> Self {
+    /// answers, counting into the writer's `ties`. Blocks on nothing: the writer thread calls
+    /// [`Spooled::forward`] first.
+    pub fn new(
+        mut database: Postgres,
+        local: Connection,
+        server: String,
+        started: String,
+        ties: &Ties,
+    ) -> Self {
+        let stop = ties.stop_signal();
+        database.cancel_on(stop.clone());
         let spooled: i64 = local
             .query_row("SELECT coalesce(sum(count), 0) FROM spool", [], |row| {
                 row.get(0)
@@ -65,23 +76,13 @@ impl Spooled {
             closed_unfinished: false,
             // Unreachable at start has been said already.
             down: !database_connected,
-            stats: Arc::default(),
-            stop: None,
+            stats: ties.stats.clone(),
+            stop,
         }
     }
 
-    /// Count into the writer's `stats`, and stop trying to connect once `stop` turns `true`:
-    /// an attempt under way gives up, and none is started — what is spooled stays in the local
-    /// file and goes first at the next start. So a stop never waits for a database that
-    /// doesn't answer (up to the connection timeout, 3 s, per attempt).
-    pub fn attach(&mut self, stats: Arc<Stats>, stop: watch::Receiver<bool>) {
-        self.database.cancel_on(stop.clone());
-        self.stats = stats;
-        self.stop = Some(stop);
-    }
-
     fn stopping(&self) -> bool {
-        self.stop.as_ref().is_some_and(|stop| *stop.borrow())
+        *self.stop.borrow()
     }
 
     /// Rows waiting for the database.

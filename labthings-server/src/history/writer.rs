@@ -139,15 +139,31 @@ pub enum Sink {
     Postgres(Box<crate::history::spool::Spooled>),
 }
 
-impl Sink {
-    /// Let the sink count into `stats` and hear `stop`.
-    fn attach(&mut self, _stats: &Arc<Stats>, _stop: &watch::Receiver<bool>) {
-        #[cfg(feature = "postgres")]
-        if let Sink::Postgres(spooled) = self {
-            spooled.attach(_stats.clone(), _stop.clone());
+/// What the writer shares with its sink, made before either: the counters (the spool counts
+/// what PostgreSQL refuses, and `closedAtStart`) and the stop signal (the spool stops trying to
+/// connect once it turns `true`).
+#[derive(Debug)]
+pub struct Ties {
+    pub stats: Arc<Stats>,
+    stopping: watch::Sender<bool>,
+}
+
+impl Ties {
+    pub fn new() -> Self {
+        Self {
+            stats: Arc::default(),
+            stopping: watch::channel(false).0,
         }
     }
 
+    /// Turns `true` when [`Writer::stop`] is called.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub fn stop_signal(&self) -> watch::Receiver<bool> {
+        self.stopping.subscribe()
+    }
+}
+
+impl Sink {
     fn write(&mut self, identity: &Identity, rows: &[Row]) -> Result<(), StoreError> {
         match self {
             Sink::Sqlite(connection) => write_batch(connection, identity, rows),
@@ -186,17 +202,16 @@ impl Sink {
 impl Writer {
     /// Start the thread writing into `sink`; blobs go under `blob_folder`.
     pub fn start(
-        mut sink: Sink,
+        sink: Sink,
         identity: Identity,
         blob_folder: PathBuf,
         retention: Retention,
+        ties: Ties,
     ) -> std::io::Result<Self> {
         // Unbounded as a channel, bounded by `queued`: a bounded std channel allocates and
         // touches all its slots up front (16,384 rows' worth, ~3 MB of an idle server's RSS).
         let (sender, receiver) = mpsc::channel();
-        let stats = Arc::new(Stats::default());
-        let (stopping, stop) = watch::channel(false);
-        sink.attach(&stats, &stop);
+        let Ties { stats, stopping } = ties;
         let thread_stats = stats.clone();
         let queued = Arc::new(QueuedBytes::new(QUEUE_BYTES));
         let thread_queued = queued.clone();

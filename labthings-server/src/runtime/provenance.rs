@@ -52,6 +52,14 @@ impl Provenance {
             invocation: None,
         }
     }
+
+    /// A write an action's code made while running invocation `id`.
+    pub fn in_invocation(id: InvocationId) -> Self {
+        Self {
+            source: WriteSource::Rust,
+            invocation: Some(id),
+        }
+    }
 }
 
 thread_local! {
@@ -85,10 +93,7 @@ pub fn current() -> Provenance {
     CURRENT
         .with(Cell::get)
         .or_else(|| TASK.try_with(|provenance| *provenance).ok())
-        .unwrap_or(Provenance {
-            source: WriteSource::Rust,
-            invocation: None,
-        })
+        .unwrap_or(Provenance::direct(WriteSource::Rust))
 }
 
 #[cfg(test)]
@@ -114,10 +119,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_task_label_holds_across_awaits() {
         let id = InvocationId::new();
-        let label = Provenance {
-            source: WriteSource::Rust,
-            invocation: Some(id),
-        };
+        let label = Provenance::in_invocation(id);
         let seen = scope(label, async {
             tokio::task::yield_now().await;
             current()

@@ -12,7 +12,7 @@ use labthings_protocol::problem::Problem;
 use crate::runtime::invocation::Invocation;
 use crate::runtime::lock::GlobalLock;
 use crate::runtime::pool::{ActionPool, PoolFull};
-use crate::runtime::provenance::{self, Provenance, WriteSource};
+use crate::runtime::provenance::{self, Provenance};
 use crate::runtime::store::InvocationStore;
 
 /// Start the invocation's body: blocking bodies on `pool`, inline ones here and now, `async`
@@ -25,17 +25,9 @@ pub fn start(
 ) -> Result<(), PoolFull> {
     match body {
         // Waiting for the global lock must not hold a request's thread (a data property's
-        // write leaves the runtime for it too): with the lock to take, an inline body runs on
-        // the pool like any other.
-        ActionBody::Blocking(body) | ActionBody::Inline(body) if lock.is_some() => {
-            pool.submit(Box::new(move || {
-                run_here(&invocation, body, lock.as_deref());
-            }))
-        }
-        ActionBody::Blocking(body) => pool.submit(Box::new(move || {
-            run_here(&invocation, body, None);
-        })),
-        ActionBody::Inline(body) => {
+        // write leaves the runtime for it too), so only an inline body with no lock to take
+        // runs here; with one, it goes to the pool like any other.
+        ActionBody::Inline(body) if lock.is_none() => {
             let started = Instant::now();
             run_here(&invocation, body, None);
             let took = started.elapsed();
@@ -44,16 +36,16 @@ pub fn start(
             }
             Ok(())
         }
+        ActionBody::Blocking(body) | ActionBody::Inline(body) => pool.submit(Box::new(move || {
+            run_here(&invocation, body, lock.as_deref());
+        })),
         ActionBody::Async(start) => {
             tokio::spawn(async move {
                 if !invocation.mark_running() {
                     return;
                 }
                 // Property writes the action makes are recorded as made in this invocation.
-                let provenance = Provenance {
-                    source: WriteSource::Rust,
-                    invocation: Some(invocation.id),
-                };
+                let provenance = Provenance::in_invocation(invocation.id);
                 let future = provenance::scope(provenance, start(context(&invocation)));
                 // A separate task, so a panic inside the action surfaces as a JoinError.
                 let task = tokio::spawn(Captured::new(invocation.log.clone(), future));
@@ -83,10 +75,7 @@ fn run_here(invocation: &Invocation, body: BlockingBody, lock: Option<&GlobalLoc
         Err(busy) => return invocation.fail_with(busy.into()),
     };
     // Property writes the action makes are recorded as made in this invocation.
-    let provenance = Provenance {
-        source: WriteSource::Rust,
-        invocation: Some(invocation.id),
-    };
+    let provenance = Provenance::in_invocation(invocation.id);
     let outcome = provenance::with(provenance, || body.run(&context(invocation)));
     invocation.finish(outcome);
 }
