@@ -9,8 +9,6 @@
 //! with `Retry-After` at once, as actions are beyond their pool and queue, rather than each
 //! taking one more thread of tokio's 512 (a flood of snapshots once cost 261 threads, 367 MB).
 
-use std::sync::Arc;
-
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::http::request::Parts;
@@ -29,16 +27,6 @@ use crate::state::{ServedThing, ServerState};
 
 /// How many blocking endpoint calls may run at once, across the server.
 pub const BLOCKING_SLOTS: usize = 64;
-
-/// The server's permits for blocking endpoint calls; a call holds one until its method returns
-/// (even if the client has gone: the thread is busy until then).
-pub struct EndpointSlots(Arc<tokio::sync::Semaphore>);
-
-impl Default for EndpointSlots {
-    fn default() -> Self {
-        Self(Arc::new(tokio::sync::Semaphore::new(BLOCKING_SLOTS)))
-    }
-}
 
 fn endpoint_busy() -> Problem {
     Problem::service_unavailable(
@@ -87,12 +75,7 @@ pub async fn handle(
         .ok_or(ApiError::NotFound)?;
     let answer = match call {
         EndpointCall::Blocking(call) => {
-            let slot = state
-                .endpoint_slots
-                .0
-                .clone()
-                .try_acquire_owned()
-                .map_err(|_| endpoint_busy())?;
+            let slot = state.endpoint_slots.try_take().ok_or_else(endpoint_busy)?;
             let lock = state.lock_for(endpoint.uses_global_lock);
             let what = format!("the endpoint `{}`", endpoint.name);
             on_thread(lock, what, move || {

@@ -9,6 +9,23 @@ use tokio::task::JoinError;
 
 use crate::runtime::lock::GlobalLock;
 
+/// Permits for blocking calls that must not each take one more of tokio's 512 blocking
+/// threads (custom endpoints: see `api::endpoints`). A call holds its permit until its method
+/// returns — even if the client has gone: the thread is busy until then.
+#[derive(Debug, Clone)]
+pub struct Slots(Arc<tokio::sync::Semaphore>);
+
+impl Slots {
+    pub fn new(permits: usize) -> Self {
+        Self(Arc::new(tokio::sync::Semaphore::new(permits)))
+    }
+
+    /// A permit, or `None` at once when all are taken (the caller answers 503).
+    pub fn try_take(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        self.0.clone().try_acquire_owned().ok()
+    }
+}
+
 /// Run `call` on tokio's blocking pool, holding `lock` (if any) around it. `what` names the
 /// method for the problem a panic becomes (`"{what} panicked"`); a busy lock is
 /// `GlobalLockBusyError`.
