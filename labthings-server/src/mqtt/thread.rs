@@ -1,0 +1,147 @@
+//! The binding's own thread: the links' event loops and pumps run on a single-threaded tokio
+//! runtime of their own, at a lower scheduling priority than the server's runtime, so that
+//! talking to the broker never competes on equal terms with the lab's HTTP requests.
+//!
+//! Why: rumqttc writes (and reads the acknowledgement of) every message with its own system
+//! calls, so with MQTT on each property write costs the server about twice its CPU time
+//! (`bench/results.md`, the MQTT section). On the server's runtime that work ran between the
+//! requests of a burst, and every request of the burst waited for it. Here the kernel gives
+//! the requests' threads the CPU first and the binding the time they leave; when there is
+//! none, a retained topic's values merge in the outbox into its newest (see `outbox`), which
+//! is what a broker subscriber should get anyway.
+//!
+//! The commands task (writes and invocations from the broker) stays on the server's runtime:
+//! what it starts — an `async fn` action, say — must run where the HTTP requests' work runs.
+
+use std::future::Future;
+
+use tokio::runtime::Handle;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// How much lower than the server's the binding thread's priority is (a `nice` increment:
+/// Linux's scheduler then gives it about a tenth of a busy core, all of an idle one).
+const NICENESS: i32 = 10;
+
+/// Where the binding's tasks run; ends its thread when dropped.
+pub struct BindingThread {
+    handle: Handle,
+    /// Dropped (or sent) to end the thread; `None` when the tasks run on the server's runtime
+    /// because the thread could not be made.
+    finish: Option<oneshot::Sender<()>>,
+}
+
+impl BindingThread {
+    /// Start the thread and its runtime. If either can't be made (no thread left, say), the
+    /// binding runs on the calling runtime, as it would without this thread, with a warning.
+    pub fn start() -> Self {
+        match Self::spawn_thread() {
+            Ok(thread) => thread,
+            Err(error) => {
+                tracing::warn!(%error, "MQTT: no thread of its own; the binding shares the server's runtime");
+                Self {
+                    handle: Handle::current(),
+                    finish: None,
+                }
+            }
+        }
+    }
+
+    fn spawn_thread() -> std::io::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let handle = runtime.handle().clone();
+        let (finish, finished) = oneshot::channel::<()>();
+        std::thread::Builder::new()
+            .name("mqtt-binding".into())
+            .spawn(move || {
+                lower_priority();
+                // Until the binding is dropped; its tasks are dropped with the runtime.
+                runtime.block_on(async {
+                    let _ = finished.await;
+                });
+            })?;
+        Ok(Self {
+            handle,
+            finish: Some(finish),
+        })
+    }
+
+    /// Run `task` on the binding's thread.
+    pub fn spawn<F>(&self, task: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.handle.spawn(task)
+    }
+}
+
+impl Drop for BindingThread {
+    fn drop(&mut self) {
+        if let Some(finish) = self.finish.take() {
+            let _ = finish.send(());
+        }
+    }
+}
+
+/// Lower the calling thread's scheduling priority by [`NICENESS`] (on Linux `nice` is per
+/// thread). Lowering one's own priority needs no privilege; should it fail all the same, the
+/// binding only keeps the server's priority, so the result is not checked.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: `nice` takes a plain integer and changes only the calling thread.
+    unsafe {
+        libc::nice(NICENESS);
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    /// The calling thread's `nice` value.
+    fn niceness() -> i32 {
+        // SAFETY: reads the calling thread's priority.
+        unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) }
+    }
+
+    /// Says when it is dropped.
+    struct Tell(Option<oneshot::Sender<()>>);
+
+    impl Drop for Tell {
+        fn drop(&mut self) {
+            if let Some(tell) = self.0.take() {
+                let _ = tell.send(());
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn the_binding_runs_on_its_own_thread_below_the_servers_priority_and_ends_when_dropped() {
+        let ours = niceness();
+        let binding = BindingThread::start();
+        let (name, theirs) = binding
+            .spawn(async { (std::thread::current().name().map(str::to_owned), niceness()) })
+            .await
+            .unwrap();
+        assert_eq!(name.as_deref(), Some("mqtt-binding"));
+        assert_eq!(theirs, (ours + NICENESS).min(19));
+        assert_eq!(niceness(), ours, "only the binding's thread is lowered");
+
+        // A task still running when the binding goes is dropped with its runtime.
+        let (tell, told) = oneshot::channel();
+        let _running = binding.spawn(async move {
+            let _tell = Tell(Some(tell));
+            std::future::pending::<()>().await;
+        });
+        drop(binding);
+        tokio::time::timeout(Duration::from_secs(5), told)
+            .await
+            .expect("the binding's thread ended, dropping its tasks")
+            .unwrap();
+    }
+}
