@@ -141,7 +141,7 @@ pub struct ServerState {
     /// Becomes `true` when the server stops: long-lived streams and sockets end.
     pub stopped: watch::Receiver<bool>,
     /// Admission of blocking `#[endpoint]` calls.
-    pub endpoint_slots: crate::runtime::blocking::Slots,
+    pub endpoint_slots: crate::runtime::blocking::BlockingPermits,
     /// The MQTT binding, when on.
     pub binding: Option<Arc<dyn Binding>>,
     /// Each Thing's observer, held while the server runs: a Thing's `notify_<name>()` reaches

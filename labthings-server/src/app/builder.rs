@@ -37,7 +37,7 @@ use crate::net::serve::{Connections, serve};
 #[cfg(feature = "tls")]
 use crate::net::tls::Tls;
 use crate::push::hub::ThingHub;
-use crate::runtime::blocking::Slots;
+use crate::runtime::blocking::BlockingPermits;
 use crate::runtime::expiry::expire_loop;
 use crate::runtime::lock::GlobalLock;
 use crate::runtime::pool::ActionPool;
@@ -466,7 +466,7 @@ impl ThingServer {
             global_lock: options.global_lock.then(|| Arc::new(GlobalLock::default())),
             closing: AtomicBool::new(false),
             stopped: stopped.clone(),
-            endpoint_slots: Slots::new(crate::api::endpoints::BLOCKING_SLOTS),
+            endpoint_slots: BlockingPermits::new(crate::api::endpoints::BLOCKING_SLOTS),
             binding,
             thing_observers,
             history,

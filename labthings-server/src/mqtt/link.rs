@@ -138,6 +138,7 @@ impl Link {
             connection: watching,
             room: room.clone(),
         };
+        // On the binding's thread (`thread.rs`), where the link itself runs.
         let pump = tokio::spawn(pump.run(heard, stop.clone()));
         self.drive(&mut eventloop, &connection, &room, stop).await;
         pump.abort();

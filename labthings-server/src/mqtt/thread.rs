@@ -12,8 +12,10 @@
 //!
 //! The commands task (writes and invocations from the broker) stays on the server's runtime:
 //! what it starts — an `async fn` action, say — must run where the HTTP requests' work runs.
+//! A task the binding's tasks spawn (`tokio::spawn`, as the link does its pump) runs here.
 
 use std::future::Future;
+use std::sync::mpsc;
 
 use tokio::runtime::Handle;
 use tokio::sync::oneshot;
@@ -23,12 +25,13 @@ use tokio::task::JoinHandle;
 /// Linux's scheduler then gives it about a tenth of a busy core, all of an idle one).
 const NICENESS: i32 = 10;
 
-/// Where the binding's tasks run; ends its thread when dropped.
+/// Where the binding's tasks run; its thread ends (dropping the tasks left) when this is
+/// dropped.
 pub struct BindingThread {
     handle: Handle,
-    /// Dropped (or sent) to end the thread; `None` when the tasks run on the server's runtime
-    /// because the thread could not be made.
-    finish: Option<oneshot::Sender<()>>,
+    /// Dropped to end the thread; `None` when the tasks run on the server's runtime because
+    /// the thread could not be made.
+    _finish: Option<oneshot::Sender<()>>,
 }
 
 impl BindingThread {
@@ -41,30 +44,43 @@ impl BindingThread {
                 tracing::warn!(%error, "MQTT: no thread of its own; the binding shares the server's runtime");
                 Self {
                     handle: Handle::current(),
-                    finish: None,
+                    _finish: None,
                 }
             }
         }
     }
 
+    /// The runtime is built on the new thread and only its handle comes back: a runtime must
+    /// not be dropped inside another's async context, which is where a failure would drop it.
     fn spawn_thread() -> std::io::Result<Self> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let handle = runtime.handle().clone();
         let (finish, finished) = oneshot::channel::<()>();
+        let (handed, handle) = mpsc::sync_channel(1);
         std::thread::Builder::new()
             .name("mqtt-binding".into())
             .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build();
+                let runtime = match runtime {
+                    Ok(runtime) => runtime,
+                    Err(error) => {
+                        let _ = handed.send(Err(error));
+                        return;
+                    }
+                };
+                let _ = handed.send(Ok(runtime.handle().clone()));
                 lower_priority();
                 // Until the binding is dropped; its tasks are dropped with the runtime.
                 runtime.block_on(async {
                     let _ = finished.await;
                 });
             })?;
+        let handle = handle
+            .recv()
+            .map_err(|_| std::io::Error::other("the binding's thread ended at start"))??;
         Ok(Self {
             handle,
-            finish: Some(finish),
+            _finish: Some(finish),
         })
     }
 
@@ -78,14 +94,6 @@ impl BindingThread {
     }
 }
 
-impl Drop for BindingThread {
-    fn drop(&mut self) {
-        if let Some(finish) = self.finish.take() {
-            let _ = finish.send(());
-        }
-    }
-}
-
 /// Lower the calling thread's scheduling priority by [`NICENESS`] (on Linux `nice` is per
 /// thread). Lowering one's own priority needs no privilege; should it fail all the same, the
 /// binding only keeps the server's priority, so the result is not checked.
@@ -96,7 +104,6 @@ fn lower_priority() {
         libc::nice(NICENESS);
     }
 }
-
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
     use std::time::Duration;

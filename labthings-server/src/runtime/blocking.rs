@@ -12,10 +12,9 @@ use crate::runtime::lock::GlobalLock;
 /// Permits for blocking calls that must not each take one more of tokio's 512 blocking
 /// threads (custom endpoints: see `api::endpoints`). A call holds its permit until its method
 /// returns — even if the client has gone: the thread is busy until then.
-#[derive(Debug, Clone)]
-pub struct Slots(Arc<tokio::sync::Semaphore>);
+pub struct BlockingPermits(Arc<tokio::sync::Semaphore>);
 
-impl Slots {
+impl BlockingPermits {
     pub fn new(permits: usize) -> Self {
         Self(Arc::new(tokio::sync::Semaphore::new(permits)))
     }
