@@ -14,8 +14,8 @@
 //!
 //! Once per start, `sweep` clears the retained topics of Things the server no longer serves.
 //! `td_forms` adds the MQTT forms to TDs; `config` reads `--mqtt` and the config's `"mqtt"`.
-//! The links, pumps and sweep run on the binding's own lower-priority thread (`thread`), the
-//! commands on the server's runtime.
+//! The links' event loops (rumqttc's reads and writes) and the sweep run on the binding's own
+//! lower-priority thread (`thread`); the pumps and commands on the server's runtime.
 
 pub mod commands;
 pub mod config;
@@ -61,6 +61,7 @@ pub fn start(
 ) -> MqttLinks {
     let (stop, stopped) = watch::channel(false);
     let thread = BindingThread::start();
+    let pumps = tokio::runtime::Handle::current();
     let served: sweep::Served = state
         .things
         .iter()
@@ -88,6 +89,7 @@ pub fn start(
             outbox,
             commands,
             board: board.clone(),
+            pumps: pumps.clone(),
         };
         let (config, stopped, max_incoming) = (config.clone(), stopped.clone(), state.body_limit);
         tasks.push(thread.spawn(async move {

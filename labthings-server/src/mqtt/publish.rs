@@ -4,12 +4,10 @@
 //! for the broker: the hub never blocks, and the outbox keeps only the newest of each topic.
 //!
 //! One task per Thing, the pump, carries notifications from the hub through the outbox to
-//! rumqttc's request queue (the link's event loop, in `link.rs`, writes them out). Doing both
-//! in one task spares a wake-up per write, and on waking the pump first lets the binding's
-//! other ready tasks (other Things' pumps, the event loops) run, while the server's threads,
-//! which the kernel prefers to the binding's (`thread.rs`), go on writing: under load, the
-//! writes of a whole round of requests then go out together, a property's several values
-//! merged into its newest.
+//! rumqttc's request queue (the link's event loop, on the binding's thread — `link.rs`,
+//! `thread.rs` — writes them out). Doing both in one task spares a wake-up per write, and on
+//! waking the pump first lets the other ready tasks (the HTTP writers) run: under load, the
+//! writes of a whole round of requests then go out together.
 
 use std::sync::Arc;
 
@@ -133,8 +131,7 @@ impl Pump {
                 changed = self.connection.changed() => if changed.is_err() { return },
                 _ = &mut stop => return,
             }
-            // Let the binding's other ready tasks run first: writes made meanwhile join this
-            // round.
+            // Let the tasks that are ready run first: the writes they make join this round.
             tokio::task::yield_now().await;
         }
     }

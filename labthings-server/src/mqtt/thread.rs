@@ -1,18 +1,20 @@
-//! The binding's own thread: the links' event loops and pumps run on a single-threaded tokio
-//! runtime of their own, at a lower scheduling priority than the server's runtime, so that
-//! talking to the broker never competes on equal terms with the lab's HTTP requests.
+//! The binding's own thread: the links' event loops (rumqttc's reads and writes) and the sweep
+//! run on a single-threaded tokio runtime of their own, at a lower scheduling priority than
+//! the server's runtime, so that talking to the broker never competes on equal terms with the
+//! lab's HTTP requests.
 //!
 //! Why: rumqttc writes (and reads the acknowledgement of) every message with its own system
 //! calls, so with MQTT on each property write costs the server about twice its CPU time
 //! (`bench/results.md`, the MQTT section). On the server's runtime that work ran between the
 //! requests of a burst, and every request of the burst waited for it. Here the kernel gives
-//! the requests' threads the CPU first and the binding the time they leave; when there is
-//! none, a retained topic's values merge in the outbox into its newest (see `outbox`), which
-//! is what a broker subscriber should get anyway.
+//! the requests' threads the CPU first and the event loops the time they leave.
 //!
-//! The commands task (writes and invocations from the broker) stays on the server's runtime:
-//! what it starts — an `async fn` action, say — must run where the HTTP requests' work runs.
-//! A task the binding's tasks spawn (`tokio::spawn`, as the link does its pump) runs here.
+//! The pumps stay on the server's runtime: a pump takes each value from the hub as it is
+//! written and hands it to rumqttc's queue (64 messages per Thing), so every value still goes
+//! out when the server is not saturated; only when that queue is full do a retained topic's
+//! values merge in the outbox into its newest (see `outbox`). The commands task (writes and
+//! invocations from the broker) stays there too: what it starts — an `async fn` action, say —
+//! must run where the HTTP requests' work runs.
 
 use std::future::Future;
 use std::sync::mpsc;
@@ -116,17 +118,6 @@ mod tests {
         unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) }
     }
 
-    /// Says when it is dropped.
-    struct Tell(Option<oneshot::Sender<()>>);
-
-    impl Drop for Tell {
-        fn drop(&mut self) {
-            if let Some(tell) = self.0.take() {
-                let _ = tell.send(());
-            }
-        }
-    }
-
     #[tokio::test]
     async fn the_binding_runs_on_its_own_thread_below_the_servers_priority_and_ends_when_dropped() {
         let ours = niceness();
@@ -139,16 +130,17 @@ mod tests {
         assert_eq!(theirs, (ours + NICENESS).min(19));
         assert_eq!(niceness(), ours, "only the binding's thread is lowered");
 
-        // A task still running when the binding goes is dropped with its runtime.
-        let (tell, told) = oneshot::channel();
+        // A task still running when the binding goes is dropped with its runtime (polled or
+        // not yet): the sender it holds goes with it, which `told` hears as an error.
+        let (tell, told) = oneshot::channel::<()>();
         let _running = binding.spawn(async move {
-            let _tell = Tell(Some(tell));
+            let _tell = tell;
             std::future::pending::<()>().await;
         });
         drop(binding);
-        tokio::time::timeout(Duration::from_secs(5), told)
+        let heard = tokio::time::timeout(Duration::from_secs(5), told)
             .await
-            .expect("the binding's thread ended, dropping its tasks")
-            .unwrap();
+            .expect("the binding's thread ended, dropping its tasks");
+        assert!(heard.is_err(), "the task was dropped, never finished");
     }
 }
