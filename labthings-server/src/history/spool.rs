@@ -143,10 +143,27 @@ impl Spooled {
     /// first; then, once, close what a previous run of this server left unfinished.
     pub fn forward(&mut self, now: bool) {
         if !self.database.connected() {
-            if self.stopping() || (!now && Instant::now() < self.next_attempt) {
-                return;
-            }
-            if let Err(error) = self.database.connect() {
+            // The attempt runs on the database's own worker: unless `now` (a flush, the first
+            // round), the writer only looks at its outcome and goes on spooling meanwhile.
+            let outcome = match self.database.attempted() {
+                Some(outcome) => outcome,
+                None if self.stopping() => return,
+                None if now => self.database.connect(),
+                None if self.database.connecting() || Instant::now() < self.next_attempt => {
+                    return;
+                }
+                None => {
+                    self.database.start_connecting();
+                    return;
+                }
+            };
+            // A flush wants the database as it is now: an attempt started before it came back
+            // may have failed.
+            let outcome = match outcome {
+                Err(_) if now && !self.stopping() => self.database.connect(),
+                outcome => outcome,
+            };
+            if let Err(error) = outcome {
                 self.lost(&error);
                 return;
             }
