@@ -171,18 +171,7 @@ async fn postgres_stopped_under_load_then_restarted_loses_nothing() {
     assert_eq!(status["dropped"], 0);
     let database = resumed(database).await;
     pause(300).await;
-    done.store(true, Ordering::Relaxed);
-    let posted = load.await.unwrap();
-    assert!(posted.len() > 20, "under load: {} actions", posted.len());
-
-    // Wait until every invocation has ended, then for the writer (which forwards the spool).
-    for id in &posted {
-        server.wait_for(id, |status| status == "completed").await;
-    }
-    server.flush_history().await;
-    let status = server.get("/history/status").await.json();
-    assert_eq!(status["spooled"], 0, "{status}");
-    assert_eq!(status["dropped"], 0, "{status}");
+    let posted = end_load(&server, &done, load).await;
 
     let recorded = listed(&server, "&thing=counter").await;
     let unique: HashSet<&String> = recorded.iter().collect();
@@ -335,6 +324,47 @@ fn load(server: &Arc<TestServer>, done: &Arc<AtomicBool>) -> tokio::task::JoinHa
     })
 }
 
+/// End the `load` and wait until every invocation it made has ended, then for the writer
+/// (which forwards the spool): nothing waits in the spool, nothing was dropped. Its ids.
+async fn end_load(
+    server: &TestServer,
+    done: &AtomicBool,
+    load: tokio::task::JoinHandle<Vec<String>>,
+) -> Vec<String> {
+    done.store(true, Ordering::Relaxed);
+    let posted = load.await.unwrap();
+    assert!(posted.len() > 20, "under load: {} actions", posted.len());
+    for id in &posted {
+        server.wait_for(id, |status| status == "completed").await;
+    }
+    server.flush_history().await;
+    let status = server.get("/history/status").await.json();
+    assert_eq!(status["spooled"], 0, "{status}");
+    assert_eq!(status["dropped"], 0, "{status}");
+    posted
+}
+
+/// [`end_load`], then each invocation (the load's and `before`) is recorded once, completed.
+async fn all_recorded_once(
+    server: Arc<TestServer>,
+    done: &AtomicBool,
+    load: tokio::task::JoinHandle<Vec<String>>,
+    before: &Value,
+) {
+    let mut posted = end_load(&server, done, load).await;
+    posted.push(before["id"].as_str().unwrap().to_owned());
+    let recorded = listed(&server, "&thing=counter&status=completed").await;
+    let unique: HashSet<&String> = recorded.iter().collect();
+    assert_eq!(unique.len(), recorded.len(), "each once");
+    assert_eq!(
+        unique,
+        posted.iter().collect(),
+        "every invocation, none lost"
+    );
+    let server = Arc::into_inner(server).expect("the load is done");
+    server.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_locked_table_holds_neither_the_writer_nor_the_reads_and_loses_nothing() {
     use std::time::{Duration, Instant};
@@ -380,27 +410,7 @@ async fn a_locked_table_holds_neither_the_writer_nor_the_reads_and_loses_nothing
     assert_eq!(status["dropped"], 0, "{status}");
 
     lock.end();
-    done.store(true, Ordering::Relaxed);
-    let mut posted = load.await.unwrap();
-    assert!(posted.len() > 20, "under load: {} actions", posted.len());
-    for id in &posted {
-        server.wait_for(id, |status| status == "completed").await;
-    }
-    server.flush_history().await;
-    let status = server.get("/history/status").await.json();
-    assert_eq!(status["spooled"], 0, "{status}");
-    assert_eq!(status["dropped"], 0, "{status}");
-    posted.push(before["id"].as_str().unwrap().to_owned());
-    let recorded = listed(&server, "&thing=counter&status=completed").await;
-    let unique: HashSet<&String> = recorded.iter().collect();
-    assert_eq!(unique.len(), recorded.len(), "each once");
-    assert_eq!(
-        unique,
-        posted.iter().collect(),
-        "every invocation, none lost"
-    );
-    let server = Arc::into_inner(server).expect("the load is done");
-    server.stop().await;
+    all_recorded_once(server, &done, load, &before).await;
     drop(database);
     let _ = std::fs::remove_dir_all(folder);
 }
@@ -498,26 +508,7 @@ async fn the_writer_spools_on_while_a_connection_attempt_hangs_and_loses_nothing
 
     // Reachable again: everything is forwarded, once.
     silent.send_replace(false);
-    done.store(true, Ordering::Relaxed);
-    let mut posted = load.await.unwrap();
-    for id in &posted {
-        server.wait_for(id, |status| status == "completed").await;
-    }
-    server.flush_history().await;
-    let status = server.get("/history/status").await.json();
-    assert_eq!(status["spooled"], 0, "{status}");
-    assert_eq!(status["dropped"], 0, "{status}");
-    posted.push(before["id"].as_str().unwrap().to_owned());
-    let recorded = listed(&server, "&thing=counter&status=completed").await;
-    let unique: HashSet<&String> = recorded.iter().collect();
-    assert_eq!(unique.len(), recorded.len(), "each once");
-    assert_eq!(
-        unique,
-        posted.iter().collect(),
-        "every invocation, none lost"
-    );
-    let server = Arc::into_inner(server).expect("the load is done");
-    server.stop().await;
+    all_recorded_once(server, &done, load, &before).await;
     drop(database);
     let _ = std::fs::remove_dir_all(folder);
 }

@@ -36,6 +36,25 @@ fn find_bin() -> Option<PathBuf> {
     versions.pop()
 }
 
+/// `psql`'s arguments to reach the cluster on `port` as `postgres`, quietly, stopping at the
+/// first error.
+fn psql_args(port: &str) -> [&str; 12] {
+    [
+        "-X",
+        "-q",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        port,
+        "-U",
+        "postgres",
+        "-d",
+        "postgres",
+    ]
+}
+
 fn root() -> bool {
     crate::support::root()
 }
@@ -100,25 +119,9 @@ impl Postgres {
     /// backs); panics if it fails.
     pub fn sql(&self, sql: &str) {
         let port = self.port.to_string();
-        self.run(
-            &bin().join("psql"),
-            &[
-                "-X",
-                "-q",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &port,
-                "-U",
-                "postgres",
-                "-d",
-                "postgres",
-                "-c",
-                sql,
-            ],
-        );
+        let mut args = psql_args(&port).to_vec();
+        args.extend(["-c", sql]);
+        self.run(&bin().join("psql"), &args);
     }
 
     /// Another session (a `psql` of its own) that has run `sql` inside an open transaction —
@@ -128,20 +131,7 @@ impl Postgres {
         let port = self.port.to_string();
         let mut child = self
             .command(&bin().join("psql"))
-            .args([
-                "-X",
-                "-q",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &port,
-                "-U",
-                "postgres",
-                "-d",
-                "postgres",
-            ])
+            .args(psql_args(&port))
             .current_dir(&self.dir)
             .stdin(Stdio::piped())
             .stderr(Stdio::piped())
