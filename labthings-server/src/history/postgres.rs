@@ -1,6 +1,8 @@
-//! PostgreSQL as the history's store (feature `postgres`): one writer connection on the
-//! writer thread (a current-thread tokio runtime of its own, so the thread stays synchronous
-//! like SQLite's), readers for the `/history` routes on the server's runtime, and the schema —
+//! PostgreSQL as the history's store (feature `postgres`): one writer connection for the
+//! writer thread (a tokio runtime of its own with one worker, which drives the connection and
+//! runs connection attempts, while the writer thread blocks on its statements and stays
+//! synchronous like SQLite's), readers for the `/history` routes on the server's runtime, every
+//! statement bounded in time ([`WRITE_TIMEOUT`], [`READ_TIMEOUT`]), and the schema —
 //! the SQLite one, with `COLLATE "C"` on the text columns that are compared or ordered (times,
 //! ids), so a database created with a language locale still orders timestamps bytewise.
 //!
