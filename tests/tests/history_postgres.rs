@@ -1,6 +1,8 @@
 //! The history in PostgreSQL, black-box: a throwaway cluster (`support/postgres.rs`), real
 //! servers writing into it, the `/history` routes answering from it, and an outage under load
-//! spooled to the local file and forwarded when the database is back.
+//! spooled to the local file and forwarded when the database is back — the database stopped,
+//! a table locked by another session (statements time out), or a relay that stops answering
+//! (connection attempts hang while the writer goes on spooling).
 
 #[path = "support/postgres.rs"]
 mod postgres;
