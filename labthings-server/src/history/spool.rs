@@ -152,23 +152,27 @@ impl Spooled {
         if !self.database.connected() {
             // The attempt runs on the database's own worker: unless `now` (a flush, the first
             // round), the writer only looks at its outcome and goes on spooling meanwhile.
-            let outcome = match self.database.attempted() {
-                Some(outcome) => outcome,
-                None if self.stopping() => return,
-                None if now => self.database.connect(),
-                None if self.database.connecting() || Instant::now() < self.next_attempt => {
+            // The outcome of an attempt started earlier, if it has one (a flush waits for it).
+            let earlier = match self.database.attempted() {
+                None if now && self.database.connecting() => Some(self.database.connect()),
+                earlier => earlier,
+            };
+            let outcome = match earlier {
+                Some(Ok(())) => Ok(()),
+                // A flush wants the database as it is now: an attempt started earlier may have
+                // failed before it came back.
+                _ if now && !self.stopping() => self.database.connect(),
+                Some(Err(error)) => Err(error),
+                None if self.stopping()
+                    || self.database.connecting()
+                    || Instant::now() < self.next_attempt =>
+                {
                     return;
                 }
                 None => {
                     self.database.start_connecting();
                     return;
                 }
-            };
-            // A flush wants the database as it is now: an attempt started before it came back
-            // may have failed.
-            let outcome = match outcome {
-                Err(_) if now && !self.stopping() => self.database.connect(),
-                outcome => outcome,
             };
             if let Err(error) = outcome {
                 self.lost(&error, Duration::ZERO);
