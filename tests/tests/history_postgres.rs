@@ -1,6 +1,8 @@
 //! The history in PostgreSQL, black-box: a throwaway cluster (`support/postgres.rs`), real
 //! servers writing into it, the `/history` routes answering from it, and an outage under load
-//! spooled to the local file and forwarded when the database is back.
+//! spooled to the local file and forwarded when the database is back — the database stopped,
+//! a table locked by another session (statements time out), or a relay that stops answering
+//! (connection attempts hang while the writer goes on spooling).
 
 #[path = "support/postgres.rs"]
 mod postgres;
@@ -159,18 +161,7 @@ async fn postgres_stopped_under_load_then_restarted_loses_nothing() {
 
     // Load: quick actions, one after another, until told to stop.
     let done = Arc::new(AtomicBool::new(false));
-    let load = {
-        let (server, done) = (server.clone(), done.clone());
-        tokio::spawn(async move {
-            let mut ids = Vec::new();
-            while !done.load(Ordering::Relaxed) {
-                let reply = server.post("/counter/increment", None).await;
-                assert_eq!(reply.status, StatusCode::CREATED);
-                ids.push(reply.json()["id"].as_str().unwrap().to_owned());
-            }
-            ids
-        })
-    };
+    let load = load(&server, &done);
     let pause = |ms| tokio::time::sleep(std::time::Duration::from_millis(ms));
     pause(300).await;
     let database = stopped(database).await;
@@ -182,18 +173,7 @@ async fn postgres_stopped_under_load_then_restarted_loses_nothing() {
     assert_eq!(status["dropped"], 0);
     let database = resumed(database).await;
     pause(300).await;
-    done.store(true, Ordering::Relaxed);
-    let posted = load.await.unwrap();
-    assert!(posted.len() > 20, "under load: {} actions", posted.len());
-
-    // Wait until every invocation has ended, then for the writer (which forwards the spool).
-    for id in &posted {
-        server.wait_for(id, |status| status == "completed").await;
-    }
-    server.flush_history().await;
-    let status = server.get("/history/status").await.json();
-    assert_eq!(status["spooled"], 0, "{status}");
-    assert_eq!(status["dropped"], 0, "{status}");
+    let posted = end_load(&server, &done, load).await;
 
     let recorded = listed(&server, "&thing=counter").await;
     let unique: HashSet<&String> = recorded.iter().collect();
@@ -332,6 +312,111 @@ async fn closed_at_start_counts_the_invocations_closed_in_postgres() {
     let _ = std::fs::remove_dir_all(folder);
 }
 
+/// Quick actions, one after another, until `done`; their ids.
+fn load(server: &Arc<TestServer>, done: &Arc<AtomicBool>) -> tokio::task::JoinHandle<Vec<String>> {
+    let (server, done) = (server.clone(), done.clone());
+    tokio::spawn(async move {
+        let mut ids = Vec::new();
+        while !done.load(Ordering::Relaxed) {
+            let reply = server.post("/counter/increment", None).await;
+            assert_eq!(reply.status, StatusCode::CREATED);
+            ids.push(reply.json()["id"].as_str().unwrap().to_owned());
+        }
+        ids
+    })
+}
+
+/// End the `load` and wait until every invocation it made has ended, then for the writer
+/// (which forwards the spool): nothing waits in the spool, nothing was dropped. Its ids.
+async fn end_load(
+    server: &TestServer,
+    done: &AtomicBool,
+    load: tokio::task::JoinHandle<Vec<String>>,
+) -> Vec<String> {
+    done.store(true, Ordering::Relaxed);
+    let posted = load.await.unwrap();
+    assert!(posted.len() > 20, "under load: {} actions", posted.len());
+    for id in &posted {
+        server.wait_for(id, |status| status == "completed").await;
+    }
+    server.flush_history().await;
+    let status = server.get("/history/status").await.json();
+    assert_eq!(status["spooled"], 0, "{status}");
+    assert_eq!(status["dropped"], 0, "{status}");
+    posted
+}
+
+/// [`end_load`], then each invocation (the load's and `before`) is recorded once, completed.
+async fn all_recorded_once(
+    server: Arc<TestServer>,
+    done: &AtomicBool,
+    load: tokio::task::JoinHandle<Vec<String>>,
+    before: &Value,
+) {
+    let mut posted = end_load(&server, done, load).await;
+    posted.push(before["id"].as_str().unwrap().to_owned());
+    let recorded = listed(&server, "&thing=counter&status=completed").await;
+    let unique: HashSet<&String> = recorded.iter().collect();
+    assert_eq!(unique.len(), recorded.len(), "each once");
+    assert_eq!(
+        unique,
+        posted.iter().collect(),
+        "every invocation, none lost"
+    );
+    let server = Arc::into_inner(server).expect("the load is done");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_locked_table_holds_neither_the_writer_nor_the_reads_and_loses_nothing() {
+    use std::time::{Duration, Instant};
+    let database = Postgres::start();
+    let folder = support::scratch("history-pg-locked");
+    let server = Arc::new(TestServer::start(lab(&folder, &database)).await);
+    let before = server.run_action("/counter/increment", None).await;
+    server.flush_history().await;
+
+    // Another session takes the table and keeps it while actions run.
+    let lock = database.session("LOCK TABLE invocations IN ACCESS EXCLUSIVE MODE");
+    let done = Arc::new(AtomicBool::new(false));
+    let load = load(&server, &done);
+
+    // A read waits on the lock no longer than its statement timeout (5 s), then answers 503
+    // with a problem; meanwhile the writer's own statements have timed out (2 s) and its
+    // batches are spooled.
+    let asked = Instant::now();
+    let read = tokio::time::timeout(Duration::from_secs(30), server.get("/history/invocations"))
+        .await
+        .expect("a read on a locked table answers");
+    let waited = asked.elapsed();
+    assert_eq!(
+        read.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{:?}",
+        read.body
+    );
+    assert_eq!(
+        read.header("content-type"),
+        Some("application/problem+json")
+    );
+    assert!(read.json()["detail"].is_string());
+    assert!(
+        waited < Duration::from_secs(9),
+        "within the read's bound: {waited:?}"
+    );
+    let status = tokio::time::timeout(Duration::from_secs(1), server.get("/history/status"))
+        .await
+        .expect("the status answers at once")
+        .json();
+    assert!(status["spooled"].as_u64().unwrap() > 0, "{status}");
+    assert_eq!(status["dropped"], 0, "{status}");
+
+    lock.end();
+    all_recorded_once(server, &done, load, &before).await;
+    drop(database);
+    let _ = std::fs::remove_dir_all(folder);
+}
+
 /// A "database" that accepts connections and never answers: a hung server, or a host whose
 /// traffic goes nowhere once connected.
 fn silent_database() -> (std::net::TcpListener, String) {
@@ -341,6 +426,93 @@ fn silent_database() -> (std::net::TcpListener, String) {
         listener.local_addr().unwrap()
     );
     (listener, url)
+}
+
+/// A TCP relay to the database on `port` that can turn silent (`true`): it then cuts the
+/// connections it relays and holds new ones without a byte, like a hung server or a host whose
+/// traffic goes nowhere; turned back (`false`), it relays new connections again.
+async fn relay(port: u16) -> (String, tokio::sync::watch::Sender<bool>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "postgres://postgres@{}/postgres",
+        listener.local_addr().unwrap()
+    );
+    let (silent, watching) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((mut client, _)) = listener.accept().await {
+            let mut silent = watching.clone();
+            if *silent.borrow() {
+                held.push(client);
+                continue;
+            }
+            tokio::spawn(async move {
+                let Ok(mut database) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await
+                else {
+                    return;
+                };
+                tokio::select! {
+                    _ = tokio::io::copy_bidirectional(&mut client, &mut database) => {}
+                    _ = silent.wait_for(|silent| *silent) => {}
+                }
+            });
+        }
+    });
+    (url, silent)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_writer_spools_on_while_a_connection_attempt_hangs_and_loses_nothing() {
+    use std::time::{Duration, Instant};
+    let database = Postgres::start();
+    let (url, silent) = relay(database.port).await;
+    let folder = support::scratch("history-pg-hung");
+    let server = Arc::new(
+        TestServer::start(
+            support::demo_server()
+                .settings_folder(&folder)
+                .history(HistoryLocation::Postgres(url)),
+        )
+        .await,
+    );
+    let before = server.run_action("/counter/increment", None).await;
+    server.flush_history().await;
+
+    silent.send_replace(true);
+    let done = Arc::new(AtomicBool::new(false));
+    let load = load(&server, &done);
+    // Each connection attempt now hangs for its whole timeout (3 s), yet the writer goes on
+    // spooling: over more than one attempt's time, the spool grows within a second each time
+    // it is looked at.
+    let spooled = || async {
+        let status = server.get("/history/status").await.json();
+        assert_eq!(status["dropped"], 0, "{status}");
+        status["spooled"].as_u64().unwrap()
+    };
+    let mut last = spooled().await;
+    for _ in 0..12 {
+        let looked = Instant::now();
+        loop {
+            let now = spooled().await;
+            if now > last {
+                last = now;
+                break;
+            }
+            assert!(
+                looked.elapsed() < Duration::from_secs(1),
+                "nothing spooled for {:?}: the writer is held",
+                looked.elapsed()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+
+    // Reachable again: everything is forwarded, once.
+    silent.send_replace(false);
+    all_recorded_once(server, &done, load, &before).await;
+    drop(database);
+    let _ = std::fs::remove_dir_all(folder);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,6 +1,8 @@
-//! PostgreSQL as the history's store (feature `postgres`): one writer connection on the
-//! writer thread (a current-thread tokio runtime of its own, so the thread stays synchronous
-//! like SQLite's), readers for the `/history` routes on the server's runtime, and the schema —
+//! PostgreSQL as the history's store (feature `postgres`): one writer connection for the
+//! writer thread (a tokio runtime of its own with one worker, which drives the connection and
+//! runs connection attempts, while the writer thread blocks on its statements and stays
+//! synchronous like SQLite's), readers for the `/history` routes on the server's runtime, every
+//! statement bounded in time ([`WRITE_TIMEOUT`], [`READ_TIMEOUT`]), and the schema —
 //! the SQLite one, with `COLLATE "C"` on the text columns that are compared or ordered (times,
 //! ids), so a database created with a language locale still orders timestamps bytewise.
 //!
@@ -87,6 +89,21 @@ pub const MIGRATIONS: &[&str] = &[
 /// whole of it, TCP and PostgreSQL's start-up exchange (see [`connect`]).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// The longest one of the writer's statements may run (PostgreSQL's `statement_timeout`, set
+/// for its session). Each is one row's insert or update: one that takes longer is waiting on a
+/// lock (another session's `LOCK TABLE`, a `VACUUM FULL`) or a stalled server, and the writer
+/// treats it as an outage — the batch is spooled, nothing is lost (SQLSTATE 57014 is of class
+/// 57, see `StoreError::unreachable`).
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The longest one `/history` read's statement may run; then the request answers 503.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// `statement_timeout` is the server's own clock: a server that stops answering altogether
+/// never sends its verdict. So the client also bounds a whole exchange (a read, a batch's
+/// commit, a migration) at its statement timeout plus this.
+const GRACE: Duration = Duration::from_secs(2);
+
 /// Prepared statements a reader's connection keeps. The queries are a bounded set (each a
 /// choice of fixed filters), so this is only a guard.
 const PREPARED: usize = 256;
@@ -105,11 +122,30 @@ pub fn redacted(url: &str) -> String {
     }
 }
 
-/// The connection settings of `url`, with a connection timeout.
-pub fn config(url: &str) -> Result<Config, StoreError> {
+/// The connection settings of `url`, with a connection timeout and `statement_timeout` for the
+/// session (before the URL's own `options`, which PostgreSQL applies after ours: a
+/// `statement_timeout` there wins on the server, the client's bound stays ours).
+pub fn config(url: &str, statement_timeout: Duration) -> Result<Config, StoreError> {
     let mut config: Config = url.parse()?;
     config.connect_timeout(CONNECT_TIMEOUT);
+    let ours = format!("-c statement_timeout={}", statement_timeout.as_millis());
+    let options = match config.get_options() {
+        Some(theirs) => format!("{ours} {theirs}"),
+        None => ours,
+    };
+    config.options(options);
     Ok(config)
+}
+
+/// `exchange` within `bound`: a server that doesn't answer by then counts as unreachable.
+async fn within<T, E: Into<StoreError>>(
+    bound: Duration,
+    exchange: impl Future<Output = Result<T, E>>,
+) -> Result<T, StoreError> {
+    match tokio::time::timeout(bound, exchange).await {
+        Ok(answer) => answer.map_err(Into::into),
+        Err(_) => Err(StoreError::Unreachable),
+    }
 }
 
 /// Connect within [`CONNECT_TIMEOUT`], and drive the connection on the current runtime.
@@ -212,10 +248,17 @@ impl Owned {
 
 /// The writer's connection, on the writer thread. Inside a transaction statements are queued
 /// and sent together at the commit, pipelined (one round trip for the batch, not one per row).
+///
+/// Its runtime has one worker thread of its own: the connection is driven there, and a
+/// connection attempt runs there as a task ([`Postgres::start_connecting`]) while the writer
+/// thread goes on spooling, only looking at its outcome ([`Postgres::attempted`]) — against a
+/// host that accepts and never answers, an attempt takes the whole [`CONNECT_TIMEOUT`].
 pub struct Postgres {
     config: Config,
     runtime: tokio::runtime::Runtime,
     client: Option<Client>,
+    /// A connection attempt under way on the runtime's worker.
+    attempt: Option<tokio::task::JoinHandle<Result<Client, StoreError>>>,
     prepared: HashMap<&'static str, Statement>,
     /// The open transaction's statements, not sent yet.
     queued: Option<Vec<(Statement, Vec<Owned>)>>,
@@ -224,17 +267,23 @@ pub struct Postgres {
     stop: Option<watch::Receiver<bool>>,
 }
 
+/// How long the writer waits for an answer to one exchange.
+const WRITE_BOUND: Duration = WRITE_TIMEOUT.saturating_add(GRACE);
+
 impl Postgres {
     /// Not connected yet: see [`Postgres::connect`].
     pub fn new(url: &str) -> Result<Self, StoreError> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("history-postgres")
             .enable_all()
             .build()
             .map_err(|error| StoreError::Io(error.to_string()))?;
         Ok(Self {
-            config: config(url)?,
+            config: config(url, WRITE_TIMEOUT)?,
             runtime,
             client: None,
+            attempt: None,
             prepared: HashMap::new(),
             queued: None,
             stop: None,
@@ -247,24 +296,56 @@ impl Postgres {
         self.stop = Some(stop);
     }
 
-    /// Connect and migrate.
-    pub fn connect(&mut self) -> Result<(), StoreError> {
+    /// Start connecting (and migrating) on the runtime's worker, unless an attempt is under
+    /// way; returns at once.
+    pub fn start_connecting(&mut self) {
+        if self.attempt.is_some() {
+            return;
+        }
         self.disconnect();
+        let config = self.config.clone();
         let mut stop = self.stop.clone();
-        let config = &self.config;
-        // The connection is driven whenever the thread blocks on a statement (a
-        // current-thread runtime).
-        let client = self.runtime.block_on(async {
+        self.attempt = Some(self.runtime.spawn(async move {
             let connecting = async {
-                let mut client = connect(config).await?;
-                migrate(&mut client).await?;
+                let mut client = connect(&config).await?;
+                within(WRITE_BOUND, migrate(&mut client)).await?;
                 Ok(client)
             };
             tokio::select! {
                 connected = connecting => connected,
                 () = stopped(&mut stop) => Err(StoreError::Unreachable),
             }
-        })?;
+        }));
+    }
+
+    /// Is an attempt under way (started, its outcome not taken yet)?
+    pub fn connecting(&self) -> bool {
+        self.attempt.is_some()
+    }
+
+    /// The outcome of the attempt under way once it has one; `None` while it runs (or if none
+    /// was started).
+    pub fn attempted(&mut self) -> Option<Result<(), StoreError>> {
+        if !self.attempt.as_ref()?.is_finished() {
+            return None;
+        }
+        Some(self.settle())
+    }
+
+    /// Connect and migrate, waiting for the outcome (of the attempt under way, if any).
+    pub fn connect(&mut self) -> Result<(), StoreError> {
+        self.start_connecting();
+        self.settle()
+    }
+
+    /// Wait for the attempt under way and keep its client.
+    fn settle(&mut self) -> Result<(), StoreError> {
+        let attempt = self.attempt.take().ok_or(StoreError::Unreachable)?;
+        // A join error (the task panicked, or the runtime is going away) is an attempt failed.
+        let client = self
+            .runtime
+            .block_on(attempt)
+            .unwrap_or(Err(StoreError::Unreachable))?;
         self.client = Some(client);
         Ok(())
     }
@@ -294,7 +375,9 @@ impl Postgres {
             return Ok(statement.clone());
         }
         let client = self.client()?;
-        let statement = self.runtime.block_on(client.prepare(&placeholders(sql)))?;
+        let statement = self
+            .runtime
+            .block_on(within(WRITE_BOUND, client.prepare(&placeholders(sql))))?;
         self.prepared.insert(sql, statement.clone());
         Ok(statement)
     }
@@ -315,11 +398,15 @@ impl Write for Postgres {
             return Ok(0);
         }
         let client = self.client()?;
-        Ok(self
-            .runtime
-            .block_on(client.execute(&statement, &arguments(params)))?)
+        self.runtime.block_on(within(
+            WRITE_BOUND,
+            client.execute(&statement, &arguments(params)),
+        ))
     }
 
+    /// Each statement is bounded by the session's `statement_timeout` ([`WRITE_TIMEOUT`]), the
+    /// whole exchange by [`WRITE_BOUND`]; past it the connection is dropped by the caller
+    /// (`spool`), which rolls the transaction back on the server.
     fn commit(&mut self) -> Result<(), StoreError> {
         let queued = self.queued.take().unwrap_or_default();
         let client = self.client()?;
@@ -333,7 +420,7 @@ impl Write for Postgres {
             .iter()
             .zip(&arguments)
             .map(|((statement, _), arguments)| client.execute(statement, arguments));
-        self.runtime.block_on(async {
+        let exchange = async {
             client.batch_execute("BEGIN").await?;
             let sent = futures_util::future::try_join_all(statements).await;
             if let Err(error) = sent {
@@ -341,8 +428,8 @@ impl Write for Postgres {
                 return Err(error);
             }
             client.batch_execute("COMMIT").await
-        })?;
-        Ok(())
+        };
+        self.runtime.block_on(within(WRITE_BOUND, exchange))
     }
 
     fn rollback(&mut self) {
@@ -432,7 +519,7 @@ impl Drop for Connecting<'_> {
 impl Reader {
     pub fn new(url: &str) -> Result<Self, StoreError> {
         Ok(Self {
-            config: config(url)?,
+            config: config(url, READ_TIMEOUT)?,
             slot: Mutex::new(Slot::Idle),
         })
     }
@@ -490,14 +577,17 @@ pub struct Session<'r> {
 impl Read for Session<'_> {
     fn query(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Rows, StoreError> {
         let connected = &self.connected;
-        let result = self.handle.block_on(async {
-            let statement = connected.statement(sql).await?;
-            connected.client.query(&statement, &arguments(params)).await
-        });
+        // Bounded by the session's `statement_timeout` ([`READ_TIMEOUT`]) on the server, and
+        // here for a server that doesn't answer at all.
+        let result = self
+            .handle
+            .block_on(within(READ_TIMEOUT.saturating_add(GRACE), async {
+                let statement = connected.statement(sql).await?;
+                connected.client.query(&statement, &arguments(params)).await
+            }));
         let rows = match result {
             Ok(rows) => rows,
             Err(error) => {
-                let error = StoreError::from(error);
                 if error.unreachable() {
                     self.reader.forget(connected);
                 } else {

@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use labthings_core::{Blob, PropertyKind, PropertyObserver, Thing};
-use serde_json::{Map, Value};
+use serde::ser::{SerializeMap as _, Serializer as _};
+use serde_json::Value;
 
 use crate::history::record::{BlobContent, BlobRow, Finished, LogLine, Requested, Row, timestamp};
 use crate::history::writer::Writer;
@@ -57,7 +58,7 @@ impl Recorder {
             self.writer.send(Row::PropertyWrite {
                 thing,
                 property,
-                value: value.to_string(),
+                value: json(&value),
                 time: time.clone(),
                 source: provenance::WriteSource::SettingsLoad.as_str().into(),
                 invocation: None,
@@ -71,20 +72,35 @@ impl Recorder {
         let Some(recorded) = self.things.get(thing) else {
             return ("{}".into(), String::new());
         };
-        let mut values = Map::new();
-        for property in &recorded.thing.metadata().properties {
-            if property.kind == PropertyKind::Functional {
-                continue;
+        // Written as it is read: no `Map` of owned names and values built to be serialised
+        // once, and serde_json's writer rather than `Value`'s `Display` (through `core::fmt`).
+        let thing = &recorded.thing;
+        let mut out = Vec::with_capacity(128);
+        let mut serializer = serde_json::Serializer::new(&mut out);
+        let written = (|| {
+            let mut object = (&mut serializer).serialize_map(None)?;
+            for property in &thing.metadata().properties {
+                if property.kind == PropertyKind::Functional {
+                    continue;
+                }
+                if let Ok(value) = thing.read_property(property.name) {
+                    object.serialize_entry(property.name, &value)?;
+                }
             }
-            if let Ok(value) = recorded.thing.read_property(property.name) {
-                values.insert(property.name.to_owned(), value);
-            }
-        }
-        (
-            Value::Object(values).to_string(),
-            recorded.td_sha256.clone(),
-        )
+            object.end()
+        })();
+        let snapshot = match written.map(|()| String::from_utf8(out)) {
+            Ok(Ok(snapshot)) => snapshot,
+            _ => "{}".into(),
+        };
+        (snapshot, recorded.td_sha256.clone())
     }
+}
+
+/// `value` as JSON text: serde_json's writer into a buffer, which `Value::to_string` (its
+/// `Display`, through `core::fmt`) costs several times over.
+fn json(value: &Value) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| value.to_string())
 }
 
 impl InvocationObserver for Recorder {
@@ -107,7 +123,7 @@ impl InvocationObserver for Recorder {
                     id: invocation.id.to_string(),
                     thing: invocation.thing.to_string(),
                     action: invocation.action.to_owned(),
-                    input: invocation.input.to_string(),
+                    input: json(&invocation.input),
                     time_requested: timestamp(invocation.time_requested),
                     requester: requester.label.as_deref().unwrap_or("anonymous").to_owned(),
                     peer: requester.peer.map(|peer| peer.to_string()),
@@ -126,7 +142,7 @@ impl InvocationObserver for Recorder {
                 status: status.as_str().into(),
                 time_started: state.time_started.map(timestamp),
                 time_completed: timestamp(state.time_completed.unwrap_or_else(Utc::now)),
-                output: state.output.as_ref().map(Value::to_string),
+                output: state.output.as_ref().map(json),
                 error: state
                     .error
                     .as_ref()
@@ -166,7 +182,7 @@ impl PropertyObserver for Recorder {
         self.writer.send(Row::PropertyWrite {
             thing: thing.to_owned(),
             property: property.to_owned(),
-            value: value.to_string(),
+            value: json(value),
             time: timestamp(Utc::now()),
             source: provenance.source.as_str().into(),
             invocation: provenance.invocation.map(|id| id.to_string()),
@@ -177,7 +193,7 @@ impl PropertyObserver for Recorder {
         self.writer.send(Row::Event {
             thing: thing.to_owned(),
             event: event.to_owned(),
-            data: data.to_string(),
+            data: json(data),
             time: timestamp(Utc::now()),
         });
     }

@@ -23,6 +23,11 @@ use crate::history::writer::{Identity, Stats, Ties, write_batch};
 /// How often an unreachable database is tried again while rows wait.
 pub const RETRY: Duration = Duration::from_millis(500);
 
+/// After a statement that held the writer until it timed out (a locked table, a stalled
+/// server), the next try waits this many times as long as it was held: the writer spends at
+/// most a fifth of its time on a database that holds it, and goes on spooling the rest.
+const HELD_BACKOFF: u32 = 4;
+
 /// The writer's sink when the history is in PostgreSQL.
 pub struct Spooled {
     database: Postgres,
@@ -106,9 +111,10 @@ impl Spooled {
             self.forward(false);
         }
         if self.spooled == 0 && self.database.connected() {
+            let sent = Instant::now();
             match write_batch(&mut self.database, identity, rows) {
                 Ok(()) => return Ok(()),
-                Err(error) if error.unreachable() => self.lost(&error),
+                Err(error) if error.unreachable() => self.lost(&error, sent.elapsed()),
                 Err(error) => return Err(error),
             }
         }
@@ -130,9 +136,10 @@ impl Spooled {
         Ok(())
     }
 
-    fn lost(&mut self, error: &StoreError) {
+    /// The database is unreachable (the failed exchange held the writer for `held`).
+    fn lost(&mut self, error: &StoreError, held: Duration) {
         self.database.disconnect();
-        self.next_attempt = Instant::now() + RETRY;
+        self.next_attempt = Instant::now() + RETRY.max(held * HELD_BACKOFF);
         if !self.down {
             self.down = true;
             tracing::warn!(%error, "history: PostgreSQL is unreachable; rows are spooled to the local file and forwarded when it is back");
@@ -143,11 +150,32 @@ impl Spooled {
     /// first; then, once, close what a previous run of this server left unfinished.
     pub fn forward(&mut self, now: bool) {
         if !self.database.connected() {
-            if self.stopping() || (!now && Instant::now() < self.next_attempt) {
-                return;
-            }
-            if let Err(error) = self.database.connect() {
-                self.lost(&error);
+            // The attempt runs on the database's own worker: unless `now` (a flush, the first
+            // round), the writer only looks at its outcome and goes on spooling meanwhile.
+            // The outcome of an attempt started earlier, if it has one (a flush waits for it).
+            let earlier = match self.database.attempted() {
+                None if now && self.database.connecting() => Some(self.database.connect()),
+                earlier => earlier,
+            };
+            let outcome = match earlier {
+                Some(Ok(())) => Ok(()),
+                // A flush wants the database as it is now: an attempt started earlier may have
+                // failed before it came back.
+                _ if now && !self.stopping() => self.database.connect(),
+                Some(Err(error)) => Err(error),
+                None if self.stopping()
+                    || self.database.connecting()
+                    || Instant::now() < self.next_attempt =>
+                {
+                    return;
+                }
+                None => {
+                    self.database.start_connecting();
+                    return;
+                }
+            };
+            if let Err(error) = outcome {
+                self.lost(&error, Duration::ZERO);
                 return;
             }
             if std::mem::take(&mut self.down) {
@@ -188,12 +216,13 @@ impl Spooled {
                     return;
                 }
             };
+            let sent = Instant::now();
             let written = serde_json::from_str::<Vec<Row>>(&json)
                 .map_err(StoreError::from)
                 .and_then(|rows| write_batch(&mut self.database, &identity, &rows));
             match written {
                 Ok(()) => {}
-                Err(error) if error.unreachable() => return self.lost(&error),
+                Err(error) if error.unreachable() => return self.lost(&error, sent.elapsed()),
                 // The batch's own fault (PostgreSQL refused it, or a value could not be sent):
                 // it would fail again, so it is dropped rather than holding back the rest.
                 Err(error) => {
@@ -213,6 +242,7 @@ impl Spooled {
             self.spooled = self.spooled.saturating_sub(count as u64);
         }
         if !self.closed_unfinished {
+            let sent = Instant::now();
             match store::close_unfinished(&mut self.database, &self.server, &self.started) {
                 Ok(count) => {
                     self.closed_unfinished = true;
@@ -224,7 +254,7 @@ impl Spooled {
                         );
                     }
                 }
-                Err(error) if error.unreachable() => self.lost(&error),
+                Err(error) if error.unreachable() => self.lost(&error, sent.elapsed()),
                 Err(error) => {
                     self.closed_unfinished = true;
                     tracing::warn!(%error, "history: could not close the last run's unfinished invocations");

@@ -21,7 +21,7 @@ use tokio::sync::watch;
 
 use crate::history::record::{BlobContent, BlobRow, Finished, Requested, Row};
 use crate::history::retention::Retention;
-use crate::history::sql::{StoreError, Write, transaction};
+use crate::history::sql::{SqliteWriter, StoreError, Write, transaction};
 
 /// How long the writer gathers rows before committing them: with the time a commit takes,
 /// what a `kill -9` can lose at most.
@@ -163,12 +163,28 @@ impl Ties {
     }
 }
 
-impl Sink {
+/// The [`Sink`] as the writer thread uses it: SQLite's connection with its statements kept
+/// for the thread's life (they borrow it), or the PostgreSQL spool.
+enum Target<'s> {
+    Sqlite(SqliteWriter<'s>),
+    #[cfg(feature = "postgres")]
+    Postgres(&'s mut crate::history::spool::Spooled),
+}
+
+impl<'s> Target<'s> {
+    fn of(sink: &'s mut Sink) -> Self {
+        match sink {
+            Sink::Sqlite(connection) => Target::Sqlite(SqliteWriter::new(connection)),
+            #[cfg(feature = "postgres")]
+            Sink::Postgres(spooled) => Target::Postgres(spooled),
+        }
+    }
+
     fn write(&mut self, identity: &Identity, rows: &[Row]) -> Result<(), StoreError> {
         match self {
-            Sink::Sqlite(connection) => write_batch(connection, identity, rows),
+            Target::Sqlite(sqlite) => write_batch(sqlite, identity, rows),
             #[cfg(feature = "postgres")]
-            Sink::Postgres(spooled) => spooled.write(identity, rows),
+            Target::Postgres(spooled) => spooled.write(identity, rows),
         }
     }
 
@@ -176,25 +192,25 @@ impl Sink {
     /// waits.
     fn retry_in(&self) -> Option<Duration> {
         match self {
-            Sink::Sqlite(_) => None,
+            Target::Sqlite(_) => None,
             #[cfg(feature = "postgres")]
-            Sink::Postgres(spooled) => spooled.retry_in(),
+            Target::Postgres(spooled) => spooled.retry_in(),
         }
     }
 
     /// Try to forward what the spool holds; `now`: even inside the reconnection back-off.
     fn forward(&mut self, _now: bool) {
         #[cfg(feature = "postgres")]
-        if let Sink::Postgres(spooled) = self {
+        if let Target::Postgres(spooled) = self {
             spooled.forward(_now);
         }
     }
 
     fn spooled(&self) -> u64 {
         match self {
-            Sink::Sqlite(_) => 0,
+            Target::Sqlite(_) => 0,
             #[cfg(feature = "postgres")]
-            Sink::Postgres(spooled) => spooled.spooled(),
+            Target::Postgres(spooled) => spooled.spooled(),
         }
     }
 }
@@ -218,15 +234,15 @@ impl Writer {
         let thread = std::thread::Builder::new()
             .name("history-writer".into())
             .spawn(move || {
+                let mut sink = sink;
                 let mut state = WriterThread {
-                    sink,
                     identity,
                     blobs: blob_folder,
                     stats: thread_stats,
                     queued: thread_queued,
                     retention,
                 };
-                state.run(&receiver);
+                state.run(&mut Target::of(&mut sink), &receiver);
             })?;
         Ok(Self {
             sender,
@@ -276,7 +292,6 @@ impl Writer {
 }
 
 struct WriterThread {
-    sink: Sink,
     identity: Identity,
     blobs: PathBuf,
     stats: Arc<Stats>,
@@ -285,24 +300,24 @@ struct WriterThread {
 }
 
 impl WriterThread {
-    fn run(&mut self, receiver: &mpsc::Receiver<Message>) {
+    fn run(&mut self, target: &mut Target<'_>, receiver: &mpsc::Receiver<Message>) {
         let mut batch = Vec::new();
         let mut batch_bytes = 0;
         let mut flushes = Vec::new();
         let mut next_retention = Instant::now();
         let mut stop = false;
         // PostgreSQL: what a previous run spooled goes first.
-        self.sink.forward(true);
+        target.forward(true);
         while !stop {
-            let message = match self.sink.retry_in() {
+            let message = match target.retry_in() {
                 None => receiver.recv().map_err(|_| ()),
                 Some(wait) => match receiver.recv_timeout(wait) {
                     Ok(message) => Ok(message),
                     Err(mpsc::RecvTimeoutError::Timeout) => {
-                        self.sink.forward(false);
+                        target.forward(false);
                         self.stats
                             .spooled
-                            .store(self.sink.spooled(), Ordering::Relaxed);
+                            .store(target.spooled(), Ordering::Relaxed);
                         continue;
                     }
                     Err(mpsc::RecvTimeoutError::Disconnected) => Err(()),
@@ -327,35 +342,35 @@ impl WriterThread {
                 }
             }
             if !batch.is_empty() {
-                self.commit(&mut batch);
+                self.commit(target, &mut batch);
             }
             self.queued.give_back(std::mem::take(&mut batch_bytes));
-            if let Sink::Sqlite(connection) = &self.sink
+            if let Target::Sqlite(sqlite) = target
                 && Instant::now() >= next_retention
             {
-                self.retention.apply(connection, &self.blobs);
+                self.retention.apply(sqlite.connection(), &self.blobs);
                 next_retention = Instant::now() + self.retention.every;
             }
             // A flush (a test, a benchmark, shutdown) also waits for the spool to be forwarded
             // if the database is back.
             if !flushes.is_empty() || stop {
-                self.sink.forward(true);
+                target.forward(true);
             }
             self.stats
                 .spooled
-                .store(self.sink.spooled(), Ordering::Relaxed);
+                .store(target.spooled(), Ordering::Relaxed);
             for done in flushes.drain(..) {
                 let _ = done.send(());
             }
         }
     }
 
-    fn commit(&mut self, batch: &mut Vec<Row>) {
+    fn commit(&mut self, target: &mut Target<'_>, batch: &mut Vec<Row>) {
         let count = batch.len() as u64;
         coalesce(batch);
         // Blob bytes go to files first: a row never names a file that isn't there.
         self.store_blobs(batch);
-        let result = self.sink.write(&self.identity, batch);
+        let result = target.write(&self.identity, batch);
         batch.clear();
         match result {
             Ok(()) => {

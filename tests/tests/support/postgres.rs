@@ -6,6 +6,7 @@
 //! the `postgres` account the Debian package creates (`runuser -u postgres --`), in a folder
 //! given to it; as a normal user they run as that user.
 
+use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -33,6 +34,25 @@ fn find_bin() -> Option<PathBuf> {
         .collect();
     versions.sort();
     versions.pop()
+}
+
+/// `psql`'s arguments to reach the cluster on `port` as `postgres`, quietly, stopping at the
+/// first error.
+fn psql_args(port: &str) -> [&str; 12] {
+    [
+        "-X",
+        "-q",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        port,
+        "-U",
+        "postgres",
+        "-d",
+        "postgres",
+    ]
 }
 
 fn root() -> bool {
@@ -99,36 +119,52 @@ impl Postgres {
     /// backs); panics if it fails.
     pub fn sql(&self, sql: &str) {
         let port = self.port.to_string();
-        self.run(
-            &bin().join("psql"),
-            &[
-                "-X",
-                "-q",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &port,
-                "-U",
-                "postgres",
-                "-d",
-                "postgres",
-                "-c",
-                sql,
-            ],
-        );
+        let mut args = psql_args(&port).to_vec();
+        args.extend(["-c", sql]);
+        self.run(&bin().join("psql"), &args);
     }
 
-    /// Run a PostgreSQL program (as `postgres` when we are root); panics if it fails.
-    fn run(&self, program: &Path, args: &[&str]) {
-        let mut command = if root() {
+    /// Another session (a `psql` of its own) that has run `sql` inside an open transaction —
+    /// a `LOCK TABLE …` it then holds — until [`Session::end`] commits it. Returns once `sql`
+    /// has run (the lock is taken).
+    pub fn session(&self, sql: &str) -> Session {
+        let port = self.port.to_string();
+        let mut child = self
+            .command(&bin().join("psql"))
+            .args(psql_args(&port))
+            .current_dir(&self.dir)
+            .stdin(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("psql runs");
+        let mut stdin = child.stdin.take().expect("psql's stdin");
+        // `\warn`: on stderr, which psql doesn't buffer (its stdout to a pipe it would).
+        writeln!(stdin, "BEGIN;\n{sql};\n\\warn done").expect("psql takes the statements");
+        let mut said = String::new();
+        BufReader::new(child.stderr.take().expect("psql's stderr"))
+            .read_line(&mut said)
+            .expect("psql answers");
+        assert_eq!(said.trim(), "done", "{sql} ran");
+        Session {
+            child,
+            stdin: Some(stdin),
+        }
+    }
+
+    /// `program`, as `postgres` when we are root.
+    fn command(&self, program: &Path) -> Command {
+        if root() {
             let mut runuser = Command::new("runuser");
             runuser.args(["-u", "postgres", "--"]).arg(program);
             runuser
         } else {
             Command::new(program)
-        };
+        }
+    }
+
+    /// Run a PostgreSQL program (as `postgres` when we are root); panics if it fails.
+    fn run(&self, program: &Path, args: &[&str]) {
+        let mut command = self.command(program);
         let output = command
             .args(args)
             .current_dir(&self.dir)
@@ -195,5 +231,30 @@ impl Drop for Postgres {
                 .status();
         }
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A session of [`Postgres::session`]: its transaction open until [`Session::end`] (or its
+/// drop, which ends `psql` and so rolls it back).
+pub struct Session {
+    child: std::process::Child,
+    stdin: Option<std::process::ChildStdin>,
+}
+
+impl Session {
+    /// Commit (releasing its locks) and wait for `psql` to end.
+    pub fn end(mut self) {
+        if let Some(mut stdin) = self.stdin.take() {
+            writeln!(stdin, "COMMIT;").expect("psql takes COMMIT");
+        }
+        let status = self.child.wait().expect("psql ends");
+        assert!(status.success(), "psql: {status}");
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        let _ = self.child.wait();
     }
 }
