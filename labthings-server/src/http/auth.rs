@@ -18,6 +18,7 @@ use labthings_protocol::problem::Problem;
 use sha2::{Digest as _, Sha256};
 use tokio::sync::watch;
 
+use crate::http::query::{self, BadQuery};
 use crate::http::response::{self, Body};
 
 /// The SHA-256 digest of a token.
@@ -180,7 +181,7 @@ impl Tokens {
         let mut presented = false;
         for (carrier, token) in carried(headers, uri) {
             presented = true;
-            let token = digest(token.as_bytes());
+            let token = digest(token.map_err(Refusal::Malformed)?.as_bytes());
             if self.accepts_digest(&token) {
                 return Ok((carrier, token));
             }
@@ -291,19 +292,25 @@ pub enum Refusal {
     Missing,
     /// It carried a token that is not accepted.
     Invalid,
+    /// Its `?access_token=` doesn't decode (a bad `%` escape, or bytes that aren't UTF-8).
+    Malformed(BadQuery),
 }
 
 impl Refusal {
-    /// 401 with `WWW-Authenticate` (RFC 6750 §3) and a problem+json body.
+    /// 401 (400 for a malformed request: RFC 6750 §3.1's `invalid_request`) with
+    /// `WWW-Authenticate` (RFC 6750 §3) and a problem+json body.
     pub fn into_response(self) -> Response<Body> {
-        let mut response = response::problem(&Problem::about_blank(
-            401,
-            "Unauthorized",
-            "A valid bearer token is required.",
-        ));
+        let problem = match self {
+            Refusal::Missing | Refusal::Invalid => {
+                Problem::about_blank(401, "Unauthorized", "A valid bearer token is required.")
+            }
+            Refusal::Malformed(bad) => bad.problem(),
+        };
+        let mut response = response::problem(&problem);
         let challenge = match self {
             Refusal::Missing => r#"Bearer realm="labthings""#,
             Refusal::Invalid => r#"Bearer realm="labthings", error="invalid_token""#,
+            Refusal::Malformed(_) => r#"Bearer realm="labthings", error="invalid_request""#,
         };
         response
             .headers_mut()
@@ -337,7 +344,7 @@ const COOKIES_TRIED: usize = 2;
 fn carried<'a>(
     headers: &'a HeaderMap,
     uri: &'a Uri,
-) -> impl Iterator<Item = (Carrier, String)> + 'a {
+) -> impl Iterator<Item = (Carrier, Result<String, BadQuery>)> + 'a {
     let bearer = headers.get_all(AUTHORIZATION).iter().take(1).map(|value| {
         // Any other scheme (`Basic …`) still counts as a credential presented, and fails.
         let value = value.to_str().unwrap_or_default().trim();
@@ -358,38 +365,15 @@ fn carried<'a>(
         .filter(|(name, _)| *name == COOKIE_NAME)
         .take(COOKIES_TRIED)
         .map(|(_, token)| token.trim_matches('"').to_owned());
-    let query = uri
-        .query()
-        .unwrap_or_default()
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .filter(|(name, _)| *name == QUERY_NAME)
-        .take(1)
-        .map(|(_, token)| percent_decode(token));
+    // Looked for only when no carrier before it let the request in.
+    let query = std::iter::once_with(|| query::first(uri.query(), QUERY_NAME)).flatten();
     let explicit = |token| (Carrier::Explicit, token);
-    let cookie = |token| (Carrier::Cookie, token);
+    let cookie = |token| (Carrier::Cookie, Ok(token));
     bearer
+        .map(Ok)
         .map(explicit)
         .chain(cookies.map(cookie))
         .chain(query.map(explicit))
-}
-
-/// Decode `%XX` escapes and `+` (a space) in a query value; bad escapes are kept as they are.
-pub(crate) fn percent_decode(text: &str) -> String {
-    decode_query(text, |decoded| decoded.decode_utf8_lossy().into_owned())
-}
-
-/// [`percent_decode`], but `None` when the decoded bytes are not UTF-8 (for a 400).
-pub(crate) fn percent_decode_utf8(text: &str) -> Option<String> {
-    decode_query(text, |decoded| {
-        decoded.decode_utf8().ok().map(|t| t.into_owned())
-    })
-}
-
-fn decode_query<T>(text: &str, finish: impl FnOnce(percent_encoding::PercentDecode<'_>) -> T) -> T {
-    // `+` first: an escaped `%2B` stays a `+`.
-    let spaced = text.replace('+', " ");
-    finish(percent_encoding::percent_decode_str(&spaced))
 }
 
 /// Parse a tokens file's text into digests; `path` only names the file in errors.
@@ -551,6 +535,15 @@ mod tests {
         );
         assert_eq!(check(&[], "/x?access_token=wrong"), Err(Refusal::Invalid));
         assert_eq!(
+            check(&[], "/x?access_token=s3cret%zz"),
+            Err(Refusal::Malformed(BadQuery::Escape))
+        );
+        assert_eq!(
+            check(&[("cookie", "lt_token=s3cret/+=")], "/x?access_token=%zz"),
+            Ok(Carrier::Cookie),
+            "a query token is decoded only when no carrier before it is accepted"
+        );
+        assert_eq!(
             check(
                 &[("authorization", "Bearer wrong")],
                 "/?access_token=s3cret%2F%2B%3D"
@@ -558,13 +551,6 @@ mod tests {
             Ok(Carrier::Explicit),
             "any carrier with a good token will do"
         );
-    }
-
-    #[test]
-    fn percent_decoding_keeps_bad_escapes() {
-        assert_eq!(percent_decode("a%2Fb+c"), "a/b c");
-        assert_eq!(percent_decode("100%"), "100%");
-        assert_eq!(percent_decode("%zz%4"), "%zz%4");
     }
 
     #[test]
