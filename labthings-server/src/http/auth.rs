@@ -38,10 +38,9 @@ pub struct Tokens {
     file: Option<PathBuf>,
     /// Given directly (e.g. `LABTHINGS_TOKEN`): kept across reloads.
     fixed: Vec<Digest>,
-    /// Read from `file`, replaced whole by a successful reload.
-    loaded: RwLock<Arc<[Digest]>>,
-    /// The file's labels, by digest, replaced with `loaded`.
-    labels: RwLock<Arc<HashMap<Digest, Arc<str>>>>,
+    /// Read from `file`, replaced whole by a successful reload: digests and labels in one
+    /// swap, so no reader sees one file's digests with another's labels.
+    loaded: RwLock<Arc<Loaded>>,
     /// Bumped by every successful reload, so that long-lived streams re-check their token
     /// (see [`Grant`](super::grant::Grant)).
     generation: watch::Sender<u64>,
@@ -78,7 +77,7 @@ impl std::fmt::Debug for Tokens {
         f.debug_struct("Tokens")
             .field("file", &self.file)
             .field("fixed", &self.fixed.len())
-            .field("loaded", &self.loaded().len())
+            .field("loaded", &self.loaded().digests.len())
             .finish()
     }
 }
@@ -95,8 +94,7 @@ impl Tokens {
         Self {
             file: None,
             fixed: Vec::new(),
-            loaded: RwLock::new(Arc::from([])),
-            labels: RwLock::default(),
+            loaded: RwLock::default(),
             generation: watch::channel(0).0,
         }
     }
@@ -104,12 +102,11 @@ impl Tokens {
     /// The tokens of `path`, read now; [`reload`](Self::reload) (SIGHUP) reads it again.
     pub fn from_file(path: impl Into<PathBuf>) -> Result<Self, TokenError> {
         let path = path.into();
-        let (loaded, labels) = split(read_file(&path)?);
+        let loaded = Loaded::new(read_file(&path)?);
         Ok(Self {
             file: Some(path),
             fixed: Vec::new(),
-            loaded: RwLock::new(loaded.into()),
-            labels: RwLock::new(Arc::new(labels)),
+            loaded: RwLock::new(Arc::new(loaded)),
             generation: watch::channel(0).0,
         })
     }
@@ -127,7 +124,7 @@ impl Tokens {
 
     /// How many tokens (or digests) are accepted.
     pub fn len(&self) -> usize {
-        self.fixed.len() + self.loaded().len()
+        self.fixed.len() + self.loaded().digests.len()
     }
 
     /// True when no token is accepted (every request is refused).
@@ -141,10 +138,9 @@ impl Tokens {
         let Some(path) = &self.file else {
             return Ok(0);
         };
-        let (loaded, labels) = split(read_file(path)?);
-        let count = loaded.len();
-        *self.loaded.write().unwrap_or_else(|p| p.into_inner()) = loaded.into();
-        *self.labels.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(labels);
+        let loaded = Loaded::new(read_file(path)?);
+        let count = loaded.digests.len();
+        *self.loaded.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(loaded);
         self.generation.send_modify(|generation| *generation += 1);
         Ok(count)
     }
@@ -157,7 +153,7 @@ impl Tokens {
     /// Whether the token with this digest is (still) accepted.
     pub(crate) fn accepts_digest(&self, presented: &Digest) -> bool {
         let loaded = self.loaded();
-        matches_any(presented, self.fixed.iter().chain(loaded.iter()))
+        matches_any(presented, self.fixed.iter().chain(loaded.digests.iter()))
     }
 
     /// Whether `token` is one of the accepted tokens.
@@ -195,11 +191,10 @@ impl Tokens {
 
     /// The label the tokens file gives the token with this digest, if any.
     pub(crate) fn label(&self, digest: &Digest) -> Option<Arc<str>> {
-        let labels = self.labels.read().unwrap_or_else(|p| p.into_inner());
-        labels.get(digest).cloned()
+        self.loaded().labels.get(digest).cloned()
     }
 
-    fn loaded(&self) -> Arc<[Digest]> {
+    fn loaded(&self) -> Arc<Loaded> {
         self.loaded
             .read()
             .unwrap_or_else(|p| p.into_inner())
@@ -407,16 +402,25 @@ fn parse(text: &str, path: &Path) -> Result<Vec<Labelled>, TokenError> {
     Ok(digests)
 }
 
-/// The digests, and the labels of those that have one.
-fn split(labelled: Vec<Labelled>) -> (Vec<Digest>, HashMap<Digest, Arc<str>>) {
-    let labels = labelled
-        .iter()
-        .filter_map(|(digest, label)| Some((*digest, label.clone()?)))
-        .collect();
-    (
-        labelled.into_iter().map(|(digest, _)| digest).collect(),
-        labels,
-    )
+/// What one read of the tokens file gave.
+#[derive(Default)]
+struct Loaded {
+    digests: Vec<Digest>,
+    /// The labels of the digests that have one.
+    labels: HashMap<Digest, Arc<str>>,
+}
+
+impl Loaded {
+    fn new(labelled: Vec<Labelled>) -> Self {
+        let labels = labelled
+            .iter()
+            .filter_map(|(digest, label)| Some((*digest, label.clone()?)))
+            .collect();
+        Self {
+            digests: labelled.into_iter().map(|(digest, _)| digest).collect(),
+            labels,
+        }
+    }
 }
 
 fn parse_hex(hex: &str) -> Option<Digest> {
@@ -486,7 +490,7 @@ mod tests {
             "# lab tokens\n\nplain-token alice's laptop\n  sha256:{}  \n#sha256:zz\n",
             hex(&digest(b"hashed")).to_uppercase()
         );
-        let (digests, labels) = split(parse(&text, path).unwrap());
+        let Loaded { digests, labels } = Loaded::new(parse(&text, path).unwrap());
         assert_eq!(digests, vec![digest(b"plain-token"), digest(b"hashed")]);
         assert_eq!(labels.len(), 1);
         assert_eq!(labels[&digest(b"plain-token")].as_ref(), "alice's laptop");
@@ -497,6 +501,25 @@ mod tests {
         );
         assert!(!error.to_string().contains("secret"));
         assert!(parse(&format!("sha256:{}", "g".repeat(64)), path).is_err());
+    }
+
+    #[test]
+    fn a_reload_replaces_digests_and_labels_together() {
+        let folder = std::env::temp_dir().join(format!("lt-tokens-{}", std::process::id()));
+        std::fs::create_dir_all(&folder).unwrap();
+        let file = folder.join("tokens");
+        std::fs::write(&file, "first alice\n").unwrap();
+        let tokens = Tokens::from_file(&file).unwrap();
+        assert_eq!(tokens.label(&digest(b"first")).as_deref(), Some("alice"));
+        std::fs::write(&file, "first bob\nsecond\n").unwrap();
+        assert_eq!(tokens.reload().unwrap(), 2);
+        assert_eq!(tokens.label(&digest(b"first")).as_deref(), Some("bob"));
+        assert!(tokens.accepts("second") && tokens.label(&digest(b"second")).is_none());
+        std::fs::write(&file, "sha256:zz\n").unwrap();
+        assert!(tokens.reload().is_err(), "a bad file keeps the old tokens");
+        assert!(tokens.accepts("second"));
+        assert_eq!(tokens.label(&digest(b"first")).as_deref(), Some("bob"));
+        std::fs::remove_dir_all(&folder).unwrap();
     }
 
     #[test]
