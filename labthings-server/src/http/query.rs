@@ -21,7 +21,7 @@ impl Query {
     /// Decode the whole query (`None`: there was none); the first bad pair is a 400.
     pub fn parse(raw: Option<&str>) -> Result<Self, ApiError> {
         raw_pairs(raw)
-            .map(|(name, value)| Ok((decode(name)?, decode(value)?)))
+            .map(|(name, value)| Ok((decode(name)?.into_owned(), decode(value)?.into_owned())))
             .collect::<Result<_, BadQuery>>()
             .map(Self)
             .map_err(ApiError::from)
@@ -44,7 +44,7 @@ impl Query {
 pub fn first(raw: Option<&str>, name: &str) -> Option<Result<String, BadQuery>> {
     raw_pairs(raw)
         .find(|(n, _)| decode(n).is_ok_and(|n| n == name))
-        .map(|(_, value)| decode(value))
+        .map(|(_, value)| decode(value).map(Cow::into_owned))
 }
 
 /// Why a query can't be read.
@@ -82,8 +82,11 @@ fn raw_pairs(raw: Option<&str>) -> impl Iterator<Item = (&str, &str)> {
         .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
 }
 
-/// One name or value decoded.
-fn decode(text: &str) -> Result<String, BadQuery> {
+/// One name or value decoded (borrowed when there is nothing to decode, as most names are).
+fn decode(text: &str) -> Result<Cow<'_, str>, BadQuery> {
+    if !text.contains(['%', '+']) {
+        return Ok(Cow::Borrowed(text));
+    }
     let bytes = text.as_bytes();
     let escapes_whole = bytes.iter().enumerate().all(|(at, &byte)| {
         byte != b'%'
@@ -95,14 +98,10 @@ fn decode(text: &str) -> Result<String, BadQuery> {
         return Err(BadQuery::Escape);
     }
     // `+` before `%XX`: an escaped `%2B` stays a `+`.
-    let spaced = if text.contains('+') {
-        Cow::Owned(text.replace('+', " "))
-    } else {
-        Cow::Borrowed(text)
-    };
+    let spaced = text.replace('+', " ");
     percent_encoding::percent_decode_str(&spaced)
         .decode_utf8()
-        .map(Cow::into_owned)
+        .map(|decoded| Cow::Owned(decoded.into_owned()))
         .map_err(|_| BadQuery::NotUtf8)
 }
 
@@ -112,7 +111,7 @@ mod tests {
 
     fn pairs(raw: &str) -> Result<Vec<(String, String)>, BadQuery> {
         raw_pairs(Some(raw))
-            .map(|(n, v)| Ok((decode(n)?, decode(v)?)))
+            .map(|(n, v)| Ok((decode(n)?.into_owned(), decode(v)?.into_owned())))
             .collect()
     }
 
