@@ -28,20 +28,63 @@ pub struct ServedThing {
     pub thing: Arc<dyn Thing>,
     /// Its path with the API prefix and a trailing slash, e.g. `/api/counter/`.
     pub path: String,
-    /// The server's paths, for its TD.
-    paths: ApiPaths,
     /// Each action's path (`/api/counter/slow`), shared by all its invocation records.
     pub action_paths: HashMap<&'static str, Arc<str>>,
     /// Where its property writes, events and invocation statuses are pushed to clients.
     pub hub: Arc<ThingHub>,
-    /// Whether requests need a bearer token (the TD declares it).
-    pub bearer: bool,
-    /// Its TD's `id`, `urn:uuid:…`, stable across restarts (see `app::thing_id`).
-    pub id: String,
+    /// How its TD is made.
+    served_as: ServedAs,
     /// Serialised TDs by origin: the TD only changes with the `Host` a client used.
     td_cache: Mutex<HashMap<Origin, Bytes>>,
-    /// Another protocol this Thing is also served over, whose forms its TD carries.
+}
+
+/// How a Thing is served, as its TD says: under what name and paths, with what `id`, whether
+/// requests need a token, and over which other protocol — everything its TD depends on but the
+/// Thing and the origin a client reached the server at. The one place a TD is made, so what
+/// `GET T` answers, what `--print-td` prints and the TD whose digest the history records agree.
+pub struct ServedAs {
+    name: Arc<str>,
+    paths: ApiPaths,
+    /// `urn:uuid:…`, stable across restarts (see `app::thing_id`); `None` only without one.
+    id: Option<String>,
+    /// Whether requests need a bearer token (the TD declares it).
+    bearer: bool,
+    /// Another protocol the Thing is also served over, whose forms its TD carries.
     binding: Option<Arc<dyn Binding>>,
+}
+
+impl ServedAs {
+    pub fn new(name: &str, paths: &ApiPaths, id: Option<String>, bearer: bool) -> Self {
+        Self {
+            name: Arc::from(name),
+            paths: paths.clone(),
+            id,
+            bearer,
+            binding: None,
+        }
+    }
+
+    /// Also served over `binding`: its forms join the TD.
+    pub fn with_binding(mut self, binding: Option<Arc<dyn Binding>>) -> Self {
+        self.binding = binding;
+        self
+    }
+
+    /// `thing`'s TD as seen from `origin` (e.g. `http://127.0.0.1:5000`).
+    pub fn td(&self, thing: &dyn Thing, origin: &Origin) -> Value {
+        let served = Served {
+            origin,
+            paths: &self.paths,
+            name: &self.name,
+            id: self.id.as_deref(),
+            bearer: self.bearer,
+        };
+        let mut td = thing_description(thing, &served);
+        if let Some(binding) = &self.binding {
+            binding.extend_td(&self.name, &mut td);
+        }
+        td
+    }
 }
 
 /// A second binding the Things are served over (MQTT, `mqtt/`): it adds its forms to their
@@ -72,19 +115,16 @@ impl ServedThing {
             name: Arc::from(name),
             thing,
             path: paths.thing(name),
-            paths: paths.clone(),
             action_paths,
             hub,
-            bearer,
-            id,
+            served_as: ServedAs::new(name, paths, Some(id), bearer),
             td_cache: Mutex::new(HashMap::new()),
-            binding: None,
         }
     }
 
     /// Also served over `binding`: its forms join the TD.
     pub fn with_binding(mut self, binding: Option<Arc<dyn Binding>>) -> Self {
-        self.binding = binding;
+        self.served_as = self.served_as.with_binding(binding);
         self
     }
 
@@ -95,17 +135,7 @@ impl ServedThing {
         if let Some(bytes) = cache.get(origin) {
             return bytes.clone();
         }
-        let served = Served {
-            origin,
-            paths: &self.paths,
-            name: &self.name,
-            id: Some(&self.id),
-            bearer: self.bearer,
-        };
-        let mut td = thing_description(self.thing.as_ref(), &served);
-        if let Some(binding) = &self.binding {
-            binding.extend_td(&self.name, &mut td);
-        }
+        let td = self.served_as.td(self.thing.as_ref(), origin);
         let bytes = Bytes::from(serde_json::to_vec(&td).unwrap_or_default());
         // Hosts are client-chosen: bound the cache so odd Host headers can't grow it forever.
         if cache.len() >= 64 {

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use labthings_core::prelude::*;
 use labthings_server::ThingServer;
-use support::TestServer;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use support::{Chunked, TestServer};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpSocket, TcpStream};
 
 /// A Thing with one stream the tests feed directly.
@@ -102,12 +102,11 @@ enum Part {
     Closed,
 }
 
-/// An HTTP/1.1 client of one MJPEG response, undoing the chunked encoding itself.
+/// An HTTP/1.1 client of one MJPEG response, undoing the chunked encoding itself (strictly:
+/// `support::Chunked`).
 struct MjpegClient {
     reader: BufReader<TcpStream>,
-    /// Bytes left in the current chunk; `None` between chunks.
-    chunk_left: Option<usize>,
-    ended: bool,
+    body: Chunked,
     pub headers: Vec<(String, String)>,
     pub status: u16,
 }
@@ -143,8 +142,7 @@ impl MjpegClient {
         }
         Self {
             reader,
-            chunk_left: None,
-            ended: false,
+            body: Chunked::default(),
             headers,
             status,
         }
@@ -157,42 +155,9 @@ impl MjpegClient {
             .map(|(_, v)| v.as_str())
     }
 
-    /// Read exactly `expected` from the raw socket (chunk framing).
-    async fn expect_raw(&mut self, expected: &[u8]) {
-        let mut got = vec![0; expected.len()];
-        self.reader.read_exact(&mut got).await.unwrap();
-        assert_eq!(got, expected, "{:?}", String::from_utf8_lossy(&got));
-    }
-
     /// Up to `buf.len()` body bytes; 0 at the end of the body.
     async fn read_body(&mut self, buf: &mut [u8]) -> usize {
-        if self.ended {
-            return 0;
-        }
-        let left = match self.chunk_left {
-            Some(left) => left,
-            None => {
-                let mut size = String::new();
-                self.reader.read_line(&mut size).await.unwrap();
-                let size = size.strip_suffix("\r\n").expect("CRLF after a chunk size");
-                let size = usize::from_str_radix(size, 16).expect("hex chunk size");
-                if size == 0 {
-                    self.expect_raw(b"\r\n").await;
-                    self.ended = true;
-                    return 0;
-                }
-                size
-            }
-        };
-        let n = buf.len().min(left);
-        let read = self.reader.read(&mut buf[..n]).await.unwrap();
-        assert!(read > 0, "connection closed inside a chunk");
-        self.chunk_left = Some(left - read);
-        if left == read {
-            self.expect_raw(b"\r\n").await;
-            self.chunk_left = None;
-        }
-        read
+        self.body.read(&mut self.reader, buf).await
     }
 
     async fn body_exact(&mut self, n: usize) -> Vec<u8> {

@@ -35,7 +35,7 @@ pub async fn invoke(
     body: Incoming,
     origin: &Origin,
 ) -> Result<Response<Body>, ApiError> {
-    let synchronous = sync_invoke::requested(&request.uri);
+    let synchronous = sync_invoke::requested(&request.uri)?;
     // `?sync=true` waits as long as `Prefer: wait` may.
     let wait = synchronous
         .then_some(MAX_WAIT)

@@ -19,6 +19,7 @@ use crate::history::sql::{Read, StoreError};
 use crate::history::writer::{COMMIT_WINDOW, QUEUE, blob_path};
 use crate::http::error::ApiError;
 use crate::http::path_param::parse_uuid;
+use crate::http::query::Query;
 use crate::http::response::{self, Body};
 use crate::state::ServerState;
 
@@ -57,7 +58,7 @@ pub async fn answer(
     origin: &Origin,
 ) -> Result<Response<Body>, ApiError> {
     let history = kept(state)?;
-    let query = Query::parse(request.uri.query())?;
+    let query = Params::parse(request.uri.query())?;
     let format = Format::of(&request.headers);
     match route {
         HistoryRoute::Status => Ok(status(&history)),
@@ -175,32 +176,19 @@ fn status(history: &History) -> Response<Body> {
     )
 }
 
-/// The query string's parameters, percent-decoded.
-struct Query(Vec<(String, String)>);
+/// The query's parameters, as the history reads them: an empty value is none.
+struct Params(Query);
 
-impl Query {
+impl Params {
     fn parse(query: Option<&str>) -> Result<Self, ApiError> {
-        let decode = |text: &str| {
-            crate::http::auth::percent_decode_utf8(text)
-                .ok_or_else(|| ApiError::detail(StatusCode::BAD_REQUEST, "query is not UTF-8"))
-        };
-        let pairs = query
-            .unwrap_or("")
-            .split('&')
-            .filter(|pair| !pair.is_empty())
-            .map(|pair| {
-                let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-                Ok((decode(name)?, decode(value)?))
-            })
-            .collect::<Result<_, ApiError>>()?;
-        Ok(Self(pairs))
+        Query::parse(query).map(Self)
     }
 
     fn get(&self, name: &str) -> Option<String> {
         self.0
-            .iter()
-            .find(|(n, v)| n == name && !v.is_empty())
-            .map(|(_, v)| v.clone())
+            .pairs()
+            .find(|&(n, v)| n == name && !v.is_empty())
+            .map(|(_, v)| v.to_owned())
     }
 
     /// An RFC 3339 time, as the database writes times.
@@ -246,8 +234,8 @@ impl Query {
         };
         let mut query: Vec<String> = self
             .0
-            .iter()
-            .filter(|(name, _)| name != "after")
+            .pairs()
+            .filter(|&(name, _)| name != "after")
             .map(|(name, value)| format!("{}={}", encode(name), encode(value)))
             .collect();
         query.push(format!("after={last}"));

@@ -8,6 +8,7 @@ use labthings_core::{InvocationId, LocSegment, ValidationIssue};
 use serde_json::{Value, json};
 
 use crate::http::error::ApiError;
+use crate::http::query::Query;
 
 /// The most summaries one page holds, and the default `limit` when only `after` is given.
 pub const MAX_LIMIT: usize = 1000;
@@ -24,15 +25,8 @@ impl Page {
     /// The page `query` asks for; `None` when it names neither `limit` nor `after` (the whole
     /// list). A bad value is FastAPI's 422 for a query parameter.
     pub fn parse(query: Option<&str>) -> Result<Option<Self>, ApiError> {
-        let value = |name: &str| {
-            query
-                .into_iter()
-                .flat_map(|q| q.split('&'))
-                .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
-                .find(|(key, _)| *key == name)
-                .map(|(_, value)| crate::http::auth::percent_decode(value))
-        };
-        let (limit, after) = (value("limit"), value("after"));
+        let query = Query::parse(query)?;
+        let (limit, after) = (query.get("limit"), query.get("after"));
         if limit.is_none() && after.is_none() {
             return Ok(None);
         }
@@ -54,7 +48,7 @@ impl Page {
                             json!({"le": MAX_LIMIT}),
                         )
                     };
-                    return Err(issue("limit", kind, msg, &text, Some(ctx)));
+                    return Err(issue("limit", kind, msg, text, Some(ctx)));
                 }
                 Err(_) => {
                     return Err(issue(
@@ -62,7 +56,7 @@ impl Page {
                         "int_parsing",
                         "Input should be a valid integer, unable to parse string as an integer"
                             .into(),
-                        &text,
+                        text,
                         None,
                     ));
                 }
@@ -76,7 +70,7 @@ impl Page {
                         "after",
                         "uuid_parsing",
                         format!("Input should be a valid UUID, {error}"),
-                        &text,
+                        text,
                         None,
                     )
                 },
@@ -153,5 +147,9 @@ mod tests {
                 "{bad}"
             );
         }
+        assert!(matches!(
+            Page::parse(Some("limit=1%")),
+            Err(ApiError::Problem(problem)) if problem.status == 400
+        ));
     }
 }

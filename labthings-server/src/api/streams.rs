@@ -20,6 +20,7 @@ use tokio::time::{Instant, timeout};
 
 use crate::http::body::Body;
 use crate::http::error::ApiError;
+use crate::http::query::Query;
 use crate::push::lifeline::{End, Lifeline, SEND_TIMEOUT, STOP_FLUSH};
 use crate::state::{ServedThing, ServerState};
 
@@ -87,11 +88,8 @@ pub fn viewer(served: &ServedThing, metadata: &StreamMetadata) -> Response<Body>
 
 /// The least time between two frames for `?fps=N` (`None`: as fast as frames come).
 fn frame_spacing(query: Option<&str>) -> Result<Option<Duration>, ApiError> {
-    let Some(value) = query
-        .into_iter()
-        .flat_map(|q| q.split('&'))
-        .find_map(|pair| pair.strip_prefix("fps="))
-    else {
+    let query = Query::parse(query)?;
+    let Some(value) = query.get("fps") else {
         return Ok(None);
     };
     match value.parse::<f64>() {
@@ -264,7 +262,17 @@ mod tests {
             frame_spacing(Some("fps=1e-300")).unwrap(),
             Some(Duration::MAX)
         );
-        for bad in ["fps=0", "fps=-1", "fps=x", "fps=", "fps=inf", "fps=NaN"] {
+        assert_eq!(
+            frame_spacing(Some("fps=%32")).unwrap(),
+            Some(Duration::from_millis(500))
+        );
+        assert!(matches!(
+            frame_spacing(Some("fps=2%")),
+            Err(ApiError::Problem(problem)) if problem.status == 400
+        ));
+        for bad in [
+            "fps=0", "fps=-1", "fps=x", "fps=", "fps", "fps=inf", "fps=NaN",
+        ] {
             assert!(
                 matches!(frame_spacing(Some(bad)), Err(ApiError::Unprocessable(_))),
                 "{bad}"

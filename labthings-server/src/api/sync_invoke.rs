@@ -13,15 +13,23 @@
 use hyper::{Response, StatusCode, Uri};
 
 use labthings_protocol::InvocationStatus as Status;
+use labthings_protocol::paths::SYNC_QUERY;
 use labthings_protocol::problem::Problem;
 
 use crate::api::invocation_view::{self, Links};
+use crate::http::error::ApiError;
+use crate::http::query::Query;
 use crate::http::response::{self, Body};
 use crate::runtime::invocation::Invocation;
 
-/// Whether the request asks for the synchronous answer (`sync=true` in the query).
-pub fn requested(uri: &Uri) -> bool {
-    labthings_protocol::paths::asks_sync(uri.query().unwrap_or_default())
+/// Whether the request asks for the synchronous answer (`sync=true` in the query); a query
+/// that doesn't decode is a 400.
+pub fn requested(uri: &Uri) -> Result<bool, ApiError> {
+    // The protocol spells the pair whole, as the TD's form appends it.
+    let sync = SYNC_QUERY.split_once('=');
+    Ok(Query::parse(uri.query())?
+        .pairs()
+        .any(|pair| Some(pair) == sync))
 }
 
 /// The synchronous answer for a finished `invocation`; `None` while it hasn't finished.
@@ -47,11 +55,13 @@ mod tests {
 
     #[test]
     fn only_sync_true_asks_for_it() {
-        let asks = |uri: &'static str| requested(&Uri::from_static(uri));
+        let asks = |uri: &'static str| requested(&Uri::from_static(uri)).expect(uri);
         assert!(asks("/counter/increment?sync=true"));
+        assert!(asks("/counter/increment?sync=%74rue"));
         assert!(asks("/counter/increment?a=1&sync=true"));
         assert!(!asks("/counter/increment"));
         assert!(!asks("/counter/increment?sync=false"));
         assert!(!asks("/counter/increment?async=sync=true"));
+        assert!(requested(&Uri::from_static("/counter/increment?sync=%")).is_err());
     }
 }

@@ -43,7 +43,7 @@ use crate::runtime::lock::GlobalLock;
 use crate::runtime::pool::ActionPool;
 use crate::runtime::store::InvocationStore;
 use crate::settings::store::SettingsStore;
-use crate::state::{Binding, ServedThing, ServerState};
+use crate::state::{Binding, ServedAs, ServedThing, ServerState};
 
 /// A server for a set of Things.
 ///
@@ -296,25 +296,28 @@ impl ThingServer {
             self.options.settings_folder.as_deref(),
             self.options.addr,
         )?;
-        let served = labthings_core::Served {
-            origin,
-            paths: &ApiPaths::new(self.options.api_prefix.as_str()),
-            name,
-            id: ids.first().map(String::as_str),
-            bearer: self.options.tokens.is_some(),
-        };
-        let mut td = labthings_core::thing_description(entry.thing.as_ref(), &served);
-        if let Some(config) = &self.options.mqtt {
+        let binding = match &self.options.mqtt {
             // The forms only say the broker wants credentials: no password is read.
-            let server = server_name(&host_name(), self.options.addr.port());
-            let resolved = Resolved::without_password(config, &server)?;
-            let binding = MqttBinding {
-                config: resolved,
-                board: Arc::default(),
-            };
-            binding.extend_td(name, &mut td);
-        }
-        Ok(Some(td))
+            Some(config) => {
+                let server = server_name(&host_name(), self.options.addr.port());
+                Some(Arc::new(MqttBinding {
+                    config: Resolved::without_password(config, &server)?,
+                    board: Arc::default(),
+                }) as Arc<dyn Binding>)
+            }
+            None => None,
+        };
+        let served_as = ServedAs::new(
+            name,
+            &ApiPaths::new(self.options.api_prefix.as_str()),
+            ids.into_iter().next(),
+            self.options.tokens.is_some(),
+        );
+        Ok(Some(
+            served_as
+                .with_binding(binding)
+                .td(entry.thing.as_ref(), origin),
+        ))
     }
 
     /// The names the Things are served under, in order.
@@ -550,15 +553,8 @@ fn open_history(
         .iter()
         .zip(ids)
         .map(|((name, thing), id)| {
-            let served = labthings_core::Served {
-                origin: &origin,
-                paths: &paths,
-                name,
-                id: Some(id),
-                bearer: options.tokens.is_some(),
-            };
-            let td = labthings_core::thing_description(thing.as_ref(), &served);
-            let td = serde_json::to_vec(&td).unwrap_or_default();
+            let served_as = ServedAs::new(name, &paths, Some(id.clone()), options.tokens.is_some());
+            let td = serde_json::to_vec(&served_as.td(thing.as_ref(), &origin)).unwrap_or_default();
             (name.clone(), RecordedThing::new(thing.clone(), &td))
         })
         .collect();

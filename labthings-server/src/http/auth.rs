@@ -18,6 +18,7 @@ use labthings_protocol::problem::Problem;
 use sha2::{Digest as _, Sha256};
 use tokio::sync::watch;
 
+use crate::http::query::{self, BadQuery};
 use crate::http::response::{self, Body};
 
 /// The SHA-256 digest of a token.
@@ -37,10 +38,9 @@ pub struct Tokens {
     file: Option<PathBuf>,
     /// Given directly (e.g. `LABTHINGS_TOKEN`): kept across reloads.
     fixed: Vec<Digest>,
-    /// Read from `file`, replaced whole by a successful reload.
-    loaded: RwLock<Arc<[Digest]>>,
-    /// The file's labels, by digest, replaced with `loaded`.
-    labels: RwLock<Arc<HashMap<Digest, Arc<str>>>>,
+    /// Read from `file`, replaced whole by a successful reload: digests and labels in one
+    /// swap, so no reader sees one file's digests with another's labels.
+    loaded: RwLock<Arc<Loaded>>,
     /// Bumped by every successful reload, so that long-lived streams re-check their token
     /// (see [`Grant`](super::grant::Grant)).
     generation: watch::Sender<u64>,
@@ -77,7 +77,7 @@ impl std::fmt::Debug for Tokens {
         f.debug_struct("Tokens")
             .field("file", &self.file)
             .field("fixed", &self.fixed.len())
-            .field("loaded", &self.loaded().len())
+            .field("loaded", &self.loaded().digests.len())
             .finish()
     }
 }
@@ -94,8 +94,7 @@ impl Tokens {
         Self {
             file: None,
             fixed: Vec::new(),
-            loaded: RwLock::new(Arc::from([])),
-            labels: RwLock::default(),
+            loaded: RwLock::default(),
             generation: watch::channel(0).0,
         }
     }
@@ -103,12 +102,11 @@ impl Tokens {
     /// The tokens of `path`, read now; [`reload`](Self::reload) (SIGHUP) reads it again.
     pub fn from_file(path: impl Into<PathBuf>) -> Result<Self, TokenError> {
         let path = path.into();
-        let (loaded, labels) = split(read_file(&path)?);
+        let loaded = Loaded::new(read_file(&path)?);
         Ok(Self {
             file: Some(path),
             fixed: Vec::new(),
-            loaded: RwLock::new(loaded.into()),
-            labels: RwLock::new(Arc::new(labels)),
+            loaded: RwLock::new(Arc::new(loaded)),
             generation: watch::channel(0).0,
         })
     }
@@ -126,7 +124,7 @@ impl Tokens {
 
     /// How many tokens (or digests) are accepted.
     pub fn len(&self) -> usize {
-        self.fixed.len() + self.loaded().len()
+        self.fixed.len() + self.loaded().digests.len()
     }
 
     /// True when no token is accepted (every request is refused).
@@ -140,10 +138,9 @@ impl Tokens {
         let Some(path) = &self.file else {
             return Ok(0);
         };
-        let (loaded, labels) = split(read_file(path)?);
-        let count = loaded.len();
-        *self.loaded.write().unwrap_or_else(|p| p.into_inner()) = loaded.into();
-        *self.labels.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(labels);
+        let loaded = Loaded::new(read_file(path)?);
+        let count = loaded.digests.len();
+        *self.loaded.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(loaded);
         self.generation.send_modify(|generation| *generation += 1);
         Ok(count)
     }
@@ -156,7 +153,7 @@ impl Tokens {
     /// Whether the token with this digest is (still) accepted.
     pub(crate) fn accepts_digest(&self, presented: &Digest) -> bool {
         let loaded = self.loaded();
-        matches_any(presented, self.fixed.iter().chain(loaded.iter()))
+        matches_any(presented, self.fixed.iter().chain(loaded.digests.iter()))
     }
 
     /// Whether `token` is one of the accepted tokens.
@@ -180,7 +177,7 @@ impl Tokens {
         let mut presented = false;
         for (carrier, token) in carried(headers, uri) {
             presented = true;
-            let token = digest(token.as_bytes());
+            let token = digest(token.map_err(Refusal::Malformed)?.as_bytes());
             if self.accepts_digest(&token) {
                 return Ok((carrier, token));
             }
@@ -194,11 +191,10 @@ impl Tokens {
 
     /// The label the tokens file gives the token with this digest, if any.
     pub(crate) fn label(&self, digest: &Digest) -> Option<Arc<str>> {
-        let labels = self.labels.read().unwrap_or_else(|p| p.into_inner());
-        labels.get(digest).cloned()
+        self.loaded().labels.get(digest).cloned()
     }
 
-    fn loaded(&self) -> Arc<[Digest]> {
+    fn loaded(&self) -> Arc<Loaded> {
         self.loaded
             .read()
             .unwrap_or_else(|p| p.into_inner())
@@ -291,19 +287,25 @@ pub enum Refusal {
     Missing,
     /// It carried a token that is not accepted.
     Invalid,
+    /// Its `?access_token=` doesn't decode (a bad `%` escape, or bytes that aren't UTF-8).
+    Malformed(BadQuery),
 }
 
 impl Refusal {
-    /// 401 with `WWW-Authenticate` (RFC 6750 §3) and a problem+json body.
+    /// 401 (400 for a malformed request: RFC 6750 §3.1's `invalid_request`) with
+    /// `WWW-Authenticate` (RFC 6750 §3) and a problem+json body.
     pub fn into_response(self) -> Response<Body> {
-        let mut response = response::problem(&Problem::about_blank(
-            401,
-            "Unauthorized",
-            "A valid bearer token is required.",
-        ));
+        let problem = match self {
+            Refusal::Missing | Refusal::Invalid => {
+                Problem::about_blank(401, "Unauthorized", "A valid bearer token is required.")
+            }
+            Refusal::Malformed(bad) => bad.problem(),
+        };
+        let mut response = response::problem(&problem);
         let challenge = match self {
             Refusal::Missing => r#"Bearer realm="labthings""#,
             Refusal::Invalid => r#"Bearer realm="labthings", error="invalid_token""#,
+            Refusal::Malformed(_) => r#"Bearer realm="labthings", error="invalid_request""#,
         };
         response
             .headers_mut()
@@ -337,7 +339,7 @@ const COOKIES_TRIED: usize = 2;
 fn carried<'a>(
     headers: &'a HeaderMap,
     uri: &'a Uri,
-) -> impl Iterator<Item = (Carrier, String)> + 'a {
+) -> impl Iterator<Item = (Carrier, Result<String, BadQuery>)> + 'a {
     let bearer = headers.get_all(AUTHORIZATION).iter().take(1).map(|value| {
         // Any other scheme (`Basic …`) still counts as a credential presented, and fails.
         let value = value.to_str().unwrap_or_default().trim();
@@ -358,38 +360,15 @@ fn carried<'a>(
         .filter(|(name, _)| *name == COOKIE_NAME)
         .take(COOKIES_TRIED)
         .map(|(_, token)| token.trim_matches('"').to_owned());
-    let query = uri
-        .query()
-        .unwrap_or_default()
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .filter(|(name, _)| *name == QUERY_NAME)
-        .take(1)
-        .map(|(_, token)| percent_decode(token));
+    // Looked for only when no carrier before it let the request in.
+    let query = std::iter::once_with(|| query::first(uri.query(), QUERY_NAME)).flatten();
     let explicit = |token| (Carrier::Explicit, token);
-    let cookie = |token| (Carrier::Cookie, token);
+    let cookie = |token| (Carrier::Cookie, Ok(token));
     bearer
+        .map(Ok)
         .map(explicit)
         .chain(cookies.map(cookie))
         .chain(query.map(explicit))
-}
-
-/// Decode `%XX` escapes and `+` (a space) in a query value; bad escapes are kept as they are.
-pub(crate) fn percent_decode(text: &str) -> String {
-    decode_query(text, |decoded| decoded.decode_utf8_lossy().into_owned())
-}
-
-/// [`percent_decode`], but `None` when the decoded bytes are not UTF-8 (for a 400).
-pub(crate) fn percent_decode_utf8(text: &str) -> Option<String> {
-    decode_query(text, |decoded| {
-        decoded.decode_utf8().ok().map(|t| t.into_owned())
-    })
-}
-
-fn decode_query<T>(text: &str, finish: impl FnOnce(percent_encoding::PercentDecode<'_>) -> T) -> T {
-    // `+` first: an escaped `%2B` stays a `+`.
-    let spaced = text.replace('+', " ");
-    finish(percent_encoding::percent_decode_str(&spaced))
 }
 
 /// Parse a tokens file's text into digests; `path` only names the file in errors.
@@ -423,16 +402,25 @@ fn parse(text: &str, path: &Path) -> Result<Vec<Labelled>, TokenError> {
     Ok(digests)
 }
 
-/// The digests, and the labels of those that have one.
-fn split(labelled: Vec<Labelled>) -> (Vec<Digest>, HashMap<Digest, Arc<str>>) {
-    let labels = labelled
-        .iter()
-        .filter_map(|(digest, label)| Some((*digest, label.clone()?)))
-        .collect();
-    (
-        labelled.into_iter().map(|(digest, _)| digest).collect(),
-        labels,
-    )
+/// What one read of the tokens file gave.
+#[derive(Default)]
+struct Loaded {
+    digests: Vec<Digest>,
+    /// The labels of the digests that have one.
+    labels: HashMap<Digest, Arc<str>>,
+}
+
+impl Loaded {
+    fn new(labelled: Vec<Labelled>) -> Self {
+        let labels = labelled
+            .iter()
+            .filter_map(|(digest, label)| Some((*digest, label.clone()?)))
+            .collect();
+        Self {
+            digests: labelled.into_iter().map(|(digest, _)| digest).collect(),
+            labels,
+        }
+    }
 }
 
 fn parse_hex(hex: &str) -> Option<Digest> {
@@ -502,7 +490,7 @@ mod tests {
             "# lab tokens\n\nplain-token alice's laptop\n  sha256:{}  \n#sha256:zz\n",
             hex(&digest(b"hashed")).to_uppercase()
         );
-        let (digests, labels) = split(parse(&text, path).unwrap());
+        let Loaded { digests, labels } = Loaded::new(parse(&text, path).unwrap());
         assert_eq!(digests, vec![digest(b"plain-token"), digest(b"hashed")]);
         assert_eq!(labels.len(), 1);
         assert_eq!(labels[&digest(b"plain-token")].as_ref(), "alice's laptop");
@@ -513,6 +501,25 @@ mod tests {
         );
         assert!(!error.to_string().contains("secret"));
         assert!(parse(&format!("sha256:{}", "g".repeat(64)), path).is_err());
+    }
+
+    #[test]
+    fn a_reload_replaces_digests_and_labels_together() {
+        let folder = std::env::temp_dir().join(format!("lt-tokens-{}", std::process::id()));
+        std::fs::create_dir_all(&folder).unwrap();
+        let file = folder.join("tokens");
+        std::fs::write(&file, "first alice\n").unwrap();
+        let tokens = Tokens::from_file(&file).unwrap();
+        assert_eq!(tokens.label(&digest(b"first")).as_deref(), Some("alice"));
+        std::fs::write(&file, "first bob\nsecond\n").unwrap();
+        assert_eq!(tokens.reload().unwrap(), 2);
+        assert_eq!(tokens.label(&digest(b"first")).as_deref(), Some("bob"));
+        assert!(tokens.accepts("second") && tokens.label(&digest(b"second")).is_none());
+        std::fs::write(&file, "sha256:zz\n").unwrap();
+        assert!(tokens.reload().is_err(), "a bad file keeps the old tokens");
+        assert!(tokens.accepts("second"));
+        assert_eq!(tokens.label(&digest(b"first")).as_deref(), Some("bob"));
+        std::fs::remove_dir_all(&folder).unwrap();
     }
 
     #[test]
@@ -551,6 +558,15 @@ mod tests {
         );
         assert_eq!(check(&[], "/x?access_token=wrong"), Err(Refusal::Invalid));
         assert_eq!(
+            check(&[], "/x?access_token=s3cret%zz"),
+            Err(Refusal::Malformed(BadQuery::Escape))
+        );
+        assert_eq!(
+            check(&[("cookie", "lt_token=s3cret/+=")], "/x?access_token=%zz"),
+            Ok(Carrier::Cookie),
+            "a query token is decoded only when no carrier before it is accepted"
+        );
+        assert_eq!(
             check(
                 &[("authorization", "Bearer wrong")],
                 "/?access_token=s3cret%2F%2B%3D"
@@ -558,13 +574,6 @@ mod tests {
             Ok(Carrier::Explicit),
             "any carrier with a good token will do"
         );
-    }
-
-    #[test]
-    fn percent_decoding_keeps_bad_escapes() {
-        assert_eq!(percent_decode("a%2Fb+c"), "a/b c");
-        assert_eq!(percent_decode("100%"), "100%");
-        assert_eq!(percent_decode("%zz%4"), "%zz%4");
     }
 
     #[test]

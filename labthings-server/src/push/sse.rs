@@ -312,9 +312,10 @@ mod tests {
                 data.truncate(size);
                 (size > 0).then(|| String::from_utf8(data).unwrap())
             };
-            tokio::time::timeout(Duration::from_secs(2), read)
+            // Longer than the keep-alive interval, which a paused clock's test waits for.
+            tokio::time::timeout(KEEP_ALIVE + Duration::from_secs(5), read)
                 .await
-                .expect("a chunk within 2 s")
+                .expect("a chunk in time")
         }
 
         async fn next(&mut self) -> String {
@@ -367,6 +368,27 @@ mod tests {
             "{message}"
         );
         assert!(message.contains("\"progress\":0.5"), "{message}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_idle_stream_sends_a_comment_every_15_s() {
+        let hub = Arc::new(ThingHub::new());
+        let (_stop, stopped) = watch::channel(false);
+        let opened = Instant::now();
+        let mut idle = open_detached(&hub, Stream::AllEvents, None, &stopped);
+        assert_eq!(idle.next().await, "retry: 3000\n\n");
+        // The in-memory socket wakes its reader at once, so the paused clock stands exactly at
+        // each tick when the comment is read.
+        for ticks in 1..=3 {
+            assert_eq!(idle.next().await, ":\n\n");
+            assert_eq!(opened.elapsed(), Duration::from_secs(15) * ticks);
+        }
+        // A message between ticks doesn't move them.
+        tokio::time::advance(Duration::from_secs(5)).await;
+        hub.event_emitted("t", "e", &json!(1));
+        assert_eq!(idle.next().await, "id: 1\nevent: e\ndata: 1\n\n");
+        assert_eq!(idle.next().await, ":\n\n");
+        assert_eq!(opened.elapsed(), Duration::from_secs(60));
     }
 
     #[tokio::test]

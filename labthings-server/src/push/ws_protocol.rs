@@ -131,8 +131,30 @@ pub enum Refusal {
     NotObservable,
 }
 
+/// Refused names answered one by one (the reference's reply) in one frame; beyond this, one
+/// reply lists them all.
+pub const REPLIES_PER_FRAME: usize = 8;
+
+/// The replies to a frame's refused names: the reference's reply for each while there are at
+/// most [`REPLIES_PER_FRAME`], else one reply listing them ([`refusals`]). A frame naming
+/// thousands of unknown names must not fan out into thousands of replies (~18× the frame's
+/// size), nor cost the work of building them: a reply is built only once it is known to be
+/// sent.
+pub fn refusal_replies(topic: Topic, adding: bool, refused: Vec<(String, Refusal)>) -> Vec<String> {
+    if refused.len() > REPLIES_PER_FRAME {
+        let names: Vec<String> = refused.into_iter().map(|(name, _)| name).collect();
+        return vec![refusals(topic, adding, &names)];
+    }
+    refused
+        .iter()
+        .map(|(name, why)| refusal(topic, adding, name, *why))
+        .collect()
+}
+
 /// The reply to a name that can't be listened to.
 pub fn refusal(topic: Topic, adding: bool, name: &str, why: Refusal) -> String {
+    #[cfg(test)]
+    tests::BUILT.with(|built| built.set(built.get() + 1));
     let noun = topic.noun();
     let error = match why {
         Refusal::NotFound => error(
@@ -219,9 +241,45 @@ fn quoted(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::cell::Cell;
+
     use labthings_core::InvocationId;
 
     use super::*;
+
+    thread_local! {
+        /// How many single refusal replies this test thread has built.
+        pub(super) static BUILT: Cell<usize> = const { Cell::new(0) };
+    }
+
+    #[test]
+    fn a_flood_of_refused_names_builds_only_the_reply_that_is_sent() {
+        let refused = |count: usize| {
+            (0..count)
+                .map(|i| (format!("n{i}"), Refusal::NotFound))
+                .collect::<Vec<_>>()
+        };
+        let built_by = |names| {
+            let before = BUILT.with(Cell::get);
+            let replies = refusal_replies(Topic::Property, true, names);
+            (replies, BUILT.with(Cell::get) - before)
+        };
+        let (replies, built) = built_by(refused(5000));
+        assert_eq!(
+            (replies.len(), built),
+            (1, 0),
+            "one listing reply, no single ones"
+        );
+        let listing: Value = serde_json::from_str(&replies[0]).unwrap();
+        assert_eq!(listing["names"].as_array().map(Vec::len), Some(32));
+        let (replies, built) = built_by(refused(REPLIES_PER_FRAME));
+        assert_eq!(
+            (replies.len(), built),
+            (REPLIES_PER_FRAME, REPLIES_PER_FRAME)
+        );
+        let first: Value = serde_json::from_str(&replies[0]).unwrap();
+        assert_eq!(first["name"], "n0");
+    }
 
     #[test]
     fn replies_match_the_reference_capture_byte_for_byte() {

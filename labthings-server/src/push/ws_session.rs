@@ -39,9 +39,6 @@ const PING_EVERY: Duration = Duration::from_secs(20);
 const SILENCE_LIMIT: Duration = Duration::from_secs(60);
 /// A send that takes longer than this means the client stopped reading: end the session.
 pub(crate) const SEND_TIMEOUT: Duration = Duration::from_secs(10);
-/// Refused names answered one by one (the reference's reply) in one frame; beyond this, one
-/// reply lists them all.
-const REPLIES_PER_FRAME: usize = 8;
 
 /// Buffer sizes and limits of a session's socket. tungstenite's defaults (128 KiB read buffer
 /// allocated up front, unbounded write buffer, 64 MiB messages) suit a client downloading
@@ -235,12 +232,12 @@ impl Session {
         else {
             return Step::Continue;
         };
-        // Replies are bounded per frame: a frame naming thousands of unknown names must not
-        // fan out into thousands of replies (~18× the frame's size).
+        // Only why each name is refused is kept here: the replies are built once it is known
+        // which are sent (`refusal_replies`), so a frame naming thousands costs one reply.
         let mut refused = Vec::new();
         for name in names {
-            match self.refusal(topic, adding, &name) {
-                Some(reply) => refused.push((name, reply)),
+            match self.refusal(topic, &name) {
+                Some(why) => refused.push((name, why)),
                 None if topic == Topic::Property && !adding => {
                     listening.properties.remove(&name);
                 }
@@ -266,12 +263,7 @@ impl Session {
                 }
             }
         }
-        if refused.len() > REPLIES_PER_FRAME {
-            let names: Vec<String> = refused.into_iter().map(|(name, _)| name).collect();
-            let reply = ws_protocol::refusals(topic, adding, &names);
-            return send(socket, Message::text(reply)).await;
-        }
-        for (_, reply) in refused {
+        for reply in ws_protocol::refusal_replies(topic, adding, refused) {
             if let Step::End = send(socket, Message::text(reply)).await {
                 return Step::End;
             }
@@ -296,8 +288,8 @@ impl Session {
         Step::Continue
     }
 
-    /// The error reply for a name that can't be listened to, if it can't.
-    fn refusal(&self, topic: Topic, adding: bool, name: &str) -> Option<String> {
+    /// Why a name can't be listened to, if it can't.
+    fn refusal(&self, topic: Topic, name: &str) -> Option<Refusal> {
         let why = match topic {
             Topic::Property => match self.metadata.property(name) {
                 None => Refusal::NotFound,
@@ -308,7 +300,7 @@ impl Session {
             Topic::Event if self.metadata.event(name).is_none() => Refusal::NotFound,
             Topic::Action | Topic::Event => return None,
         };
-        Some(ws_protocol::refusal(topic, adding, name, why))
+        Some(why)
     }
 
     /// The message for `notification`, if this client listens to it.

@@ -6,8 +6,9 @@ use hyper::{Method, Response, StatusCode};
 use labthings_protocol::paths::{Origin, Scheme, seg};
 
 use super::assets::{self, Asset};
-use crate::http::auth::{COOKIE_NAME, QUERY_NAME, percent_decode};
+use crate::http::auth::{COOKIE_NAME, QUERY_NAME};
 use crate::http::error::ApiError;
+use crate::http::query;
 use crate::http::response::{self, Body};
 use crate::state::ServerState;
 
@@ -134,14 +135,9 @@ fn remember_token(state: &ServerState, request: &Parts, response: &mut Response<
     let Some(tokens) = &state.tokens else {
         return;
     };
-    let token = request
-        .uri
-        .query()
-        .unwrap_or_default()
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .find(|(name, _)| *name == QUERY_NAME)
-        .map(|(_, token)| percent_decode(token));
+    // One that doesn't decode was never accepted (the token check answered it 400 unless
+    // another carrier let the request in): nothing to remember.
+    let token = query::first(request.uri.query(), QUERY_NAME).and_then(Result::ok);
     // Only characters a cookie value may hold unquoted (RFC 6265 §4.1.1, minus `"`).
     let Some(token) = token.filter(|token| {
         !token.is_empty()

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use super::chunked::Chunked;
+
 /// An event stream read off a raw socket (TCP or TLS): its head, then its body message by
 /// message — chunk by chunk for HTTP/1.1, as the bytes come for HTTP/1.0 (whose body ends at
 /// the close). Every read gives up after 20 s.
@@ -9,6 +11,7 @@ pub struct EventStream<S> {
     reader: tokio::io::BufReader<S>,
     /// The response head, status line to the blank line.
     pub head: String,
+    body: Chunked,
 }
 
 impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> EventStream<S> {
@@ -30,28 +33,19 @@ impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> EventStream<S> {
                 .expect("read");
             assert!(read > 0, "the connection closed in the head: {head:?}");
         }
-        Self { reader, head }
+        Self {
+            reader,
+            head,
+            body: Chunked::default(),
+        }
     }
 
     /// The next chunk's data, `None` for the last chunk (the body's end).
     pub async fn chunk(&mut self) -> Option<String> {
-        use tokio::io::{AsyncBufReadExt, AsyncReadExt};
-        let read = async {
-            let mut size = String::new();
-            self.reader.read_line(&mut size).await.expect("read");
-            let size = size
-                .strip_suffix("\r\n")
-                .and_then(|hex| usize::from_str_radix(hex, 16).ok())
-                .unwrap_or_else(|| panic!("a chunk-size line, not {size:?}"));
-            let mut data = vec![0; size + 2];
-            self.reader.read_exact(&mut data).await.expect("the chunk");
-            assert_eq!(&data[size..], b"\r\n", "a chunk ends with CRLF");
-            data.truncate(size);
-            (size > 0).then(|| String::from_utf8(data).expect("UTF-8"))
-        };
-        tokio::time::timeout(Self::PATIENCE, read)
+        let data = tokio::time::timeout(Self::PATIENCE, self.body.chunk(&mut self.reader))
             .await
-            .expect("a chunk in time")
+            .expect("a chunk in time")?;
+        Some(String::from_utf8(data).expect("UTF-8"))
     }
 
     /// The next chunk, which must be there.

@@ -17,7 +17,11 @@ use labthings_server::{RunningServer, ThingServer};
 use serde_json::Value;
 use tokio::net::TcpStream;
 
+mod chunked;
 mod event_stream;
+// Only the MJPEG tests read a chunked body byte by byte.
+#[allow(unused_imports)]
+pub use chunked::Chunked;
 // Only the SSE tests read event streams off raw sockets.
 #[allow(unused_imports)]
 pub use event_stream::EventStream;

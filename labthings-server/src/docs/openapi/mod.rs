@@ -40,13 +40,6 @@ pub struct ApiSurface<'a> {
     pub origin: Option<&'a str>,
 }
 
-impl ApiSurface<'_> {
-    /// A Thing's path: prefix, name, trailing slash (`/api/counter/`).
-    fn thing_path(&self, name: &str) -> String {
-        self.paths.thing(name)
-    }
-}
-
 /// The whole OpenAPI 3.1 document.
 pub fn document(surface: &ApiSurface<'_>) -> Value {
     let mut paths = Map::new();
@@ -56,7 +49,7 @@ pub fn document(surface: &ApiSurface<'_>) -> Value {
         if let Some(origin) = surface.origin {
             tag["externalDocs"] = json!({
                 "description": "Thing Description (W3C WoT TD 1.1)",
-                "url": format!("{origin}{}", surface.thing_path(name)),
+                "url": format!("{origin}{}", surface.paths.thing(name)),
             });
         }
         tags.push(tag);

@@ -22,9 +22,8 @@ pub(super) fn endpoint_operations(
     name: &str,
     thing: &dyn Thing,
 ) {
-    let thing_path = surface.thing_path(name);
     for endpoint in thing.endpoints() {
-        let path = format!("{thing_path}{}", endpoint.path);
+        let path = surface.paths.affordance(name, endpoint.path);
         let method = endpoint.method.as_str().to_ascii_lowercase();
         let title = endpoint.title.unwrap_or(endpoint.name);
         let description = format!(
@@ -75,7 +74,7 @@ pub(super) fn thing_operations(
     name: &str,
     thing: &dyn Thing,
 ) {
-    let thing_path = surface.thing_path(name);
+    let api = surface.paths;
     // The TD as served at a fixed base: the schemas don't depend on the base.
     let td = thing_description(
         thing,
@@ -89,7 +88,7 @@ pub(super) fn thing_operations(
     );
     let metadata = thing.metadata();
     paths.insert(
-        thing_path.clone(),
+        api.thing(name),
         json!({"get": {
             "tags": [name],
             "operationId": format!("{name}.description"),
@@ -100,20 +99,20 @@ pub(super) fn thing_operations(
     );
     for property in &metadata.properties {
         let schema = property_schema(affordance(&td, "properties", property.name));
-        property_operations(paths, name, &thing_path, property, schema);
+        property_operations(paths, api, name, property, schema);
     }
     for action in &metadata.actions {
         let td_action = affordance(&td, "actions", action.name);
-        action_operations(paths, name, &thing_path, action, td_action);
+        action_operations(paths, api, name, action, td_action);
     }
     for event in &metadata.events {
         let data = affordance(&td, "events", event.name).get("data").cloned();
-        event_operation(paths, name, &thing_path, event, data);
+        event_operation(paths, api, name, event, data);
     }
     for stream in &metadata.streams {
-        stream_operations(paths, name, &thing_path, stream);
+        stream_operations(paths, api, name, stream);
     }
-    push_operations(paths, name, &thing_path, !metadata.events.is_empty());
+    push_operations(paths, api, name, !metadata.events.is_empty());
 }
 
 /// The `text/event-stream` media type of an SSE response, described in text.
@@ -133,12 +132,12 @@ fn last_event_id() -> Value {
 
 fn property_operations(
     paths: &mut Map<String, Value>,
+    api: &ApiPaths,
     thing: &str,
-    thing_path: &str,
     property: &PropertyMetadata,
     schema: Value,
 ) {
-    let path = format!("{thing_path}{}", property.name);
+    let path = api.affordance(thing, property.name);
     let description = operation_description(&property.title, property.description.as_ref());
     let mut ok = json_response("The current value", schema.clone());
     let mut get_description = description.clone();
@@ -205,12 +204,12 @@ fn property_operations(
 
 fn action_operations(
     paths: &mut Map<String, Value>,
+    api: &ApiPaths,
     thing: &str,
-    thing_path: &str,
     action: &ActionMetadata,
     td_action: &Value,
 ) {
-    let path = format!("{thing_path}{}", action.name);
+    let path = api.affordance(thing, action.name);
     let input = json_schema_2020_12(td_action.get("input").cloned().unwrap_or(json!({})));
     let output = json_schema_2020_12(td_action.get("output").cloned().unwrap_or(json!({})));
     let sync_output = output.clone();
@@ -309,8 +308,8 @@ fn requires_something(input: &Value) -> bool {
 
 fn event_operation(
     paths: &mut Map<String, Value>,
+    api: &ApiPaths,
     thing: &str,
-    thing_path: &str,
     event: &EventMetadata,
     data: Option<Value>,
 ) {
@@ -324,7 +323,7 @@ fn event_operation(
     let description = operation_description(&event.title, event.description.as_ref());
     let stream = json!({"schema": {"type": "string", "description": payload}});
     paths.insert(
-        format!("{thing_path}{}", event.name),
+        api.affordance(thing, event.name),
         json!({"get": {
             "tags": [thing],
             "operationId": format!("{thing}.{}.subscribe", event.name),
@@ -341,11 +340,11 @@ fn event_operation(
 
 fn stream_operations(
     paths: &mut Map<String, Value>,
+    api: &ApiPaths,
     thing: &str,
-    thing_path: &str,
     stream: &StreamMetadata,
 ) {
-    let path = format!("{thing_path}{}", stream.name);
+    let path = api.affordance(thing, stream.name);
     let description = operation_description(&stream.title, stream.description.as_ref());
     paths.insert(
         path.clone(),
@@ -389,14 +388,9 @@ fn stream_operations(
 }
 
 /// The Thing-level push routes: all properties and all events as SSE, and the WebSocket.
-fn push_operations(
-    paths: &mut Map<String, Value>,
-    thing: &str,
-    thing_path: &str,
-    has_events: bool,
-) {
+fn push_operations(paths: &mut Map<String, Value>, api: &ApiPaths, thing: &str, has_events: bool) {
     paths.insert(
-        format!("{thing_path}{}", seg::PROPERTIES),
+        api.all_properties(thing),
         json!({"get": {
             "tags": [thing],
             "operationId": format!("{thing}.properties.observe"),
@@ -411,7 +405,7 @@ fn push_operations(
     );
     if has_events {
         paths.insert(
-            format!("{thing_path}{}", seg::EVENTS),
+            api.all_events(thing),
             json!({"get": {
                 "tags": [thing],
                 "operationId": format!("{thing}.events.subscribe"),
@@ -426,7 +420,7 @@ fn push_operations(
         );
     }
     paths.insert(
-        format!("{thing_path}{}", seg::WS),
+        api.ws(thing),
         json!({"get": {
             "tags": [thing],
             "operationId": format!("{thing}.websocket"),
