@@ -13,7 +13,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use broker::{Access, Broker, Message};
-use labthings_server::MqttConfig;
+use labthings_core::prelude::*;
+use labthings_server::{MqttConfig, ThingServer};
 use serde_json::{Value, json};
 use support::{TestServer, demo_server};
 
@@ -55,6 +56,59 @@ async fn until_link(server: &TestServer, state: &str) {
         assert!(Instant::now() < deadline, "the link never became {state}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// A driver that writes a reading several times in a row, as one emptying an instrument's
+/// buffer would.
+#[thing]
+struct Burst {
+    #[property(read_only)]
+    value: Property<i64>,
+}
+
+#[thing]
+impl Burst {
+    /// Count `value` up to `to`, one write per step, back to back.
+    #[action]
+    fn count(&self, to: i64) {
+        for next in self.value.get() + 1..=to {
+            let _ = self.value.set(next);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn values_written_back_to_back_each_reach_the_broker() {
+    let broker = Broker::start();
+    let burst = Burst {
+        value: Property::new(0),
+    };
+    let server = TestServer::start(
+        ThingServer::new()
+            .thing("burst", burst)
+            .mqtt(config(&broker)),
+    )
+    .await;
+    let values = topic("burst/properties/value");
+    let sub = broker.subscribe(&[&values], None);
+    sub.until(WAIT, is("burst/properties/value", "0"));
+    until_link(&server, "connected").await;
+    // Five bursts of twenty writes, microseconds apart: rumqttc's queue (64 a Thing) has room
+    // for each, so every value must go out — merging is for a full queue or a broker away.
+    for to in [20, 40, 60, 80, 100] {
+        let body = format!(r#"{{"to": {to}}}"#);
+        let done = server.post_and_wait("/burst/count", Some(&body)).await;
+        assert_eq!(done.json()["status"], "completed");
+        sub.until(WAIT, is("burst/properties/value", &to.to_string()));
+    }
+    let seen: Vec<String> = sub
+        .all(Duration::ZERO)
+        .into_iter()
+        .filter(|m| m.topic == values)
+        .map(|m| m.payload)
+        .collect();
+    let written: Vec<String> = (0..=100).map(|n| n.to_string()).collect();
+    assert_eq!(seen, written);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

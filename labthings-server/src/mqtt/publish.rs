@@ -7,7 +7,7 @@
 //! rumqttc's request queue (the link's event loop, on the binding's thread — `link.rs`,
 //! `thread.rs` — writes them out). Doing both in one task spares a wake-up per write, and on
 //! waking the pump first lets the other ready tasks (the HTTP writers) run: under load, the
-//! writes of a whole round of requests then go out together.
+//! writes of a whole round of requests are then taken from the hub together.
 
 use std::sync::Arc;
 
@@ -102,10 +102,16 @@ impl Pump {
         tokio::pin!(stop);
         let mut subscribed = 0;
         loop {
-            // Everything the hub holds, without waiting.
+            // Everything the hub holds, without waiting. Each value is handed to rumqttc as
+            // soon as it is queued, so a topic's values merge in the outbox only while
+            // rumqttc's queue is full or the link is down — never because two were written
+            // close together (queued first and sent after, the second replaced the first).
             loop {
                 match listener.live.try_recv() {
-                    Ok(notification) => self.queue(&notification.kind, &mut topic),
+                    Ok(notification) => {
+                        self.queue(&notification.kind, &mut topic);
+                        self.send(&mut subscribed);
+                    }
                     // The oldest were lost, never the newest: go on with what is left.
                     Err(TryRecvError::Lagged(lost)) => {
                         tracing::debug!(lost, "MQTT fell behind the hub");
@@ -121,7 +127,10 @@ impl Pump {
             tokio::select! {
                 biased;
                 received = listener.live.recv() => match received {
-                    Ok(notification) => self.queue(&notification.kind, &mut topic),
+                    Ok(notification) => {
+                        self.queue(&notification.kind, &mut topic);
+                        self.send(&mut subscribed);
+                    }
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
                 },
@@ -131,7 +140,8 @@ impl Pump {
                 changed = self.connection.changed() => if changed.is_err() { return },
                 _ = &mut stop => return,
             }
-            // Let the tasks that are ready run first: the writes they make join this round.
+            // Let the tasks that are ready run first: the hub gathers the writes they make,
+            // taken in one round.
             tokio::task::yield_now().await;
         }
     }
