@@ -102,9 +102,6 @@ pub struct Link {
     /// Where command messages go (already filtered: never a retained one).
     pub commands: mpsc::Sender<Publish>,
     pub board: Arc<Board>,
-    /// The server's runtime, where the pump runs: it takes each value from the hub as soon as
-    /// it is written (this link's event loop runs on the binding's own thread, `thread.rs`).
-    pub pumps: tokio::runtime::Handle,
 }
 
 impl Link {
@@ -141,7 +138,7 @@ impl Link {
             connection: watching,
             room: room.clone(),
         };
-        let pump = self.pumps.spawn(pump.run(heard, stop.clone()));
+        let pump = tokio::spawn(pump.run(heard, stop.clone()));
         self.drive(&mut eventloop, &connection, &room, stop).await;
         pump.abort();
         self.goodbye(&client, &mut eventloop).await;

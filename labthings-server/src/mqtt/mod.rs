@@ -14,8 +14,6 @@
 //!
 //! Once per start, `sweep` clears the retained topics of Things the server no longer serves.
 //! `td_forms` adds the MQTT forms to TDs; `config` reads `--mqtt` and the config's `"mqtt"`.
-//! The links' event loops (rumqttc's reads and writes) and the sweep run on the binding's own
-//! lower-priority thread (`thread`); the pumps and commands on the server's runtime.
 
 pub mod commands;
 pub mod config;
@@ -24,7 +22,6 @@ pub mod outbox;
 pub mod publish;
 pub mod sweep;
 pub mod td_forms;
-pub mod thread;
 #[cfg(feature = "tls")]
 pub mod tls;
 
@@ -40,15 +37,12 @@ use crate::mqtt::config::Resolved;
 use crate::mqtt::link::{Board, Link};
 use crate::mqtt::outbox::Outbox;
 use crate::mqtt::publish::{InvocationLinks, announce};
-use crate::mqtt::thread::BindingThread;
 use crate::state::ServerState;
 
 /// The running binding: its links, stopped at shutdown.
 pub struct MqttLinks {
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
-    /// Where the links run; ended after them.
-    _thread: BindingThread,
 }
 
 /// Start a link per Thing of `state`. `origin` is the HTTP origin the published TDs and
@@ -60,8 +54,6 @@ pub fn start(
     origin: &Origin,
 ) -> MqttLinks {
     let (stop, stopped) = watch::channel(false);
-    let thread = BindingThread::start();
-    let pumps = tokio::runtime::Handle::current();
     let served: sweep::Served = state
         .things
         .iter()
@@ -73,7 +65,11 @@ pub fn start(
             )
         })
         .collect();
-    let mut tasks = vec![thread.spawn(sweep::sweep(config.clone(), served, stopped.clone()))];
+    let mut tasks = vec![tokio::spawn(sweep::sweep(
+        config.clone(),
+        served,
+        stopped.clone(),
+    ))];
     for (index, served) in state.things.iter().enumerate() {
         let topics = ThingTopics::new(&config.prefix, &served.name);
         let outbox = Arc::new(Outbox::default());
@@ -89,18 +85,13 @@ pub fn start(
             outbox,
             commands,
             board: board.clone(),
-            pumps: pumps.clone(),
         };
         let (config, stopped, max_incoming) = (config.clone(), stopped.clone(), state.body_limit);
-        tasks.push(thread.spawn(async move {
+        tasks.push(tokio::spawn(async move {
             link.run(&config, max_incoming, heard, links, stopped).await;
         }));
     }
-    MqttLinks {
-        stop,
-        tasks,
-        _thread: thread,
-    }
+    MqttLinks { stop, tasks }
 }
 
 impl MqttLinks {

@@ -4,10 +4,10 @@
 //! for the broker: the hub never blocks, and the outbox keeps only the newest of each topic.
 //!
 //! One task per Thing, the pump, carries notifications from the hub through the outbox to
-//! rumqttc's request queue (the link's event loop, on the binding's thread — `link.rs`,
-//! `thread.rs` — writes them out). Doing both in one task spares a wake-up per write, and on
-//! waking the pump first lets the other ready tasks (the HTTP writers) run: under load, the
-//! writes of a whole round of requests are then taken from the hub together.
+//! rumqttc's request queue (the link's event loop, in `link.rs`, writes them out). Doing both
+//! in one task spares a wake-up per write, and on waking the pump first lets the other ready
+//! tasks (the HTTP writers) run: under load, the writes of a whole round of requests are then
+//! taken from the hub together.
 
 use std::sync::Arc;
 
