@@ -49,6 +49,10 @@ pub mod seg {
     pub const VIEWER: &str = "viewer";
 }
 
+/// The most summaries one page of `P/action_invocations?limit=&after=` holds: `limit`'s
+/// maximum (a larger one is a 422), and its default when only `after` is given.
+pub const INVOCATIONS_PAGE_MAX: usize = 1000;
+
 /// Names a Thing can't be served under: the server's own routes under the prefix use them.
 pub const RESERVED_THING_NAMES: [&str; 11] = [
     seg::HISTORY,

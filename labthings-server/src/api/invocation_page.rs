@@ -5,13 +5,11 @@
 //! reads; with 10,000 records kept that is ~6 MB, hence pages.
 
 use labthings_core::{InvocationId, LocSegment, ValidationIssue};
+use labthings_protocol::paths::INVOCATIONS_PAGE_MAX as MAX_LIMIT;
 use serde_json::{Value, json};
 
 use crate::http::error::ApiError;
 use crate::http::query::Query;
-
-/// The most summaries one page holds, and the default `limit` when only `after` is given.
-pub const MAX_LIMIT: usize = 1000;
 
 /// A page asked for.
 #[derive(Debug, PartialEq)]

@@ -468,7 +468,7 @@ pub(super) fn invocation_operations(paths: &mut Map<String, Value>, api: &ApiPat
                     "in": "query",
                     "required": false,
                     "description": "At most this many summaries (a page); 1000 when only `after` is given.",
-                    "schema": {"type": "integer", "minimum": 1, "maximum": crate::api::invocation_page::MAX_LIMIT},
+                    "schema": {"type": "integer", "minimum": 1, "maximum": labthings_protocol::paths::INVOCATIONS_PAGE_MAX},
                 },
                 {
                     "name": "after",
