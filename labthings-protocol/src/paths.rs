@@ -76,8 +76,9 @@ pub const RESERVED_AFFORDANCE_NAMES: [&str; 4] = [seg::PROPERTIES, seg::EVENTS, 
 /// `invokeaction` form, for WoT consumers such as node-wot).
 pub const SYNC_QUERY: &str = "sync=true";
 
-/// Whether a URL's `query` (what follows `?`) asks for the synchronous answer: the one rule
-/// the server's route and the client's form filter both use.
+/// Whether a URL's `query` (what follows `?`) asks for the synchronous answer, spelled as the
+/// TD's forms spell it: the client's form filter. (The server's route decodes the query first,
+/// so it also takes an escaped spelling.)
 pub fn asks_sync(query: &str) -> bool {
     query.split('&').any(|pair| pair == SYNC_QUERY)
 }

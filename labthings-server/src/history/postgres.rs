@@ -104,6 +104,12 @@ pub const READ_TIMEOUT: Duration = Duration::from_secs(5);
 /// commit, a migration) at its statement timeout plus this.
 const GRACE: Duration = Duration::from_secs(2);
 
+/// How long the writer waits for an answer to one exchange.
+const WRITE_BOUND: Duration = WRITE_TIMEOUT.saturating_add(GRACE);
+
+/// How long a `/history` read waits for its answer.
+const READ_BOUND: Duration = READ_TIMEOUT.saturating_add(GRACE);
+
 /// Prepared statements a reader's connection keeps. The queries are a bounded set (each a
 /// choice of fixed filters), so this is only a guard.
 const PREPARED: usize = 256;
@@ -267,9 +273,6 @@ pub struct Postgres {
     stop: Option<watch::Receiver<bool>>,
 }
 
-/// How long the writer waits for an answer to one exchange.
-const WRITE_BOUND: Duration = WRITE_TIMEOUT.saturating_add(GRACE);
-
 impl Postgres {
     /// Not connected yet: see [`Postgres::connect`].
     pub fn new(url: &str) -> Result<Self, StoreError> {
@@ -405,8 +408,10 @@ impl Write for Postgres {
     }
 
     /// Each statement is bounded by the session's `statement_timeout` ([`WRITE_TIMEOUT`]), the
-    /// whole exchange by [`WRITE_BOUND`]; past it the connection is dropped by the caller
-    /// (`spool`), which rolls the transaction back on the server.
+    /// whole exchange by [`WRITE_BOUND`]; past it the caller (`spool`) drops the connection
+    /// and spools the batch. tokio-postgres keeps the socket while answers are owed, so a
+    /// `COMMIT` that went unanswered may still commit on the server: the forwarded batch's
+    /// invocations are keyed by id, its property writes and events would be stored twice.
     fn commit(&mut self) -> Result<(), StoreError> {
         let queued = self.queued.take().unwrap_or_default();
         let client = self.client()?;
@@ -579,12 +584,10 @@ impl Read for Session<'_> {
         let connected = &self.connected;
         // Bounded by the session's `statement_timeout` ([`READ_TIMEOUT`]) on the server, and
         // here for a server that doesn't answer at all.
-        let result = self
-            .handle
-            .block_on(within(READ_TIMEOUT.saturating_add(GRACE), async {
-                let statement = connected.statement(sql).await?;
-                connected.client.query(&statement, &arguments(params)).await
-            }));
+        let result = self.handle.block_on(within(READ_BOUND, async {
+            let statement = connected.statement(sql).await?;
+            connected.client.query(&statement, &arguments(params)).await
+        }));
         let rows = match result {
             Ok(rows) => rows,
             Err(error) => {

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::path::PathBuf;
 
 use bytes::Bytes;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// A short word (a status, a level, a source): a `&'static str` when made here, owned when
@@ -13,43 +13,10 @@ use serde::{Deserialize, Serialize};
 pub type Word = Cow<'static, str>;
 
 /// A time as the database stores it: RFC 3339 in UTC with microseconds and `Z`, fixed width,
-/// so text order is time order and `since`/`until` compare as strings.
-///
-/// Written digit by digit: three per invocation on the request path, where chrono's formatter
-/// (through `core::fmt`) cost ~2,100 instructions each. Years outside 0–9999 (which RFC 3339
-/// can't write in four digits) are left to chrono.
+/// so text order is time order and `since`/`until` compare as strings — the wire's spelling
+/// ([`labthings_core::rfc3339`]).
 pub fn timestamp(time: DateTime<Utc>) -> String {
-    use chrono::{Datelike as _, Timelike as _};
-    // `DateTime`'s own accessors each convert to local time first (an offset added, checked).
-    let utc = time.naive_utc();
-    let year = utc.year();
-    if !(0..=9999).contains(&year) {
-        return time.to_rfc3339_opts(SecondsFormat::Micros, true);
-    }
-    // A leap second shows as second 60, as chrono writes it.
-    let (second, nanos) = match utc.nanosecond() {
-        n if n >= 1_000_000_000 => (utc.second() + 1, n - 1_000_000_000),
-        n => (utc.second(), n),
-    };
-    let mut text = *b"0000-00-00T00:00:00.000000Z";
-    let mut put = |at: usize, width: usize, mut value: u32| {
-        for slot in text[at..at + width].iter_mut().rev() {
-            *slot = b'0' + (value % 10) as u8;
-            value /= 10;
-        }
-    };
-    put(0, 4, year as u32);
-    put(5, 2, utc.month());
-    put(8, 2, utc.day());
-    put(11, 2, utc.hour());
-    put(14, 2, utc.minute());
-    put(17, 2, second);
-    put(20, 6, nanos / 1000);
-    // ASCII digits and punctuation: always UTF-8.
-    std::str::from_utf8(&text).map_or_else(
-        |_| time.to_rfc3339_opts(SecondsFormat::Micros, true),
-        str::to_owned,
-    )
+    labthings_core::rfc3339(time)
 }
 
 /// One change to write. Serialisable: while PostgreSQL is unreachable, batches wait in the
@@ -221,36 +188,4 @@ pub enum BlobContent {
         sha256: String,
         size: usize,
     },
-}
-
-#[cfg(test)]
-mod timestamp_tests {
-    use super::*;
-    use chrono::TimeZone as _;
-
-    #[test]
-    fn a_timestamp_is_what_chrono_writes() {
-        let chrono = |time: DateTime<Utc>| time.to_rfc3339_opts(SecondsFormat::Micros, true);
-        let times = [
-            Utc::now(),
-            Utc.with_ymd_and_hms(2026, 12, 6, 9, 5, 3).unwrap(),
-            Utc.with_ymd_and_hms(1, 1, 1, 0, 0, 0).unwrap(),
-            Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).unwrap()
-                + chrono::Duration::nanoseconds(999_999_999),
-            Utc.with_ymd_and_hms(2016, 12, 31, 23, 59, 59).unwrap()
-                + chrono::Duration::microseconds(1),
-            Utc.with_ymd_and_hms(-5, 3, 1, 0, 0, 0).unwrap(),
-            Utc.with_ymd_and_hms(12345, 3, 1, 0, 0, 0).unwrap(),
-        ];
-        for time in times {
-            assert_eq!(timestamp(time), chrono(time), "{time:?}");
-        }
-        // A leap second (chrono keeps it in the nanoseconds).
-        let leap = chrono::NaiveDate::from_ymd_opt(2016, 12, 31)
-            .unwrap()
-            .and_hms_nano_opt(23, 59, 59, 1_500_000_000)
-            .unwrap()
-            .and_utc();
-        assert_eq!(timestamp(leap), chrono(leap));
-    }
 }

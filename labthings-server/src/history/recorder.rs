@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use labthings_core::{Blob, PropertyKind, PropertyObserver, Thing};
-use serde::ser::{SerializeMap as _, Serializer as _};
+use serde::ser::Serializer as _;
 use serde_json::Value;
 
 use crate::history::record::{BlobContent, BlobRow, Finished, LogLine, Requested, Row, timestamp};
@@ -75,20 +75,18 @@ impl Recorder {
         // Written as it is read: no `Map` of owned names and values built to be serialised
         // once, and serde_json's writer rather than `Value`'s `Display` (through `core::fmt`).
         let thing = &recorded.thing;
+        let values = thing
+            .metadata()
+            .properties
+            .iter()
+            .filter(|property| property.kind != PropertyKind::Functional)
+            .filter_map(|property| {
+                let value = thing.read_property(property.name).ok()?;
+                Some((property.name, value))
+            });
         let mut out = Vec::with_capacity(128);
-        let mut serializer = serde_json::Serializer::new(&mut out);
-        let written = (|| {
-            let mut object = (&mut serializer).serialize_map(None)?;
-            for property in &thing.metadata().properties {
-                if property.kind == PropertyKind::Functional {
-                    continue;
-                }
-                if let Ok(value) = thing.read_property(property.name) {
-                    object.serialize_entry(property.name, &value)?;
-                }
-            }
-            object.end()
-        })();
+        let written = serde_json::Serializer::new(&mut out).collect_map(values);
+        // Serialising names and JSON values into a buffer can't fail, and writes UTF-8.
         let snapshot = match written.map(|()| String::from_utf8(out)) {
             Ok(Ok(snapshot)) => snapshot,
             _ => "{}".into(),

@@ -171,7 +171,7 @@ impl Write for rusqlite::Connection {
 /// copy (~700 instructions: 23 binds, 16,000 instructions per quick invocation before this).
 pub struct SqliteWriter<'c> {
     connection: &'c rusqlite::Connection,
-    /// Looked up by the address of their `'static` SQL (a handful: a linear scan).
+    /// Looked up by their SQL (a handful: a linear scan, the address compared first).
     prepared: Vec<Kept<'c>>,
 }
 

@@ -28,7 +28,7 @@ use labthings_protocol::mqtt::{ThingTopics, word};
 pub const MIN_BACKOFF: Duration = Duration::from_millis(500);
 pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// Requests rumqttc buffers between the sender and the event loop.
-const REQUESTS: usize = 64;
+pub(crate) const REQUESTS: usize = 64;
 /// How long a clean goodbye (`offline`, then DISCONNECT) may take at shutdown.
 const GOODBYE: Duration = Duration::from_secs(1);
 

@@ -27,6 +27,10 @@ use crate::push::observed::ObserverGuard;
 use crate::push::stopping;
 use crate::state::ServedThing;
 
+/// The most notifications a pump takes from the hub before letting other tasks run: as many
+/// as rumqttc's queue holds.
+const ROUND: usize = crate::mqtt::link::REQUESTS;
+
 /// What the binding hears from a Thing's hub, subscribed before [`announce`] read the values:
 /// handed to the [`Pump`].
 pub struct Heard {
@@ -102,15 +106,19 @@ impl Pump {
         tokio::pin!(stop);
         let mut subscribed = 0;
         loop {
-            // Everything the hub holds, without waiting. Each value is handed to rumqttc as
-            // soon as it is queued, so a topic's values merge in the outbox only while
-            // rumqttc's queue is full or the link is down — never because two were written
-            // close together (queued first and sent after, the second replaced the first).
-            loop {
+            // Set once rumqttc's queue refuses a message: sending again before it has room
+            // would only copy the payload to be refused (the room's notice clears it).
+            let mut full = false;
+            // What the hub holds, without waiting, at most a round's worth (then other tasks
+            // get their turn). Each value is handed to rumqttc as soon as it is queued, so a
+            // topic's values merge in the outbox only while rumqttc's queue is full or the
+            // link is down — never because two were written close together (queued first and
+            // sent after, the second replaced the first).
+            for _ in 0..ROUND {
                 match listener.live.try_recv() {
                     Ok(notification) => {
                         self.queue(&notification.kind, &mut topic);
-                        self.send(&mut subscribed);
+                        full = full || self.send(&mut subscribed);
                     }
                     // The oldest were lost, never the newest: go on with what is left.
                     Err(TryRecvError::Lagged(lost)) => {
@@ -123,13 +131,15 @@ impl Pump {
             // Taken before sending: the event loop's notice that it took a request reaches it
             // even if it comes before this task waits.
             let room = self.room.notified();
-            let full = self.send(&mut subscribed);
+            full = full || self.send(&mut subscribed);
             tokio::select! {
                 biased;
                 received = listener.live.recv() => match received {
                     Ok(notification) => {
                         self.queue(&notification.kind, &mut topic);
-                        self.send(&mut subscribed);
+                        if !full {
+                            self.send(&mut subscribed);
+                        }
                     }
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
@@ -141,7 +151,7 @@ impl Pump {
                 _ = &mut stop => return,
             }
             // Let the tasks that are ready run first: the hub gathers the writes they make,
-            // taken in one round.
+            // taken in the next round.
             tokio::task::yield_now().await;
         }
     }

@@ -4,7 +4,7 @@
 //!
 //! Parsing and rendering only; the session (`ws_session`) applies them.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use super::hub::ActionStatus;
@@ -118,7 +118,7 @@ pub fn event(name: &str, data: &str, time: DateTime<Utc>) -> String {
     format!(
         r#"{{"messageType":"event","data":{{{}:{{"data":{data},"timestamp":"{}"}}}}}}"#,
         quoted(name),
-        time.to_rfc3339_opts(SecondsFormat::Micros, true)
+        labthings_core::rfc3339(time)
     )
 }
 

@@ -2,11 +2,12 @@
 //! routes, the invocation and blob routes, and the server's own routes.
 
 use labthings_core::{
-    ActionMetadata, EventMetadata, PropertyKind, PropertyMetadata, Served, StreamMetadata, Thing,
-    thing_description,
+    ActionMetadata, EventMetadata, PropertyKind, PropertyMetadata, StreamMetadata, Thing,
 };
 use labthings_protocol::paths::{ApiPaths, Origin, Scheme, seg};
 use serde_json::{Map, Value, json};
+
+use crate::state::ServedAs;
 
 use super::{
     ApiSurface, affordance, detail_response, json_response, json_schema_2020_12, problem_response,
@@ -76,16 +77,8 @@ pub(super) fn thing_operations(
 ) {
     let api = surface.paths;
     // The TD as served at a fixed base: the schemas don't depend on the base.
-    let td = thing_description(
-        thing,
-        &Served {
-            origin: &Origin::new(Scheme::Http, "localhost"),
-            paths: surface.paths,
-            name,
-            id: None,
-            bearer: surface.bearer,
-        },
-    );
+    let td = ServedAs::new(name, surface.paths, None, surface.bearer)
+        .td(thing, &Origin::new(Scheme::Http, "localhost"));
     let metadata = thing.metadata();
     paths.insert(
         api.thing(name),
@@ -467,7 +460,7 @@ pub(super) fn invocation_operations(paths: &mut Map<String, Value>, api: &ApiPat
                     "name": "limit",
                     "in": "query",
                     "required": false,
-                    "description": "At most this many summaries (a page); 1000 when only `after` is given.",
+                    "description": format!("At most this many summaries (a page); {} when only `after` is given.", labthings_protocol::paths::INVOCATIONS_PAGE_MAX),
                     "schema": {"type": "integer", "minimum": 1, "maximum": labthings_protocol::paths::INVOCATIONS_PAGE_MAX},
                 },
                 {
