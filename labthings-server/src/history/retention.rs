@@ -6,10 +6,10 @@
 //! files' sizes come from the `blobs` table.
 
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 
 use crate::history::record::timestamp;
 use crate::history::writer::blob_path;
@@ -38,88 +38,112 @@ impl Default for Retention {
     }
 }
 
-/// Rows deleted per step while over the size limit (each step is one transaction, so rows
-/// waiting to be written are not held up long).
+/// Rows deleted per table and step (each step is one transaction, so rows waiting to be
+/// written are not held up long).
 const STEP: i64 = 1000;
 
+/// The longest one round of retention may take. The writer thread does it between commits,
+/// so a round past this would hold up the rows queueing meanwhile (and a stop): with more to
+/// delete, the writer comes back to it after its next commit instead.
+const ROUND: Duration = Duration::from_millis(50);
+
 impl Retention {
-    /// Delete what is too old, then the oldest until the history fits. Errors are logged: the
-    /// history goes on growing rather than stopping the server.
-    pub fn apply(&self, connection: &Connection, blobs: &Path) {
-        if let Err(error) = self.try_apply(connection, blobs) {
-            tracing::warn!(%error, "history: retention failed");
+    /// Delete what is too old, then the oldest until the history fits, for at most a
+    /// [`ROUND`]. Whether there is more to do (the writer comes back at once). Errors are
+    /// logged: the history goes on growing rather than stopping the server.
+    pub fn apply(&self, connection: &Connection, blobs: &Path) -> bool {
+        match self.try_apply(connection, blobs, Instant::now() + ROUND) {
+            Ok(more) => more,
+            Err(error) => {
+                tracing::warn!(%error, "history: retention failed");
+                false
+            }
         }
     }
 
-    fn try_apply(&self, connection: &Connection, blobs: &Path) -> rusqlite::Result<()> {
+    fn try_apply(
+        &self,
+        connection: &Connection,
+        blobs: &Path,
+        deadline: Instant,
+    ) -> rusqlite::Result<bool> {
         if let Some(age) = self.max_age {
             let age = chrono::Duration::from_std(age).unwrap_or(chrono::Duration::MAX);
             let cutoff = timestamp(Utc::now() - age);
-            delete_before(connection, blobs, &cutoff)?;
+            while delete_step(connection, blobs, &cutoff)? > 0 {
+                if Instant::now() >= deadline {
+                    return Ok(true);
+                }
+            }
         }
-        // Each step deletes the oldest `STEP` invocations (at most half of those left) and
-        // what is older than the newest of them; stop when it fits or nothing is left.
+        // Each step deletes, in each table, the oldest rows up to the time of the oldest
+        // table's `STEP`-th row; stop when it fits or nothing is left.
         while used_bytes(connection)? > self.max_bytes {
-            let cutoff: Option<String> = connection
-                .query_row(
-                    // At most half of what is left per step: a few invocations with large
-                    // blobs are not all deleted for one that is over.
-                    "SELECT time_requested FROM invocations ORDER BY time_requested
-                     LIMIT 1 OFFSET min(?1, (SELECT count(*) FROM invocations) / 2)",
-                    params![STEP - 1],
-                    |row| row.get(0),
-                )
-                .optional()?;
-            let cutoff = match cutoff {
-                Some(cutoff) => cutoff,
-                // Fewer invocations than a step: the oldest property writes and events go.
-                None => oldest_other(connection)?.unwrap_or_else(|| timestamp(Utc::now())),
-            };
-            if delete_before(connection, blobs, &cutoff)? == 0 {
-                // Only fresher rows are left: delete everything up to now.
-                if delete_before(connection, blobs, &timestamp(Utc::now()))? == 0 {
+            if Instant::now() >= deadline {
+                return Ok(true);
+            }
+            let cutoff = oldest_step(connection)?.unwrap_or_else(|| timestamp(Utc::now()));
+            if delete_step(connection, blobs, &cutoff)? == 0 {
+                // Only fresher rows are left: delete up to now.
+                if delete_step(connection, blobs, &timestamp(Utc::now()))? == 0 {
                     break;
                 }
             }
         }
-        Ok(())
+        Ok(false)
     }
 }
 
-/// The time of the `STEP`-th oldest property write or event.
-fn oldest_other(connection: &Connection) -> rusqlite::Result<Option<String>> {
-    connection
-        .query_row(
-            "SELECT time FROM (SELECT time FROM property_writes UNION ALL SELECT time FROM events)
-             ORDER BY time LIMIT 1 OFFSET ?1",
-            params![STEP - 1],
-            |row| row.get(0),
-        )
-        .optional()
+/// The time up to which one step deletes: the earliest, over the three tables, of the time of
+/// its `STEP`-th oldest row (its newest if it has fewer), so that no table loses more than a
+/// step's rows to it. Invocations go at most half of those left a step, so a few invocations
+/// with large blobs are not all deleted for one that is over. Each lookup walks an index or
+/// the table's rowids (writes and events are appended in time order) from the oldest end.
+fn oldest_step(connection: &Connection) -> rusqlite::Result<Option<String>> {
+    connection.query_row(
+        "SELECT min(t) FROM (
+           SELECT (SELECT time_requested FROM invocations ORDER BY time_requested
+                   LIMIT 1 OFFSET min(?1, (SELECT count(*) FROM invocations) / 2)) AS t
+           UNION ALL
+           SELECT coalesce((SELECT time FROM property_writes ORDER BY seq LIMIT 1 OFFSET ?1),
+                           (SELECT time FROM property_writes ORDER BY seq DESC LIMIT 1))
+           UNION ALL
+           SELECT coalesce((SELECT time FROM events ORDER BY seq LIMIT 1 OFFSET ?1),
+                           (SELECT time FROM events ORDER BY seq DESC LIMIT 1)))",
+        params![STEP - 1],
+        |row| row.get(0),
+    )
 }
 
-/// Delete rows at or before `cutoff` (finished invocations only) and the blob files no record
-/// refers to any more. Returns how many rows went.
-fn delete_before(connection: &Connection, blobs: &Path, cutoff: &str) -> rusqlite::Result<usize> {
+/// Delete, from each table, at most `STEP` of its oldest rows at or before `cutoff` (finished
+/// invocations only), and the blob files no record refers to any more. Each table is read
+/// from its oldest end (the time index, or the rowids of writes and events), never scanned
+/// whole. Returns how many rows went.
+fn delete_step(connection: &Connection, blobs: &Path, cutoff: &str) -> rusqlite::Result<usize> {
     let transaction =
         rusqlite::Transaction::new_unchecked(connection, rusqlite::TransactionBehavior::Immediate)?;
-    let finished = "status NOT IN ('pending', 'running') AND time_requested <= ?1";
+    let oldest_finished = "SELECT id FROM invocations
+         WHERE time_requested <= ?1 AND status NOT IN ('pending', 'running')
+         ORDER BY time_requested LIMIT ?2";
     let digests: Vec<String> = transaction
         .prepare(&format!(
-            "SELECT DISTINCT sha256 FROM blobs WHERE invocation IN
-             (SELECT id FROM invocations WHERE {finished})"
+            "SELECT DISTINCT sha256 FROM blobs WHERE invocation IN ({oldest_finished})"
         ))?
-        .query_map(params![cutoff], |row| row.get(0))?
+        .query_map(params![cutoff, STEP], |row| row.get(0))?
         .collect::<Result<_, _>>()?;
     let mut deleted = transaction.execute(
-        &format!("DELETE FROM invocations WHERE {finished}"),
-        params![cutoff],
+        &format!("DELETE FROM invocations WHERE id IN ({oldest_finished})"),
+        params![cutoff, STEP],
     )?;
-    deleted += transaction.execute(
-        "DELETE FROM property_writes WHERE time <= ?1",
-        params![cutoff],
-    )?;
-    deleted += transaction.execute("DELETE FROM events WHERE time <= ?1", params![cutoff])?;
+    for table in ["property_writes", "events"] {
+        deleted += transaction.execute(
+            &format!(
+                "DELETE FROM {table} WHERE seq IN
+                 (SELECT seq FROM {table} ORDER BY seq LIMIT ?2) AND time <= ?1"
+            ),
+            params![cutoff, STEP],
+        )?;
+    }
     let mut unreferenced = Vec::new();
     for sha256 in digests {
         let kept: bool = transaction.query_row(
@@ -205,7 +229,7 @@ mod tests {
             max_age: None,
             every: Duration::from_secs(10),
         };
-        retention.apply(&connection, &blobs);
+        assert!(!retention.apply(&connection, &blobs), "done in one round");
         let left: Vec<String> = connection
             .prepare("SELECT id FROM invocations ORDER BY id")
             .unwrap()
@@ -220,6 +244,61 @@ mod tests {
         );
         assert!(!blob_path(&blobs, &format!("{:064x}", 0)).exists());
         assert!(blob_path(&blobs, &format!("{:064x}", 2)).exists());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_large_backlog_goes_oldest_first_in_bounded_rounds() {
+        let dir = std::env::temp_dir().join(format!("lt-retention-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let connection = crate::history::store::open(&dir.join("history.sqlite3")).unwrap();
+        let blobs = dir.join("history.blobs");
+        // 300,000 property writes, one a millisecond, as a busy lab leaves them.
+        connection
+            .execute_batch(
+                "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 299999)
+                 INSERT INTO property_writes (server, thing, property, value, time, source)
+                 SELECT 's', 't', 'p', i, strftime('%Y-%m-%dT%H:%M:%f', '2026-01-01',
+                   '+' || (i / 1000.0) || ' seconds') || '000Z', 'http' FROM n;",
+            )
+            .unwrap();
+        let full = used_bytes(&connection).unwrap();
+        let retention = Retention {
+            max_bytes: full / 4,
+            max_age: None,
+            every: Duration::from_secs(10),
+        };
+        let oldest = |connection: &Connection| -> i64 {
+            connection
+                .query_row(
+                    "SELECT min(CAST(value AS INTEGER)) FROM property_writes",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap()
+        };
+        let mut rounds = 0;
+        loop {
+            let started = Instant::now();
+            let more = retention.apply(&connection, &blobs);
+            // A round stops at its deadline: it never holds the writer (and the rows queueing
+            // meanwhile, and a stop) for long.
+            assert!(started.elapsed() < ROUND * 4, "{:?}", started.elapsed());
+            rounds += 1;
+            if !more {
+                break;
+            }
+            assert!(rounds < 1000, "retention never finished");
+        }
+        // Deleting 225,000 rows takes longer than one round: it took several.
+        assert!(rounds > 1, "one round did it all");
+        assert!(used_bytes(&connection).unwrap() <= full / 4);
+        let kept: i64 = connection
+            .query_row("SELECT count(*) FROM property_writes", [], |r| r.get(0))
+            .unwrap();
+        assert!(kept > 0, "not everything went");
+        // The oldest went first: what is left is the newest, without a gap.
+        assert_eq!(oldest(&connection), 300_000 - kept);
         let _ = std::fs::remove_dir_all(dir);
     }
 }

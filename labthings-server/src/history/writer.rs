@@ -348,8 +348,14 @@ impl WriterThread {
             if let Target::Sqlite(sqlite) = target
                 && Instant::now() >= next_retention
             {
-                self.retention.apply(sqlite.connection(), &self.blobs);
-                next_retention = Instant::now() + self.retention.every;
+                // With more to delete than a round does, again after the next commit.
+                let more = self.retention.apply(sqlite.connection(), &self.blobs);
+                next_retention = Instant::now()
+                    + if more {
+                        Duration::ZERO
+                    } else {
+                        self.retention.every
+                    };
             }
             // A flush (a test, a benchmark, shutdown) also waits for the spool to be forwarded
             // if the database is back.
