@@ -207,12 +207,18 @@ mod tests {
         std::fs::write(path, vec![0; size]).unwrap();
     }
 
-    #[test]
-    fn the_oldest_go_until_blobs_and_pages_fit_and_their_files_with_them() {
+    /// A fresh history in a folder of its own: the folder, the database, its blob folder.
+    fn scratch() -> (std::path::PathBuf, Connection, std::path::PathBuf) {
         let dir = std::env::temp_dir().join(format!("lt-retention-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
         let connection = crate::history::store::open(&dir.join("history.sqlite3")).unwrap();
         let blobs = dir.join("history.blobs");
+        (dir, connection, blobs)
+    }
+
+    #[test]
+    fn the_oldest_go_until_blobs_and_pages_fit_and_their_files_with_them() {
+        let (dir, connection, blobs) = scratch();
         for n in 0..3 {
             invocation(
                 &connection,
@@ -249,10 +255,7 @@ mod tests {
 
     #[test]
     fn a_large_backlog_goes_oldest_first_in_bounded_rounds() {
-        let dir = std::env::temp_dir().join(format!("lt-retention-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let connection = crate::history::store::open(&dir.join("history.sqlite3")).unwrap();
-        let blobs = dir.join("history.blobs");
+        let (dir, connection, blobs) = scratch();
         // 300,000 property writes, one a millisecond, as a busy lab leaves them.
         connection
             .execute_batch(
