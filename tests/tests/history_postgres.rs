@@ -11,7 +11,7 @@ mod support;
 use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use hyper::StatusCode;
 use labthings_server::{HistoryLocation, ThingServer};
@@ -425,44 +425,108 @@ fn silent_database() -> (std::net::TcpListener, String) {
     (listener, url)
 }
 
-/// A TCP relay to the database on `port` that can turn silent (`true`): it then cuts the
-/// connections it relays and holds new ones without a byte, like a hung server or a host whose
-/// traffic goes nowhere; turned back (`false`), it relays new connections again.
-async fn relay(port: u16) -> (String, tokio::sync::watch::Sender<bool>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!(
-        "postgres://postgres@{}/postgres",
-        listener.local_addr().unwrap()
-    );
-    let (silent, watching) = tokio::sync::watch::channel(false);
+/// A listener on a free port for a relay, and the database URL that points at it.
+fn relay_address() -> (tokio::net::TcpListener, String) {
+    let (listener, url) = silent_database();
+    listener.set_nonblocking(true).unwrap();
+    (tokio::net::TcpListener::from_std(listener).unwrap(), url)
+}
+
+/// What a relay does to the connections it relays when its outage begins.
+#[derive(Clone, Copy)]
+enum Outage {
+    /// Cut them, like a host that went away.
+    Cut,
+    /// Keep them open carrying nothing, like a server that stopped answering mid-statement;
+    /// count those the server side closes.
+    Freeze,
+}
+
+/// A TCP relay to the database on `port` with an outage switch (`true`): connections it relays
+/// are cut or frozen (`outage`), new ones are held without a byte, like a hung server or a host
+/// whose traffic goes nowhere; switched back (`false`), it relays new connections again. The
+/// counter: frozen connections the server side has closed.
+async fn relay(
+    port: u16,
+    outage: Outage,
+) -> (String, tokio::sync::watch::Sender<bool>, Arc<AtomicU64>) {
+    use tokio::io::AsyncReadExt as _;
+    let (listener, url) = relay_address();
+    let (switch, watching) = tokio::sync::watch::channel(false);
+    let closed = Arc::new(AtomicU64::new(0));
+    let counted = closed.clone();
     tokio::spawn(async move {
         let mut held = Vec::new();
         while let Ok((mut client, _)) = listener.accept().await {
-            let mut silent = watching.clone();
-            if *silent.borrow() {
+            let mut down = watching.clone();
+            if *down.borrow() {
                 held.push(client);
                 continue;
             }
+            let counted = counted.clone();
             tokio::spawn(async move {
                 let Ok(mut database) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await
                 else {
                     return;
                 };
+                let begins = async {
+                    let _ = down.wait_for(|down| *down).await;
+                };
                 tokio::select! {
                     _ = tokio::io::copy_bidirectional(&mut client, &mut database) => {}
-                    _ = silent.wait_for(|silent| *silent) => {}
+                    () = begins => if let Outage::Freeze = outage {
+                        // Nothing relayed any more; the database's socket stays open.
+                        let mut buffer = [0; 1024];
+                        while matches!(client.read(&mut buffer).await, Ok(read) if read > 0) {}
+                        counted.fetch_add(1, Ordering::SeqCst);
+                        drop(database);
+                    },
                 }
             });
         }
     });
-    (url, silent)
+    (url, switch, closed)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_connection_given_up_on_is_closed_not_left_open() {
+    use std::time::{Duration, Instant};
+    let database = Postgres::start();
+    let (url, frozen, closed) = relay(database.port, Outage::Freeze).await;
+    let folder = support::scratch("history-pg-frozen");
+    let server = TestServer::start(
+        support::demo_server()
+            .settings_folder(&folder)
+            .history(HistoryLocation::Postgres(url)),
+    )
+    .await;
+    server.run_action("/counter/increment", None).await;
+    server.flush_history().await;
+
+    // The server stops answering mid-exchange: the writer gives up on its batch (spooled) after
+    // its bound, and the connection it gave up on must be closed, not held by its driving task
+    // for as long as the socket lives.
+    frozen.send_replace(true);
+    server.run_action("/counter/increment", None).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while closed.load(Ordering::SeqCst) == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the writer's abandoned connection is still open"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let status = server.get("/history/status").await.json();
+    assert_eq!(status["dropped"], 0, "{status}");
+    drop(database);
+    let _ = std::fs::remove_dir_all(folder);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_writer_spools_on_while_a_connection_attempt_hangs_and_loses_nothing() {
     use std::time::{Duration, Instant};
     let database = Postgres::start();
-    let (url, silent) = relay(database.port).await;
+    let (url, silent, _) = relay(database.port, Outage::Cut).await;
     let folder = support::scratch("history-pg-hung");
     let server = Arc::new(
         TestServer::start(

@@ -157,14 +157,49 @@ async fn within<T, E: Into<StoreError>>(
 /// Connect within [`CONNECT_TIMEOUT`], and drive the connection on the current runtime.
 /// tokio-postgres' own timeout covers the TCP connect only: a host that accepts and never
 /// answers (a hung server, a proxy to nowhere) would hold its caller for ever.
-async fn connect(config: &Config) -> Result<Client, StoreError> {
+async fn connect(config: &Config) -> Result<Linked, StoreError> {
     let (client, connection) = tokio::time::timeout(CONNECT_TIMEOUT, config.connect(NoTls))
         .await
         .map_err(|_| StoreError::Unreachable)??;
-    tokio::spawn(async move {
+    let driver = tokio::spawn(async move {
         let _ = connection.await;
     });
-    Ok(client)
+    Ok(Linked {
+        client,
+        _driver: Driver(driver.abort_handle()),
+    })
+}
+
+/// A client and the task driving its connection. Dropping a `Client` alone ends that task
+/// only once every answer owed has come: against a server that stopped answering (a
+/// statement given up on by [`within`]), never — the task and its socket would stay. Dropping
+/// this ends the task, closing the socket.
+struct Linked {
+    client: Client,
+    _driver: Driver,
+}
+
+impl std::ops::Deref for Linked {
+    type Target = Client;
+
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl std::ops::DerefMut for Linked {
+    fn deref_mut(&mut self) -> &mut Client {
+        &mut self.client
+    }
+}
+
+/// Ends the connection's task when dropped.
+struct Driver(tokio::task::AbortHandle);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 impl ToSql for Param<'_> {
@@ -262,9 +297,9 @@ impl Owned {
 pub struct Postgres {
     config: Config,
     runtime: tokio::runtime::Runtime,
-    client: Option<Client>,
+    client: Option<Linked>,
     /// A connection attempt under way on the runtime's worker.
-    attempt: Option<tokio::task::JoinHandle<Result<Client, StoreError>>>,
+    attempt: Option<tokio::task::JoinHandle<Result<Linked, StoreError>>>,
     prepared: HashMap<&'static str, Statement>,
     /// The open transaction's statements, not sent yet.
     queued: Option<Vec<(Statement, Vec<Owned>)>>,
@@ -370,6 +405,7 @@ impl Postgres {
         self.client
             .as_ref()
             .filter(|client| !client.is_closed())
+            .map(|linked| &linked.client)
             .ok_or(StoreError::Unreachable)
     }
 
@@ -475,7 +511,7 @@ enum Slot {
 /// A reader's connection and the statements prepared on it (a read is then one round trip,
 /// not a parse and an execution).
 struct Connected {
-    client: Client,
+    client: Linked,
     prepared: Mutex<HashMap<String, Statement>>,
 }
 
