@@ -57,6 +57,22 @@ async fn a_bad_escape_or_bytes_not_utf8_are_a_400_on_every_route_that_reads_a_qu
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn the_references_routes_read_only_their_own_parameters() {
+    // FastAPI reads the parameters a route declares and ignores the rest, however they are
+    // spelled: so do the reference's routes here.
+    let server = TestServer::start(demo_server()).await;
+    let post = server.post("/counter/increment?note=%zz", None).await;
+    assert_eq!(post.status, StatusCode::CREATED, "{:?}", post.body);
+    let sync = server
+        .post("/counter/increment?x=%FF&sync=true", None)
+        .await;
+    assert_eq!(sync.status, StatusCode::OK, "{:?}", sync.body);
+    let page = server.get("/action_invocations?x=%zz&limit=1").await;
+    assert_eq!(page.status, StatusCode::OK, "{:?}", page.body);
+    assert_eq!(page.json().as_array().map(Vec::len), Some(1));
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn escapes_and_plus_signs_are_decoded_as_a_form_is() {
     let folder = support::scratch("query-decoded");
     let server = TestServer::start(demo_server().settings_folder(&folder)).await;

@@ -9,7 +9,7 @@ use labthings_protocol::paths::INVOCATIONS_PAGE_MAX as MAX_LIMIT;
 use serde_json::{Value, json};
 
 use crate::http::error::ApiError;
-use crate::http::query::Query;
+use crate::http::query;
 
 /// A page asked for.
 #[derive(Debug, PartialEq)]
@@ -23,8 +23,8 @@ impl Page {
     /// The page `query` asks for; `None` when it names neither `limit` nor `after` (the whole
     /// list). A bad value is FastAPI's 422 for a query parameter.
     pub fn parse(query: Option<&str>) -> Result<Option<Self>, ApiError> {
-        let query = Query::parse(query)?;
-        let (limit, after) = (query.get("limit"), query.get("after"));
+        let (limit, after) = (query::param(query, "limit")?, query::param(query, "after")?);
+        let (limit, after) = (limit.as_deref(), after.as_deref());
         if limit.is_none() && after.is_none() {
             return Ok(None);
         }

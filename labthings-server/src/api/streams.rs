@@ -20,7 +20,7 @@ use tokio::time::{Instant, timeout};
 
 use crate::http::body::Body;
 use crate::http::error::ApiError;
-use crate::http::query::Query;
+use crate::http::query;
 use crate::push::lifeline::{End, Lifeline, SEND_TIMEOUT, STOP_FLUSH};
 use crate::state::{ServedThing, ServerState};
 
@@ -88,8 +88,7 @@ pub fn viewer(served: &ServedThing, metadata: &StreamMetadata) -> Response<Body>
 
 /// The least time between two frames for `?fps=N` (`None`: as fast as frames come).
 fn frame_spacing(query: Option<&str>) -> Result<Option<Duration>, ApiError> {
-    let query = Query::parse(query)?;
-    let Some(value) = query.get("fps") else {
+    let Some(value) = query::param(query, "fps")? else {
         return Ok(None);
     };
     match value.parse::<f64>() {

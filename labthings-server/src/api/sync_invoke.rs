@@ -18,18 +18,18 @@ use labthings_protocol::problem::Problem;
 
 use crate::api::invocation_view::{self, Links};
 use crate::http::error::ApiError;
-use crate::http::query::Query;
+use crate::http::query;
 use crate::http::response::{self, Body};
 use crate::runtime::invocation::Invocation;
 
-/// Whether the request asks for the synchronous answer (`sync=true` in the query); a query
-/// that doesn't decode is a 400.
+/// Whether the request asks for the synchronous answer (`sync=true` in the query); a `sync`
+/// that doesn't decode is a 400, and the rest of the query isn't read.
 pub fn requested(uri: &Uri) -> Result<bool, ApiError> {
     // The protocol spells the pair whole, as the TD's form appends it.
-    let sync = SYNC_QUERY.split_once('=');
-    Ok(Query::parse(uri.query())?
-        .pairs()
-        .any(|pair| Some(pair) == sync))
+    let Some((name, value)) = SYNC_QUERY.split_once('=') else {
+        return Ok(false);
+    };
+    Ok(query::param(uri.query(), name)?.as_deref() == Some(value))
 }
 
 /// The synchronous answer for a finished `invocation`; `None` while it hasn't finished.

@@ -27,11 +27,6 @@ impl Query {
             .map_err(ApiError::from)
     }
 
-    /// The first value of `name` (`Some("")` for `?name` or `?name=`).
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs().find(|(n, _)| *n == name).map(|(_, v)| v)
-    }
-
     /// Every pair, in the order sent.
     pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))
@@ -45,6 +40,13 @@ pub fn first(raw: Option<&str>, name: &str) -> Option<Result<String, BadQuery>> 
     raw_pairs(raw)
         .find(|(n, _)| decode(n).is_ok_and(|n| n == name))
         .map(|(_, value)| decode(value).map(Cow::into_owned))
+}
+
+/// The first value of `name` in `raw` (`None`: not there), judging only that pair: for the
+/// reference's routes, which read one or two parameters and ignore the rest (as FastAPI does,
+/// however the rest is spelled). A bad escape in the value read is a 400.
+pub fn param(raw: Option<&str>, name: &str) -> Result<Option<String>, ApiError> {
+    Ok(first(raw, name).transpose()?)
 }
 
 /// Why a query can't be read.
@@ -134,10 +136,13 @@ mod tests {
         );
         assert_eq!(pairs("").unwrap(), owned(&[]));
         let query = Query::parse(Some("a=1&a=2&b")).unwrap();
-        assert_eq!(query.get("a"), Some("1"));
-        assert_eq!(query.get("b"), Some(""));
-        assert_eq!(query.get("c"), None);
-        assert_eq!(query.pairs().nth(1), Some(("a", "2")));
+        let pairs: Vec<_> = query.pairs().collect();
+        assert_eq!(pairs, [("a", "1"), ("a", "2"), ("b", "")]);
+        // One parameter read, the rest not judged: only its own bad escape is refused.
+        let raw = Some("x=%zz&limit=%31&bad=%FF");
+        assert_eq!(param(raw, "limit").unwrap().as_deref(), Some("1"));
+        assert_eq!(param(raw, "after").unwrap(), None);
+        assert!(param(raw, "x").is_err());
         assert_eq!(Query::parse(None).unwrap(), Query::default());
     }
 
