@@ -347,9 +347,7 @@ async fn action_input_errors_name_the_field() {
 #[tokio::test(flavor = "multi_thread")]
 async fn cancelling_a_running_action_is_prompt() {
     let server = TestServer::demo().await;
-    let id = server
-        .start_running("/counter/slow", Some(r#"{"duration": 30, "step": 10}"#))
-        .await;
+    let id = hold_the_thread(&server, 30).await;
     let output = server
         .get(&format!("/action_invocations/{id}/output"))
         .await;
@@ -483,19 +481,25 @@ async fn falsy_outputs_are_returned() {
     }
 }
 
+/// A demo server whose action pool has one thread and room for `queue` waiting invocations.
+async fn one_thread_pool(queue: usize) -> TestServer {
+    TestServer::start(support::demo_server().action_threads(1).action_queue(queue)).await
+}
+
+/// Start `counter/slow` for `seconds`, holding a pool thread (running when this returns); its id.
+async fn hold_the_thread(server: &TestServer, seconds: u32) -> String {
+    let input = format!(r#"{{"duration": {seconds}, "step": 10}}"#);
+    server.start_running("/counter/slow", Some(&input)).await
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn async_actions_run_on_the_runtime_and_cancel() {
-    let server = TestServer::start(support::demo_server().action_threads(1).action_queue(0)).await;
+    let server = one_thread_pool(0).await;
     let done = server
         .run_action("/lab/wait_async", Some(r#"{"seconds": 0.01}"#))
         .await;
     assert_eq!(done["status"], "completed");
-    let messages: Vec<&str> = done["log"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|r| r["message"].as_str())
-        .collect();
+    let messages = support::log_messages(&done);
     assert_eq!(
         messages,
         ["waiting", "done waiting"],
@@ -503,9 +507,7 @@ async fn async_actions_run_on_the_runtime_and_cancel() {
     );
 
     // Async actions don't need the action pool: they run while its one thread is busy.
-    let blocker_id = server
-        .start_running("/counter/slow", Some(r#"{"duration": 30, "step": 10}"#))
-        .await;
+    let blocker_id = hold_the_thread(&server, 30).await;
     let beside = server
         .post_and_wait("/lab/wait_async", Some(r#"{"seconds": 0.01}"#))
         .await;
@@ -530,10 +532,8 @@ async fn async_actions_run_on_the_runtime_and_cancel() {
 #[tokio::test(flavor = "multi_thread")]
 async fn inline_actions_have_finished_when_answered_and_need_no_pool_thread() {
     // The pool's one thread busy and no queue: a pool action would be refused with 503.
-    let server = TestServer::start(support::demo_server().action_threads(1).action_queue(0)).await;
-    let blocker_id = server
-        .start_running("/counter/slow", Some(r#"{"duration": 30, "step": 10}"#))
-        .await;
+    let server = one_thread_pool(0).await;
+    let blocker_id = hold_the_thread(&server, 30).await;
     assert_eq!(server.post("/lab/zero", None).await.status, 503);
 
     // No wait asked for, yet the answer is the finished invocation, with its log.
@@ -546,12 +546,7 @@ async fn inline_actions_have_finished_when_answered_and_need_no_pool_thread() {
         !thread.starts_with("labthings-action"),
         "ran on {thread}, a pool thread"
     );
-    let messages: Vec<&str> = done["log"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|r| r["message"].as_str())
-        .collect();
+    let messages = support::log_messages(&done);
     assert_eq!(messages, ["inline", "traced inline"]);
     // It is an ordinary invocation: listed and fetched like any other.
     let href = done["href"].as_str().unwrap();
@@ -607,10 +602,8 @@ async fn finished_invocations_expire_on_a_timer() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_full_pool_queues_then_refuses() {
-    let server = TestServer::start(support::demo_server().action_threads(1).action_queue(1)).await;
-    let running_id = server
-        .start_running("/counter/slow", Some(r#"{"duration": 10, "step": 10}"#))
-        .await;
+    let server = one_thread_pool(1).await;
+    let running_id = hold_the_thread(&server, 10).await;
     let queued = server.post("/counter/increment", None).await.json();
     assert_eq!(queued["status"], "pending");
     let refused = server.post("/counter/increment", None).await;
@@ -783,7 +776,7 @@ async fn the_stage_moves_and_stops_where_it_is_when_cancelled() {
 #[tokio::test(flavor = "multi_thread")]
 async fn stalled_and_vanished_clients_hold_no_worker() {
     use tokio::io::AsyncWriteExt;
-    let server = TestServer::start(support::demo_server().action_threads(1).action_queue(0)).await;
+    let server = one_thread_pool(0).await;
     // Five clients promise a body and send only part of it.
     let mut stalled = Vec::new();
     for _ in 0..5 {

@@ -108,12 +108,7 @@ async fn every_affordance(server: &TestServer, sim: &Simulator) {
         String::from_utf8_lossy(&csv.body),
         "setpoint_v,voltage_v,current_a\n0,0,0\n1,1,0.1\n2,2,0.2\n"
     );
-    let messages: Vec<&str> = invocation["log"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|r| r["message"].as_str())
-        .collect();
+    let messages = support::log_messages(&invocation);
     assert!(
         messages.iter().any(|m| m.contains("sweep done: 3 points")),
         "{messages:?}"

@@ -198,6 +198,16 @@ impl Drop for TestServer {
     }
 }
 
+/// The messages of an invocation's log, in order (none if it has no log).
+pub fn log_messages(invocation: &Value) -> Vec<&str> {
+    invocation["log"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|record| record["message"].as_str())
+        .collect()
+}
+
 pub fn demo_server() -> ThingServer {
     ThingServer::new()
         .thing("counter", labthings_examples::Counter::new())
