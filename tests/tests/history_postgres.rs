@@ -479,7 +479,6 @@ async fn relay(
                         let mut buffer = [0; 1024];
                         while matches!(client.read(&mut buffer).await, Ok(read) if read > 0) {}
                         counted.fetch_add(1, Ordering::SeqCst);
-                        drop(database);
                     },
                 }
             });

@@ -166,7 +166,7 @@ async fn connect(config: &Config) -> Result<Linked, StoreError> {
     });
     Ok(Linked {
         client,
-        _driver: Driver(driver.abort_handle()),
+        driver: driver.abort_handle(),
     })
 }
 
@@ -176,7 +176,13 @@ async fn connect(config: &Config) -> Result<Linked, StoreError> {
 /// this ends the task, closing the socket.
 struct Linked {
     client: Client,
-    _driver: Driver,
+    driver: tokio::task::AbortHandle,
+}
+
+impl Drop for Linked {
+    fn drop(&mut self) {
+        self.driver.abort();
+    }
 }
 
 impl std::ops::Deref for Linked {
@@ -184,21 +190,6 @@ impl std::ops::Deref for Linked {
 
     fn deref(&self) -> &Client {
         &self.client
-    }
-}
-
-impl std::ops::DerefMut for Linked {
-    fn deref_mut(&mut self) -> &mut Client {
-        &mut self.client
-    }
-}
-
-/// Ends the connection's task when dropped.
-struct Driver(tokio::task::AbortHandle);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }
 
@@ -346,7 +337,7 @@ impl Postgres {
         self.attempt = Some(self.runtime.spawn(async move {
             let connecting = async {
                 let mut client = connect(&config).await?;
-                within(WRITE_BOUND, migrate(&mut client)).await?;
+                within(WRITE_BOUND, migrate(&mut client.client)).await?;
                 Ok(client)
             };
             tokio::select! {
@@ -405,7 +396,7 @@ impl Postgres {
         self.client
             .as_ref()
             .filter(|client| !client.is_closed())
-            .map(|linked| &linked.client)
+            .map(|linked| &**linked)
             .ok_or(StoreError::Unreachable)
     }
 

@@ -348,14 +348,11 @@ impl WriterThread {
             if let Target::Sqlite(sqlite) = target
                 && Instant::now() >= next_retention
             {
-                // With more to delete than a round does, again after the next commit.
-                let more = self.retention.apply(sqlite.connection(), &self.blobs);
-                next_retention = Instant::now()
-                    + if more {
-                        Duration::ZERO
-                    } else {
-                        self.retention.every
-                    };
+                // With more to delete than a round does, `next_retention` stays in the past:
+                // again after the next commit.
+                if !self.retention.apply(sqlite.connection(), &self.blobs) {
+                    next_retention = Instant::now() + self.retention.every;
+                }
             }
             // A flush (a test, a benchmark, shutdown) also waits for the spool to be forwarded
             // if the database is back.

@@ -106,8 +106,8 @@ impl Pump {
         tokio::pin!(stop);
         let mut subscribed = 0;
         loop {
-            // Set once rumqttc's queue refuses a message: sending again before it has room
-            // would only copy the payload to be refused (the room's notice clears it).
+            // Set once rumqttc's queue refuses a message in this pass: sending again before
+            // it has room would only copy the payload to be refused. Each pass tries afresh.
             let mut full = false;
             // What the hub holds, without waiting, at most a round's worth (then other tasks
             // get their turn). Each value is handed to rumqttc as soon as it is queued, so a
